@@ -1,0 +1,157 @@
+using System.Text.RegularExpressions;
+using YamlDotNet.RepresentationModel;
+using Strata.Yaml;
+
+namespace Strata.Graph;
+
+/// <summary>Reads strata.yaml and validates it into an <see cref="ImageGraph"/>.</summary>
+public static partial class GraphLoader
+{
+    public const string DefaultFileName = "strata.yaml";
+
+    /// <summary>Loads the graph; the repository root is the folder holding the file.</summary>
+    public static ImageGraph Load(string configPath)
+    {
+        var full = Path.GetFullPath(configPath);
+        var doc = StrictYaml.Load(full);
+        return Build(doc, full, Path.GetDirectoryName(full)!);
+    }
+
+    public static ImageGraph Parse(string yaml, string rootDirectory, string fileName = DefaultFileName)
+    {
+        var doc = StrictYaml.Parse(yaml, fileName);
+        return Build(doc, Path.Combine(rootDirectory, fileName), Path.GetFullPath(rootDirectory));
+    }
+
+    private static ImageGraph Build(StrictYaml doc, string configPath, string root)
+    {
+        var top = doc.Mapping(doc.Root, "the top level",
+            "repository", "source", "base_os", "exclude", "args", "dotfiles", "images");
+
+        var repository = doc.RequiredString(top, "repository", "the top level");
+        if (!RepositoryName().IsMatch(repository))
+            throw doc.Error(StrictYaml.Child(top, "repository")!,
+                $"repository '{repository}' is not a valid image repository name (lower case letters, digits, '.', '_', '-' and '/').");
+
+        var baseOs = ReadBaseOs(doc, StrictYaml.Child(top, "base_os")
+            ?? throw doc.Error(top, "the top level has no 'base_os'; add the pinned OS image and its debootstrap fallback."));
+        var sharedArgs = doc.StringMap(top, "args", "the top level");
+        var exclude = doc.StringList(top, "exclude", "the top level");
+
+        LayerSpec? dotfiles = null;
+        if (StrictYaml.Child(top, "dotfiles") is { } dotNode)
+        {
+            var map = doc.Mapping(dotNode, "dotfiles", "dockerfile", "inputs", "args");
+            dotfiles = ReadLayer(doc, map, "dotfiles", sharedArgs, root);
+        }
+
+        if (StrictYaml.Child(top, "images") is not YamlSequenceNode imageNodes || imageNodes.Children.Count == 0)
+            throw doc.Error(top, "'images' must be a non-empty list of images.");
+
+        var declared = new List<ImageSpec>();
+        foreach (var node in imageNodes.Children)
+        {
+            var map = doc.Mapping(node, "an image entry", "name", "parent", "dockerfile", "inputs", "args", "host_ca");
+            var name = doc.RequiredString(map, "name", "an image entry");
+            var where = $"image '{name}'";
+            if (!ImageName().IsMatch(name))
+                throw doc.Error(node, $"{where}: the name must be lower case letters, digits, '.', '_' or '-' (it becomes an image tag).");
+            if (declared.Any(d => d.Name == name))
+                throw doc.Error(node, $"{where} is declared twice; image names must be unique.");
+            declared.Add(new ImageSpec(
+                name,
+                doc.OptionalString(map, "parent", where),
+                ReadLayer(doc, map, where, sharedArgs, root),
+                doc.OptionalBool(map, "host_ca", where, fallback: false),
+                (int)node.Start.Line));
+        }
+
+        return new ImageGraph(root, configPath, repository, doc.OptionalString(top, "source", "the top level"),
+            baseOs, dotfiles, exclude, InBuildOrder(declared, doc.FileName));
+    }
+
+    private static BaseOsSpec ReadBaseOs(StrictYaml doc, YamlNode node)
+    {
+        var map = doc.Mapping(node, "base_os", "image", "debootstrap");
+        var image = doc.RequiredString(map, "image", "base_os");
+        if (!image.Contains("@sha256:", StringComparison.Ordinal))
+            throw doc.Error(map, $"base_os.image '{image}' is not pinned by digest; write it as name:tag@sha256:<digest>.");
+        var deb = doc.Mapping(StrictYaml.Child(map, "debootstrap")
+                ?? throw doc.Error(map, "base_os has no 'debootstrap' fallback; add suite, variant and mirror."),
+            "base_os.debootstrap", "suite", "variant", "mirror");
+        return new BaseOsSpec(image, new DebootstrapSpec(
+            doc.RequiredString(deb, "suite", "base_os.debootstrap"),
+            doc.OptionalString(deb, "variant", "base_os.debootstrap") ?? "minbase",
+            doc.RequiredString(deb, "mirror", "base_os.debootstrap")));
+    }
+
+    private static LayerSpec ReadLayer(StrictYaml doc, YamlMappingNode map, string where,
+        IReadOnlyDictionary<string, string> sharedArgs, string root)
+    {
+        var dockerfile = doc.RequiredString(map, "dockerfile", where);
+        var dockerfileNode = StrictYaml.Child(map, "dockerfile")!;
+        CheckInsideRepository(doc, dockerfileNode, where, "dockerfile", dockerfile, root);
+        if (!File.Exists(Path.Combine(root, dockerfile)))
+            throw doc.Error(dockerfileNode, $"{where}: Dockerfile '{dockerfile}' does not exist (relative to {root}).");
+
+        var inputs = doc.StringList(map, "inputs", where);
+        foreach (var input in inputs)
+        {
+            CheckInsideRepository(doc, map, where, "input", input, root);
+            var full = Path.Combine(root, input);
+            if (!File.Exists(full) && !Directory.Exists(full))
+                throw doc.Error(StrictYaml.Child(map, "inputs")!, $"{where}: input '{input}' does not exist (relative to {root}).");
+        }
+
+        var args = new SortedDictionary<string, string>(sharedArgs.ToDictionary(), StringComparer.Ordinal);
+        foreach (var (k, v) in doc.StringMap(map, "args", where)) args[k] = v;
+        return new LayerSpec(Normalize(dockerfile), inputs.Select(Normalize).ToList(), args);
+    }
+
+    private static void CheckInsideRepository(StrictYaml doc, YamlNode node, string where, string what, string path, string root)
+    {
+        var full = Path.GetFullPath(Path.Combine(root, path));
+        var rootWithSlash = root.EndsWith('/') ? root : root + "/";
+        if (Path.IsPathRooted(path) || !(full + "/").StartsWith(rootWithSlash, StringComparison.Ordinal))
+            throw doc.Error(node, $"{where}: {what} '{path}' is outside the repository; use a path inside {root}.");
+    }
+
+    private static string Normalize(string path) => path.Replace('\\', '/').TrimEnd('/');
+
+    /// <summary>Orders images parents first; rejects unknown parents and cycles.</summary>
+    private static List<ImageSpec> InBuildOrder(List<ImageSpec> declared, string fileName)
+    {
+        var byName = declared.ToDictionary(i => i.Name);
+        foreach (var image in declared.Where(i => i.Parent is not null && !byName.ContainsKey(i.Parent)))
+            throw new StrataConfigException(
+                $"{fileName}: line {image.Line}: image '{image.Name}': parent '{image.Parent}' is not defined. Known images: {string.Join(", ", byName.Keys)}.");
+
+        var ordered = new List<ImageSpec>();
+        var state = new Dictionary<string, bool>(); // false: on the current path, true: done
+        foreach (var image in declared) Visit(image, []);
+        return ordered;
+
+        void Visit(ImageSpec image, List<string> path)
+        {
+            if (state.TryGetValue(image.Name, out var done))
+            {
+                if (done) return;
+                var cycle = path.Skip(path.IndexOf(image.Name)).Append(image.Name);
+                throw new StrataConfigException(
+                    $"{fileName}: line {image.Line}: image '{image.Name}' is part of a parent cycle: {string.Join(" -> ", cycle)}. Every chain must end at an image without a parent.");
+            }
+            state[image.Name] = false;
+            path.Add(image.Name);
+            if (image.Parent is not null) Visit(byName[image.Parent], path);
+            path.RemoveAt(path.Count - 1);
+            state[image.Name] = true;
+            ordered.Add(image);
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,100}$")]
+    private static partial Regex ImageName();
+
+    [GeneratedRegex("^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")]
+    private static partial Regex RepositoryName();
+}

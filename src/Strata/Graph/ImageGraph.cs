@@ -1,0 +1,84 @@
+namespace Strata.Graph;
+
+/// <summary>How the chain's root gets its operating system.</summary>
+/// <param name="Image">The pinned OS image, by digest (for example debian:trixie-slim@sha256:…).</param>
+/// <param name="Debootstrap">How to make an equivalent image when the pinned one can be neither found nor pulled.</param>
+public sealed record BaseOsSpec(string Image, DebootstrapSpec Debootstrap);
+
+public sealed record DebootstrapSpec(string Suite, string Variant, string Mirror);
+
+/// <summary>One Dockerfile and the repository files its build context holds.</summary>
+public sealed record LayerSpec(
+    string Dockerfile,
+    IReadOnlyList<string> Inputs,
+    IReadOnlyDictionary<string, string> Args);
+
+/// <summary>An image of the chain, as declared in strata.yaml.</summary>
+/// <param name="HostCa">Whether the host's locally added CA certificates go into this image's context.</param>
+public sealed record ImageSpec(string Name, string? Parent, LayerSpec Layer, bool HostCa, int Line);
+
+/// <summary>The validated image chain: every image after its parent.</summary>
+public sealed class ImageGraph
+{
+    private readonly Dictionary<string, ImageSpec> _byName;
+
+    internal ImageGraph(
+        string rootDirectory,
+        string configPath,
+        string repository,
+        string? source,
+        BaseOsSpec baseOs,
+        LayerSpec? dotfiles,
+        IReadOnlyList<string> exclude,
+        IReadOnlyList<ImageSpec> imagesInBuildOrder)
+    {
+        RootDirectory = rootDirectory;
+        ConfigPath = configPath;
+        Repository = repository;
+        Source = source;
+        BaseOs = baseOs;
+        Dotfiles = dotfiles;
+        Exclude = exclude;
+        Images = imagesInBuildOrder;
+        _byName = imagesInBuildOrder.ToDictionary(i => i.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>The repository checkout: every input path is relative to it.</summary>
+    public string RootDirectory { get; }
+    public string ConfigPath { get; }
+    /// <summary>The image repository name, e.g. "strata/workstation".</summary>
+    public string Repository { get; }
+    /// <summary>The source URL recorded in the OCI source label, when configured.</summary>
+    public string? Source { get; }
+    public BaseOsSpec BaseOs { get; }
+    /// <summary>The thin last layer of every published image (null: images are published as built).</summary>
+    public LayerSpec? Dotfiles { get; }
+    /// <summary>.dockerignore-style patterns applied to hashing and build contexts alike.</summary>
+    public IReadOnlyList<string> Exclude { get; }
+    /// <summary>All images, each after its parent.</summary>
+    public IReadOnlyList<ImageSpec> Images { get; }
+
+    public bool Contains(string name) => _byName.ContainsKey(name);
+
+    public ImageSpec Get(string name) =>
+        _byName.TryGetValue(name, out var image)
+            ? image
+            : throw new StrataConfigException(
+                $"{Path.GetFileName(ConfigPath)}: there is no image named '{name}'. Known images: {string.Join(", ", _byName.Keys)}.");
+
+    /// <summary>The image and its ancestors, root first: the order they must be built in.</summary>
+    public IReadOnlyList<ImageSpec> Lineage(string name)
+    {
+        var chain = new List<ImageSpec>();
+        for (var image = Get(name); ; image = Get(image.Parent))
+        {
+            chain.Add(image);
+            if (image.Parent is null) break;
+        }
+        chain.Reverse();
+        return chain;
+    }
+}
+
+/// <summary>strata.yaml (or another Strata input) is wrong; the message names the file and the entry.</summary>
+public sealed class StrataConfigException(string message) : Exception(message);
