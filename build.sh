@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Strata's bootstrapper: ./build.sh [--target=NAME] [any Cake or Strata argument]
+# Restores the pinned Cake (only when missing), builds the library (only when its sources
+# changed), then runs build.cake with Cake's script cache, so a run with nothing to do is fast.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+if ! command -v dotnet >/dev/null; then
+  echo "build.sh: the .NET SDK (10.0) is required: https://dot.net/download" >&2
+  exit 2
+fi
+
+packages=${NUGET_PACKAGES:-$HOME/.nuget/packages}
+cake_version=$(sed -n 's/.*"version": *"\([0-9][^"]*\)".*/\1/p' .config/dotnet-tools.json | tail -n 1)
+if [[ ! -f $packages/cake.tool/$cake_version/cake.tool.nuspec ]]; then
+  dotnet tool restore >&2
+fi
+
+lib=.build/lib
+stamp=$lib/.built
+if [[ ! -f $stamp || -n $(find src Directory.Build.props global.json -newer "$stamp" -print -quit) ]]; then
+  echo "build.sh: building the Strata library" >&2
+  dotnet publish src/Strata -c Release -o "$lib" --nologo -v quiet -p:GenerateDocumentationFile=false >&2
+  touch "$stamp"
+fi
+
+export CAKE_SETTINGS_ENABLESCRIPTCACHE=true
+exec dotnet cake build.cake "$@"

@@ -1,0 +1,39 @@
+// One task per image of strata.yaml, each depending on its parent's task: --target=k8s builds
+// base then k8s; --exclusive builds just the target on its parent's existing image.
+using Strata.Reporting;
+
+var reservedTasks = new[] { "Default", "images", "plan", "test" };
+var imageTasks = new Dictionary<string, CakeTaskBuilder>();
+foreach (var image in strata.Graph.Images)
+{
+    if (reservedTasks.Contains(image.Name, StringComparer.OrdinalIgnoreCase))
+        throw new Exception($"{strata.Graph.ConfigPath}: image '{image.Name}' has the name of a built-in target ({string.Join(", ", reservedTasks)}); rename it.");
+    var name = image.Name;
+    var task = Task(name)
+        .Description(image.Parent is null ? $"Build {name}" : $"Build {name} on {image.Parent}")
+        .Does(async () =>
+        {
+            var result = await strata.Builder.BuildImageAsync(strata.Plan, name);
+            strata.Results.Add(result);
+            await strata.Builder.PromoteAsync(strata.Plan, name);
+        });
+    if (image.Parent is not null) task.IsDependentOn(image.Parent);
+    imageTasks[name] = task;
+}
+
+// Every image without children: depending on them builds the whole graph.
+var images = Task("images").Description("Build every image of strata.yaml");
+foreach (var leaf in strata.Graph.Images.Where(i => !strata.Graph.Images.Any(c => c.Parent == i.Name)))
+    images.IsDependentOn(leaf.Name);
+
+Task("Default").Description("Build the whole chain").IsDependentOn("images");
+
+Teardown(context =>
+{
+    if (strata.Results.Count == 0) return;
+    Console.WriteLine();
+    Console.Write(SummaryTable.ForBuild(strata.Results));
+    var report = System.IO.Path.Combine(strata.ArtifactsDirectory, "build-report.json");
+    ReportFiles.WriteBuildReport(report, strata.Results);
+    Console.WriteLine($"Report: {report}");
+});

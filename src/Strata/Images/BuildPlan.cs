@@ -1,0 +1,43 @@
+using Strata.Graph;
+using Strata.Keys;
+
+namespace Strata.Images;
+
+/// <summary>
+/// Every image is built in two stages: its core (its own Dockerfile, FROM the parent's core) and
+/// the published image (the core plus the thin dotfiles layer). Children build on the core, so a
+/// dotfile edit rebuilds only the thin layers and never a package install.
+/// </summary>
+public enum StageKind { Core, Published }
+
+/// <summary>One docker build: its content key and exactly the files of its context.</summary>
+public sealed record Stage(
+    string ImageName,
+    StageKind Kind,
+    string Key,
+    string? ParentKey,
+    string Dockerfile,
+    IReadOnlyList<InputFile> Files,
+    IReadOnlyList<string> EmptyDirectories,
+    IReadOnlyDictionary<string, string> BuildArgs,
+    string KeyTag)
+{
+    public string ShortKey => Key[..12];
+}
+
+/// <summary>The plan of one image: its core and published stages (the same stage when there is no dotfiles layer).</summary>
+public sealed record ImagePlan(ImageSpec Spec, Stage Core, Stage Published, string MovingTag)
+{
+    public string Name => Spec.Name;
+    /// <summary>The image's key: the key of what is published.</summary>
+    public string Key => Published.Key;
+    public IEnumerable<Stage> Stages => ReferenceEquals(Core, Published) ? [Core] : [Core, Published];
+}
+
+public sealed record BuildPlan(ImageGraph Graph, IReadOnlyList<ImagePlan> Images)
+{
+    public ImagePlan Get(string name) => Images.Single(i => i.Name == name);
+
+    /// <summary>The image and its ancestors, root first.</summary>
+    public IReadOnlyList<ImagePlan> Lineage(string name) => Graph.Lineage(name).Select(s => Get(s.Name)).ToList();
+}

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using Strata.Engine;
+using Strata.Reporting;
+
+namespace Strata.Images;
+
+public sealed record BuildOptions
+{
+    /// <summary>Network for RUN steps: null for the engine's default, "host" behind VPNs with MTU black holes.</summary>
+    public string? Network { get; init; }
+    /// <summary>The commit recorded in the OCI revision label (never part of a key).</summary>
+    public string? Revision { get; init; }
+}
+
+/// <summary>
+/// Builds the stages of a plan on the engine, reusing every stage whose key already exists, and
+/// moves the moving tags. Knows nothing of Cake: the script calls it once per image task.
+/// </summary>
+public sealed class ChainBuilder(DockerCli docker, BuildOptions options, Action<string> log)
+{
+    public const string KeyLabel = "dev.strata.key";
+    public const string ParentKeyLabel = "dev.strata.parent-key";
+
+    // What exists locally, by key tag and by moving tag; filled by one inspect call, then kept current.
+    private Dictionary<string, ImageInfo>? _local;
+    private readonly BaseOsProvider _baseOs = new(docker, log);
+
+    /// <summary>Looks up every stage of the plan with one engine call.</summary>
+    public async Task<IReadOnlyDictionary<string, ImageInfo>> LocalImagesAsync(BuildPlan plan, CancellationToken ct = default) =>
+        await LocalAsync(plan, ct);
+
+    private async Task<Dictionary<string, ImageInfo>> LocalAsync(BuildPlan plan, CancellationToken ct)
+    {
+        if (_local is not null) return _local;
+        var refs = plan.Images.SelectMany(i => i.Stages.Select(s => s.KeyTag).Append(i.MovingTag)).ToList();
+        var found = await docker.InspectImagesAsync(refs, ct);
+        _local = new Dictionary<string, ImageInfo>();
+        foreach (var image in found)
+            foreach (var tag in image.RepoTags.Where(refs.Contains))
+                _local[tag] = image;
+        return _local;
+    }
+
+    /// <summary>Whether a stage's image exists: its key tag is there and carries the same full key.</summary>
+    public async Task<bool> ExistsAsync(BuildPlan plan, Stage stage, CancellationToken ct = default)
+    {
+        var local = await LocalImagesAsync(plan, ct);
+        return local.TryGetValue(stage.KeyTag, out var image) &&
+               image.Labels.TryGetValue(KeyLabel, out var key) && key == stage.Key;
+    }
+
+    /// <summary>What a run would do, without building: one row per image.</summary>
+    public async Task<IReadOnlyList<PlannedImage>> PlanAsync(BuildPlan plan, CancellationToken ct = default)
+    {
+        var rows = new List<PlannedImage>();
+        foreach (var image in plan.Images)
+        {
+            var reuse = true;
+            foreach (var stage in image.Stages) reuse &= await ExistsAsync(plan, stage, ct);
+            rows.Add(new PlannedImage(image.Name, image.Key, image.Spec.Parent, reuse ? PlannedImage.Reuse : PlannedImage.Build));
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// Builds one image (core, then published) on its parent's existing core image. Ancestors are
+    /// the caller's business (the script's task dependencies); a missing parent is a clear error.
+    /// </summary>
+    public async Task<ImageResult> BuildImageAsync(BuildPlan plan, string name, CancellationToken ct = default)
+    {
+        var image = plan.Get(name);
+        var clock = Stopwatch.StartNew();
+        var built = false;
+        string? parentRef = null;
+
+        if (image.Spec.Parent is { } parentName)
+        {
+            var parent = plan.Get(parentName).Core;
+            if (!await ExistsAsync(plan, parent, ct))
+                throw new EngineException(
+                    $"{name} builds on {parentName} (key {parent.ShortKey}), which does not exist locally. " +
+                    $"Build it first (./build.sh --target={parentName}), or drop --exclusive to build the whole chain.");
+            parentRef = parent.KeyTag;
+        }
+
+        foreach (var stage in image.Stages)
+        {
+            if (await ExistsAsync(plan, stage, ct)) continue;
+            var from = stage.Kind == StageKind.Published && !ReferenceEquals(image.Core, image.Published)
+                ? image.Core.KeyTag
+                : parentRef ?? await _baseOs.EnsureAsync(plan.Graph.BaseOs, ct);
+            await BuildStageAsync(plan, image, stage, from, ct);
+            built = true;
+        }
+
+        var info = (await LocalImagesAsync(plan, ct))[image.Published.KeyTag];
+        var status = built ? ImageResult.Built : ImageResult.Reused;
+        log(built
+            ? $"==> {name}: built {image.Published.KeyTag} in {clock.Elapsed.TotalSeconds:0.0} s"
+            : $"==> {name}: reused {image.Published.KeyTag}");
+        return new ImageResult(name, image.Key, image.Published.KeyTag, info.Id, status, clock.Elapsed.TotalSeconds, info.Size);
+    }
+
+    /// <summary>Points the moving tag (repo:image) at the image's published stage, if it does not already.</summary>
+    public async Task PromoteAsync(BuildPlan plan, string name, CancellationToken ct = default)
+    {
+        var image = plan.Get(name);
+        var local = await LocalAsync(plan, ct);
+        var target = local[image.Published.KeyTag];
+        if (local.TryGetValue(image.MovingTag, out var current) && current.Id == target.Id) return;
+        await docker.TagAsync(image.Published.KeyTag, image.MovingTag, ct);
+        local[image.MovingTag] = target;
+        log($"==> {name}: {image.MovingTag} -> {image.Published.KeyTag}");
+    }
+
+    private async Task BuildStageAsync(BuildPlan plan, ImagePlan image, Stage stage, string from, CancellationToken ct)
+    {
+        var what = stage.Kind == StageKind.Core ? "core" : "dotfiles layer";
+        log($"==> {image.Name}: building {what} (key {stage.ShortKey}) on {from}");
+        var labels = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["org.opencontainers.image.title"] = image.MovingTag,
+            [KeyLabel] = stage.Key,
+            [ParentKeyLabel] = stage.ParentKey ?? "",
+            ["dev.strata.image"] = image.Name,
+            ["dev.strata.stage"] = stage.Kind.ToString().ToLowerInvariant(),
+        };
+        if (plan.Graph.Source is { } source) labels["org.opencontainers.image.source"] = source;
+        if (options.Revision is { } revision) labels["org.opencontainers.image.revision"] = revision;
+
+        var args = new SortedDictionary<string, string>(stage.BuildArgs.ToDictionary(), StringComparer.Ordinal)
+        {
+            [BuildPlanner.ParentImageArg] = from,
+        };
+        var request = new BuildRequest(stage.Dockerfile, args, labels, [stage.KeyTag], options.Network);
+        var id = await docker.BuildAsync(
+            request,
+            (stdin, token) => ContextTar.WriteAsync(stdin, stage.Files, stage.EmptyDirectories, token),
+            // Both builders already say "step n/m" (classic: "Step 3/7 :", BuildKit: "#7 [3/7]").
+            line => log($"[{image.Name}] {line}"),
+            ct);
+
+        var info = (await docker.InspectImagesAsync([id], ct)).Single();
+        _local![stage.KeyTag] = info;
+    }
+}
