@@ -37,6 +37,11 @@ public sealed class StrictYaml
         {
             throw new StrataConfigException($"{fileName}: line {e.Start.Line}: not valid YAML: {e.Message}");
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet reports some structural errors (an unclosed flow sequence) this way.
+            throw new StrataConfigException($"{fileName}: not valid YAML: {e.Message}");
+        }
         if (stream.Documents.Count == 0)
             throw new StrataConfigException($"{fileName}: the file is empty.");
         return new StrictYaml(fileName, stream.Documents[0].RootNode);
