@@ -10,6 +10,7 @@
 #load "build/context.cake"
 #load "build/images.cake"
 #load "build/plan.cake"
+#load "build/pin.cake"
 #load "build/test.cake"
 
 RunTarget(Argument("target", "Default"));

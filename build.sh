@@ -12,7 +12,7 @@ fi
 
 packages=${NUGET_PACKAGES:-$HOME/.nuget/packages}
 cake_version=$(sed -n 's/.*"version": *"\([0-9][^"]*\)".*/\1/p' .config/dotnet-tools.json | tail -n 1)
-if [[ ! -f $packages/cake.tool/$cake_version/cake.tool.nuspec ]]; then
+if [[ ! -f $packages/cake.tool/$cake_version/cake.tool.$cake_version.nupkg.sha512 ]]; then
   dotnet tool restore >&2
 fi
 

@@ -1,9 +1,11 @@
 // Shared state of a run: the loaded graph (tasks are generated from it), options from the
 // command line, and the library objects every task module uses.
+using Strata.Downloads;
 using Strata.Engine;
 using Strata.Graph;
 using Strata.Images;
 using Strata.Reporting;
+using Strata.Tools;
 
 public sealed class StrataRun
 {
@@ -42,11 +44,33 @@ static string GitRevision()
     catch (System.ComponentModel.Win32Exception) { return null; }
 }
 
+// Downloads (verified assets, GitHub ETags) live outside the checkout and survive clean clones.
+static string DefaultCacheDirectory() => System.IO.Path.Combine(
+    Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
+        : System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"),
+    "strata");
+
+var cacheDirectory = Argument("cache-dir", DefaultCacheDirectory());
+// A download mirror (artifact proxy, air-gapped site): URLs become <mirror>/<host>/<path>.
+var mirror = Argument<string>("mirror", null) ?? Environment.GetEnvironmentVariable("STRATA_MIRROR");
+var mirrorUri = string.IsNullOrEmpty(mirror) ? null : new Uri(mirror.TrimEnd('/') + "/");
+var toolsFile = Argument("tools", "tools.yaml");
+var lockFile = Argument("lock", ToolLock.DefaultFileName);
+
 var strata = new StrataRun(
     GraphLoader.Load(Argument("config", "strata.yaml")),
-    new PlanOptions { HostCa = HostCa.Parse(Argument("host-ca", "auto")) },
+    new PlanOptions
+    {
+        HostCa = HostCa.Parse(Argument("host-ca", "auto")),
+        Tools = ToolsFile.Load(toolsFile),
+        Lock = ToolLock.Load(lockFile, missingIsEmpty: true),
+        SkipBinaryTools = HasArgument("skip-tools"),
+    },
     new BuildOptions
     {
         Network = Argument<string>("network", null),
         Revision = HasArgument("revision") ? Argument<string>("revision") : GitRevision(),
+        Assets = new AssetCache(System.IO.Path.Combine(cacheDirectory, "assets"), mirrorUri, log: StrataRun.Log),
     });
+if (HasArgument("skip-tools"))
+    Warning("--skip-tools: the GitHub-released binaries of tools.yaml are left out of every image (their keys differ from complete images).");

@@ -2,7 +2,7 @@
 // base then k8s; --exclusive builds just the target on its parent's existing image.
 using Strata.Reporting;
 
-var reservedTasks = new[] { "Default", "images", "plan", "test" };
+var reservedTasks = new[] { "Default", "images", "plan", "pin", "smoke", "test" };
 var imageTasks = new Dictionary<string, CakeTaskBuilder>();
 foreach (var image in strata.Graph.Images)
 {

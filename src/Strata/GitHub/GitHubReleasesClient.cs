@@ -39,8 +39,10 @@ public sealed class GitHubClientOptions
     public Action<string>? Log { get; init; }
 
     /// <summary>Options with the token from GITHUB_TOKEN when it is set.</summary>
-    public static GitHubClientOptions FromEnvironment(string? cacheDirectory = null, Uri? apiBaseUrl = null) => new()
+    public static GitHubClientOptions FromEnvironment(string? cacheDirectory = null, Uri? apiBaseUrl = null,
+        Action<string>? log = null) => new()
     {
+        Log = log,
         Token = Environment.GetEnvironmentVariable("GITHUB_TOKEN") is { Length: > 0 } t ? t : null,
         CacheDirectory = cacheDirectory,
         ApiBaseUrl = apiBaseUrl ?? DefaultApiBaseUrl,

@@ -1,5 +1,6 @@
 using Strata.Graph;
 using Strata.Keys;
+using Strata.Tools;
 
 namespace Strata.Images;
 
@@ -22,6 +23,9 @@ public sealed record Stage(
     IReadOnlyDictionary<string, string> BuildArgs,
     string KeyTag)
 {
+    /// <summary>Pinned binaries placed into the context at build time (keyed by their locked sha256, not re-hashed).</summary>
+    public IReadOnlyList<ToolSpec> Tools { get; init; } = [];
+
     public string ShortKey => Key[..12];
 }
 
@@ -34,7 +38,7 @@ public sealed record ImagePlan(ImageSpec Spec, Stage Core, Stage Published, stri
     public IEnumerable<Stage> Stages => ReferenceEquals(Core, Published) ? [Core] : [Core, Published];
 }
 
-public sealed record BuildPlan(ImageGraph Graph, IReadOnlyList<ImagePlan> Images)
+public sealed record BuildPlan(ImageGraph Graph, IReadOnlyList<ImagePlan> Images, ToolLock Lock)
 {
     public ImagePlan Get(string name) => Images.Single(i => i.Name == name);
 

@@ -1,5 +1,6 @@
 using Strata.Graph;
 using Strata.Keys;
+using Strata.Tools;
 
 namespace Strata.Images;
 
@@ -7,6 +8,12 @@ public sealed record PlanOptions
 {
     public HostCaMode HostCa { get; init; } = HostCaMode.Auto;
     public string HostCaDirectory { get; init; } = Images.HostCa.DefaultDirectory;
+    /// <summary>tools.yaml: which pinned tools each image installs (null: none).</summary>
+    public ToolSet? Tools { get; init; }
+    /// <summary>tools.lock.json: the pinned versions and sha256s.</summary>
+    public ToolLock Lock { get; init; } = ToolLock.Empty;
+    /// <summary>Build without the GitHub-released binaries (no GitHub and no mirror here). Such images get other keys.</summary>
+    public bool SkipBinaryTools { get; init; }
 }
 
 /// <summary>Computes every image's stages and content keys. Reads files only; never calls the engine.</summary>
@@ -17,6 +24,9 @@ public static class BuildPlanner
 
     /// <summary>Build argument set right before the dotfiles are copied: their content hash, the precise cache-bust.</summary>
     public const string DotfilesHashArg = "DOTFILES_HASH";
+
+    /// <summary>The context folder pinned binaries are placed in (always present, maybe empty).</summary>
+    public const string ToolsContextDirectory = ".strata/tools";
 
     public static BuildPlan Plan(ImageGraph graph, PlanOptions? options = null)
     {
@@ -34,17 +44,38 @@ public static class BuildPlanner
             var parentCore = image.Parent is null ? null : plans[image.Parent].Core;
             var files = InputSet.Collect(graph.RootDirectory, [image.Layer.Dockerfile, .. image.Layer.Inputs], graph.Exclude).ToList();
             if (image.HostCa) files.AddRange(hostCaFiles);
+            var tools = options.Tools?.ForImage(image.Name).OrderBy(t => t.Name, StringComparer.Ordinal).ToList() ?? [];
+            var binaries = options.SkipBinaryTools ? [] : tools.Where(t => t.Kind == ToolKind.Binary).ToList();
+            var args = new SortedDictionary<string, string>(image.Layer.Args.ToDictionary(), StringComparer.Ordinal);
 
             using var key = new KeyBuilder()
                 .Add("stage", "core")
                 .Add("dockerfile", image.Layer.Dockerfile)
                 .AddFiles("input", files)
-                .AddMap("arg", image.Layer.Args)
-                .Add("parent", parentCore?.Key ?? "base-os:" + DescribeBaseOs(graph.BaseOs));
+                .AddMap("arg", image.Layer.Args);
+            foreach (var tool in tools)
+            {
+                if (tool.Kind == ToolKind.Binary && options.SkipBinaryTools)
+                {
+                    key.Add("tool." + tool.Name, "skipped");
+                    continue;
+                }
+                var locked = Locked(options, tool, image.Name);
+                key.Add("tool." + tool.Name, $"{locked.Version} {locked.Tag}");
+                foreach (var (arch, asset) in locked.Assets.OrderBy(a => a.Key, StringComparer.Ordinal))
+                    key.Add($"tool.{tool.Name}.{arch}", $"{asset.Url} {asset.Sha256}");
+                args[VersionArg(tool)] = locked.Version;
+            }
+            key.Add("parent", parentCore?.Key ?? "base-os:" + DescribeBaseOs(graph.BaseOs));
             var coreKey = key.Finish();
+            List<string> emptyDirs = [];
+            if (image.HostCa) emptyDirs.Add(HostCa.ContextDirectory);
+            if (tools.Count > 0) emptyDirs.Add(ToolsContextDirectory);
             var core = new Stage(image.Name, StageKind.Core, coreKey, parentCore?.Key, image.Layer.Dockerfile,
-                files, image.HostCa ? [HostCa.ContextDirectory] : [], image.Layer.Args,
-                $"{graph.Repository}:{image.Name}-core-{coreKey[..12]}");
+                files, emptyDirs, args, $"{graph.Repository}:{image.Name}-core-{coreKey[..12]}")
+            {
+                Tools = binaries,
+            };
 
             var published = core;
             if (graph.Dotfiles is { } layer)
@@ -57,12 +88,12 @@ public static class BuildPlanner
                     .AddMap("arg", layer.Args)
                     .Add("parent", coreKey);
                 var publishedKey = pkey.Finish();
-                var args = new SortedDictionary<string, string>(layer.Args.ToDictionary(), StringComparer.Ordinal)
+                var layerArgs = new SortedDictionary<string, string>(layer.Args.ToDictionary(), StringComparer.Ordinal)
                 {
                     [DotfilesHashArg] = dotfilesHash!,
                 };
                 published = new Stage(image.Name, StageKind.Published, publishedKey, coreKey, layer.Dockerfile,
-                    layerFiles, [], args, $"{graph.Repository}:{image.Name}-{publishedKey[..12]}");
+                    layerFiles, [], layerArgs, $"{graph.Repository}:{image.Name}-{publishedKey[..12]}");
             }
             else
             {
@@ -72,8 +103,20 @@ public static class BuildPlanner
 
             plans[image.Name] = new ImagePlan(image, core, published, $"{graph.Repository}:{image.Name}");
         }
-        return new BuildPlan(graph, graph.Images.Select(i => plans[i.Name]).ToList());
+        return new BuildPlan(graph, graph.Images.Select(i => plans[i.Name]).ToList(), options.Lock);
     }
+
+    /// <summary>The build argument carrying a tool's locked version: gemini-cli gives GEMINI_CLI_VERSION.</summary>
+    public static string VersionArg(ToolSpec tool) => tool.Name.ToUpperInvariant().Replace('-', '_') + "_VERSION";
+
+    private static LockedTool Locked(PlanOptions options, ToolSpec tool, string image) =>
+        options.Lock.Tools.TryGetValue(tool.Name, out var locked)
+            ? locked
+            : throw new StrataConfigException(
+                $"{ToolLock.DefaultFileName} has no entry for '{tool.Name}', which image '{image}' installs. " +
+                "Pin it: ./build.sh --target=pin" + (tool.Kind == ToolKind.Binary
+                    ? " (needs the GitHub API). Without GitHub access, build with --skip-tools to leave the GitHub-released binaries out."
+                    : " (needs the GitHub API)."));
 
     /// <summary>The base OS as committed (pinned image and fallback recipe): part of the root image's key.</summary>
     public static string DescribeBaseOs(BaseOsSpec os) =>

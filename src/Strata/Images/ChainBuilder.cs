@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Strata.Downloads;
 using Strata.Engine;
+using Strata.Tools;
 using Strata.Reporting;
 
 namespace Strata.Images;
@@ -10,6 +12,16 @@ public sealed record BuildOptions
     public string? Network { get; init; }
     /// <summary>The commit recorded in the OCI revision label (never part of a key).</summary>
     public string? Revision { get; init; }
+    /// <summary>Where pinned binaries are downloaded to and verified (null: a build that needs one fails).</summary>
+    public AssetCache? Assets { get; init; }
+    /// <summary>The architecture images are built for (the engine's own).</summary>
+    public string Arch { get; init; } = HostArch();
+
+    public static string HostArch() => System.Runtime.InteropServices.RuntimeInformation.OSArchitecture switch
+    {
+        System.Runtime.InteropServices.Architecture.Arm64 => "arm64",
+        _ => "amd64",
+    };
 }
 
 /// <summary>
@@ -132,15 +144,39 @@ public sealed class ChainBuilder(DockerCli docker, BuildOptions options, Action<
         {
             [BuildPlanner.ParentImageArg] = from,
         };
-        var request = new BuildRequest(stage.Dockerfile, args, labels, [stage.KeyTag], options.Network);
-        var id = await docker.BuildAsync(
-            request,
-            (stdin, token) => ContextTar.WriteAsync(stdin, stage.Files, stage.EmptyDirectories, token),
-            // Both builders already say "step n/m" (classic: "Step 3/7 :", BuildKit: "#7 [3/7]").
-            line => log($"[{image.Name}] {line}"),
-            ct);
+        var staging = stage.Tools.Count > 0 ? Directory.CreateTempSubdirectory("strata-tools-").FullName : null;
+        try
+        {
+            var files = stage.Files.Concat(await PlaceToolsAsync(plan, stage, staging, ct)).ToList();
+            var request = new BuildRequest(stage.Dockerfile, args, labels, [stage.KeyTag], options.Network);
+            var id = await docker.BuildAsync(
+                request,
+                (stdin, token) => ContextTar.WriteAsync(stdin, files, stage.EmptyDirectories, token),
+                // Both builders already say "step n/m" (classic: "Step 3/7 :", BuildKit: "#7 [3/7]").
+                line => log($"[{image.Name}] {line}"),
+                ct);
 
-        var info = (await docker.InspectImagesAsync([id], ct)).Single();
-        _local![stage.KeyTag] = info;
+            var info = (await docker.InspectImagesAsync([id], ct)).Single();
+            _local![stage.KeyTag] = info;
+        }
+        finally
+        {
+            if (staging is not null) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>Fetches (or finds in the cache) every pinned binary of the stage, verified, for the context.</summary>
+    private async Task<IEnumerable<Keys.InputFile>> PlaceToolsAsync(BuildPlan plan, Stage stage, string? staging, CancellationToken ct)
+    {
+        if (stage.Tools.Count == 0) return [];
+        var assets = options.Assets ?? throw new InvalidOperationException("BuildOptions.Assets is required to build images with pinned tools.");
+        var placed = new List<Keys.InputFile>();
+        foreach (var tool in stage.Tools)
+        {
+            var destination = Path.Combine(staging!, tool.Name);
+            await ToolInstaller.PlaceAsync(tool, plan.Lock, options.Arch, assets, destination, ct);
+            placed.Add(new Keys.InputFile($"{BuildPlanner.ToolsContextDirectory}/{tool.Name}", destination, Executable: true, LinkTarget: null));
+        }
+        return placed;
     }
 }
