@@ -1,0 +1,176 @@
+using System.Text.Json.Nodes;
+using Strata.Downloads;
+using Strata.GitHub;
+using Strata.Graph;
+using Strata.Images;
+using Strata.Tests.Support;
+using Strata.Tools;
+
+namespace Strata.Tests.Images;
+
+/// <summary>
+/// The k8s image of a small chain built from tools pinned against the stand-in GitHub server:
+/// binaries are fetched and verified on the host, and the built image reports the locked versions.
+/// </summary>
+[Collection("engine")]
+public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
+{
+    private readonly EngineFixture _engine;
+    private readonly TempRepo _repo = new();
+    private readonly TempDir _cache = new();
+    private readonly string _repository = "strata-it/tools-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly List<string> _log = [];
+    private StandInServer _server = null!;
+
+    public PinnedToolsIntegrationTests(EngineFixture engine) => _engine = engine;
+
+    // Real binaries cannot be had here; a shell script that prints its version is what matters.
+    private static byte[] Tool(string name, string version) => Fixtures.Bytes($"#!/bin/sh\necho \"{name} version {version}\"\n");
+
+    public async Task InitializeAsync()
+    {
+        _server = await StandInServer.StartAsync();
+        ServeHelm("3.19.1");
+        ServeTalosctl("1.13.8");
+
+        _repo.Write("Dockerfiles/Dockerfile.base", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN true\n")
+            .Write("Dockerfiles/Dockerfile.k8s", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nCOPY .strata/tools/ /usr/local/bin/\n")
+            .Write("strata.yaml", $"""
+                repository: {_repository}
+                {_engine.BaseOsYaml()}
+                images:
+                  - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
+                  - {"{"} name: k8s, parent: base, dockerfile: Dockerfiles/Dockerfile.k8s {"}"}
+                """)
+            .Write("tools.yaml", $$"""
+                tools:
+                  - name: helm
+                    repository: helm/helm
+                    range: "[3.0.0,4.0.0)"
+                    image: k8s
+                    asset: helm-v{version}-linux-{arch}.tar.gz
+                    url: {{_server.BaseUrl}}/helm/{asset}
+                    format: tar.gz
+                    binary: linux-{arch}/helm
+                    sha256: { sha256_url: "{url}.sha256sum" }
+                  - name: talosctl
+                    repository: siderolabs/talos
+                    image: k8s
+                    asset: talosctl-linux-{arch}
+                    format: raw
+                    sha256: { checksums_file: sha256sum.txt }
+                """);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _engine.RemoveRepositoryAsync(_repository);
+        await _server.DisposeAsync();
+        _cache.Dispose();
+        _repo.Dispose();
+    }
+
+    private void ServeHelm(string version)
+    {
+        foreach (var arch in ToolSpec.Architectures)
+        {
+            var name = $"helm-v{version}-linux-{arch}.tar.gz";
+            var content = Fixtures.TarGz(($"linux-{arch}/helm", Tool("helm", version)));
+            _server.Bytes("/helm/" + name, content);
+            _server.Text($"/helm/{name}.sha256sum", $"{Fixtures.Sha256(content)}  {name}\n");
+        }
+        _server.Json("/repos/helm/helm/releases?per_page=100", Fixtures.Releases(
+            Fixtures.Release("v4.0.0"), Fixtures.Release("v" + version), Fixtures.Release("v3.18.0")));
+    }
+
+    private void ServeTalosctl(string version)
+    {
+        var assets = new List<JsonObject>();
+        var sums = "";
+        foreach (var arch in ToolSpec.Architectures)
+        {
+            var name = $"talosctl-linux-{arch}";
+            var content = Tool("talosctl", version);
+            _server.Bytes("/dl/" + name, content);
+            assets.Add(Fixtures.Asset(name, _server.Url("/dl/" + name), content));
+            sums += $"{Fixtures.Sha256(content)}  {name}\n";
+        }
+        _server.Text("/dl/sha256sum.txt", sums);
+        assets.Add(Fixtures.Asset("sha256sum.txt", _server.Url("/dl/sha256sum.txt")));
+        _server.Json("/repos/siderolabs/talos/releases?per_page=100", Fixtures.Releases(
+            Fixtures.Release("v" + version, false, false, [.. assets])));
+    }
+
+    private async Task<PinResult> PinAsync()
+    {
+        using var http = new HttpClient();
+        using var github = new GitHubReleasesClient(new GitHubClientOptions { ApiBaseUrl = new Uri(_server.BaseUrl), MaxRetries = 1 });
+        using var assets = new AssetCache(Path.Combine(_cache.Path, "pin"), http: http);
+        return await new Pinner(github, assets, http).PinAsync(new PinOptions
+        {
+            ToolsFile = _repo.Path("tools.yaml"),
+            LockFile = _repo.Path("tools.lock.json"),
+        });
+    }
+
+    private async Task<BuildPlan> BuildK8sAsync(string cacheName)
+    {
+        var plan = BuildPlanner.Plan(GraphLoader.Load(_repo.Path("strata.yaml")), new PlanOptions
+        {
+            HostCa = HostCaMode.Off,
+            Tools = ToolsFile.Load(_repo.Path("tools.yaml")),
+            Lock = ToolLock.Load(_repo.Path("tools.lock.json")),
+        });
+        using var assets = new AssetCache(Path.Combine(_cache.Path, cacheName));
+        var builder = new ChainBuilder(_engine.Docker, new BuildOptions { Assets = assets }, line => { lock (_log) _log.Add(line); });
+        await builder.BuildImageAsync(plan, "base");
+        await builder.BuildImageAsync(plan, "k8s");
+        return plan;
+    }
+
+    [Fact]
+    public async Task The_built_image_reports_the_versions_pinned_against_the_stand_in()
+    {
+        var first = await PinAsync();
+        var lockBytes = await File.ReadAllBytesAsync(_repo.Path("tools.lock.json"));
+        var second = await PinAsync();
+        Assert.True(first.Changed);
+        Assert.False(second.Changed);
+        Assert.Equal(lockBytes, await File.ReadAllBytesAsync(_repo.Path("tools.lock.json")));
+        Assert.Equal("3.19.1", first.Lock.Get("helm").Version);
+
+        var plan = await BuildK8sAsync("build");
+
+        var tag = plan.Get("k8s").Published.KeyTag;
+        var helm = await _engine.Docker.RunContainerAsync([], tag, ["helm"]);
+        var talosctl = await _engine.Docker.RunContainerAsync([], tag, ["talosctl"]);
+        Assert.Equal("helm version 3.19.1", helm.StdOut.Trim());
+        Assert.Equal("talosctl version 1.13.8", talosctl.StdOut.Trim());
+    }
+
+    [Fact]
+    public async Task A_tampered_asset_fails_the_build_with_the_sha256_error_and_tags_nothing()
+    {
+        await PinAsync();
+        var name = "helm-v3.19.1-linux-amd64.tar.gz";
+        _server.Bytes("/helm/" + name, Fixtures.TarGz(("linux-amd64/helm", Tool("helm", "6.6.6 (tampered)"))));
+
+        var e = await Assert.ThrowsAsync<ChecksumMismatchException>(() => BuildK8sAsync("cold"));
+
+        Assert.Equal("helm", e.Tool);
+        Assert.Contains(e.Expected, e.Message);
+        Assert.Contains(e.Actual, e.Message);
+        var plan = BuildPlanner.Plan(GraphLoader.Load(_repo.Path("strata.yaml")), new PlanOptions
+        {
+            HostCa = HostCaMode.Off,
+            Tools = ToolsFile.Load(_repo.Path("tools.yaml")),
+            Lock = ToolLock.Load(_repo.Path("tools.lock.json")),
+        });
+        Assert.Empty(await _engine.Docker.InspectImagesAsync(
+            [plan.Get("k8s").Core.KeyTag, plan.Get("k8s").Published.KeyTag, plan.Get("k8s").MovingTag]));
+        var left = Directory.Exists(Path.Combine(_cache.Path, "cold"))
+            ? Directory.GetFiles(Path.Combine(_cache.Path, "cold"), "*", SearchOption.AllDirectories)
+            : [];
+        Assert.True(left.Length == 0, "the cache kept: " + string.Join(", ", left));
+    }
+}

@@ -1,0 +1,68 @@
+using Strata.Graph;
+using Strata.Images;
+using Strata.Tests.Support;
+using Strata.Tools;
+
+namespace Strata.Tests.Images;
+
+/// <summary>A pinned tool's version and sha256 are inputs of the key of the image that installs it.</summary>
+public class ToolKeyTests
+{
+    private static readonly string Root = RepositoryRoot.Find();
+
+    private static ToolLock Lock(string helmVersion, string helmSha)
+    {
+        var tools = ToolsFile.Load(Path.Combine(Root, "tools.yaml"));
+        var entries = tools.Tools.ToDictionary(t => t.Name, t => t.Kind == ToolKind.Npm
+            ? new LockedTool("0.61.0", "v0.61.0", new Dictionary<string, LockedAsset>())
+            : new LockedTool("1.0.0", "v1.0.0", ToolSpec.Architectures.ToDictionary(a => a,
+                a => new LockedAsset($"https://example.invalid/{t.Name}/{a}", new string('a', 64)))));
+        entries["helm"] = new LockedTool(helmVersion, "v" + helmVersion, ToolSpec.Architectures.ToDictionary(a => a,
+            a => new LockedAsset($"https://get.helm.sh/helm-v{helmVersion}-linux-{a}.tar.gz", helmSha)));
+        return new ToolLock(entries);
+    }
+
+    private static BuildPlan Plan(ToolLock toolLock) =>
+        BuildPlanner.Plan(GraphLoader.Load(Path.Combine(Root, "strata.yaml")), new PlanOptions
+        {
+            HostCa = HostCaMode.Off,
+            Tools = ToolsFile.Load(Path.Combine(Root, "tools.yaml")),
+            Lock = toolLock,
+        });
+
+    [Fact]
+    public void Bumping_helm_changes_the_keys_of_k8s_gemini_and_latest_but_not_base()
+    {
+        var before = Plan(Lock("3.19.1", new string('1', 64)));
+        var after = Plan(Lock("3.19.2", new string('2', 64)));
+
+        Assert.Equal(before.Get("base").Key, after.Get("base").Key);
+        foreach (var image in new[] { "k8s", "gemini", "latest" })
+            Assert.NotEqual(before.Get(image).Key, after.Get(image).Key);
+    }
+
+    [Fact]
+    public void A_changed_sha256_alone_changes_the_key()
+    {
+        var before = Plan(Lock("3.19.1", new string('1', 64)));
+        var after = Plan(Lock("3.19.1", new string('3', 64)));
+        Assert.NotEqual(before.Get("k8s").Key, after.Get("k8s").Key);
+    }
+
+    [Fact]
+    public void The_locked_version_reaches_the_dockerfile_as_a_build_arg()
+    {
+        var plan = Plan(Lock("3.19.1", new string('1', 64)));
+        Assert.Equal("0.61.0", plan.Get("gemini").Core.BuildArgs["GEMINI_CLI_VERSION"]);
+        Assert.Equal("3.19.1", plan.Get("k8s").Core.BuildArgs["HELM_VERSION"]);
+        Assert.Equal(new[] { "helm", "k9s", "kubectl", "talosctl" }, plan.Get("k8s").Core.Tools.Select(t => t.Name).Order());
+    }
+
+    [Fact]
+    public void An_unpinned_tool_is_a_clear_error_naming_the_tool_the_image_and_the_fix()
+    {
+        var e = Assert.Throws<StrataConfigException>(() => Plan(ToolLock.Empty));
+        Assert.Contains("has no entry for", e.Message);
+        Assert.Contains("--target=pin", e.Message);
+    }
+}
