@@ -19,23 +19,34 @@ public sealed record SmokeOptions
     /// <summary>Longest a single check may take.</summary>
     public TimeSpan CheckTimeout { get; init; } = TimeSpan.FromMinutes(3);
     public string Locale { get; init; } = "en_US.UTF-8";
-    /// <summary>The container's network: checks need none.</summary>
-    public string Network { get; init; } = "none";
+    /// <summary>
+    /// The container's network; null: the engine's default, as people run the image. (With "none",
+    /// Docker writes no entry for the container's hostname, and sudo warns that it cannot resolve it.)
+    /// </summary>
+    public string? Network { get; init; }
     public IReadOnlyList<string> SecretScanPaths { get; init; } = ["/home", "/root", "/etc", "/opt", "/usr/local"];
     /// <summary>Paths skipped by the secret scan: known-public certificate bundles.</summary>
     public IReadOnlyList<string> SecretScanPrune { get; init; } =
         ["/etc/ssl/certs", "/usr/local/share/ca-certificates", "/etc/ca-certificates"];
+    /// <summary>
+    /// POSIX extended regexes (grep -E), one line at a time. A private key header counts only when key
+    /// material follows it (end of line, or an escaped newline as in JSON); tokens and access keys only
+    /// as whole words. Checked on the real images: without that, code that merely *parses* keys
+    /// (a regex literal holding the header) and base64 blobs that happen to contain "AKIA..." were
+    /// reported, e.g. in the Gemini CLI's bundle.
+    /// </summary>
     public IReadOnlyList<SecretPattern> SecretPatterns { get; init; } =
     [
-        new("private key", "-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-        new("GitHub token", "gh[pousr]_[A-Za-z0-9]{36}"),
-        new("AWS access key", "AKIA[0-9A-Z]{16}"),
+        new("private key", @"-----BEGIN [A-Z ]*PRIVATE KEY-----([[:space:]]*$|(\\r)?\\n[A-Za-z0-9+/])"),
+        new("GitHub token", "(^|[^A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36}($|[^A-Za-z0-9_])"),
+        new("AWS access key", "(^|[^A-Za-z0-9/+])AKIA[0-9A-Z]{16}($|[^A-Za-z0-9/+=])"),
     ];
 }
 
 /// <summary>What the suite found for one image.</summary>
+/// <param name="Container">The name of the container the checks ran in (removed by now); null when none started.</param>
 public sealed record SmokeResult(string Image, string ImageRef, IReadOnlyList<CheckResult> Checks, string? VaultRuntime,
-    string? ReportPath, TimeSpan Duration)
+    string? ReportPath, TimeSpan Duration, string? Container = null)
 {
     public int PassedCount => Checks.Count(c => c.Passed);
     public int FailedCount => Checks.Count(c => !c.Passed);
@@ -96,7 +107,8 @@ public static class SmokeSuite
         var image = plan.Image;
         var total = Stopwatch.StartNew();
         var results = new List<CheckResult>();
-        log($"[{image}] smoke testing {imageRef}: {plan.Checks.Count} checks" +
+        var name = $"strata-smoke-{image}-{Guid.NewGuid():N}"[..^20];
+        log($"[{image}] smoke testing {imageRef} in container {name}: {plan.Checks.Count} checks" +
             (plan.Spec.Sources.Count > 0 ? $" (specs: {string.Join(", ", plan.Spec.Sources)})" : " (no spec files)"));
 
         void Record(CheckResult r)
@@ -112,18 +124,18 @@ public static class SmokeSuite
             return new SmokeResult(image, imageRef, results, null, null, total.Elapsed);
         }
 
-        var name = $"strata-smoke-{image}-{Guid.NewGuid():N}"[..^20];
         string container;
         try
         {
+            string[] network = options.Network is { } n ? ["--network", n] : [];
             container = await docker.StartContainerAsync(name, imageRef,
-                ["--network", options.Network, "--label", "dev.strata.smoke=" + image], ["sleep", "infinity"], ct);
+                [.. network, "--label", "dev.strata.smoke=" + image], ["sleep", "infinity"], ct);
         }
         catch (EngineException e)
         {
             await docker.RemoveContainerAsync(name, CancellationToken.None);
             Record(new CheckResult(image, "container starts", "engine", false, e.Message, CheckResult.Generated, TimeSpan.Zero));
-            return new SmokeResult(image, imageRef, results, null, null, total.Elapsed);
+            return new SmokeResult(image, imageRef, results, null, null, total.Elapsed, name);
         }
         catch (OperationCanceledException)
         {
@@ -168,6 +180,6 @@ public static class SmokeSuite
         {
             await docker.RemoveContainerAsync(container, CancellationToken.None);
         }
-        return new SmokeResult(image, imageRef, results, runtime, null, total.Elapsed);
+        return new SmokeResult(image, imageRef, results, runtime, null, total.Elapsed, name);
     }
 }
