@@ -109,6 +109,31 @@ public sealed class DockerCli(string executable = "docker")
         CancellationToken ct = default) =>
         RunAsync(["run", "--rm", .. options, image, .. command], ct: ct);
 
+    /// <summary>
+    /// Starts a long-running container (docker run -d) and returns its id. <paramref name="command"/>
+    /// replaces the image's entrypoint: its first word is the entrypoint, the rest its arguments.
+    /// </summary>
+    public async Task<string> StartContainerAsync(string name, string image, IEnumerable<string> options,
+        IReadOnlyList<string> command, CancellationToken ct = default)
+    {
+        var result = await RunAsync(["run", "-d", "--name", name, "--entrypoint", command[0], .. options, image, .. command.Skip(1)], ct: ct);
+        if (result.ExitCode != 0 || string.IsNullOrWhiteSpace(result.StdOut))
+            throw new EngineException($"docker run {image} failed: {result.StdErr.Trim()}");
+        return result.StdOut.Trim();
+    }
+
+    /// <summary>Runs a command in a running container (docker exec) as <paramref name="user"/>; never throws on its exit code.</summary>
+    public Task<CliResult> ExecAsync(string container, string user, IEnumerable<string> command, CancellationToken ct = default) =>
+        RunAsync(["exec", "--user", user, container, .. command], ct: ct);
+
+    /// <summary>Removes a container, running or not (docker rm -f); a container that is already gone is fine.</summary>
+    public async Task RemoveContainerAsync(string container, CancellationToken ct = default)
+    {
+        var result = await RunAsync(["rm", "-f", "--volumes", container], ct: ct);
+        if (result.ExitCode != 0 && !result.StdErr.Contains("No such container", StringComparison.OrdinalIgnoreCase))
+            throw new EngineException($"docker rm -f {container} failed: {result.StdErr.Trim()}");
+    }
+
     /// <summary>Runs any docker CLI command; the escape hatch for rare calls (export, create, rm).</summary>
     public async Task<CliResult> RunAsync(
         IReadOnlyList<string> args,

@@ -57,6 +57,13 @@ public sealed partial record ToolSpec
     public string? Sha256Template { get; init; }
     /// <summary>Per-tool architecture names, e.g. amd64 -> x86_64; missing ones map to themselves.</summary>
     public IReadOnlyDictionary<string, string> ArchNames { get; init; } = new Dictionary<string, string>();
+    /// <summary>
+    /// The shell command whose standard output must contain the locked version once installed
+    /// (smoke tests); null means <c>&lt;name&gt; --version</c>.
+    /// </summary>
+    public string? VersionCommand { get; init; }
+    /// <summary>The command the smoke tests run to read the installed version.</summary>
+    public string VersionCommandOrDefault => VersionCommand ?? $"{Name} --version";
     /// <summary>Line of the entry in tools.yaml (for messages).</summary>
     public int Line { get; init; }
 

@@ -30,6 +30,7 @@ public sealed class ToolSet(string path, IReadOnlyList<ToolSpec> tools)
 ///     range: "[3.19.0,4.0.0)"         # NuGet version range; default: any
 ///     prerelease: false               # default false; drafts are never chosen
 ///     image: k8s                      # the image that installs it
+///     version_command: helm version --short   # stdout must contain the locked version; default "{name} --version"
 ///     asset: helm-v{version}-linux-{arch}.tar.gz
 ///     url: https://get.helm.sh/{asset}    # default: the GitHub release asset named 'asset'
 ///     format: tar.gz                  # raw (default), tar.gz or zip
@@ -51,7 +52,7 @@ public static partial class ToolsFile
     private static readonly string[] Keys =
     [
         "name", "kind", "repository", "tag_prefix", "range", "prerelease", "image", "package",
-        "asset", "url", "format", "binary", "arch_names", "sha256",
+        "asset", "url", "format", "binary", "arch_names", "sha256", "version_command",
     ];
 
     private static readonly string[] BinaryOnly = ["asset", "url", "format", "binary", "arch_names", "sha256"];
@@ -125,6 +126,7 @@ public static partial class ToolsFile
             Range = range,
             Prerelease = doc.OptionalBool(map, "prerelease", where, fallback: false),
             Image = image,
+            VersionCommand = doc.OptionalString(map, "version_command", where),
             Line = (int)node.Start.Line,
         };
         return kind == ToolKind.Npm ? ReadNpm(doc, map, where, spec) : ReadBinary(doc, map, where, spec);
