@@ -25,6 +25,7 @@ public sealed class StrataRun
     /// <summary>Keys for every image; computed on first use (reading files only).</summary>
     public BuildPlan Plan => _plan.Value;
     public List<ImageResult> Results { get; } = new List<ImageResult>();
+    public List<Strata.Smoke.SmokeResult> SmokeResults { get; } = new List<Strata.Smoke.SmokeResult>();
     public string ArtifactsDirectory => System.IO.Path.Combine(Graph.RootDirectory, "artifacts");
 
     // Braces in engine output must not be read as format items: write lines as they are.

@@ -1,8 +1,11 @@
 // One task per image of strata.yaml, each depending on its parent's task: --target=k8s builds
-// base then k8s; --exclusive builds just the target on its parent's existing image.
+// base then k8s; --exclusive builds just the target on its parent's existing image. Building
+// moves no moving tag: only a smoke-tested image gets one (build/smoke.cake).
 using Strata.Reporting;
 
 var reservedTasks = new[] { "Default", "images", "plan", "pin", "smoke", "test" };
+if (strata.Graph.Images.FirstOrDefault(i => i.Name.StartsWith("smoke-")) is { } clash)
+    throw new Exception($"{strata.Graph.ConfigPath}: image '{clash.Name}' clashes with the smoke-<image> targets; rename it.");
 var imageTasks = new Dictionary<string, CakeTaskBuilder>();
 foreach (var image in strata.Graph.Images)
 {
@@ -13,9 +16,8 @@ foreach (var image in strata.Graph.Images)
         .Description(image.Parent is null ? $"Build {name}" : $"Build {name} on {image.Parent}")
         .Does(async () =>
         {
-            var result = await strata.Builder.BuildImageAsync(strata.Plan, name);
-            strata.Results.Add(result);
-            await strata.Builder.PromoteAsync(strata.Plan, name);
+            // The moving tag moves in smoke-<image>, once the image is proven.
+            strata.Results.Add(await strata.Builder.BuildImageAsync(strata.Plan, name));
         });
     if (image.Parent is not null) task.IsDependentOn(image.Parent);
     imageTasks[name] = task;
@@ -26,14 +28,21 @@ var images = Task("images").Description("Build every image of strata.yaml");
 foreach (var leaf in strata.Graph.Images.Where(i => !strata.Graph.Images.Any(c => c.Parent == i.Name)))
     images.IsDependentOn(leaf.Name);
 
-Task("Default").Description("Build the whole chain").IsDependentOn("images");
+Task("Default").Description("Build the whole chain, smoke-test it, move the tags").IsDependentOn("images").IsDependentOn("smoke");
 
 Teardown(context =>
 {
-    if (strata.Results.Count == 0) return;
-    Console.WriteLine();
-    Console.Write(SummaryTable.ForBuild(strata.Results));
-    var report = System.IO.Path.Combine(strata.ArtifactsDirectory, "build-report.json");
-    ReportFiles.WriteBuildReport(report, strata.Results);
-    Console.WriteLine($"Report: {report}");
+    if (strata.Results.Count > 0)
+    {
+        Console.WriteLine();
+        Console.Write(SummaryTable.ForBuild(strata.Results));
+        var report = System.IO.Path.Combine(strata.ArtifactsDirectory, "build-report.json");
+        ReportFiles.WriteBuildReport(report, strata.Results);
+        Console.WriteLine($"Report: {report}");
+    }
+    if (strata.SmokeResults.Count > 0)
+    {
+        Console.WriteLine();
+        Console.Write(Strata.Smoke.SmokeReport.Summary(strata.SmokeResults));
+    }
 });

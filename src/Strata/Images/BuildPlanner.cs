@@ -68,9 +68,9 @@ public static class BuildPlanner
             }
             key.Add("parent", parentCore?.Key ?? "base-os:" + DescribeBaseOs(graph.BaseOs));
             var coreKey = key.Finish();
-            List<string> emptyDirs = [];
+            // Always present (maybe empty), so a Dockerfile can COPY them whatever is configured.
+            List<string> emptyDirs = [ToolsContextDirectory];
             if (image.HostCa) emptyDirs.Add(HostCa.ContextDirectory);
-            if (tools.Count > 0) emptyDirs.Add(ToolsContextDirectory);
             var core = new Stage(image.Name, StageKind.Core, coreKey, parentCore?.Key, image.Layer.Dockerfile,
                 files, emptyDirs, args, $"{graph.Repository}:{image.Name}-core-{coreKey[..12]}")
             {
