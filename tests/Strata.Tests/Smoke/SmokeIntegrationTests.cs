@@ -153,14 +153,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
         Assert.True(File.Exists(_temp.Path("artifacts/smoke/latest.xml")));
     }
 
-    private async Task<string> BuildChainAsync(string image)
-    {
-        var plan = BuildPlanner.Plan(_graph);
-        var builder = new ChainBuilder(_docker, new BuildOptions(), Log);
-        string tag = "";
-        foreach (var step in plan.Lineage(image)) tag = (await builder.BuildImageAsync(plan, step.Name)).Tag;
-        return tag;
-    }
+    private Task<string> BuildChainAsync(string image) => RealChain.BuildAsync(_docker, image, Log);
 
     [Fact]
     public async Task A_tool_at_another_version_than_the_lock_fails_and_an_unpinned_tool_fails_as_not_pinned()
