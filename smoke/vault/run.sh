@@ -174,9 +174,9 @@ hostname localhost   # resolvable without DNS (sudo looks its host name up)
 [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 for m in loop dm_mod dm_crypt; do modprobe "$m" || echo "@@TAP@@ # modprobe $m failed"; done
 echo "@@TAP@@ # guest kernel: $(uname -r)"
-/strata-smoke/scenario.sh >/tmp/scenario.out 2>/tmp/scenario.err
-rc=$?
-sed 's/^/@@TAP@@ /' /tmp/scenario.out
+{ /strata-smoke/scenario.sh 2>/tmp/scenario.err; echo $? >/tmp/scenario.rc; } \
+  | while IFS= read -r line; do echo "@@TAP@@ $line"; done     # streamed: progress is visible
+rc=$(cat /tmp/scenario.rc)
 sed 's/^/@@ERR@@ /' /tmp/scenario.err
 echo "@@TAP@@ # scenario exit status: $rc"
 echo "@@RC@@ $rc"

@@ -22,8 +22,9 @@ ok()  { N=$((N + 1)); PASSED=$((PASSED + 1)); printf 'ok - %s\n' "$1"; }
 nok() { N=$((N + 1)); FAILED=$((FAILED + 1)); printf 'not ok - %s: %s\n' "$1" "$(printf '%s' "$2" | tr '\r\n' '  ' | tr -s ' ' | cut -c1-400)"; }
 # check NAME FUNCTION [ARGS]: the function prints the reason and returns non-zero on failure
 check() {
-  local name=$1 out rc=0; shift
+  local name=$1 out rc=0 t0=$SECONDS; shift
   out=$("$@" 2>&1) || rc=$?
+  printf '# [%3ss] %s\n' "$((SECONDS - t0))" "$name" >&2
   if [[ $rc == 0 ]]; then ok "$name"; else nok "$name" "${out:-exit $rc}"; fi
 }
 finish() {
@@ -125,12 +126,13 @@ pty_stop() {
   return 0
 }
 vault_pid() {    # the main vault process of the running session
-  local p cmd
+  # Its argv is exactly "bash VAULT_BIN unlock" (shebang via env); subshells of it share
+  # that argv, so take the one whose parent is not such a process.
+  local p pp want="bash $VAULT_BIN unlock "
   for p in $(descendants "$PTY_PID"); do
-    cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
-    [[ $cmd == *"$VAULT_BIN unlock"* ]] || continue
-    local pp; pp=$(awk '{print $4}' "/proc/$p/stat")
-    [[ $(tr '\0' ' ' <"/proc/$pp/cmdline" 2>/dev/null) == *"$VAULT_BIN unlock"* ]] && continue
+    [[ $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) == "$want" ]] || continue
+    pp=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null) || continue
+    [[ $(tr '\0' ' ' <"/proc/$pp/cmdline" 2>/dev/null) == "$want" ]] && continue
     printf '%s\n' "$p"; return 0
   done
   return 1
@@ -212,7 +214,7 @@ check "vault is locked at start (status exit 1, nothing open)" c_locked_at_start
   while :; do
     scan_proc >>"$WORK/scan.hits"
     n=$((n + 1)); echo "$n" >"$WORK/scan.count"
-    sleep 0.1
+    sleep 0.3
   done ) &
 SCAN_PID=$!
 
