@@ -104,7 +104,7 @@ try_container() {   # try_container KIND: 0 ran (result in $TMP/out, $TMP/rc), 1
   CTR=$name
   if ! err=$(docker run -d --name "$name" --user 0 --entrypoint "" "${flags[@]}" "${mounts[@]}" \
                "$IMAGE" sleep infinity 2>&1); then
-    note "$kind container refused by the engine: $(printf '%s' "$err" | grep -v '^Run .docker run --help' | tail -n1)"
+    note "$kind container refused by the engine: $(printf '%s\n' "$err" | grep -m1 -i 'error' || printf '%s\n' "$err" | grep . | tail -n1)"
     docker rm -f "$name" >/dev/null 2>&1 || true
     CTR=
     return 1
@@ -171,6 +171,7 @@ mount -t tmpfs -o mode=1777 tmpfs /tmp
 # hostfs does not keep owners of files created in the guest: give /home real semantics.
 cp -a /home /tmp/home.orig && mount -t tmpfs -o mode=0755 tmpfs /home && cp -a /tmp/home.orig/. /home/
 hostname localhost   # resolvable without DNS (sudo looks its host name up)
+grep -qw localhost /etc/hosts 2>/dev/null || echo '127.0.0.1 localhost' >>/etc/hosts
 [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 for m in loop dm_mod dm_crypt; do modprobe "$m" || echo "@@TAP@@ # modprobe $m failed"; done
 echo "@@TAP@@ # guest kernel: $(uname -r)"

@@ -252,7 +252,9 @@ c_argv_env_prompt() {
 }
 check "passphrase is in no process argv/environment while the confirmation prompt waits" c_argv_env_prompt
 
-c_no_echo() { ! pty_text | grep -qF -- "$PASS" || { echo "the passphrase was echoed to the terminal"; return 1; }; }
+c_no_echo() {   # (pattern on stdin: the passphrase must not be in grep's argv either)
+  ! printf '%s\n' "$PASS" | grep -qF -f - "$WORK/pty.out" || { echo "the passphrase was echoed to the terminal"; return 1; }
+}
 check "passphrase is not echoed to the terminal" c_no_echo
 
 c_status_unlocked() { status_is 0; }
