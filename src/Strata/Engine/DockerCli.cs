@@ -24,12 +24,14 @@ public sealed class DockerCli(string executable = "docker")
                 $"The '{executable}' command was not found. Install the Docker CLI and engine (Debian: apt-get install docker.io).");
         }
         if (result.ExitCode != 0 || string.IsNullOrWhiteSpace(result.StdOut))
-            throw new EngineUnavailableException(
-                "No Docker engine is reachable (" + FirstLine(result.StdErr) + "). Start one: " +
-                "`sudo systemctl start docker`, or `sudo dockerd >/var/log/dockerd.log 2>&1 &` where there is no systemd, " +
-                "or point DOCKER_HOST at a running engine.");
+            throw Unavailable(FirstLine(result.StdErr));
         return result.StdOut.Trim();
     }
+
+    private static EngineUnavailableException Unavailable(string reason) => new(
+        "No Docker engine is reachable (" + reason + "). Start one: " +
+        "`sudo systemctl start docker`, or `sudo dockerd >/var/log/dockerd.log 2>&1 &` where there is no systemd, " +
+        "or point DOCKER_HOST at a running engine.");
 
     /// <summary>
     /// Builds an image from a tar build context streamed on stdin. Every output line goes to
@@ -79,6 +81,10 @@ public sealed class DockerCli(string executable = "docker")
         if (refs.Count == 0) return [];
         // One call for all references; a missing one makes the exit code 1 but the rest still print.
         var result = await RunAsync(["image", "inspect", .. refs], ct: ct);
+        // Missing images are "No such image" lines; any other error means no engine answered.
+        var errors = result.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (result.ExitCode != 0 && errors.Any(e => !e.Contains("No such image", StringComparison.OrdinalIgnoreCase)))
+            throw Unavailable(errors.First(e => !e.Contains("No such image", StringComparison.OrdinalIgnoreCase)));
         if (string.IsNullOrWhiteSpace(result.StdOut)) return [];
         using var doc = JsonDocument.Parse(result.StdOut);
         return doc.RootElement.EnumerateArray().Select(ImageInfo.FromInspect).ToList();
