@@ -32,7 +32,12 @@ __strata_vault_gate() {
   trap '__strata_vault_close_shell 131' QUIT
   local rc=0
   vault status >/dev/null 2>&1 || rc=$?
-  if [ "$rc" -ne 0 ]; then
+  if [ "$rc" -ne 0 ] && ! vault preflight >/dev/null 2>&1; then
+    # This container cannot host a vault at all (no privileges, no dm-crypt): there is nothing
+    # to unlock, and ~/secrets stays a read-only empty folder, so the shell stays usable.
+    printf 'vault: unavailable in this container (see "vault preflight"; start it with --privileged); ~/secrets stays locked.\n' >&2
+    rc=0
+  elif [ "$rc" -ne 0 ]; then
     rc=0
     printf 'vault: the encrypted vault (~/secrets) is locked; unlock it to continue.\n' >&2
     vault unlock || rc=$?
