@@ -200,10 +200,11 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
     public async Task Secrets_left_in_the_image_are_found_with_their_kind_and_path()
     {
         var image = await BuildBrokenAsync("secret", $"""
-            RUN mkdir -p /home/dev/.config/app /home/dev/secrets \
-             && printf '%s\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n' '{KeyHeader}' > /home/dev/.config/app/deploy_key \
-             && echo 'hunter2' > /home/dev/secrets/password
+            RUN mkdir -p /home/dev/.config/app \
+             && printf '%s\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n' '{KeyHeader}' > /home/dev/.config/app/deploy_key
             USER root
+            # ~/secrets is read-only for the user while the vault is locked: a build step as root leaves a file there.
+            RUN echo 'hunter2' > /home/dev/secrets/password
             RUN echo 'aws_access_key_id = {AwsKey}' > /etc/app.conf \
              && printf '%s\n' '{JsonKey}' > /opt/service-account.json \
              && mkdir -p /usr/local/lib/parser \
