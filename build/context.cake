@@ -9,9 +9,10 @@ using Strata.Tools;
 
 public sealed class StrataRun
 {
-    public StrataRun(ImageGraph graph, PlanOptions planOptions, BuildOptions buildOptions)
+    public StrataRun(ImageGraph graph, PlanOptions planOptions, BuildOptions buildOptions, DockerEngine docker)
     {
         Graph = graph;
+        Docker = docker;
         PlanOptions = planOptions;
         Builder = new ChainBuilder(Docker, buildOptions, Log);
         _plan = new Lazy<BuildPlan>(() => BuildPlanner.Plan(Graph, PlanOptions));
@@ -20,7 +21,7 @@ public sealed class StrataRun
     private readonly Lazy<BuildPlan> _plan;
     public ImageGraph Graph { get; }
     public PlanOptions PlanOptions { get; }
-    public DockerCli Docker { get; } = new DockerCli();
+    public DockerEngine Docker { get; }
     public ChainBuilder Builder { get; }
     /// <summary>Keys for every image; computed on first use (reading files only).</summary>
     public BuildPlan Plan => _plan.Value;
@@ -72,6 +73,7 @@ var strata = new StrataRun(
         Network = Argument<string>("network", null),
         Revision = HasArgument("revision") ? Argument<string>("revision") : GitRevision(),
         Assets = new AssetCache(System.IO.Path.Combine(cacheDirectory, "assets"), mirrorUri, log: StrataRun.Log),
-    });
+    },
+    new DockerEngine(Builders.Parse(Argument("builder", "auto"))));
 if (HasArgument("skip-tools"))
     Warning("--skip-tools: the GitHub-released binaries of tools.yaml are left out of every image (their keys differ from complete images).");

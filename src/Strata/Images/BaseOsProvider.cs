@@ -9,7 +9,7 @@ namespace Strata.Images;
 /// Finds the chain's OS image: the pinned image if it is local or can be pulled; otherwise an
 /// equivalent built from the Debian archive with debootstrap, imported once and reused after.
 /// </summary>
-public sealed class BaseOsProvider(DockerCli docker, Action<string> log)
+public sealed class BaseOsProvider(DockerEngine docker, Action<string> log)
 {
     /// <summary>The local tag of the debootstrapped equivalent; its name carries a hash of the recipe.</summary>
     public static string FallbackTag(BaseOsSpec os)
@@ -26,7 +26,7 @@ public sealed class BaseOsProvider(DockerCli docker, Action<string> log)
         if ((await docker.InspectImagesAsync([fallback], ct)).Count > 0) return fallback;
 
         log($"base OS {os.Image} is not available locally; pulling it");
-        var (pulled, reason) = await docker.TryPullAsync(os.Image, ct);
+        var (pulled, reason) = await docker.TryPullAsync(os.Image, ct, line => log($"[pull] {line}"));
         if (pulled) return os.Image;
 
         log($"base OS could not be pulled ({reason}).");

@@ -14,21 +14,15 @@ public sealed record BuildOptions
     public string? Revision { get; init; }
     /// <summary>Where pinned binaries are downloaded to and verified (null: a build that needs one fails).</summary>
     public AssetCache? Assets { get; init; }
-    /// <summary>The architecture images are built for (the engine's own).</summary>
-    public string Arch { get; init; } = HostArch();
-
-    public static string HostArch() => System.Runtime.InteropServices.RuntimeInformation.OSArchitecture switch
-    {
-        System.Runtime.InteropServices.Architecture.Arm64 => "arm64",
-        _ => "amd64",
-    };
+    /// <summary>The architecture images are built for; null: the engine's own (asked only when a build needs it).</summary>
+    public string? Arch { get; init; }
 }
 
 /// <summary>
 /// Builds the stages of a plan on the engine, reusing every stage whose key already exists, and
 /// moves the moving tags. Knows nothing of Cake: the script calls it once per image task.
 /// </summary>
-public sealed class ChainBuilder(DockerCli docker, BuildOptions options, Action<string> log)
+public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Action<string> log)
 {
     public const string KeyLabel = "dev.strata.key";
     public const string ParentKeyLabel = "dev.strata.parent-key";
@@ -174,7 +168,7 @@ public sealed class ChainBuilder(DockerCli docker, BuildOptions options, Action<
         foreach (var tool in stage.Tools)
         {
             var destination = Path.Combine(staging!, tool.Name);
-            await ToolInstaller.PlaceAsync(tool, plan.Lock, options.Arch, assets, destination, ct);
+            await ToolInstaller.PlaceAsync(tool, plan.Lock, options.Arch ?? await docker.ArchAsync(ct), assets, destination, ct);
             placed.Add(new Keys.InputFile($"{BuildPlanner.ToolsContextDirectory}/{tool.Name}", destination, Executable: true, LinkTarget: null));
         }
         return placed;

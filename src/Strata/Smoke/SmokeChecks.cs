@@ -7,7 +7,7 @@ namespace Strata.Smoke;
 /// <summary>What a check needs while it runs: the engine, the one container of the image, and the image's facts.</summary>
 public sealed class SmokeContext
 {
-    internal SmokeContext(DockerCli docker, string container, string image, string imageRef, string user,
+    internal SmokeContext(DockerEngine docker, string container, string image, string imageRef, string user,
         IReadOnlyDictionary<string, string> labels, SmokeOptions options)
     {
         Docker = docker;
@@ -19,7 +19,7 @@ public sealed class SmokeContext
         Options = options;
     }
 
-    public DockerCli Docker { get; }
+    public DockerEngine Docker { get; }
     public string Container { get; }
     public string Image { get; }
     public string ImageRef { get; }
@@ -29,7 +29,7 @@ public sealed class SmokeContext
     public SmokeOptions Options { get; }
 
     /// <summary>Runs a shell command in the container: <c>sh -c</c>, or a bash login shell when <paramref name="login"/>.</summary>
-    public Task<CliResult> ShellAsync(string user, string script, bool login, CancellationToken ct, params string[] args) =>
+    public Task<ExecResult> ShellAsync(string user, string script, bool login, CancellationToken ct, params string[] args) =>
         Docker.ExecAsync(Container, user, login ? ["bash", "-lc", script, "bash", .. args] : ["sh", "-c", script, "sh", .. args], ct);
 }
 

@@ -8,7 +8,7 @@ namespace Strata.Smoke;
 public sealed record SmokeOptions
 {
     /// <summary>The engine; one container per image is started and removed through it.</summary>
-    public DockerCli Docker { get; init; } = new();
+    public DockerEngine Docker { get; init; } = new();
     /// <summary>Where the JUnit files go (artifacts/smoke/&lt;image&gt;.xml), relative to the repository; null: none written.</summary>
     public string? ReportDirectory { get; init; } = Path.Combine("artifacts", "smoke");
     /// <summary>Where &lt;image&gt;.smoke.yaml live, relative to the repository.</summary>
@@ -127,9 +127,9 @@ public static class SmokeSuite
         string container;
         try
         {
-            string[] network = options.Network is { } n ? ["--network", n] : [];
             container = await docker.StartContainerAsync(name, imageRef,
-                [.. network, "--label", "dev.strata.smoke=" + image], ["sleep", "infinity"], ct);
+                new ContainerOptions { Network = options.Network, Labels = new Dictionary<string, string> { ["dev.strata.smoke"] = image }, ReplaceEntrypoint = true },
+                ["sleep", "infinity"], ct);
         }
         catch (EngineException e)
         {

@@ -6,13 +6,16 @@ using Strata.Tests.Support;
 
 namespace Strata.Tests.Images;
 
-/// <summary>A small, fast chain on the real engine: reuse, thin dotfile rebuilds, partial rebuilds, failures.</summary>
+/// <summary>
+/// A small, fast chain on the real engine, with each builder (BuildKit and classic): reuse, thin
+/// dotfile rebuilds, partial rebuilds, failures.
+/// </summary>
 [Collection("engine")]
 public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
 {
     private readonly EngineFixture _engine;
     private readonly TempRepo _repo = new();
-    private readonly RecordingDocker _docker = new();
+    private RecordingDocker _docker = null!;
     private readonly string _repository = "strata-it/chain-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> _log = [];
 
@@ -60,48 +63,55 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _engine.RemoveRepositoryAsync(_repository);
-        _docker.Dispose();
+        _docker?.Dispose();
         _repo.Dispose();
     }
 
     /// <summary>What the main job does: plan, then build each image in order and move its tag.</summary>
-    private async Task<(BuildPlan Plan, List<ImageResult> Results)> RunAsync()
+    private async Task<(BuildPlan Plan, List<ImageResult> Results)> RunAsync(BuilderChoice builder)
     {
+        _docker ??= new RecordingDocker(builder);
         _docker.Reset();
         _log.Clear();
         var plan = BuildPlanner.Plan(GraphLoader.Load(_repo.Path("strata.yaml")), new PlanOptions { HostCa = HostCaMode.Off });
-        var builder = new ChainBuilder(_docker.Cli, new BuildOptions(), line => { lock (_log) _log.Add(line); });
+        var chain = new ChainBuilder(_docker.Cli, new BuildOptions(), line => { lock (_log) _log.Add(line); });
         var results = new List<ImageResult>();
         foreach (var image in plan.Images)
         {
-            results.Add(await builder.BuildImageAsync(plan, image.Name));
-            await builder.PromoteAsync(plan, image.Name);
+            results.Add(await chain.BuildImageAsync(plan, image.Name));
+            await chain.PromoteAsync(plan, image.Name);
         }
         return (plan, results);
     }
 
     private bool Ran(string marker) => _log.Any(l => l.Contains("MARKER " + marker));
 
-    [Fact]
-    public async Task A_second_run_builds_nothing_and_calls_docker_build_not_once()
+    public static TheoryData<BuilderChoice> Builders => [BuilderChoice.BuildKit, BuilderChoice.Classic];
+
+    [Theory, MemberData(nameof(Builders))]
+    public async Task A_second_run_builds_nothing_and_calls_docker_build_not_once(BuilderChoice builder)
     {
-        var (_, first) = await RunAsync();
+        var (_, first) = await RunAsync(builder);
         Assert.All(first, r => Assert.Equal(ImageResult.Built, r.Status));
         Assert.Contains("build", _docker.Calls);
+        // The builder asked for is the one that built: BuildKit numbers its steps "#N", the classic builder says "Step n/m".
+        var steps = _log.Where(l => l.Contains("MARKER package-install base")).ToList();
+        Assert.Contains(steps, l => builder == BuilderChoice.BuildKit ? l.Contains("] #") : l.Contains("] Step "));
+        Assert.DoesNotContain(steps, l => builder == BuilderChoice.BuildKit ? l.Contains("] Step ") : l.Contains("] #"));
 
-        var (_, second) = await RunAsync();
+        var (_, second) = await RunAsync(builder);
         Assert.All(second, r => Assert.Equal(ImageResult.Reused, r.Status));
         Assert.DoesNotContain("build", _docker.Calls);
         Assert.Equal(first.Select(r => r.ImageId), second.Select(r => r.ImageId));
     }
 
-    [Fact]
-    public async Task Editing_a_dotfile_rebuilds_only_the_thin_layers_and_runs_no_package_install()
+    [Theory, MemberData(nameof(Builders))]
+    public async Task Editing_a_dotfile_rebuilds_only_the_thin_layers_and_runs_no_package_install(BuilderChoice builder)
     {
-        var (before, _) = await RunAsync();
+        var (before, _) = await RunAsync(builder);
         _repo.Write("dotfiles/bashrc", "export EDITOR=vim\n");
 
-        var (after, results) = await RunAsync();
+        var (after, results) = await RunAsync(builder);
 
         Assert.False(Ran("package-install"), "a package install step ran after a dotfile edit:\n" + string.Join("\n", _log));
         Assert.True(Ran("dotfiles"));
@@ -110,21 +120,21 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
         Assert.All(results, r => Assert.Equal(ImageResult.Built, r.Status));
 
         // The new dotfile is really in the image.
-        var run = await _engine.Docker.RunContainerAsync([], after.Get("k8s").MovingTag, ["cat", "/root/.dotfiles/bashrc"]);
+        var run = await _engine.Docker.RunContainerAsync(new ContainerOptions(), after.Get("k8s").MovingTag, ["cat", "/root/.dotfiles/bashrc"]);
         Assert.Equal("export EDITOR=vim", run.StdOut.Trim());
     }
 
-    [Fact]
-    public async Task Editing_the_k8s_dockerfile_leaves_base_reused()
+    [Theory, MemberData(nameof(Builders))]
+    public async Task Editing_the_k8s_dockerfile_leaves_base_reused(BuilderChoice builder)
     {
-        await RunAsync();
+        await RunAsync(builder);
         _repo.Write("Dockerfiles/Dockerfile.k8s", """
             ARG PARENT_IMAGE
             FROM ${PARENT_IMAGE}
             RUN echo "MARKER package-install k8s v2" && touch /opt/app/k8s-v2
             """);
 
-        var (_, results) = await RunAsync();
+        var (_, results) = await RunAsync(builder);
 
         Assert.Equal(ImageResult.Reused, results.Single(r => r.Name == "base").Status);
         Assert.Equal(ImageResult.Built, results.Single(r => r.Name == "k8s").Status);
@@ -132,10 +142,10 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
         Assert.True(Ran("package-install k8s v2"));
     }
 
-    [Fact]
-    public async Task A_failing_dockerfile_surfaces_the_engine_error_and_moves_no_tag()
+    [Theory, MemberData(nameof(Builders))]
+    public async Task A_failing_dockerfile_surfaces_the_engine_error_and_moves_no_tag(BuilderChoice builder)
     {
-        var (good, _) = await RunAsync();
+        var (good, _) = await RunAsync(builder);
         var goodId = (await _engine.Docker.InspectImagesAsync([good.Get("k8s").MovingTag])).Single().Id;
 
         _repo.Write("Dockerfiles/Dockerfile.k8s", """
@@ -143,19 +153,22 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
             FROM ${PARENT_IMAGE}
             RUN echo "this step fails on purpose" >&2 && exit 42
             """);
-        var e = await Assert.ThrowsAsync<EngineException>(RunAsync);
+        var e = await Assert.ThrowsAsync<EngineException>(() => RunAsync(builder));
 
         Assert.Contains("docker build failed", e.Message);
         Assert.Contains("this step fails on purpose", e.Message);
+        // The RUN step: BuildKit counts FROM and RUN; the classic builder ARG, FROM, RUN and a step per label.
+        Assert.Contains(builder == BuilderChoice.BuildKit ? "at step 2/2:" : "at step 3/", e.Message);
+        Assert.Contains("42", e.Message);
         var plan = BuildPlanner.Plan(GraphLoader.Load(_repo.Path("strata.yaml")), new PlanOptions { HostCa = HostCaMode.Off });
         Assert.Empty(await _engine.Docker.InspectImagesAsync([plan.Get("k8s").Core.KeyTag, plan.Get("k8s").Published.KeyTag]));
         Assert.Equal(goodId, (await _engine.Docker.InspectImagesAsync([good.Get("k8s").MovingTag])).Single().Id);
     }
 
-    [Fact]
-    public async Task Images_carry_the_key_and_parent_key_labels()
+    [Theory, MemberData(nameof(Builders))]
+    public async Task Images_carry_the_key_and_parent_key_labels(BuilderChoice builder)
     {
-        var (plan, _) = await RunAsync();
+        var (plan, _) = await RunAsync(builder);
         var k8s = plan.Get("k8s");
         var info = (await _engine.Docker.InspectImagesAsync([k8s.MovingTag])).Single();
         Assert.Equal(k8s.Key, info.Labels[ChainBuilder.KeyLabel]);

@@ -1,3 +1,4 @@
+using Strata.Engine;
 using System.Text.Json.Nodes;
 using Strata.Downloads;
 using Strata.GitHub;
@@ -142,8 +143,8 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
         var plan = await BuildK8sAsync("build");
 
         var tag = plan.Get("k8s").Published.KeyTag;
-        var helm = await _engine.Docker.RunContainerAsync([], tag, ["helm"]);
-        var talosctl = await _engine.Docker.RunContainerAsync([], tag, ["talosctl"]);
+        var helm = await _engine.Docker.RunContainerAsync(new ContainerOptions(), tag, ["helm"]);
+        var talosctl = await _engine.Docker.RunContainerAsync(new ContainerOptions(), tag, ["talosctl"]);
         Assert.Equal("helm version 3.19.1", helm.StdOut.Trim());
         Assert.Equal("talosctl version 1.13.8", talosctl.StdOut.Trim());
     }

@@ -13,7 +13,7 @@ public sealed class ScenarioCheckTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     private static SmokeContext Context() =>
-        new(new DockerCli(), "unused", "latest", "strata/workstation:latest-0123456789ab", "dev",
+        new(new DockerEngine(), "unused", "latest", "strata/workstation:latest-0123456789ab", "dev",
             new Dictionary<string, string>(), new SmokeOptions());
 
     private async Task<IReadOnlyList<CheckResult>> RunAsync(string body, int timeoutSeconds = 60)

@@ -24,7 +24,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
     // A key inside JSON, as in a cloud service-account file: the newlines are escaped.
     private static readonly string JsonKey = "{\"private_key\": \"" + KeyHeader + "\\nMIIEvQIBADANBg\\n\"}";
 
-    private readonly DockerCli _docker = new();
+    private readonly DockerEngine _docker = new();
     private readonly TempRepo _temp = new();
     private readonly List<string> _builtTags = [];
     private readonly StringBuilder _log = new();
@@ -80,9 +80,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
     {
         var tag = $"strata-smoke-test/{name}:{Guid.NewGuid():N}"[..^20];
         var dockerfile = $"FROM {_baseRef}\n{steps}\n";
-        var result = await _docker.RunAsync(["build", "--quiet", "--tag", tag, "-"],
-            async (stdin, ct) => await stdin.WriteAsync(Encoding.UTF8.GetBytes(dockerfile), ct));
-        Assert.True(result.ExitCode == 0, $"building {tag} failed: {result.StdErr}");
+        await EngineFixture.BuildDockerfileAsync(_docker, tag, dockerfile);
         _builtTags.Add(tag);
         return tag;
     }
@@ -93,9 +91,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
 
     private async Task AssertContainerGoneAsync(string container)
     {
-        var ps = await _docker.RunAsync(["ps", "--all", "--quiet", "--filter", $"name=^/{container}$"]);
-        Assert.Equal(0, ps.ExitCode);
-        Assert.Equal("", ps.StdOut.Trim());
+        Assert.False(await _docker.ContainerExistsAsync(container), $"container {container} is still there");
     }
 
     private static void AssertFailsExactly(SmokeResult result, params string[] names) =>

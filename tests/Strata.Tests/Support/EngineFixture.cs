@@ -10,7 +10,7 @@ namespace Strata.Tests.Support;
 /// </summary>
 public sealed class EngineFixture : IAsyncLifetime
 {
-    public DockerCli Docker { get; } = new();
+    public DockerEngine Docker { get; } = new();
     public BaseOsSpec BaseOs { get; private set; } = null!;
     /// <summary>A local image reference usable in FROM.</summary>
     public string BaseOsImage { get; private set; } = "";
@@ -24,12 +24,28 @@ public sealed class EngineFixture : IAsyncLifetime
 
     public Task DisposeAsync() => Task.CompletedTask;
 
-    /// <summary>Removes every image tag of a test repository.</summary>
+    /// <summary>Removes every image tag of a test repository (and nothing else).</summary>
     public async Task RemoveRepositoryAsync(string repository)
     {
-        var list = await Docker.RunAsync(["image", "ls", repository, "--format", "{{.Repository}}:{{.Tag}}"]);
-        foreach (var tag in list.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            await Docker.RunAsync(["image", "rm", "--force", tag]);
+        foreach (var image in await Docker.ListImagesAsync(repository))
+            foreach (var tag in image.RepoTags.Where(t => t.StartsWith(repository + ":", StringComparison.Ordinal)))
+                await Docker.RemoveImageAsync(tag, force: true);
+    }
+
+    /// <summary>Builds a Dockerfile without context (as `docker build -` with a Dockerfile on stdin); returns the image id.</summary>
+    public static async Task<string> BuildDockerfileAsync(DockerEngine docker, string tag, string dockerfile, Action<string>? log = null)
+    {
+        var request = new BuildRequest("Dockerfile", new Dictionary<string, string>(), new Dictionary<string, string>(), [tag], null);
+        return await docker.BuildAsync(request, async (stdin, ct) =>
+        {
+            await using var tar = new System.Formats.Tar.TarWriter(stdin, System.Formats.Tar.TarEntryFormat.Gnu, leaveOpen: true);
+            var entry = new System.Formats.Tar.GnuTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "Dockerfile")
+            {
+                DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(dockerfile)),
+                Mode = (UnixFileMode)0b110_100_100,
+            };
+            await tar.WriteEntryAsync(entry, ct);
+        }, log ?? (_ => { }));
     }
 
     /// <summary>The base_os block of strata.yaml, for test graphs that share the debootstrapped OS.</summary>
@@ -43,25 +59,35 @@ public sealed class EngineFixture : IAsyncLifetime
 [CollectionDefinition("engine")]
 public sealed class EngineCollection : ICollectionFixture<EngineFixture>;
 
-/// <summary>A docker CLI that records every command it runs (its first argument), then runs the real one.</summary>
+/// <summary>
+/// An engine whose docker CLI (used for builds only) records every command it runs (its first
+/// argument), then runs the real client the builder would have chosen.
+/// </summary>
 public sealed class RecordingDocker : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("strata-docker-shim-").FullName;
 
-    public RecordingDocker()
+    public RecordingDocker(BuilderChoice builder = BuilderChoice.Auto)
     {
+        using var probe = new DockerEngine(builder);
+        var real = probe.ResolveBuilderAsync().GetAwaiter().GetResult().Executable;
         var shim = Path.Combine(_dir, "docker");
-        File.WriteAllText(shim, $"#!/bin/sh\necho \"$1\" >> '{LogPath}'\nexec docker \"$@\"\n");
+        File.WriteAllText(shim, $"#!/bin/sh\necho \"$1\" >> '{LogPath}'\nexec '{real}' \"$@\"\n");
         File.SetUnixFileMode(shim, (UnixFileMode)0b111_101_101);
-        Cli = new DockerCli(shim);
+        Cli = new DockerEngine(builder, shim);
     }
 
-    public DockerCli Cli { get; }
+    /// <summary>The engine (named Cli for its recorded command line).</summary>
+    public DockerEngine Cli { get; }
     private string LogPath => Path.Combine(_dir, "calls.log");
 
     public IReadOnlyList<string> Calls => File.Exists(LogPath) ? File.ReadAllLines(LogPath) : [];
 
     public void Reset() => File.Delete(LogPath);
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose()
+    {
+        Cli.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
 }

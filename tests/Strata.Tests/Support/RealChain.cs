@@ -24,7 +24,7 @@ public static class RealChain
     }
 
     /// <summary>Builds (or reuses) the image and its ancestors; returns the image's immutable key tag.</summary>
-    public static async Task<string> BuildAsync(DockerCli docker, string image, Action<string> log)
+    public static async Task<string> BuildAsync(DockerEngine docker, string image, Action<string> log)
     {
         var plan = Plan();
         var builder = new ChainBuilder(docker, new BuildOptions(), log);

@@ -16,7 +16,7 @@ namespace Strata.Tests.Vault;
 [Collection("engine")]
 public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly DockerCli _docker = new();
+    private readonly DockerEngine _docker = new();
     private readonly TempRepo _temp = new();
     private readonly List<string> _builtTags = [];
     private ImageGraph _graph = null!;
@@ -74,9 +74,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
              && grep -q "^  trap '' INT" "$f"
             USER dev
             """;
-        var build = await _docker.RunAsync(["build", "--quiet", "--tag", tag, "-"],
-            async (stdin, ct) => await stdin.WriteAsync(Encoding.UTF8.GetBytes(dockerfile), ct));
-        Assert.True(build.ExitCode == 0, build.StdErr);
+        await EngineFixture.BuildDockerfileAsync(_docker, tag, dockerfile);
         _builtTags.Add(tag);
 
         var result = await SmokeAsync(tag);

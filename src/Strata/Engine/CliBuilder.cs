@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Strata.Engine;
+
+/// <summary>Which builder builds images.</summary>
+public enum BuilderChoice
+{
+    /// <summary>BuildKit where a docker client here can drive it, else the classic builder.</summary>
+    Auto,
+    BuildKit,
+    Classic,
+}
+
+/// <summary>The client and builder a run builds with.</summary>
+public sealed record ResolvedBuilder(string Executable, bool BuildKit)
+{
+    public string Name => BuildKit ? "BuildKit" : "classic builder";
+}
+
+/// <summary>
+/// Builds through the docker CLI, the only engine call that does not go through the API: BuildKit
+/// needs a gRPC session (/session, file sync, progress) that Docker.DotNet does not speak, so the
+/// CLI drives both builders. BuildKit: a client with the buildx plugin, or a pre-23 client (Debian's
+/// 20.10 /usr/bin/docker) with its built-in BuildKit, both with DOCKER_BUILDKIT=1. Classic:
+/// DOCKER_BUILDKIT=0 on any client.
+/// </summary>
+internal sealed class CliBuilder(BuilderChoice choice, string? executable)
+{
+    private Task<ResolvedBuilder>? _resolved;
+    private readonly Lock _gate = new();
+
+    public BuilderChoice Choice => choice;
+
+    public Task<ResolvedBuilder> ResolveAsync(CancellationToken ct)
+    {
+        lock (_gate) return _resolved ??= ResolveCoreAsync(ct);
+    }
+
+    private async Task<ResolvedBuilder> ResolveCoreAsync(CancellationToken ct)
+    {
+        // Only docker clients on this machine are candidates: an explicit one, or PATH's first and Debian's.
+        var candidates = executable is not null
+            ? [executable]
+            : new[] { FindOnPath("docker"), "/usr/bin/docker" }.OfType<string>().Where(File.Exists).Distinct().ToList();
+        if (candidates.Count == 0)
+            throw new EngineUnavailableException(
+                "The docker CLI (needed to build images) was not found. Install it (Debian: apt-get install docker.io).");
+        if (choice == BuilderChoice.Classic) return new ResolvedBuilder(candidates[0], false);
+
+        foreach (var candidate in candidates)
+            if (await CanBuildKitAsync(candidate, ct))
+                return new ResolvedBuilder(candidate, true);
+        if (choice == BuilderChoice.BuildKit)
+            throw new EngineException(
+                $"--builder=buildkit: no docker client here can drive BuildKit (tried {string.Join(", ", candidates)}: " +
+                "no buildx plugin, and clients from 23.0 on need it). Install the buildx plugin (Debian: docker-buildx, " +
+                "Docker's packages: docker-buildx-plugin), or build with --builder=classic.");
+        return new ResolvedBuilder(candidates[0], false);
+    }
+
+    /// <summary>buildx answers, or the client predates 23.0 (which still has BuildKit built in).</summary>
+    private static async Task<bool> CanBuildKitAsync(string client, CancellationToken ct)
+    {
+        try
+        {
+            if ((await RunAsync(client, ["buildx", "version"], null, null, null, ct)).ExitCode == 0) return true;
+            var version = await RunAsync(client, ["--version"], null, null, null, ct);
+            // "Docker version 20.10.24+dfsg1, build 297e128"
+            var words = version.StdOut.Split(' ', ',');
+            return words.Length > 2 && int.TryParse(words[2].Split('.')[0], out var major) && major < 23;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    public async Task<string> BuildAsync(BuildRequest request, Func<Stream, CancellationToken, Task> writeContext,
+        Action<string> onOutput, CancellationToken ct)
+    {
+        ResolvedBuilder builder;
+        try
+        {
+            builder = await ResolveAsync(ct);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            throw new EngineUnavailableException($"The '{executable}' command was not found. Install the Docker CLI (Debian: apt-get install docker.io).");
+        }
+        var iidFile = Path.Combine(Path.GetTempPath(), $"strata-iid-{Guid.NewGuid():N}");
+        var args = new List<string> { "build", "--file", request.Dockerfile, "--iidfile", iidFile };
+        foreach (var (k, v) in request.BuildArgs) args.AddRange(["--build-arg", $"{k}={v}"]);
+        foreach (var (k, v) in request.Labels) args.AddRange(["--label", $"{k}={v}"]);
+        foreach (var tag in request.Tags) args.AddRange(["--tag", tag]);
+        if (request.Network is { } network) args.AddRange(["--network", network]);
+        args.Add("-");
+
+        var output = new BuildOutput();
+        void Collect(string line)
+        {
+            line = output.Add(line);
+            onOutput(line);
+        }
+
+        try
+        {
+            var env = new Dictionary<string, string>
+            {
+                ["DOCKER_BUILDKIT"] = builder.BuildKit ? "1" : "0",
+                // BuildKit's progress as plain lines, whatever the terminal.
+                ["BUILDKIT_PROGRESS"] = "plain",
+            };
+            int exitCode;
+            try
+            {
+                exitCode = (await RunAsync(builder.Executable, args, writeContext, Collect, env, ct)).ExitCode;
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                throw new EngineUnavailableException($"The '{builder.Executable}' command was not found. Install the Docker CLI (Debian: apt-get install docker.io).");
+            }
+            if (exitCode != 0)
+            {
+                if (output.Unreachable) throw DockerEngine.Unavailable(output.Error ?? "the build could not reach it");
+                throw new EngineException($"docker build failed ({builder.Name}, exit {exitCode})" +
+                                          (output.Step is { } step ? $" at step {step}" : "") + ": " +
+                                          (output.Error ?? "no error line") + "\n  " + string.Join("\n  ", output.Tail));
+            }
+            var id = File.Exists(iidFile) ? (await File.ReadAllTextAsync(iidFile, ct)).Trim() : "";
+            if (id.Length == 0) throw new EngineException("docker build succeeded but wrote no image id.");
+            return id;
+        }
+        finally
+        {
+            File.Delete(iidFile);
+        }
+    }
+
+    private static async Task<(int ExitCode, string StdOut)> RunAsync(
+        string client,
+        IReadOnlyList<string> args,
+        Func<Stream, CancellationToken, Task>? writeStdin,
+        Action<string>? onLine,
+        IReadOnlyDictionary<string, string>? environment,
+        CancellationToken ct)
+    {
+        var psi = new ProcessStartInfo(client)
+        {
+            RedirectStandardInput = writeStdin is not null,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var arg in args) psi.ArgumentList.Add(arg);
+        if (environment is not null)
+            foreach (var (k, v) in environment) psi.Environment[k] = v;
+
+        using var process = Process.Start(psi) ?? throw new EngineException($"could not start '{client}'.");
+        var stdout = new StringBuilder();
+        var gate = new Lock();
+        async Task Pump(StreamReader reader, bool keep)
+        {
+            while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
+            {
+                lock (gate)
+                {
+                    if (keep) stdout.AppendLine(line);
+                    onLine?.Invoke(line);
+                }
+            }
+        }
+        var readOut = Pump(process.StandardOutput, true);
+        var readErr = Pump(process.StandardError, false);
+        await using var kill = ct.Register(() => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } });
+
+        if (writeStdin is not null)
+        {
+            try
+            {
+                await writeStdin(process.StandardInput.BaseStream, ct);
+            }
+            catch (IOException)
+            {
+                // The client stopped reading (for example a failed build): its exit code and output tell why.
+            }
+            finally
+            {
+                try { process.StandardInput.Close(); } catch (IOException) { }
+            }
+        }
+
+        await Task.WhenAll(readOut, readErr);
+        await process.WaitForExitAsync(CancellationToken.None);
+        ct.ThrowIfCancellationRequested();
+        return (process.ExitCode, stdout.ToString());
+    }
+
+    internal static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+        .Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
+}
+
+public static class Builders
+{
+    /// <summary>Parses --builder=auto|buildkit|classic.</summary>
+    public static BuilderChoice Parse(string value) => value.ToLowerInvariant() switch
+    {
+        "auto" => BuilderChoice.Auto,
+        "buildkit" => BuilderChoice.BuildKit,
+        "classic" => BuilderChoice.Classic,
+        _ => throw new ArgumentException($"--builder={value}: use auto (BuildKit where available), buildkit or classic."),
+    };
+}
