@@ -33,6 +33,9 @@ public sealed class DockerEngine : IDisposable
 
     public BuilderChoice Builder => _builder.Choice;
 
+    /// <summary>The docker config file registry logins are read from; null: $DOCKER_CONFIG/config.json or ~/.docker/config.json.</summary>
+    public string? ConfigFile { get; init; }
+
     /// <summary>The engine's version, API version and platform (asked once, then remembered).</summary>
     public Task<EngineVersion> VersionAsync(CancellationToken ct = default) => _version.Value.WaitAsync(ct);
 
@@ -127,7 +130,7 @@ public sealed class DockerEngine : IDisposable
         {
             await Call($"pull {reference}", () => _client.Images.CreateImageAsync(
                 new ImagesCreateParameters { FromImage = repository, Tag = digest ?? tag },
-                RegistryAuth.For(reference), messages, ct), ct);
+                RegistryAuth.For(reference, ConfigFile), messages, ct), ct);
         }
         catch (EngineException e) when (e is not EngineUnavailableException)
         {
@@ -142,7 +145,7 @@ public sealed class DockerEngine : IDisposable
         var (repository, tag, _) = SplitReference(reference);
         var messages = new MessageLog(progress);
         await Call($"push {reference}", () => _client.Images.PushImageAsync(repository, new ImagePushParameters { Tag = tag },
-            RegistryAuth.For(reference) ?? new AuthConfig(), messages, ct), ct);
+            RegistryAuth.For(reference, ConfigFile) ?? new AuthConfig(), messages, ct), ct);
         if (messages.Error is { } error)
             throw new EngineException($"push {reference} failed: {error}" + (error.Contains("auth", StringComparison.OrdinalIgnoreCase)
                 ? $" (log in first: docker login {RegistryAuth.Registry(reference)})" : ""));

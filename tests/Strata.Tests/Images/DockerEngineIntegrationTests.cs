@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Strata.Engine;
+using Strata.Tests.Support;
+
+namespace Strata.Tests.Images;
+
+/// <summary>The engine API on the real engine: images, containers, exec, import, and push/pull with a login.</summary>
+[Collection("engine")]
+public sealed class DockerEngineIntegrationTests(EngineFixture engine) : IAsyncLifetime
+{
+    private readonly string _repository = "strata-it/engine-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly TempDir _temp = new();
+    private DockerEngine Docker => engine.Docker;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await engine.RemoveRepositoryAsync(_repository);
+        _temp.Dispose();
+    }
+
+    [Fact]
+    public async Task Version_and_platform_come_from_the_engine()
+    {
+        var version = await Docker.VersionAsync();
+        Assert.Equal("linux", version.Os);
+        Assert.Contains(version.Arch, new[] { "amd64", "arm64" });
+        Assert.True(Version.Parse(version.ApiVersion) >= DockerEngine.MinimumApiVersion);
+        Assert.Equal(version.Arch, await Docker.ArchAsync());
+    }
+
+    [Fact]
+    public async Task Import_tag_list_by_reference_and_label_and_remove()
+    {
+        var tag = $"{_repository}:imported";
+        await Docker.ImportAsync(async (stdin, ct) =>
+        {
+            await using var tar = new TarWriter(stdin, TarEntryFormat.Gnu, leaveOpen: true);
+            await tar.WriteEntryAsync(new GnuTarEntry(TarEntryType.RegularFile, "hello.txt")
+            {
+                DataStream = new MemoryStream(Encoding.UTF8.GetBytes("hello\n")),
+            }, ct);
+        }, tag);
+
+        var imported = Assert.Single(await Docker.InspectImagesAsync([tag, $"{_repository}:absent"]));
+        await Docker.TagAsync(tag, $"{_repository}:second");
+        var listed = Assert.Single(await Docker.ListImagesAsync(_repository));
+        Assert.Equal(imported.Id, listed.Id);
+        Assert.Equal([$"{_repository}:imported", $"{_repository}:second"], listed.RepoTags.Order());
+        Assert.Equal(imported.Id, Assert.Single(await Docker.InspectImagesAsync([imported.Id])).Id);
+
+        // The chain's images carry labels: listing by label finds them (and only them).
+        var labelled = await Docker.ListImagesAsync(_repository, ["dev.strata.key"]);
+        Assert.Empty(labelled);
+
+        await Docker.RemoveImageAsync($"{_repository}:second");
+        Assert.Equal([tag], Assert.Single(await Docker.ListImagesAsync(_repository)).RepoTags);
+        var e = await Assert.ThrowsAsync<EngineNotFoundException>(() => Docker.RemoveImageAsync($"{_repository}:second"));
+        Assert.Contains($"{_repository}:second", e.Message);
+    }
+
+    [Fact]
+    public async Task Containers_run_exec_and_are_removed()
+    {
+        var run = await Docker.RunContainerAsync(new ContainerOptions(), engine.BaseOsImage,
+            ["sh", "-c", "echo out; echo err >&2; exit 3"]);
+        Assert.Equal((3, "out\n", "err\n"), (run.ExitCode, run.StdOut, run.StdErr));
+
+        var name = "strata-it-exec-" + Guid.NewGuid().ToString("N")[..8];
+        var id = await Docker.StartContainerAsync(name, engine.BaseOsImage,
+            new ContainerOptions { Labels = new Dictionary<string, string> { ["dev.strata.test"] = "1" }, ReplaceEntrypoint = true },
+            ["sleep", "infinity"]);
+        try
+        {
+            var whoami = await Docker.ExecAsync(name, "nobody", ["sh", "-c", "id -un; exit 7"]);
+            Assert.Equal((7, "nobody"), (whoami.ExitCode, whoami.StdOut.Trim()));
+            Assert.True(await Docker.ContainerExistsAsync(id));
+        }
+        finally
+        {
+            await Docker.RemoveContainerAsync(name);
+        }
+        Assert.False(await Docker.ContainerExistsAsync(name));
+        await Docker.RemoveContainerAsync(name); // already gone: fine
+    }
+
+    [Fact]
+    public async Task Push_and_pull_use_the_login_in_the_docker_config_file_and_never_print_it()
+    {
+        const string user = "strata";
+        var password = "pw-" + Guid.NewGuid().ToString("N");
+        await using var registry = await LocalRegistry.StartAsync(_temp.Path, user, password);
+        var remote = $"{registry.Host}/{_repository}:pushed";
+        await Docker.TagAsync(engine.BaseOsImage, remote);
+        var lines = new List<string>();
+
+        // Without a login the registry refuses.
+        var anonymous = await Assert.ThrowsAsync<EngineException>(() => Docker.PushAsync(remote, lines.Add));
+        Assert.Contains("docker login " + registry.Host, anonymous.Message);
+
+        var config = _temp["config.json"];
+        File.WriteAllText(config, $$"""{ "auths": { "{{registry.Host}}": { "auth": "{{Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password))}}" } } }""");
+        using var logged = new DockerEngine { ConfigFile = config };
+        await logged.PushAsync(remote, lines.Add);
+        await logged.RemoveImageAsync(remote);
+        Assert.Empty(await logged.InspectImagesAsync([remote]));
+
+        var (ok, reason) = await logged.TryPullAsync(remote, progress: lines.Add);
+        Assert.True(ok, reason);
+        Assert.Single(await logged.InspectImagesAsync([remote]));
+        await logged.RemoveImageAsync(remote);
+        Assert.NotEmpty(lines);
+        Assert.DoesNotContain(lines, l => l.Contains(password));
+
+        var (denied, why) = await Docker.TryPullAsync(remote);
+        Assert.False(denied);
+        Assert.Contains("no basic auth credentials", why);
+    }
+
+    /// <summary>Debian's docker-registry on 127.0.0.1 with one htpasswd user; the engine pushes there over plain http.</summary>
+    private sealed class LocalRegistry : IAsyncDisposable
+    {
+        private readonly Process _process;
+        public string Host { get; }
+
+        private LocalRegistry(Process process, string host) => (_process, Host) = (process, host);
+
+        public static async Task<LocalRegistry> StartAsync(string dir, string user, string password)
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+
+            // bcrypt entry; the password goes through stdin, not argv.
+            var htpasswd = Process.Start(new ProcessStartInfo("htpasswd", ["-B", "-i", "-n", user])
+            {
+                RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
+            })!;
+            await htpasswd.StandardInput.WriteAsync(password);
+            htpasswd.StandardInput.Close();
+            File.WriteAllText(Path.Combine(dir, "htpasswd"), (await htpasswd.StandardOutput.ReadToEndAsync()).Trim() + "\n");
+            await htpasswd.WaitForExitAsync();
+
+            var configPath = Path.Combine(dir, "registry.yml");
+            File.WriteAllText(configPath, $"""
+                version: 0.1
+                log: {"{"} level: error {"}"}
+                storage: {"{"} filesystem: {"{"} rootdirectory: {Path.Combine(dir, "storage")} {"}"} {"}"}
+                http: {"{"} addr: "127.0.0.1:{port}" {"}"}
+                auth: {"{"} htpasswd: {"{"} realm: strata-test, path: {Path.Combine(dir, "htpasswd")} {"}"} {"}"}
+                """);
+            var process = Process.Start(new ProcessStartInfo("docker-registry", ["serve", configPath])
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            }) ?? throw new InvalidOperationException("docker-registry did not start (Debian: apt-get install docker-registry)");
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+
+            using var http = new HttpClient();
+            for (var i = 0; i < 100; i++)
+            {
+                try
+                {
+                    var answer = await http.GetAsync($"http://127.0.0.1:{port}/v2/");
+                    if (answer.StatusCode == HttpStatusCode.Unauthorized) return new LocalRegistry(process, $"127.0.0.1:{port}");
+                }
+                catch (HttpRequestException)
+                {
+                }
+                await Task.Delay(100);
+            }
+            process.Kill();
+            throw new InvalidOperationException("docker-registry did not answer within 10 s");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+            _process.Dispose();
+        }
+    }
+}
