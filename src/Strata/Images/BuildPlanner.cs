@@ -35,8 +35,11 @@ public static class BuildPlanner
             .Select(path => new InputFile($"{HostCa.ContextDirectory}/{Path.GetFileName(path)}", path, false, null))
             .ToList();
 
+        // Each file is read once per run, however many keys include it.
+        var digests = new FileDigests();
         var dotfiles = graph.Dotfiles is { } d ? InputSet.Collect(graph.RootDirectory, d.Inputs, graph.Exclude) : null;
-        var dotfilesHash = dotfiles is null ? null : HashFiles(dotfiles);
+        if (dotfiles is not null) digests.Prefetch(dotfiles);
+        var dotfilesHash = dotfiles is null ? null : HashFiles(dotfiles, digests);
 
         var plans = new Dictionary<string, ImagePlan>();
         foreach (var image in graph.Images)
@@ -51,7 +54,7 @@ public static class BuildPlanner
             using var key = new KeyBuilder()
                 .Add("stage", "core")
                 .Add("dockerfile", image.Layer.Dockerfile)
-                .AddFiles("input", files)
+                .AddFiles("input", files, digests)
                 .AddMap("arg", image.Layer.Args);
             foreach (var tool in tools)
             {
@@ -80,11 +83,14 @@ public static class BuildPlanner
             var published = core;
             if (graph.Dotfiles is { } layer)
             {
-                var layerFiles = InputSet.Collect(graph.RootDirectory, [layer.Dockerfile], graph.Exclude).Concat(dotfiles!).ToList();
+                var layerDockerfile = InputSet.Collect(graph.RootDirectory, [layer.Dockerfile], graph.Exclude);
+                var layerFiles = layerDockerfile.Concat(dotfiles!).ToList();
+                // The dotfiles enter every published key as their one hash (paths, modes, links, digests).
                 using var pkey = new KeyBuilder()
                     .Add("stage", "published")
                     .Add("dockerfile", layer.Dockerfile)
-                    .AddFiles("input", layerFiles)
+                    .AddFiles("input", layerDockerfile, digests)
+                    .Add("dotfiles", dotfilesHash!)
                     .AddMap("arg", layer.Args)
                     .Add("parent", coreKey);
                 var publishedKey = pkey.Finish();
@@ -122,9 +128,9 @@ public static class BuildPlanner
     public static string DescribeBaseOs(BaseOsSpec os) =>
         $"{os.Image} debootstrap:{os.Debootstrap.Suite}/{os.Debootstrap.Variant}/{os.Debootstrap.Mirror}";
 
-    private static string HashFiles(IReadOnlyList<InputFile> files)
+    private static string HashFiles(IReadOnlyList<InputFile> files, FileDigests digests)
     {
-        using var key = new KeyBuilder().AddFiles("file", files);
+        using var key = new KeyBuilder().AddFiles("file", files, digests);
         return key.Finish();
     }
 }

@@ -50,12 +50,13 @@ public static class InputSet
         {
             var relative = Relative(entry.FullName);
             if (ignore.IsIgnored(relative, pathIsDirectory: false)) return;
-            var mode = entry.LinkTarget is null ? File.GetUnixFileMode(entry.FullName) : UnixFileMode.None;
+            // The enumeration's own stat answers both (no readlink or stat per plain file).
+            var link = entry.Attributes.HasFlag(FileAttributes.ReparsePoint) ? entry.LinkTarget : null;
             files[relative] = new InputFile(
                 relative,
                 entry.FullName,
-                Executable: (mode & UnixFileMode.UserExecute) != 0,
-                LinkTarget: entry.LinkTarget);
+                Executable: link is null && (entry.UnixFileMode & UnixFileMode.UserExecute) != 0,
+                LinkTarget: link);
         }
 
         string Relative(string full) => Path.GetRelativePath(root, full).Replace('\\', '/');

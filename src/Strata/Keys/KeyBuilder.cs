@@ -10,7 +10,8 @@ namespace Strata.Keys;
 public sealed class KeyBuilder : IDisposable
 {
     // Bump when the key's recipe changes, so old images are not mistaken for new ones.
-    private const string Version = "strata-key-v1";
+    // v2: a file enters as the SHA-256 of its bytes (hashed once per run), no longer as the bytes.
+    private const string Version = "strata-key-v2";
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
     public KeyBuilder() => Add("version", Version);
@@ -24,23 +25,11 @@ public sealed class KeyBuilder : IDisposable
         return this;
     }
 
-    /// <summary>Adds a file's bytes streamed from disk (no full copy in memory).</summary>
-    public KeyBuilder AddFileContent(string field, string path)
+    /// <summary>Adds each file's path, kind, executable bit, link target and content digest, in path order.</summary>
+    /// <param name="digests">The run's digests, so a file in many keys is read once (null: hash here).</param>
+    public KeyBuilder AddFiles(string field, IEnumerable<InputFile> files, FileDigests? digests = null)
     {
-        Frame(Encoding.UTF8.GetBytes(field));
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        Span<byte> length = stackalloc byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(length, stream.Length);
-        _hash.AppendData(length);
-        var buffer = new byte[1 << 16];
-        int read;
-        while ((read = stream.Read(buffer)) > 0) _hash.AppendData(buffer, 0, read);
-        return this;
-    }
-
-    /// <summary>Adds each file's path, kind, executable bit, link target and bytes, in path order.</summary>
-    public KeyBuilder AddFiles(string field, IEnumerable<InputFile> files)
-    {
+        digests ??= new FileDigests();
         foreach (var file in files.OrderBy(f => f.ContextPath, StringComparer.Ordinal))
         {
             Add(field + ".path", file.ContextPath);
@@ -51,7 +40,7 @@ public sealed class KeyBuilder : IDisposable
             else
             {
                 Add(field + ".mode", file.Executable ? "755" : "644");
-                AddFileContent(field + ".bytes", file.SourcePath);
+                Add(field + ".sha256", digests.Of(file));
             }
         }
         return this;
