@@ -11,13 +11,18 @@ public static class ContextTar
 {
     private static readonly DateTimeOffset FixedTime = DateTimeOffset.UnixEpoch;
 
+    public static Task WriteAsync(Stream destination, IEnumerable<InputFile> files,
+        IEnumerable<string> emptyDirectories, CancellationToken ct) =>
+        WriteAsync(destination, files, emptyDirectories.Select(d => new ContextDirectory(d, Mode(true))), ct);
+
+    /// <summary>Folders are written first, each with its own mode (a COPY keeps it).</summary>
     public static async Task WriteAsync(Stream destination, IEnumerable<InputFile> files,
-        IEnumerable<string> emptyDirectories, CancellationToken ct)
+        IEnumerable<ContextDirectory> directories, CancellationToken ct)
     {
         await using var writer = new TarWriter(destination, TarEntryFormat.Gnu, leaveOpen: true);
-        foreach (var dir in emptyDirectories.Order(StringComparer.Ordinal))
+        foreach (var dir in directories.OrderBy(d => d.Path, StringComparer.Ordinal))
         {
-            var entry = new GnuTarEntry(TarEntryType.Directory, dir.TrimEnd('/') + "/") { Mode = Mode(true) };
+            var entry = new GnuTarEntry(TarEntryType.Directory, dir.Path.TrimEnd('/') + "/") { Mode = dir.Mode };
             Normalize(entry);
             await writer.WriteEntryAsync(entry, ct);
         }
@@ -52,7 +57,10 @@ public static class ContextTar
         entry.GroupName = "";
     }
 
-    private static UnixFileMode Mode(bool executable) =>
+    internal static UnixFileMode Mode(bool executable) =>
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead |
         (executable ? UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute : 0);
 }
+
+/// <summary>A folder of a build context with its mode (for example a private folder: 0500).</summary>
+public sealed record ContextDirectory(string Path, UnixFileMode Mode);

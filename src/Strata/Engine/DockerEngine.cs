@@ -260,6 +260,47 @@ public sealed class DockerEngine : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads the regular files among <paramref name="paths"/> from an image, without running anything
+    /// (a created container is read through the archive API, then removed). Absent paths, folders and
+    /// symlinks are left out.
+    /// </summary>
+    public async Task<IReadOnlyList<ImageFile>> ReadFilesAsync(string image, IEnumerable<string> paths, CancellationToken ct = default)
+    {
+        var wanted = paths.ToList();
+        if (wanted.Count == 0) return [];
+        var id = await CreateContainerAsync(null, image, new ContainerOptions { ReplaceEntrypoint = true }, ["true"], ct);
+        try
+        {
+            var files = new List<ImageFile>();
+            foreach (var path in wanted)
+            {
+                ContainerArchiveResponse archive;
+                try
+                {
+                    archive = await Call($"read {path} from {image}", () => _client.Containers.GetArchiveFromContainerAsync(id,
+                        new ContainerPathStatParameters { Path = path }, statOnly: false, ct), ct);
+                }
+                catch (EngineNotFoundException)
+                {
+                    continue;
+                }
+                await using var stream = archive.Stream!;
+                await using var tar = new System.Formats.Tar.TarReader(stream);
+                if (await tar.GetNextEntryAsync(copyData: true, ct) is not { EntryType: System.Formats.Tar.TarEntryType.RegularFile or System.Formats.Tar.TarEntryType.V7RegularFile } entry)
+                    continue;
+                using var content = new MemoryStream();
+                if (entry.DataStream is { } data) await data.CopyToAsync(content, ct);
+                files.Add(new ImageFile(path, content.ToArray(), entry.Mode));
+            }
+            return files;
+        }
+        finally
+        {
+            await RemoveContainerAsync(id, CancellationToken.None);
+        }
+    }
+
     /// <summary>Whether a container of that name (or id) exists, running or not.</summary>
     public async Task<bool> ContainerExistsAsync(string nameOrId, CancellationToken ct = default)
     {
@@ -395,6 +436,9 @@ public sealed record ContainerOptions
     /// <summary>The command's first word replaces the image's entrypoint (an imported image has neither entrypoint nor command).</summary>
     public bool ReplaceEntrypoint { get; init; }
 }
+
+/// <summary>A regular file read from an image.</summary>
+public sealed record ImageFile(string Path, byte[] Content, UnixFileMode Mode);
 
 /// <summary>What a command in a container gave: its exit code and output.</summary>
 public sealed record ExecResult(int ExitCode, string StdOut, string StdErr);

@@ -138,14 +138,17 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
         {
             [BuildPlanner.ParentImageArg] = from,
         };
-        var staging = stage.Tools.Count > 0 ? Directory.CreateTempSubdirectory("strata-tools-").FullName : null;
+        var staging = stage.Tools.Count > 0 || stage.Kind == StageKind.Published ? Directory.CreateTempSubdirectory("strata-stage-").FullName : null;
         try
         {
-            var files = stage.Files.Concat(await PlaceToolsAsync(plan, stage, staging, ct)).ToList();
+            IReadOnlyList<Keys.InputFile> files = stage.Files.Concat(await PlaceToolsAsync(plan, stage, staging, ct)).ToList();
+            IReadOnlyList<ContextDirectory> directories = stage.EmptyDirectories.Select(d => new ContextDirectory(d, (UnixFileMode)0b111_101_101)).ToList();
+            if (stage.Kind == StageKind.Published && plan.Graph.Dotfiles is { } layer)
+                (files, directories) = await DotfilesHome.ContextAsync(docker, stage, layer.Inputs, from, staging!, ct);
             var request = new BuildRequest(stage.Dockerfile, args, labels, [stage.KeyTag], options.Network);
             var id = await docker.BuildAsync(
                 request,
-                (stdin, token) => ContextTar.WriteAsync(stdin, files, stage.EmptyDirectories, token),
+                (stdin, token) => ContextTar.WriteAsync(stdin, files, directories, token),
                 // Both builders already say "step n/m" (classic: "Step 3/7 :", BuildKit: "#7 [3/7]").
                 line => log($"[{image.Name}] {line}"),
                 ct);

@@ -9,9 +9,10 @@ namespace Strata.Keys;
 /// </summary>
 public sealed class KeyBuilder : IDisposable
 {
-    // Bump when the key's recipe changes, so old images are not mistaken for new ones.
-    // v2: a file enters as the SHA-256 of its bytes (hashed once per run), no longer as the bytes.
-    private const string Version = "strata-key-v2";
+    // Bump when the key's recipe changes, so old images are not mistaken for new ones. (A file's
+    // content entering as its SHA-256 under ".sha256", not as bytes under ".bytes", changed every
+    // file key already: no bump, so keys without files, such as the base OS tag, stay.)
+    private const string Version = "strata-key-v1";
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
     public KeyBuilder() => Add("version", Version);
