@@ -23,6 +23,9 @@ foreach (var image in strata.Graph.Images)
     imageTasks[name] = task;
 }
 
+// The thin dotfiles layers of the images this run builds start together (they need only their core).
+Setup(context => strata.Builder.StartThinLayersAsync(strata.Graph, () => strata.Plan, context.TasksToExecute.Select(t => t.Name)).GetAwaiter().GetResult());
+
 // Every image without children: depending on them builds the whole graph.
 var images = Task("images").Description("Build every image of strata.yaml");
 foreach (var leaf in strata.Graph.Images.Where(i => !strata.Graph.Images.Any(c => c.Parent == i.Name)))

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Strata.Downloads;
 using Strata.Engine;
+using Strata.Graph;
 using Strata.Tools;
 using Strata.Reporting;
 
@@ -28,19 +30,21 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
     public const string ParentKeyLabel = "dev.strata.parent-key";
 
     // What exists locally, by key tag and by moving tag; filled by one inspect call, then kept current.
-    private Dictionary<string, ImageInfo>? _local;
+    private ConcurrentDictionary<string, ImageInfo>? _local;
+    // Thin layers started ahead of their image's turn (see StartThinLayersAsync), by key tag.
+    private readonly ConcurrentDictionary<string, Task> _started = new();
     private readonly BaseOsProvider _baseOs = new(docker, log);
 
     /// <summary>Looks up every stage of the plan with one engine call.</summary>
     public async Task<IReadOnlyDictionary<string, ImageInfo>> LocalImagesAsync(BuildPlan plan, CancellationToken ct = default) =>
         await LocalAsync(plan, ct);
 
-    private async Task<Dictionary<string, ImageInfo>> LocalAsync(BuildPlan plan, CancellationToken ct)
+    private async Task<ConcurrentDictionary<string, ImageInfo>> LocalAsync(BuildPlan plan, CancellationToken ct)
     {
         if (_local is not null) return _local;
         var refs = plan.Images.SelectMany(i => i.Stages.Select(s => s.KeyTag).Append(i.MovingTag)).ToList();
         var found = await docker.InspectImagesAsync(refs, ct);
-        _local = new Dictionary<string, ImageInfo>();
+        _local = new ConcurrentDictionary<string, ImageInfo>();
         foreach (var image in found)
             foreach (var tag in image.RepoTags.Where(refs.Contains))
                 _local[tag] = image;
@@ -91,6 +95,12 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
 
         foreach (var stage in image.Stages)
         {
+            if (_started.TryGetValue(stage.KeyTag, out var running))
+            {
+                await running;
+                built = true;
+                continue;
+            }
             if (await ExistsAsync(plan, stage, ct)) continue;
             var from = stage.Kind == StageKind.Published && !ReferenceEquals(image.Core, image.Published)
                 ? image.Core.KeyTag
@@ -105,6 +115,29 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
             ? $"==> {name}: built {image.Published.KeyTag} in {clock.Elapsed.TotalSeconds:0.0} s"
             : $"==> {name}: reused {image.Published.KeyTag}");
         return new ImageResult(name, image.Key, image.Published.KeyTag, info.Id, status, clock.Elapsed.TotalSeconds, info.Size);
+    }
+
+    /// <summary>
+    /// Starts at once the thin (published) layers of <paramref name="names"/> whose core exists and
+    /// whose own image does not: each depends on its core only, so after a dotfile edit they build
+    /// side by side; <see cref="BuildImageAsync"/> then waits for its own. Names that are not images are ignored.
+    /// </summary>
+    /// <param name="plan">Asked only when one of the names is an image (other targets need no plan).</param>
+    public async Task StartThinLayersAsync(ImageGraph graph, Func<BuildPlan> plan, IEnumerable<string> names, CancellationToken ct = default)
+    {
+        var wanted = names.Where(n => graph.Images.Any(i => i.Name == n)).ToList();
+        if (wanted.Count > 0) await StartThinLayersAsync(plan(), wanted, ct);
+    }
+
+    private async Task StartThinLayersAsync(BuildPlan plan, IReadOnlyList<string> names, CancellationToken ct)
+    {
+        foreach (var image in plan.Images.Where(i => names.Contains(i.Name) && !ReferenceEquals(i.Core, i.Published)))
+        {
+            if (_started.ContainsKey(image.Published.KeyTag) || !await ExistsAsync(plan, image.Core, ct) ||
+                await ExistsAsync(plan, image.Published, ct))
+                continue;
+            _started[image.Published.KeyTag] = Task.Run(() => BuildStageAsync(plan, image, image.Published, image.Core.KeyTag, ct), ct);
+        }
     }
 
     /// <summary>Points the moving tag (repo:image) at the image's published stage, if it does not already.</summary>

@@ -67,7 +67,7 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
         _repo.Dispose();
     }
 
-    /// <summary>What the main job does: plan, then build each image in order and move its tag.</summary>
+    /// <summary>What the main job does: plan, start the thin layers, then build each image in order and move its tag.</summary>
     private async Task<(BuildPlan Plan, List<ImageResult> Results)> RunAsync(BuilderChoice builder)
     {
         _docker ??= new RecordingDocker(builder);
@@ -75,6 +75,8 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
         _log.Clear();
         var plan = BuildPlanner.Plan(GraphLoader.Load(_repo.Path("strata.yaml")), new PlanOptions { HostCa = HostCaMode.Off });
         var chain = new ChainBuilder(_docker.Cli, new BuildOptions(), line => { lock (_log) _log.Add(line); });
+        // As the main job does: thin layers whose core exists start together.
+        await chain.StartThinLayersAsync(plan.Graph, () => plan, plan.Images.Select(i => i.Name));
         var results = new List<ImageResult>();
         foreach (var image in plan.Images)
         {
