@@ -6,6 +6,7 @@
 //   ./build.sh --target=smoke      smoke-test every image (smoke-<image> for one), move the tags
 //   ./build.sh --target=plan       print each image's key and whether it would be built
 //   ./build.sh --target=test       run the test suite
+//   ./build.sh --target=prune      remove images no recent plan uses (--keep=N, --dry-run)
 //   ./build.sh --tree | --dryrun   show the task graph / what would run
 #r ".build/lib/Strata.dll"
 #load "build/context.cake"
@@ -14,5 +15,6 @@
 #load "build/plan.cake"
 #load "build/pin.cake"
 #load "build/test.cake"
+#load "build/prune.cake"
 
 RunTarget(Argument("target", "Default"));

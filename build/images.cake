@@ -1,9 +1,10 @@
 // One task per image of strata.yaml, each depending on its parent's task: --target=k8s builds
 // base then k8s; --exclusive builds just the target on its parent's existing image. Building
 // moves no moving tag: only a smoke-tested image gets one (build/smoke.cake).
+using Strata.Images;
 using Strata.Reporting;
 
-var reservedTasks = new[] { "Default", "images", "plan", "pin", "smoke", "test" };
+var reservedTasks = new[] { "Default", "images", "plan", "pin", "smoke", "test", "prune" };
 if (strata.Graph.Images.FirstOrDefault(i => i.Name.StartsWith("smoke-")) is { } clash)
     throw new Exception($"{strata.Graph.ConfigPath}: image '{clash.Name}' clashes with the smoke-<image> targets; rename it.");
 var imageTasks = new Dictionary<string, CakeTaskBuilder>();
@@ -41,6 +42,7 @@ Teardown(context =>
         Console.Write(SummaryTable.ForBuild(strata.Results));
         var report = System.IO.Path.Combine(strata.ArtifactsDirectory, "build-report.json");
         ReportFiles.WriteBuildReport(report, strata.Results);
+        PlanHistory.For(cacheDirectory, strata.Graph.Repository).Record(strata.Plan); // what prune keeps
         Console.WriteLine($"Report: {report}");
     }
     if (strata.SmokeResults.Count > 0)

@@ -1,0 +1,95 @@
+using Strata.Engine;
+using Strata.Graph;
+using Strata.Reporting;
+
+namespace Strata.Images;
+
+/// <summary>One image prune removes (or, in a dry run, would remove): its tags in the repository and the space it frees.</summary>
+/// <param name="FreedBytes">Its own layers: its size less its parent stage's (the thin layer, or a core's own steps).</param>
+public sealed record PrunedImage(string Id, IReadOnlyList<string> Tags, string Stage, long FreedBytes);
+
+public sealed record PruneResult(bool DryRun, IReadOnlyList<PrunedImage> Removed, IReadOnlyList<string> Kept, long FreedBytes)
+{
+    public string Summary() =>
+        (Removed.Count == 0 ? "Nothing to prune." : SummaryTable.Render(["IMAGE", "STAGE", "FREES"],
+            Removed.Select(r => (IReadOnlyList<string>)[string.Join(", ", r.Tags), r.Stage, SummaryTable.FormatSize(r.FreedBytes)])))
+        + $"{(DryRun ? "Would remove" : "Removed")} {Removed.Count} image(s), freeing about {SummaryTable.FormatSize(FreedBytes)}; kept {Kept.Count}.\n";
+}
+
+/// <summary>
+/// Removes the images Strata made for this repository (they carry <see cref="ChainBuilder.KeyLabel"/>)
+/// that neither the current plan nor the last N recorded plans use. Never touches an image Strata
+/// did not make, one of another repository, nor one a moving tag (repo:image) points at.
+/// </summary>
+public sealed class ImagePruner(DockerEngine docker, Action<string> log)
+{
+    public async Task<PruneResult> PruneAsync(BuildPlan plan, PlanHistory history, int keep, bool dryRun, CancellationToken ct = default)
+    {
+        if (keep < 0) throw new ArgumentException($"--keep={keep}: give the number of earlier plans whose images stay (0 or more).");
+        var repository = plan.Graph.Repository;
+        history.Record(plan);
+        var plans = history.Plans();
+        var kept = new HashSet<string>(plans.Skip(Math.Max(0, plans.Count - 1 - keep)).SelectMany(p => p), StringComparer.Ordinal);
+        kept.UnionWith(PlanHistory.KeyTags(plan));
+
+        // Every image with Strata's key label, with all its tags (a reference filter would hide the other repositories' tags).
+        var strataImages = await docker.ListImagesAsync(labels: [ChainBuilder.KeyLabel], ct: ct);
+        var byKey = strataImages.GroupBy(i => i.Labels[ChainBuilder.KeyLabel]).ToDictionary(g => g.Key, g => g.First());
+        // A root stage builds on the base OS image (not Strata's): its own layers are its size less the OS's.
+        var os = await docker.InspectImagesAsync([plan.Graph.BaseOs.Image, BaseOsProvider.FallbackTag(plan.Graph.BaseOs)], ct);
+        var osSize = os.Count > 0 ? os.Min(i => i.Size) : 0;
+        var removed = new List<PrunedImage>();
+        var keptNames = new List<string>();
+        foreach (var image in strataImages)
+        {
+            var ours = image.RepoTags.Where(t => t.StartsWith(repository + ":", StringComparison.Ordinal)).ToList();
+            if (ours.Count == 0) continue; // another repository's (or untagged): not ours to judge
+            var key = image.Labels[ChainBuilder.KeyLabel];
+            if (ours.Any(kept.Contains) || ours.Any(t => !IsKeyTag(t, key)) || image.RepoTags.Count > ours.Count)
+            {
+                keptNames.Add(ours[0]);
+                continue;
+            }
+            var parentSize = image.Labels.GetValueOrDefault(ChainBuilder.ParentKeyLabel) is { Length: > 0 } parentKey &&
+                             byKey.TryGetValue(parentKey, out var parent) ? parent.Size : osSize;
+            removed.Add(new PrunedImage(image.Id, ours, image.Labels.GetValueOrDefault("dev.strata.stage", "?"),
+                Math.Max(0, image.Size - parentSize)));
+        }
+
+        // What a kept image is built on stays too (its layers would not be freed anyway).
+        var removedKeys = removed.ToDictionary(r => r.Id, r => strataImages.First(i => i.Id == r.Id).Labels[ChainBuilder.KeyLabel]);
+        var needed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var image in strataImages.Where(i => !removedKeys.ContainsKey(i.Id)))
+            for (var k = image.Labels.GetValueOrDefault(ChainBuilder.ParentKeyLabel); k is { Length: > 0 } && needed.Add(k);
+                 k = byKey.GetValueOrDefault(k)?.Labels.GetValueOrDefault(ChainBuilder.ParentKeyLabel))
+            {
+            }
+        foreach (var image in removed.Where(r => needed.Contains(removedKeys[r.Id])).ToList())
+        {
+            removed.Remove(image);
+            keptNames.Add(image.Tags[0]);
+        }
+
+        // Children first: a parent's layers go only once nothing built on it is left.
+        removed = removed.OrderBy(r => r.Stage == "published" ? 0 : 1)
+            .ThenByDescending(r => Depth(plan.Graph, r.Tags[0], repository)).ToList();
+        if (!dryRun)
+            foreach (var image in removed)
+                foreach (var tag in image.Tags)
+                {
+                    await docker.RemoveImageAsync(tag, ct: ct);
+                    log($"removed {tag}");
+                }
+        return new PruneResult(dryRun, removed, keptNames, removed.Sum(r => r.FreedBytes));
+    }
+
+    /// <summary>A key tag ends with the first 12 hex of the image's own key ("base-core-0123456789ab"); a moving tag does not.</summary>
+    private static bool IsKeyTag(string tag, string key) => key.Length >= 12 && tag.EndsWith("-" + key[..12], StringComparison.Ordinal);
+
+    private static int Depth(ImageGraph graph, string tag, string repository)
+    {
+        var name = tag[(repository.Length + 1)..];
+        var image = graph.Images.Where(i => name.StartsWith(i.Name + "-", StringComparison.Ordinal)).MaxBy(i => i.Name.Length);
+        return image is null ? 0 : graph.Lineage(image.Name).Count;
+    }
+}
