@@ -71,6 +71,7 @@ var strata = new StrataRun(
     new BuildOptions
     {
         Network = Argument<string>("network", null),
+        NoCache = HasArgument("no-cache"),
         Revision = HasArgument("revision") ? Argument<string>("revision") : GitRevision(),
         Assets = new AssetCache(System.IO.Path.Combine(cacheDirectory, "assets"), mirrorUri, log: StrataRun.Log),
     },

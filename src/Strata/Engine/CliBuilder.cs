@@ -94,6 +94,7 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable)
         foreach (var (k, v) in request.Labels) args.AddRange(["--label", $"{k}={v}"]);
         foreach (var tag in request.Tags) args.AddRange(["--tag", tag]);
         if (request.Network is { } network) args.AddRange(["--network", network]);
+        if (request.NoCache) args.Add("--no-cache");
         args.Add("-");
 
         var output = new BuildOutput();

@@ -451,7 +451,11 @@ public sealed record BuildRequest(
     IReadOnlyDictionary<string, string> BuildArgs,
     IReadOnlyDictionary<string, string> Labels,
     IReadOnlyList<string> Tags,
-    string? Network);
+    string? Network)
+{
+    /// <summary>Build every step again, ignoring the builder's cache (a truly cold build).</summary>
+    public bool NoCache { get; init; }
+}
 
 public sealed record ImageInfo(string Id, IReadOnlyList<string> RepoTags, IReadOnlyDictionary<string, string> Labels, long Size,
     DateTime Created = default);

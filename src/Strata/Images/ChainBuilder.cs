@@ -16,6 +16,8 @@ public sealed record BuildOptions
     public string? Revision { get; init; }
     /// <summary>Where pinned binaries are downloaded to and verified (null: a build that needs one fails).</summary>
     public AssetCache? Assets { get; init; }
+    /// <summary>Build every step again, ignoring the builder's cache (images whose key exists are still reused).</summary>
+    public bool NoCache { get; init; }
     /// <summary>The architecture images are built for; null: the engine's own (asked only when a build needs it).</summary>
     public string? Arch { get; init; }
 }
@@ -178,7 +180,7 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
             IReadOnlyList<ContextDirectory> directories = stage.EmptyDirectories.Select(d => new ContextDirectory(d, (UnixFileMode)0b111_101_101)).ToList();
             if (stage.Kind == StageKind.Published && plan.Graph.Dotfiles is { } layer)
                 (files, directories) = await DotfilesHome.ContextAsync(docker, stage, layer.Inputs, from, staging!, ct);
-            var request = new BuildRequest(stage.Dockerfile, args, labels, [stage.KeyTag], options.Network);
+            var request = new BuildRequest(stage.Dockerfile, args, labels, [stage.KeyTag], options.Network) { NoCache = options.NoCache };
             var id = await docker.BuildAsync(
                 request,
                 (stdin, token) => ContextTar.WriteAsync(stdin, files, directories, token),
