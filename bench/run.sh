@@ -75,10 +75,11 @@ baseline_chain() { # builder [--no-cache]
   docker=$(client "$1")
   cp "$dotfile" "$context/$dotfile"
   for i in "${!chain[@]}"; do
-    $docker build -q ${2:-} -f "${dockerfiles[$i]}" --build-arg PARENT_IMAGE="$parent" --build-arg USER_UID=1000 \
-      "${version_args[@]}" -t "$baseline:${chain[$i]}-core" "$context" >/dev/null
-    $docker build -q ${2:-} -f Dockerfiles/Dockerfile.dotfiles-stow --build-arg PARENT_IMAGE="$baseline:${chain[$i]}-core" \
-      --build-arg DOTFILES_HASH="$(date +%s%N)" -t "$baseline:${chain[$i]}" "$context" >/dev/null
+    # (set -e does not reach into a function run as millis' command: each step says so itself)
+    $docker build -q ${2:-} -f "$context/${dockerfiles[$i]}" --build-arg PARENT_IMAGE="$parent" --build-arg USER_UID=1000 \
+      "${version_args[@]}" -t "$baseline:${chain[$i]}-core" "$context" >/dev/null || return
+    $docker build -q ${2:-} -f "$context/Dockerfiles/Dockerfile.dotfiles-stow" --build-arg PARENT_IMAGE="$baseline:${chain[$i]}-core" \
+      --build-arg DOTFILES_HASH="$(date +%s%N)" -t "$baseline:${chain[$i]}" "$context" >/dev/null || return
     parent=$baseline:${chain[$i]}
   done
 }
@@ -105,9 +106,10 @@ for _ in $(seq "$baseline_runs"); do base_noop+=("$(millis baseline_chain buildk
 noop_ms=$(median "${noop[@]}"); base_noop_ms=$(median "${base_noop[@]}")
 children="(strace not installed)"
 if command -v strace >/dev/null; then
-  strace -f -qq -e trace=execve,write -s 64 -o "$work/noop.strace" ./build.sh --config="$config" --target=images "$@" >/dev/null 2>&1
-  children=$(awk '/execve\(/ && !/ENOENT/ { seen = seen || /dotnet/; if (seen) { sub(/.*execve\("/, ""); sub(/".*/, ""); n = split($0, p, "/"); print p[n] } }' "$work/noop.strace" | grep -v '^dotnet$' | sort -u | tr '\n' ' ')
-  queries=$(grep -cE 'write\([0-9]+, "(GET|POST|HEAD|DELETE) /' "$work/noop.strace" || true)
+  strace -f -qq -e trace=execve,write,sendto,sendmsg -s 64 -o "$work/noop.strace" ./build.sh --config="$config" --target=images "$@" >/dev/null 2>&1
+  # Processes started once the .NET host runs (build.sh's own come before it).
+  children=$(awk '/execve\(/ && !/ENOENT/ { if (seen) { sub(/.*execve\("/, ""); sub(/".*/, ""); n = split($0, p, "/"); print p[n] } if (/execve\("[^"]*\/dotnet"/) seen = 1 }' "$work/noop.strace" | grep -vx dotnet | sort -u | tr '\n' ' ')
+  queries=$(grep -cE '(write|sendto|sendmsg)\([0-9]+, .*"(GET|POST|HEAD|DELETE) /' "$work/noop.strace" || true)
   children="child processes after dotnet: ${children:-none}; engine queries: $queries"
 fi
 echo "no-op: $(secs "$noop_ms") s (baseline $(secs "$base_noop_ms") s, ratio $(ratio "$noop_ms" "$base_noop_ms")); $children"

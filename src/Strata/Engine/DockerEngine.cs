@@ -242,7 +242,13 @@ public sealed class DockerEngine : IDisposable
                    () => _client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), ct), ct))
         {
             var (stdout, stderr) = await stream.ReadOutputToEndAsync(ct);
+            // The output ends as the process exits; its exit code may take a moment more.
             var state = await Call($"exec in container {container}", () => _client.Exec.InspectContainerExecAsync(exec.ID, ct), ct);
+            for (var i = 0; state.Running && i < 100; i++)
+            {
+                await Task.Delay(20, ct);
+                state = await Call($"exec in container {container}", () => _client.Exec.InspectContainerExecAsync(exec.ID, ct), ct);
+            }
             return new ExecResult((int)(state.ExitCode ?? -1), stdout, stderr);
         }
     }
