@@ -62,7 +62,8 @@ context=$work/context
 mkdir -p "$context/.strata/tools" "$context/.strata/host-ca"
 git ls-files -z | tar --null -T - -cf - | tar -C "$context" -xf -
 cp /usr/local/share/ca-certificates/*.crt "$context/.strata/host-ca/" 2>/dev/null || true # as --host-ca=auto
-cp tests/Strata.Tests/Images/Fixtures/Dockerfile.dotfiles-stow "$context/Dockerfiles/Dockerfile.dotfiles-stow"
+# The seed's Stow layer; children build FROM it here, so it hands them back root, as the seed's chain did.
+{ cat tests/Strata.Tests/Images/Fixtures/Dockerfile.dotfiles-stow; printf 'USER root\nWORKDIR /\n'; } > "$context/Dockerfiles/Dockerfile.dotfiles-stow"
 version_args=()
 for tool in $(jq -r '.tools | keys[]' tools.lock.json); do
   version_args+=(--build-arg "$(echo "$tool" | tr a-z- A-Z_)_VERSION=$(jq -r --arg t "$tool" '.tools[$t].version' tools.lock.json)")

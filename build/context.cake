@@ -72,6 +72,7 @@ var strata = new StrataRun(
     {
         Network = Argument<string>("network", null),
         NoCache = HasArgument("no-cache"),
+        CacheDirectory = cacheDirectory,
         Revision = HasArgument("revision") ? Argument<string>("revision") : GitRevision(),
         Assets = new AssetCache(System.IO.Path.Combine(cacheDirectory, "assets"), mirrorUri, log: StrataRun.Log),
     },

@@ -48,9 +48,9 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable)
                 "The docker CLI (needed to build images) was not found. Install it (Debian: apt-get install docker.io).");
         if (choice == BuilderChoice.Classic) return new ResolvedBuilder(candidates[0], false);
 
-        foreach (var candidate in candidates)
-            if (await CanBuildKitAsync(candidate, ct))
-                return new ResolvedBuilder(candidate, true);
+        // Asked side by side: each answer is a process start.
+        var able = await Task.WhenAll(candidates.Select(c => CanBuildKitAsync(c, ct)));
+        if (Array.IndexOf(able, true) is var first and >= 0) return new ResolvedBuilder(candidates[first], true);
         if (choice == BuilderChoice.BuildKit)
             throw new EngineException(
                 $"--builder=buildkit: no docker client here can drive BuildKit (tried {string.Join(", ", candidates)}: " +
@@ -59,12 +59,12 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable)
         return new ResolvedBuilder(candidates[0], false);
     }
 
-    /// <summary>buildx answers, or the client predates 23.0 (which still has BuildKit built in).</summary>
+    /// <summary>The buildx plugin is installed, or the client predates 23.0 (which still has BuildKit built in).</summary>
     private static async Task<bool> CanBuildKitAsync(string client, CancellationToken ct)
     {
+        if (BuildxPlugin() is not null) return true;
         try
         {
-            if ((await RunAsync(client, ["buildx", "version"], null, null, null, ct)).ExitCode == 0) return true;
             var version = await RunAsync(client, ["--version"], null, null, null, ct);
             // "Docker version 20.10.24+dfsg1, build 297e128"
             var words = version.StdOut.Split(' ', ',');
@@ -197,6 +197,16 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable)
         await process.WaitForExitAsync(CancellationToken.None);
         ct.ThrowIfCancellationRequested();
         return (process.ExitCode, stdout.ToString());
+    }
+
+    /// <summary>Where the docker CLI looks for plugins (its config folder first).</summary>
+    private static string? BuildxPlugin()
+    {
+        var config = Environment.GetEnvironmentVariable("DOCKER_CONFIG") is { Length: > 0 } c
+            ? c
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".docker");
+        return new[] { config, "/usr/local/lib/docker", "/usr/local/libexec/docker", "/usr/lib/docker", "/usr/libexec/docker" }
+            .Select(d => Path.Combine(d, "cli-plugins", "docker-buildx")).FirstOrDefault(File.Exists);
     }
 
     internal static string? FindOnPath(string name) =>

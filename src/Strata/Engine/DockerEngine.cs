@@ -267,33 +267,41 @@ public sealed class DockerEngine : IDisposable
     }
 
     /// <summary>
-    /// Reads the regular files among <paramref name="paths"/> from an image, without running anything
-    /// (a created container is read through the archive API, then removed). Absent paths, folders and
-    /// symlinks are left out.
+    /// Reads the regular files among <paramref name="paths"/> (absolute) from an image, without running
+    /// anything: one archive of their common folder from a created container, then removed (each
+    /// archive request mounts the container, so one for all). Absent paths, folders and symlinks are left out.
     /// </summary>
     public async Task<IReadOnlyList<ImageFile>> ReadFilesAsync(string image, IEnumerable<string> paths, CancellationToken ct = default)
     {
-        var wanted = paths.ToList();
+        var wanted = paths.ToHashSet(StringComparer.Ordinal);
         if (wanted.Count == 0) return [];
+        var folder = wanted.Select(p => p[..p.LastIndexOf('/')]).Aggregate(CommonFolder);
         var id = await CreateContainerAsync(null, image, new ContainerOptions { ReplaceEntrypoint = true }, ["true"], ct);
         try
         {
-            var files = new List<ImageFile>();
-            foreach (var path in wanted)
+            ContainerArchiveResponse archive;
+            try
             {
-                ContainerArchiveResponse archive;
-                try
-                {
-                    archive = await Call($"read {path} from {image}", () => _client.Containers.GetArchiveFromContainerAsync(id,
-                        new ContainerPathStatParameters { Path = path }, statOnly: false, ct), ct);
-                }
-                catch (EngineNotFoundException)
-                {
-                    continue;
-                }
-                await using var stream = archive.Stream!;
-                await using var tar = new System.Formats.Tar.TarReader(stream);
-                if (await tar.GetNextEntryAsync(copyData: true, ct) is not { EntryType: System.Formats.Tar.TarEntryType.RegularFile or System.Formats.Tar.TarEntryType.V7RegularFile } entry)
+                archive = await Call($"read {folder} from {image}", () => _client.Containers.GetArchiveFromContainerAsync(id,
+                    new ContainerPathStatParameters { Path = folder.Length == 0 ? "/" : folder }, statOnly: false, ct), ct);
+            }
+            catch (EngineNotFoundException)
+            {
+                return [];
+            }
+            // Entries are named after the folder's own name: "dev/.bashrc" for /home/dev/.bashrc.
+            var parent = folder[..Math.Max(0, folder.LastIndexOf('/'))];
+            var files = new List<ImageFile>();
+            // Read whole first: the client's chunked stream does not take the tar reader's partial reads.
+            using var whole = new MemoryStream();
+            await using (var stream = archive.Stream!) await stream.CopyToAsync(whole, ct);
+            whole.Position = 0;
+            await using var tar = new System.Formats.Tar.TarReader(whole);
+            while (await NextEntryAsync(tar, ct) is { } entry)
+            {
+                var path = parent + "/" + entry.Name.TrimEnd('/');
+                if (entry.EntryType is not (System.Formats.Tar.TarEntryType.RegularFile or System.Formats.Tar.TarEntryType.V7RegularFile) ||
+                    !wanted.Contains(path))
                     continue;
                 using var content = new MemoryStream();
                 if (entry.DataStream is { } data) await data.CopyToAsync(content, ct);
@@ -305,6 +313,26 @@ public sealed class DockerEngine : IDisposable
         {
             await RemoveContainerAsync(id, CancellationToken.None);
         }
+    }
+
+    // The engine's archive stream may end without tar's closing zero blocks.
+    private static async Task<System.Formats.Tar.TarEntry?> NextEntryAsync(System.Formats.Tar.TarReader tar, CancellationToken ct)
+    {
+        try
+        {
+            return await tar.GetNextEntryAsync(copyData: false, ct);
+        }
+        catch (EndOfStreamException)
+        {
+            return null;
+        }
+    }
+
+    private static string CommonFolder(string a, string b)
+    {
+        while (a != b && !(b.StartsWith(a + "/", StringComparison.Ordinal)))
+            a = a[..Math.Max(0, a.LastIndexOf('/'))];
+        return a;
     }
 
     /// <summary>Whether a container of that name (or id) exists, running or not.</summary>

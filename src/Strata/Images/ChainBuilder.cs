@@ -16,6 +16,8 @@ public sealed record BuildOptions
     public string? Revision { get; init; }
     /// <summary>Where pinned binaries are downloaded to and verified (null: a build that needs one fails).</summary>
     public AssetCache? Assets { get; init; }
+    /// <summary>Where facts about images (immutable by key) are remembered between runs; null: nowhere.</summary>
+    public string? CacheDirectory { get; init; }
     /// <summary>Build every step again, ignoring the builder's cache (images whose key exists are still reused).</summary>
     public bool NoCache { get; init; }
     /// <summary>The architecture images are built for; null: the engine's own (asked only when a build needs it).</summary>
@@ -138,6 +140,8 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
             if (_started.ContainsKey(image.Published.KeyTag) || !await ExistsAsync(plan, image.Core, ct) ||
                 await ExistsAsync(plan, image.Published, ct))
                 continue;
+            // Which client builds is asked once (process starts), meanwhile rather than inside the first build.
+            _ = docker.ResolveBuilderAsync(ct);
             _started[image.Published.KeyTag] = Task.Run(() => BuildStageAsync(plan, image, image.Published, image.Core.KeyTag, ct), ct);
         }
     }
@@ -179,7 +183,7 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
             IReadOnlyList<Keys.InputFile> files = stage.Files.Concat(await PlaceToolsAsync(plan, stage, staging, ct)).ToList();
             IReadOnlyList<ContextDirectory> directories = stage.EmptyDirectories.Select(d => new ContextDirectory(d, (UnixFileMode)0b111_101_101)).ToList();
             if (stage.Kind == StageKind.Published && plan.Graph.Dotfiles is { } layer)
-                (files, directories) = await DotfilesHome.ContextAsync(docker, stage, layer.Inputs, from, staging!, ct);
+                (files, directories) = await DotfilesHome.ContextAsync(docker, stage, layer.Inputs, from, staging!, options.CacheDirectory, ct);
             var request = new BuildRequest(stage.Dockerfile, args, labels, [stage.KeyTag], options.Network) { NoCache = options.NoCache };
             var id = await docker.BuildAsync(
                 request,

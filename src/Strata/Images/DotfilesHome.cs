@@ -90,13 +90,17 @@ public static partial class DotfilesHome
     /// parent image that the links replace (read through the engine, nothing run) kept as backups.
     /// The home is /home/$USERNAME, as in the dotfiles Dockerfile.
     /// </summary>
+    /// <param name="cacheDirectory">Where what is in the way is remembered per parent key (an image of a key never
+    /// changes), so the engine is asked once per core and link set; null: asked every time.</param>
     public static async Task<(IReadOnlyList<InputFile> Files, IReadOnlyList<ContextDirectory> Directories)> ContextAsync(
-        DockerEngine docker, Stage stage, IReadOnlyList<string> inputs, string parentImage, string staging, CancellationToken ct)
+        DockerEngine docker, Stage stage, IReadOnlyList<string> inputs, string parentImage, string staging, string? cacheDirectory,
+        CancellationToken ct)
     {
         var inDotfiles = stage.Files.Where(f => inputs.Any(i => f.ContextPath.StartsWith(i.Trim('/') + "/", StringComparison.Ordinal))).ToList();
         var layout = Plan(inDotfiles, inputs);
         var home = "/home/" + stage.BuildArgs.GetValueOrDefault("USERNAME", "dev");
-        var inTheWay = await docker.ReadFilesAsync(parentImage, layout.Links.Select(l => $"{home}/{l.Path}"), ct);
+        var paths = layout.Links.Select(l => $"{home}/{l.Path}").ToList();
+        var inTheWay = await InTheWayAsync(docker, parentImage, stage.ParentKey, paths, cacheDirectory, ct);
         var backups = new List<(string, string, bool)>();
         foreach (var file in inTheWay)
         {
@@ -106,6 +110,19 @@ public static partial class DotfilesHome
         }
         var (files, directories) = Entries(layout, backups);
         return ([.. stage.Files.Except(inDotfiles), .. files], directories);
+    }
+
+    private static async Task<IReadOnlyList<ImageFile>> InTheWayAsync(DockerEngine docker, string image, string? imageKey,
+        IReadOnlyList<string> paths, string? cacheDirectory, CancellationToken ct)
+    {
+        if (cacheDirectory is null || imageKey is null) return await docker.ReadFilesAsync(image, paths, ct);
+        using var key = new KeyBuilder().Add("image", imageKey).AddMap("path", paths.ToDictionary(p => p, _ => ""));
+        var file = Path.Combine(cacheDirectory, "home-in-the-way", key.Finish() + ".json");
+        if (File.Exists(file))
+            return System.Text.Json.JsonSerializer.Deserialize<List<ImageFile>>(await File.ReadAllTextAsync(file, ct)) ?? [];
+        var found = await docker.ReadFilesAsync(image, paths, ct);
+        IO.AtomicFile.Write(file, stream => System.Text.Json.JsonSerializer.Serialize(stream, found));
+        return found;
     }
 
     private static string Join(string inHome) => inHome.Length == 0 ? ContextDirectory : $"{ContextDirectory}/{inHome}";
