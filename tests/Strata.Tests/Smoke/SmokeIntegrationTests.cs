@@ -30,7 +30,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
 
     private readonly DockerCli _docker = new();
     private readonly TempRepo _temp = new();
-    private readonly List<string> _builtTags = [];
+    private ThrowawayImages _images = null!;
     private readonly StringBuilder _log = new();
     private ImageGraph _graph = null!;
     private string _baseRef = "";
@@ -38,6 +38,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
     public async Task InitializeAsync()
     {
         await _docker.ServerVersionAsync();
+        _images = new ThrowawayImages(_docker, "strata-smoke-test");
         _graph = GraphLoader.Load(Path.Combine(RepositoryRoot.Find(), "strata.yaml"));
         // This checkout's base, by its content key: reused when built already (the moving tag
         // strata/workstation:base may hold another branch's build), built with Strata itself otherwise.
@@ -52,7 +53,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
 
     public async Task DisposeAsync()
     {
-        foreach (var tag in _builtTags) await _docker.RemoveImageAsync(tag);
+        await _images.DisposeAsync();
         _temp.Dispose();
     }
 
@@ -79,17 +80,8 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
         { "version": 1, "tools": { "jq": { "version": "1.7", "tag": "jq-1.7" } {{extra}} } }
         """);
 
-    /// <summary>Builds a broken image FROM base (Dockerfile on stdin, no context); removed on dispose.</summary>
-    private async Task<string> BuildBrokenAsync(string name, string steps)
-    {
-        var tag = $"strata-smoke-test/{name}:{Guid.NewGuid():N}"[..^20];
-        var dockerfile = $"FROM {_baseRef}\n{steps}\n";
-        var result = await _docker.RunAsync(["build", "--quiet", "--tag", tag, "-"],
-            async (stdin, ct) => await stdin.WriteAsync(Encoding.UTF8.GetBytes(dockerfile), ct));
-        Assert.True(result.ExitCode == 0, $"building {tag} failed: {result.StdErr}");
-        _builtTags.Add(tag);
-        return tag;
-    }
+    /// <summary>Builds a broken image FROM base; removed on dispose.</summary>
+    private Task<string> BuildBrokenAsync(string name, string steps) => _images.BuildAsync(name, $"FROM {_baseRef}\n{steps}\n");
 
     private async Task<SmokeResult> RunAsync(string imageRef, ToolSet? tools = null, ToolLock? toolLock = null,
         CancellationToken ct = default) =>
