@@ -15,5 +15,6 @@
 #load "plan.cake"
 #load "pin.cake"
 #load "test.cake"
+#load "release.cake"
 
 RunTarget(Argument("target", Strata.Pipeline.Targets.Default));

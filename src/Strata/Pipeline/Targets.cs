@@ -15,8 +15,9 @@ public static class Targets
     public const string SmokePrefix = "smoke-";
     public const string Pin = "pin";
     public const string Test = "test";
+    public const string Release = "release";
 
-    public static readonly IReadOnlyList<string> BuiltIn = [Default, Images, Plan, Smoke, Pin, Test];
+    public static readonly IReadOnlyList<string> BuiltIn = [Default, Images, Plan, Smoke, Pin, Test, Release];
 
     public static string SmokeOf(string image) => SmokePrefix + image;
 

@@ -15,7 +15,15 @@ public class RegistryException(string message, Exception? inner = null) : Except
 public sealed class RegistryAuthException(string message) : RegistryException(message);
 
 /// <summary>An image as the registry holds it: its manifest digest and the labels of its config.</summary>
-public sealed record RemoteImage(string Name, string Tag, string Digest, IReadOnlyDictionary<string, string> Labels, long Size);
+public sealed record RemoteImage(string Name, string Tag, string Digest, IReadOnlyDictionary<string, string> Labels,
+    IReadOnlyList<RemoteLayer> Layers)
+{
+    /// <summary>Compressed bytes of all its layers.</summary>
+    public long Size => Layers.Sum(l => l.Size);
+}
+
+/// <summary>A layer blob of a manifest.</summary>
+public sealed record RemoteLayer(string Digest, long Size);
 
 public sealed record RegistryClientOptions
 {
@@ -124,15 +132,16 @@ public sealed class RegistryClient : IDisposable
         var name = _location.RemoteName(repository);
         using var doc = JsonDocument.Parse(manifest);
         var config = doc.RootElement.GetProperty("config").GetProperty("digest").GetString()!;
-        var size = doc.RootElement.TryGetProperty("layers", out var layers)
-            ? layers.EnumerateArray().Sum(l => l.TryGetProperty("size", out var s) ? s.GetInt64() : 0) : 0;
+        var layers = doc.RootElement.TryGetProperty("layers", out var list)
+            ? list.EnumerateArray().Select(l => new RemoteLayer(l.GetProperty("digest").GetString()!, l.TryGetProperty("size", out var s) ? s.GetInt64() : 0)).ToList()
+            : [];
         using var blob = await SendAsync(HttpMethod.Get, $"v2/{name}/blobs/{config}", name, push: false, what, ct);
         Ensure(blob, what, "read the config of");
         using var configDoc = JsonDocument.Parse(await blob.Content.ReadAsByteArrayAsync(ct));
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         if (configDoc.RootElement.TryGetProperty("config", out var c) && c.TryGetProperty("Labels", out var l) && l.ValueKind == JsonValueKind.Object)
             foreach (var label in l.EnumerateObject()) labels[label.Name] = label.Value.GetString() ?? "";
-        return new RemoteImage(_location.ImageName(repository), tag, digest, labels, size);
+        return new RemoteImage(_location.ImageName(repository), tag, digest, labels, layers);
     }
 
     private async Task<(byte[] Body, string MediaType, string Digest)> GetManifestAsync(string name, string reference, string what, CancellationToken ct)
