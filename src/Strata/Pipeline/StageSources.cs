@@ -27,7 +27,23 @@ internal sealed class StageSources(BuildPlan plan, ChainBuilder builder, DockerC
     public long BytesPulled(ImagePlan image) => image.Stages.Sum(s => _pulled.GetValueOrDefault(s.KeyTag));
     public long BytesPushed(ImagePlan image) => image.Stages.Sum(s => _pushed.GetValueOrDefault(s.KeyTag));
 
-    public Task<bool> IsLocalAsync(Stage stage, CancellationToken ct) => builder.ExistsAsync(plan, stage, ct);
+    /// <summary>
+    /// Whether the engine has the stage. With a registry, the stage's image built earlier without one
+    /// (under the plain repository name, same full key) counts too: it is tagged with the registry name.
+    /// </summary>
+    public async Task<bool> IsLocalAsync(Stage stage, CancellationToken ct)
+    {
+        if (await builder.ExistsAsync(plan, stage, ct)) return true;
+        if (registry is null) return false;
+        var plain = $"{repository}:{TagOf(stage.KeyTag)}";
+        if (!_checkedPlain.Add(plain)) return false;
+        var found = (await docker.InspectImagesAsync([plain], ct)).SingleOrDefault();
+        if (found is null || found.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) != stage.Key) return false;
+        await builder.AdoptAsync(plan, stage, plain, ct);
+        return true;
+    }
+
+    private readonly HashSet<string> _checkedPlain = [];
 
     /// <summary>
     /// The stage in the registry under its key tag with the same full key; null when there is no

@@ -146,6 +146,21 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Images_built_before_without_a_registry_are_reused_under_the_registry_name_not_rebuilt()
+    {
+        var plain = new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") };
+        using (var local = new ImagePipeline(plain, _ => { }, _engine.Docker))
+            foreach (var image in local.Plan.Images) await local.BuildAsync(image.Name);
+
+        var results = await ReleaseAsync();
+
+        Assert.DoesNotContain("build", _docker.Calls);
+        Assert.All(results, r => Assert.All(r.Stages, s => Assert.Equal(Reporting.StageSource.Local, s.Source)));
+        Assert.NotNull(await RemoteAsync("k8s"));
+        await _engine.RemoveRepositoryAsync(_repository);
+    }
+
+    [Fact]
     public async Task A_dotfile_edit_on_a_new_machine_builds_proves_and_pushes_only_the_thin_layers()
     {
         await ReleaseAsync();
