@@ -1,12 +1,7 @@
-// prune: remove the images Strata made for this repository that neither the current plan nor the
-// last --keep=N plans (default 2) use; --dry-run lists them and the space they would free.
-using Strata.Images;
+// prune: remove this repository's images that neither the current plan nor the last --keep=N
+// plans (default 2) use; --dry-run lists them and the space they hold.
+using Strata.Pipeline;
 
-Task("prune")
+Task(Targets.Prune)
     .Description("Remove this repository's images no recent plan uses (--keep=N, default 2; --dry-run)")
-    .Does(async () =>
-    {
-        var result = await new ImagePruner(strata.Docker, StrataRun.Log).PruneAsync(strata.Plan,
-            PlanHistory.For(cacheDirectory, strata.Graph.Repository), Argument("keep", 2), HasArgument("dry-run"));
-        Console.Write(result.Summary());
-    });
+    .Does(async () => await strata.PruneAsync(options.Keep, options.DryRun));

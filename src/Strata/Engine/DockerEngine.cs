@@ -4,6 +4,7 @@ using System.Net.Http;
 using System.Net.Sockets;
 using Docker.DotNet;
 using Docker.DotNet.Models;
+using Strata.Registry;
 using Version = System.Version;
 
 namespace Strata.Engine;
@@ -33,8 +34,8 @@ public sealed class DockerEngine : IDisposable
 
     public BuilderChoice Builder => _builder.Choice;
 
-    /// <summary>The docker config file registry logins are read from; null: $DOCKER_CONFIG/config.json or ~/.docker/config.json.</summary>
-    public string? ConfigFile { get; init; }
+    /// <summary>The docker config folder registry logins are read from; null: $DOCKER_CONFIG or ~/.docker.</summary>
+    public string? DockerConfig { get; init; }
 
     /// <summary>The engine's version, API version and platform (asked once, then remembered).</summary>
     public Task<EngineVersion> VersionAsync(CancellationToken ct = default) => _version.Value.WaitAsync(ct);
@@ -124,31 +125,64 @@ public sealed class DockerEngine : IDisposable
     /// <summary>Pulls an image (credentials from the docker config file); returns false with the engine's reason when it cannot.</summary>
     public async Task<(bool Ok, string Reason)> TryPullAsync(string reference, CancellationToken ct = default, Action<string>? progress = null)
     {
-        var (repository, tag, digest) = SplitReference(reference);
-        var messages = new MessageLog(progress);
         try
         {
-            await Call($"pull {reference}", () => _client.Images.CreateImageAsync(
-                new ImagesCreateParameters { FromImage = repository, Tag = digest ?? tag },
-                RegistryAuth.For(reference, ConfigFile), messages, ct), ct);
+            await PullAsync(reference, null, ct, progress);
+            return (true, "");
         }
         catch (EngineException e) when (e is not EngineUnavailableException)
         {
             return (false, e.Message);
         }
-        return messages.Error is { } error ? (false, error) : (true, "");
     }
 
-    /// <summary>Pushes a tag to its registry (credentials from the docker config file); progress lines go to <paramref name="progress"/>.</summary>
-    public async Task PushAsync(string reference, Action<string>? progress = null, CancellationToken ct = default)
+    /// <summary>
+    /// Pulls <paramref name="reference"/> (best by digest: name@sha256:...). <paramref name="credentials"/>:
+    /// null for the login the docker config file holds for its registry. The secret goes to the engine only.
+    /// </summary>
+    public async Task PullAsync(string reference, RegistryCredentials? credentials, CancellationToken ct = default,
+        Action<string>? progress = null)
+    {
+        var (repository, tag, digest) = SplitReference(reference);
+        var messages = new MessageLog(progress);
+        await Call($"pull {reference}", () => _client.Images.CreateImageAsync(
+            new ImagesCreateParameters { FromImage = repository, Tag = digest ?? tag },
+            Auth(reference, credentials), messages, ct), ct);
+        if (messages.Error is { } error) throw new EngineException($"could not pull {reference}: {error}");
+    }
+
+    /// <summary>Pushes a local tag to its registry; progress lines go to <paramref name="onOutput"/>. Credentials as for <see cref="PullAsync"/>.</summary>
+    public async Task PushAsync(string reference, RegistryCredentials? credentials, Action<string> onOutput, CancellationToken ct = default)
     {
         var (repository, tag, _) = SplitReference(reference);
-        var messages = new MessageLog(progress);
+        var messages = new MessageLog(onOutput);
         await Call($"push {reference}", () => _client.Images.PushImageAsync(repository, new ImagePushParameters { Tag = tag },
-            RegistryAuth.For(reference, ConfigFile) ?? new AuthConfig(), messages, ct), ct);
+            Auth(reference, credentials) ?? new AuthConfig(), messages, ct), ct);
         if (messages.Error is { } error)
             throw new EngineException($"push {reference} failed: {error}" + (error.Contains("auth", StringComparison.OrdinalIgnoreCase)
-                ? $" (log in first: docker login {RegistryAuth.Registry(reference)})" : ""));
+                ? $" (log in first: docker login {RegistryHost(reference)})" : ""));
+    }
+
+    /// <summary>The login for the reference's registry: the one given, else the docker config file's (<see cref="DockerConfig"/>).</summary>
+    private AuthConfig? Auth(string reference, RegistryCredentials? credentials)
+    {
+        var host = RegistryHost(reference);
+        credentials ??= RegistryCredentials.FromDockerConfig(host,
+            name => name == "DOCKER_CONFIG" && DockerConfig is not null ? DockerConfig : Environment.GetEnvironmentVariable(name));
+        return credentials switch
+        {
+            null => null,
+            { User: "<token>" } => new AuthConfig { IdentityToken = credentials.Secret, ServerAddress = host },
+            _ => new AuthConfig { Username = credentials.User, Password = credentials.Secret, ServerAddress = host },
+        };
+    }
+
+    /// <summary>"localhost:5000/x:y" gives "localhost:5000"; Docker Hub names give "index.docker.io" (its config key's host).</summary>
+    internal static string RegistryHost(string reference)
+    {
+        var slash = reference.IndexOf('/');
+        var first = slash < 0 ? "" : reference[..slash];
+        return first.Contains('.') || first.Contains(':') || first == "localhost" ? first : "index.docker.io";
     }
 
     /// <summary>Imports a root filesystem tar as an image (docker import), streamed as it is written.</summary>

@@ -16,7 +16,7 @@ public sealed class FileDigests
 
     /// <summary>Hashes the files on every core (a large dotfiles tree is the slow part of a plan).</summary>
     public void Prefetch(IEnumerable<InputFile> files) =>
-        Parallel.ForEach(files.Where(f => !f.IsSymlink), file => Of(file));
+        Parallel.ForEach(files.Where(f => f.LinkTarget is null), file => Of(file));
 
     private static string Hash(string path)
     {

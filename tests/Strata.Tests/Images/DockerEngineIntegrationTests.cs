@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Formats.Tar;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Strata.Engine;
 using Strata.Tests.Support;
@@ -94,19 +91,19 @@ public sealed class DockerEngineIntegrationTests(EngineFixture engine) : IAsyncL
     {
         const string user = "strata";
         var password = "pw-" + Guid.NewGuid().ToString("N");
-        await using var registry = await LocalRegistry.StartAsync(_temp.Path, user, password);
+        await using var registry = await RegistryServer.StartAsync(user, password);
         var remote = $"{registry.Host}/{_repository}:pushed";
         await Docker.TagAsync(engine.BaseOsImage, remote);
         var lines = new List<string>();
 
         // Without a login the registry refuses.
-        var anonymous = await Assert.ThrowsAsync<EngineException>(() => Docker.PushAsync(remote, lines.Add));
+        var anonymous = await Assert.ThrowsAsync<EngineException>(() => Docker.PushAsync(remote, null, lines.Add));
         Assert.Contains("docker login " + registry.Host, anonymous.Message);
 
         var config = _temp["config.json"];
         File.WriteAllText(config, $$"""{ "auths": { "{{registry.Host}}": { "auth": "{{Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password))}}" } } }""");
-        using var logged = new DockerEngine { ConfigFile = config };
-        await logged.PushAsync(remote, lines.Add);
+        using var logged = new DockerEngine { DockerConfig = _temp.Path };
+        await logged.PushAsync(remote, null, lines.Add);
         await logged.RemoveImageAsync(remote);
         Assert.Empty(await logged.InspectImagesAsync([remote]));
 
@@ -120,72 +117,5 @@ public sealed class DockerEngineIntegrationTests(EngineFixture engine) : IAsyncL
         var (denied, why) = await Docker.TryPullAsync(remote);
         Assert.False(denied);
         Assert.Contains("no basic auth credentials", why);
-    }
-
-    /// <summary>Debian's docker-registry on 127.0.0.1 with one htpasswd user; the engine pushes there over plain http.</summary>
-    private sealed class LocalRegistry : IAsyncDisposable
-    {
-        private readonly Process _process;
-        public string Host { get; }
-
-        private LocalRegistry(Process process, string host) => (_process, Host) = (process, host);
-
-        public static async Task<LocalRegistry> StartAsync(string dir, string user, string password)
-        {
-            var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
-
-            // bcrypt entry; the password goes through stdin, not argv.
-            var htpasswd = Process.Start(new ProcessStartInfo("htpasswd", ["-B", "-i", "-n", user])
-            {
-                RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
-            })!;
-            await htpasswd.StandardInput.WriteAsync(password);
-            htpasswd.StandardInput.Close();
-            File.WriteAllText(Path.Combine(dir, "htpasswd"), (await htpasswd.StandardOutput.ReadToEndAsync()).Trim() + "\n");
-            await htpasswd.WaitForExitAsync();
-
-            var configPath = Path.Combine(dir, "registry.yml");
-            File.WriteAllText(configPath, $"""
-                version: 0.1
-                log: {"{"} level: error {"}"}
-                storage: {"{"} filesystem: {"{"} rootdirectory: {Path.Combine(dir, "storage")} {"}"} {"}"}
-                http: {"{"} addr: "127.0.0.1:{port}" {"}"}
-                auth: {"{"} htpasswd: {"{"} realm: strata-test, path: {Path.Combine(dir, "htpasswd")} {"}"} {"}"}
-                """);
-            var process = Process.Start(new ProcessStartInfo("docker-registry", ["serve", configPath])
-            {
-                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            }) ?? throw new InvalidOperationException("docker-registry did not start (Debian: apt-get install docker-registry)");
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-
-            using var http = new HttpClient();
-            for (var i = 0; i < 100; i++)
-            {
-                try
-                {
-                    var answer = await http.GetAsync($"http://127.0.0.1:{port}/v2/");
-                    if (answer.StatusCode == HttpStatusCode.Unauthorized) return new LocalRegistry(process, $"127.0.0.1:{port}");
-                }
-                catch (HttpRequestException)
-                {
-                }
-                await Task.Delay(100);
-            }
-            process.Kill();
-            throw new InvalidOperationException("docker-registry did not answer within 10 s");
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-            _process.Dispose();
-        }
     }
 }
