@@ -34,6 +34,9 @@ public sealed class DockerEngine : IDisposable
 
     public BuilderChoice Builder => _builder.Choice;
 
+    /// <summary>Told the name of each pull and push as it starts (for tests and traces); never a credential.</summary>
+    public Action<string>? OnOperation { get; init; }
+
     /// <summary>The docker config folder registry logins are read from; null: $DOCKER_CONFIG or ~/.docker.</summary>
     public string? DockerConfig { get; init; }
 
@@ -145,6 +148,7 @@ public sealed class DockerEngine : IDisposable
     {
         var (repository, tag, digest) = SplitReference(reference);
         var messages = new MessageLog(progress);
+        OnOperation?.Invoke("pull");
         await Call($"pull {reference}", () => _client.Images.CreateImageAsync(
             new ImagesCreateParameters { FromImage = repository, Tag = digest ?? tag },
             Auth(reference, credentials), messages, ct), ct);
@@ -156,6 +160,7 @@ public sealed class DockerEngine : IDisposable
     {
         var (repository, tag, _) = SplitReference(reference);
         var messages = new MessageLog(onOutput);
+        OnOperation?.Invoke("push");
         await Call($"push {reference}", () => _client.Images.PushImageAsync(repository, new ImagePushParameters { Tag = tag },
             Auth(reference, credentials) ?? new AuthConfig(), messages, ct), ct);
         if (messages.Error is { } error)

@@ -58,6 +58,8 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
     /// <summary>Whether a stage's image exists: its key tag is there and carries the same full key.</summary>
     public async Task<bool> ExistsAsync(BuildPlan plan, Stage stage, CancellationToken ct = default)
     {
+        // A thin layer started ahead is not there until BuildImageAsync collects it (and reports it built).
+        if (_started.ContainsKey(stage.KeyTag)) return false;
         var local = await LocalImagesAsync(plan, ct);
         return local.TryGetValue(stage.KeyTag, out var image) &&
                image.Labels.TryGetValue(KeyLabel, out var key) && key == stage.Key;
@@ -101,7 +103,7 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
 
         foreach (var stage in image.Stages)
         {
-            if (_started.TryGetValue(stage.KeyTag, out var running))
+            if (_started.TryRemove(stage.KeyTag, out var running))
             {
                 await running;
                 built = true;

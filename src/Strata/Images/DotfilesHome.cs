@@ -86,7 +86,7 @@ public static partial class DotfilesHome
     }
 
     /// <summary>
-    /// The published stage's context: its Dockerfile and the home tree, with the plain files of the
+    /// The published stage's context: its files as declared and the home tree, with the plain files of the
     /// parent image that the links replace (read through the engine, nothing run) kept as backups.
     /// The home is /home/$USERNAME, as in the dotfiles Dockerfile.
     /// </summary>
@@ -109,7 +109,8 @@ public static partial class DotfilesHome
             backups.Add((file.Path[(home.Length + 1)..], path, (file.Mode & UnixFileMode.UserExecute) != 0));
         }
         var (files, directories) = Entries(layout, backups);
-        return ([.. stage.Files.Except(inDotfiles), .. files], directories);
+        // The declared inputs stay too, for a dotfiles Dockerfile that copies them itself.
+        return ([.. stage.Files, .. files], directories);
     }
 
     private static async Task<IReadOnlyList<ImageFile>> InTheWayAsync(DockerEngine docker, string image, string? imageKey,

@@ -37,12 +37,14 @@ public sealed class ImagePipeline : IDisposable
     private readonly Dictionary<string, ImageResult> _results = [];
     private readonly List<SmokeResult> _smokeResults = [];
     private readonly Action<string> _log;
+    private readonly bool _ownsDocker;
 
     public ImagePipeline(RunOptions options, Action<string> log, DockerEngine? docker = null, TextReader? stdin = null)
     {
         Options = options;
         _log = log;
         Docker = docker ?? new DockerEngine(options.Builder);
+        _ownsDocker = docker is null;
         _graph = new Lazy<ImageGraph>(() =>
         {
             var graph = GraphLoader.Load(options.ConfigPath);
@@ -328,6 +330,6 @@ public sealed class ImagePipeline : IDisposable
     {
         if (_assets.IsValueCreated) _assets.Value.Dispose();
         if (_registry.IsValueCreated) _registry.Value?.Dispose();
-        Docker.Dispose();
+        if (_ownsDocker) Docker.Dispose();
     }
 }

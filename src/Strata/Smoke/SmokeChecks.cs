@@ -227,11 +227,20 @@ public sealed record DefaultCommandCheck(string Name, string Origin) : SmokeChec
 
     public override async Task<IReadOnlyList<CheckResult>> RunAsync(SmokeContext c, CancellationToken ct)
     {
-        var result = await c.Docker.RunContainerAsync(new ContainerOptions
+        ExecResult result;
+        try
         {
-            Network = c.Options.Network,
-            Labels = new Dictionary<string, string> { ["dev.strata.smoke"] = c.Image },
-        }, c.ImageRef, [], ct);
+            result = await c.Docker.RunContainerAsync(new ContainerOptions
+            {
+                Network = c.Options.Network,
+                Labels = new Dictionary<string, string> { ["dev.strata.smoke"] = c.Image },
+            }, c.ImageRef, [], ct);
+        }
+        catch (EngineException e) when (e is not EngineUnavailableException)
+        {
+            // The engine refuses to create a container with neither entrypoint nor command.
+            result = new ExecResult(-1, "", e.Message);
+        }
         return [result.ExitCode == 0
             ? Pass(c)
             : Fail(c, $"`docker run {c.ImageRef}` (no command) exited {result.ExitCode}: {Excerpt(result.StdErr + result.StdOut)}. " +

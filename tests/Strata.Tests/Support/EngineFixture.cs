@@ -60,8 +60,9 @@ public sealed class EngineFixture : IAsyncLifetime
 public sealed class EngineCollection : ICollectionFixture<EngineFixture>;
 
 /// <summary>
-/// An engine whose docker CLI (used for builds only) records every command it runs (its first
-/// argument), then runs the real client the builder would have chosen.
+/// An engine that records what it does: every command its docker CLI (used for builds only) runs
+/// (its first argument; the shim then runs the real client the builder would have chosen), and
+/// every pull and push it makes through the API.
 /// </summary>
 public sealed class RecordingDocker : IDisposable
 {
@@ -74,12 +75,17 @@ public sealed class RecordingDocker : IDisposable
         var shim = Path.Combine(_dir, "docker");
         File.WriteAllText(shim, $"#!/bin/sh\necho \"$1\" >> '{LogPath}'\nexec '{real}' \"$@\"\n");
         File.SetUnixFileMode(shim, (UnixFileMode)0b111_101_101);
-        Cli = new DockerEngine(builder, shim);
+        Cli = new DockerEngine(builder, shim) { OnOperation = Record };
     }
 
     /// <summary>The engine (named Cli for its recorded command line).</summary>
     public DockerEngine Cli { get; }
     private string LogPath => Path.Combine(_dir, "calls.log");
+
+    private void Record(string operation)
+    {
+        lock (_dir) File.AppendAllText(LogPath, operation + "\n");
+    }
 
     public IReadOnlyList<string> Calls => File.Exists(LogPath) ? File.ReadAllLines(LogPath) : [];
 
