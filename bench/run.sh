@@ -109,7 +109,7 @@ children="(strace not installed)"
 if command -v strace >/dev/null; then
   strace -f -qq -e trace=execve,write,sendto,sendmsg -s 64 -o "$work/noop.strace" ./build.sh --config="$config" --target=images "$@" >/dev/null 2>&1
   # Processes started once the .NET host runs (build.sh's own come before it).
-  children=$(awk '/execve\(/ && !/ENOENT/ { if (seen) { sub(/.*execve\("/, ""); sub(/".*/, ""); n = split($0, p, "/"); print p[n] } if (/execve\("[^"]*\/dotnet"/) seen = 1 }' "$work/noop.strace" | grep -vx dotnet | sort -u | tr '\n' ' ')
+  children=$(awk '/execve\(/ && !/ENOENT/ { if (seen) { sub(/.*execve\("/, ""); sub(/".*/, ""); n = split($0, p, "/"); print p[n] } if (/execve\("[^"]*\/dotnet"/) seen = 1 }' "$work/noop.strace" | { grep -vx dotnet || true; } | sort -u | tr '\n' ' ')
   queries=$(grep -cE '(write|sendto|sendmsg)\([0-9]+, .*"(GET|POST|HEAD|DELETE) /' "$work/noop.strace" || true)
   children="child processes after dotnet: ${children:-none}; engine queries: $queries"
 fi
