@@ -9,7 +9,7 @@ var proofs = new SmokeProof(System.IO.Path.Combine(cacheDirectory, "proofs"));
 
 // With --skip-tools the GitHub-released binaries are not in the images: do not ask for them.
 ToolSet SmokeTools() => strata.PlanOptions.SkipBinaryTools
-    ? new ToolSet(strata.PlanOptions.Tools.Path, strata.PlanOptions.Tools.Tools.Where(t => t.Kind != ToolKind.Binary).ToList())
+    ? new ToolSet(strata.PlanOptions.Tools.Path, strata.PlanOptions.Tools.Tools.Where(t => t is not BinaryTool).ToList())
     : strata.PlanOptions.Tools;
 
 var smoke = Task("smoke").Description("Smoke-test every image and move the tags of those that pass");

@@ -10,7 +10,7 @@ public class GitHubApiException(string message, string url, HttpStatusCode? stat
     public HttpStatusCode? StatusCode { get; } = status;
 }
 
-/// <summary>The API rate limit is exhausted; <see cref="ResetsAt"/> says when it is renewed, if known.</summary>
+/// <summary>The API rate limit is exhausted (403 or 429); <see cref="ResetsAt"/> says when it is renewed, if known.</summary>
 public sealed class GitHubRateLimitException(string message, string url, HttpStatusCode status, DateTimeOffset? resetsAt)
     : GitHubApiException(message, url, status)
 {

@@ -45,7 +45,7 @@ public static class BuildPlanner
             var files = InputSet.Collect(graph.RootDirectory, [image.Layer.Dockerfile, .. image.Layer.Inputs], graph.Exclude).ToList();
             if (image.HostCa) files.AddRange(hostCaFiles);
             var tools = options.Tools?.ForImage(image.Name).OrderBy(t => t.Name, StringComparer.Ordinal).ToList() ?? [];
-            var binaries = options.SkipBinaryTools ? [] : tools.Where(t => t.Kind == ToolKind.Binary).ToList();
+            var binaries = options.SkipBinaryTools ? [] : tools.OfType<BinaryTool>().ToList();
             var args = new SortedDictionary<string, string>(image.Layer.Args.ToDictionary(), StringComparer.Ordinal);
 
             using var key = new KeyBuilder()
@@ -55,7 +55,7 @@ public static class BuildPlanner
                 .AddMap("arg", image.Layer.Args);
             foreach (var tool in tools)
             {
-                if (tool.Kind == ToolKind.Binary && options.SkipBinaryTools)
+                if (tool is BinaryTool && options.SkipBinaryTools)
                 {
                     key.Add("tool." + tool.Name, "skipped");
                     continue;
@@ -114,7 +114,7 @@ public static class BuildPlanner
             ? locked
             : throw new StrataConfigException(
                 $"{ToolLock.DefaultFileName} has no entry for '{tool.Name}', which image '{image}' installs. " +
-                "Pin it: ./build.sh --target=pin" + (tool.Kind == ToolKind.Binary
+                "Pin it: ./build.sh --target=pin" + (tool is BinaryTool
                     ? " (needs the GitHub API). Without GitHub access, build with --skip-tools to leave the GitHub-released binaries out."
                     : " (needs the GitHub API)."));
 

@@ -17,7 +17,7 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
 {
     private readonly EngineFixture _engine;
     private readonly TempRepo _repo = new();
-    private readonly TempDir _cache = new();
+    private readonly TempRepo _cache = new();
     private readonly string _repository = "strata-it/tools-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> _log = [];
     private StandInServer _server = null!;
@@ -104,9 +104,9 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
     private async Task<PinResult> PinAsync()
     {
         using var http = new HttpClient();
-        using var github = new GitHubReleasesClient(new GitHubClientOptions { ApiBaseUrl = new Uri(_server.BaseUrl), MaxRetries = 1 });
-        using var assets = new AssetCache(Path.Combine(_cache.Path, "pin"), http: http);
-        return await new Pinner(github, assets, http).PinAsync(new PinOptions
+        using var github = new GitHubApi(new GitHubClientOptions { ApiBaseUrl = new Uri(_server.BaseUrl), MaxRetries = 1 });
+        using var assets = new AssetCache(Path.Combine(_cache.Root, "pin"), http: http);
+        return await new Pinner(new GitHubReleasesClient(github), assets, http).PinAsync(new PinOptions
         {
             ToolsFile = _repo.Path("tools.yaml"),
             LockFile = _repo.Path("tools.lock.json"),
@@ -121,7 +121,7 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
             Tools = ToolsFile.Load(_repo.Path("tools.yaml")),
             Lock = ToolLock.Load(_repo.Path("tools.lock.json")),
         });
-        using var assets = new AssetCache(Path.Combine(_cache.Path, cacheName));
+        using var assets = new AssetCache(Path.Combine(_cache.Root, cacheName));
         var builder = new ChainBuilder(_engine.Docker, new BuildOptions { Assets = assets }, line => { lock (_log) _log.Add(line); });
         await builder.BuildImageAsync(plan, "base");
         await builder.BuildImageAsync(plan, "k8s");
@@ -168,8 +168,8 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
         });
         Assert.Empty(await _engine.Docker.InspectImagesAsync(
             [plan.Get("k8s").Core.KeyTag, plan.Get("k8s").Published.KeyTag, plan.Get("k8s").MovingTag]));
-        var left = Directory.Exists(Path.Combine(_cache.Path, "cold"))
-            ? Directory.GetFiles(Path.Combine(_cache.Path, "cold"), "*", SearchOption.AllDirectories)
+        var left = Directory.Exists(Path.Combine(_cache.Root, "cold"))
+            ? Directory.GetFiles(Path.Combine(_cache.Root, "cold"), "*", SearchOption.AllDirectories)
             : [];
         Assert.True(left.Length == 0, "the cache kept: " + string.Join(", ", left));
     }

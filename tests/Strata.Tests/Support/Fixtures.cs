@@ -24,6 +24,7 @@ public static class Fixtures
         release["name"] = tag;
         release["prerelease"] = prerelease;
         release["draft"] = draft;
+        release["html_url"] = "https://github.com/o/r/releases/tag/" + tag;
         var list = new JsonArray();
         foreach (var a in assets)
         {
@@ -69,16 +70,5 @@ public static class Fixtures
                 entry.Write(content);
             }
         return output.ToArray();
-    }
-}
-
-/// <summary>A temporary directory removed at dispose.</summary>
-public sealed class TempDir : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("strata-test-").FullName;
-    public string this[string relative] => System.IO.Path.Combine(Path, relative);
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
     }
 }
