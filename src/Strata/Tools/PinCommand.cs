@@ -4,14 +4,9 @@ using Strata.Graph;
 
 namespace Strata.Tools;
 
-public sealed record PinCommandOptions
+/// <summary>What the pin target needs besides the files: where GitHub and the downloads are.</summary>
+public sealed record PinCommandOptions : PinOptions
 {
-    public required string ToolsFile { get; init; }
-    public required string LockFile { get; init; }
-    /// <summary>Only this tool (--tool=NAME); null: every tool.</summary>
-    public string? Tool { get; init; }
-    /// <summary>--check: compare only, fail when the lock is stale.</summary>
-    public bool Check { get; init; }
     /// <summary>--github-api (else GITHUB_API_URL, else api.github.com).</summary>
     public string? GitHubApi { get; init; }
     /// <summary>Strata's cache folder: GitHub answers go to github/, hashed downloads to assets/.</summary>
@@ -27,13 +22,7 @@ public static class PinCommand
         using var github = new GitHubApi(GitHubClientOptions.FromEnvironment(Path.Combine(options.CacheDirectory, "github"), options.GitHubApi, log));
         using var http = new HttpClient();
         using var assets = new AssetCache(Path.Combine(options.CacheDirectory, "assets"), options.Mirror, log: log);
-        var result = await new Pinner(new GitHubReleasesClient(github), assets, http, log).PinAsync(new PinOptions
-        {
-            ToolsFile = options.ToolsFile,
-            LockFile = options.LockFile,
-            Tool = options.Tool,
-            Check = options.Check,
-        }, ct).ConfigureAwait(false);
+        var result = await new Pinner(new GitHubReleasesClient(github), assets, http, log).PinAsync(options, ct).ConfigureAwait(false);
         if (options.Check && result.Changed)
             throw new StrataConfigException($"{options.LockFile} is stale (diff above): run ./build.sh --target=pin and commit the result.");
         return result;

@@ -6,7 +6,7 @@ using Strata.GitHub;
 
 namespace Strata.Tools;
 
-public sealed class PinOptions
+public record PinOptions
 {
     /// <summary>Path of tools.yaml.</summary>
     public required string ToolsFile { get; init; }

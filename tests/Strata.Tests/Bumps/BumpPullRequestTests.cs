@@ -45,15 +45,7 @@ public sealed class BumpPullRequestTests(ITestOutputHelper output) : IAsyncLifet
                 """)
             .Write("tools.yaml", $$"""
                 tools:
-                  - name: helm
-                    repository: helm/helm
-                    range: "[3.0.0,4.0.0)"
-                    image: k8s
-                    asset: helm-v{version}-linux-{arch}.tar.gz
-                    url: {{_server.BaseUrl}}/helm/{asset}
-                    format: tar.gz
-                    binary: linux-{arch}/helm
-                    sha256: { sha256_url: "{url}.sha256sum" }
+                {{Fixtures.HelmTool(_server.BaseUrl, "[3.0.0,4.0.0)")}}
                   - name: k9s
                     repository: derailed/k9s
                     image: k8s

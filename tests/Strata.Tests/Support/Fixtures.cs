@@ -71,4 +71,20 @@ public static class Fixtures
             }
         return output.ToArray();
     }
+
+    /// <summary>
+    /// helm's tools.yaml entry as the repository writes it (a tar.gz with a .sha256sum file beside
+    /// it), downloaded from <paramref name="downloadBase"/>/helm/; indented as a list item of <c>tools:</c>.
+    /// </summary>
+    public static string HelmTool(string downloadBase, string range) => $$"""
+          - name: helm
+            repository: helm/helm
+            range: "{{range}}"
+            image: k8s
+            asset: helm-v{version}-linux-{arch}.tar.gz
+            url: {{downloadBase}}/helm/{asset}
+            format: tar.gz
+            binary: linux-{arch}/helm
+            sha256: { sha256_url: "{url}.sha256sum" }
+        """;
 }

@@ -22,15 +22,7 @@ public sealed class PinnerTests : IAsyncLifetime
         _server = await StandInServer.StartAsync();
         File.WriteAllText(_temp.Path("tools.yaml"), $$"""
             tools:
-              - name: helm
-                repository: helm/helm
-                range: "[3.19.0,4.0.0)"
-                image: k8s
-                asset: helm-v{version}-linux-{arch}.tar.gz
-                url: {{_server.BaseUrl}}/helm/{asset}
-                format: tar.gz
-                binary: linux-{arch}/helm
-                sha256: { sha256_url: "{url}.sha256sum" }
+            {{Fixtures.HelmTool(_server.BaseUrl, "[3.19.0,4.0.0)")}}
               - name: infisical
                 repository: Infisical/infisical
                 tag_prefix: infisical-cli/v
