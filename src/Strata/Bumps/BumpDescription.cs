@@ -14,8 +14,9 @@ public static class BumpDescription
     /// <summary>"Bump helm 3.19.2 -> 3.19.4, k9s 0.50.1 -> 0.50.2".</summary>
     public static string Title(ToolLock before, ToolLock after)
     {
-        var parts = Changed(before, after).Select(c => c switch
+        var parts = ToolLock.Changes(before, after).Select(c => c switch
         {
+            (_, { } old, { } now) when old.Version == now.Version => $"{c.Name} {now.Version} (new downloads)",
             (_, { } old, { } now) => $"{c.Name} {old.Version} -> {now.Version}",
             (_, null, { } now) => $"add {c.Name} {now.Version}",
             _ => $"drop {c.Name}",
@@ -48,7 +49,7 @@ public static class BumpDescription
         text.Append("| Tool | Version | Release notes | ");
         text.Append(string.Join(" | ", ToolSpec.Architectures.Select(a => $"{a} sha256 (from)"))).Append(" |\n");
         text.Append("|---|---|---|").Append(string.Concat(ToolSpec.Architectures.Select(_ => "---|"))).Append('\n');
-        foreach (var (name, old, now) in Changed(pin.Previous, pin.Lock))
+        foreach (var (name, old, now) in ToolLock.Changes(pin.Previous, pin.Lock))
         {
             if (now is null)
             {
@@ -79,15 +80,4 @@ public static class BumpDescription
 
     private static string List(IReadOnlyList<string> names) =>
         names.Count == 0 ? "none" : string.Join(", ", names.Select(n => $"`{n}`"));
-
-    private static IEnumerable<(string Name, LockedTool? Old, LockedTool? Now)> Changed(ToolLock before, ToolLock after)
-    {
-        foreach (var name in before.Tools.Keys.Union(after.Tools.Keys).Order(StringComparer.Ordinal))
-        {
-            before.Tools.TryGetValue(name, out var old);
-            after.Tools.TryGetValue(name, out var now);
-            if (old is not null && now is not null && old.Equivalent(now)) continue;
-            yield return (name, old, now);
-        }
-    }
 }

@@ -37,8 +37,8 @@ public sealed class BumpPullRequest(GitHubApi github, Pinner pinner, Action<stri
         var repo = $"repos/{options.Repository}";
         var repository = await github.CallAsync("GET", repo, () => Client.Repository.Get(owner, name)).ConfigureAwait(false);
         var main = repository.DefaultBranch;
-        var head = await GetBranchAsync(options, main) ?? throw new GitHubApiException(
-            $"GitHub API: the default branch '{main}' of {options.Repository} has no ref.", github.UrlOf($"{repo}/git/refs/heads/{main}"));
+        var head = await GetBranchAsync(options, main).ConfigureAwait(false) ?? throw new GitHubApiException(
+            $"GitHub API: the default branch '{main}' of {options.Repository} has no ref ({github.UrlOf($"{repo}/git/refs/heads/{main}")}).");
         var before = await ReadLockAsync(options, main).ConfigureAwait(false) ?? ToolLock.Empty;
 
         var tools = ToolsFile.Load(options.ToolsFile);

@@ -8,12 +8,7 @@ public class AssetDownloadException(string message, Exception? inner = null) : E
 
 /// <summary>The downloaded bytes do not have the pinned sha256.</summary>
 public sealed class ChecksumMismatchException(string tool, string arch, string url, string expected, string actual)
-    : AssetDownloadException($"sha256 mismatch for tool '{tool}' ({arch}) downloaded from {url}: expected {expected}, got {actual}. The file was discarded.")
-{
-    public string Tool { get; } = tool;
-    public string Expected { get; } = expected;
-    public string Actual { get; } = actual;
-}
+    : AssetDownloadException($"sha256 mismatch for tool '{tool}' ({arch}) downloaded from {url}: expected {expected}, got {actual}. The file was discarded.");
 
 /// <summary>
 /// Downloaded release assets, stored once under <c>&lt;cache&gt;/sha256/&lt;hex&gt;</c> by content hash.

@@ -24,15 +24,13 @@ public sealed class GitHubApi : IDisposable
         Connection = new Connection(new ProductHeaderValue("strata"), options.ApiBaseUrl,
             new InMemoryCredentialStore(credentials), http, new SimpleJsonSerializer());
         Client = new GitHubClient(Connection);
-        Api = new ApiConnection(Connection);
     }
 
     public GitHubClientOptions Options { get; }
+    /// <summary>For payloads Octokit's models lack (a release asset's <c>digest</c>), read with Strata's own model.</summary>
     public IConnection Connection { get; }
     /// <summary>Octokit's typed API (git data, pull requests, issues, repositories).</summary>
     public IGitHubClient Client { get; }
-    /// <summary>For payloads Octokit's models lack (a release asset's <c>digest</c>).</summary>
-    public IApiConnection Api { get; }
 
     /// <summary>The absolute URL of an API path (for messages).</summary>
     public string UrlOf(string path) => new Uri(Options.ApiBaseUrl, path).AbsoluteUri;
@@ -58,7 +56,7 @@ public sealed class GitHubApi : IDisposable
         }
         catch (Exception e) when (e is System.Runtime.Serialization.SerializationException or InvalidCastException or FormatException)
         {
-            throw new GitHubApiException($"GitHub API: malformed JSON from {url}: {e.Message}", url, inner: e);
+            throw new GitHubApiException($"GitHub API: malformed JSON from {url}: {e.Message}", inner: e);
         }
     }
 
@@ -70,9 +68,9 @@ public sealed class GitHubApi : IDisposable
         var said = message.Length == 0 ? "" : $" GitHub says: {message}";
         var where = method == "GET" ? url : $"{method} {url}";
         if (e.StatusCode == HttpStatusCode.Unauthorized)
-            return new GitHubApiException($"GitHub API: 401 Unauthorized for {where}: the token in GITHUB_TOKEN was refused.{said}", url, e.StatusCode, e);
+            return new GitHubApiException($"GitHub API: 401 Unauthorized for {where}: the token in GITHUB_TOKEN was refused.{said}", e.StatusCode, e);
         using var reason = new HttpResponseMessage(e.StatusCode);
-        return new GitHubApiException($"GitHub API: {(int)e.StatusCode} {reason.ReasonPhrase} for {where}.{said}", url, e.StatusCode, e);
+        return new GitHubApiException($"GitHub API: {(int)e.StatusCode} {reason.ReasonPhrase} for {where}.{said}", e.StatusCode, e);
     }
 
     public void Dispose() => _http.Dispose();

@@ -30,12 +30,13 @@ internal sealed class GitHubHttpHandler : DelegatingHandler
         HttpResponseMessage response;
         try
         {
-            response = await _pipeline.ExecuteAsync(
+            var pipeline = IsRepeatable(request) ? _pipeline : ResiliencePipeline<HttpResponseMessage>.Empty;
+            response = await pipeline.ExecuteAsync(
                 async (token) => await base.SendAsync(request, token).ConfigureAwait(false), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !ct.IsCancellationRequested))
         {
-            throw new GitHubApiException($"GitHub API: could not reach {url} after {_options.MaxRetries} retries: {e.Message}", url, inner: e);
+            throw new GitHubApiException($"GitHub API: could not reach {url} after {_options.MaxRetries} retries: {e.Message}", inner: e);
         }
         _options.Log?.Invoke(response.StatusCode == HttpStatusCode.NotModified
             ? $"{request.Method} {url}: not modified (cached)"
@@ -61,12 +62,12 @@ internal sealed class GitHubHttpHandler : DelegatingHandler
                 : null;
             var when = reset is { } at ? $"it resets at {at.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC" : "GitHub did not say when it resets";
             return new GitHubRateLimitException(
-                $"GitHub API rate limit exhausted ({status}) for {url}; {when}.{tokenHint}", url, response.StatusCode, reset);
+                $"GitHub API rate limit exhausted ({status}) for {url}; {when}.{tokenHint}", response.StatusCode);
         }
         if (RetryAfter(response) is { } wait)
             return new GitHubRateLimitException(
                 $"GitHub API secondary rate limit ({status}) for {url}: retry after {wait.TotalSeconds:0} s, longer than the {_options.MaxRetryAfter.TotalSeconds:0} s Strata waits.{tokenHint}",
-                url, response.StatusCode, DateTimeOffset.UtcNow + wait);
+                response.StatusCode);
         return null; // a plain 403 (permissions): Octokit reports it
     }
 
@@ -90,9 +91,9 @@ internal sealed class GitHubHttpHandler : DelegatingHandler
     /// Whether sending the request again cannot do anything twice: reads, updates, and git objects,
     /// which are stored by their content. Creating a pull request or a comment is not retried.
     /// </summary>
-    private static bool IsRepeatable(HttpRequestMessage? request) =>
-        request is null || request.Method != HttpMethod.Post
-        || request.RequestUri!.AbsolutePath.Split('/') is var p && p.Length >= 2 && p[^2] == "git" && p[^1] is "blobs" or "trees" or "commits";
+    private static bool IsRepeatable(HttpRequestMessage request) =>
+        request.Method != HttpMethod.Post
+        || request.RequestUri!.AbsolutePath.TrimEnd('/').Split('/') is [.., "git", "blobs" or "trees" or "commits"];
 
     private static ResiliencePipeline<HttpResponseMessage> BuildPipeline(GitHubClientOptions options)
     {
@@ -109,8 +110,8 @@ internal sealed class GitHubHttpHandler : DelegatingHandler
                     { Exception: HttpRequestException } => true,
                     // HttpClient's own timeout (not the caller's cancellation).
                     { Exception: TaskCanceledException } => !args.Context.CancellationToken.IsCancellationRequested,
-                    { Result: { } r } => IsRepeatable(r.RequestMessage) && ((int)r.StatusCode >= 500
-                        || (IsSecondaryLimit(r) && RetryAfter(r) <= options.MaxRetryAfter)),
+                    { Result: { } r } => (int)r.StatusCode >= 500
+                        || (IsSecondaryLimit(r) && RetryAfter(r) <= options.MaxRetryAfter),
                     _ => false,
                 }),
                 DelayGenerator = args => ValueTask.FromResult(

@@ -20,14 +20,14 @@ public sealed class GitHubReleasesClient(GitHubApi github)
         {
             var url = new Uri(github.Options.ApiBaseUrl, page).AbsoluteUri;
             if (!seen.Add(url))
-                throw new GitHubApiException($"GitHub API: the pages of {repository}'s releases link back to {url}; stopping.", url);
+                throw new GitHubApiException($"GitHub API: the pages of {repository}'s releases link back to {url}; stopping.");
             var current = page;
             var response = await github.CallAsync("GET", url,
                 () => github.Connection.Get<List<ReleasePayload>>(current, null, Accept, ct),
-                () => throw new GitHubApiException($"GitHub API: repository {repository} not found ({url}).", url, HttpStatusCode.NotFound))
+                () => throw new GitHubApiException($"GitHub API: repository {repository} not found ({url}).", HttpStatusCode.NotFound))
                 .ConfigureAwait(false);
             if (response.Body is not { } body)
-                throw new GitHubApiException($"GitHub API: malformed JSON from {url}: expected a JSON array of releases ({response.HttpResponse.ContentType ?? "no content type"}).", url);
+                throw new GitHubApiException($"GitHub API: malformed JSON from {url}: expected a JSON array of releases ({response.HttpResponse.ContentType ?? "no content type"}).");
             releases.AddRange(body.Select(r => Read(r, name, url)));
             page = NextPage(response.HttpResponse, url);
         }
@@ -49,7 +49,7 @@ public sealed class GitHubReleasesClient(GitHubApi github)
     }
 
     private static GitHubApiException Malformed(string url, string what) =>
-        new($"GitHub API: malformed JSON from {url}: {what}", url);
+        new($"GitHub API: malformed JSON from {url}: {what}");
 
     /// <summary>The rel="next" page; it must stay on the API's server (the token goes with it).</summary>
     private Uri? NextPage(IResponse response, string current)
@@ -57,7 +57,7 @@ public sealed class GitHubReleasesClient(GitHubApi github)
         if (response.ApiInfo?.Links is not { } links || !links.TryGetValue("next", out var next)) return null;
         next = new Uri(new Uri(current), next);
         if (Uri.Compare(next, github.Options.ApiBaseUrl, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) != 0)
-            throw new GitHubApiException($"GitHub API: the next page of {current} is on another server ({next.GetLeftPart(UriPartial.Authority)}); refusing to follow it.", current);
+            throw new GitHubApiException($"GitHub API: the next page of {current} is on another server ({next.GetLeftPart(UriPartial.Authority)}); refusing to follow it.");
         return next;
     }
 }

@@ -149,7 +149,7 @@ public sealed class Pinner(GitHubReleasesClient github, AssetCache assets, HttpC
     }
 
     /// <summary>The hash of exactly <paramref name="name"/> in a sha256sum/goreleaser file (<c>&lt;hex&gt;  &lt;name&gt;</c>, or <c>*name</c> in binary mode).</summary>
-    public static string? FindInChecksums(string text, string name)
+    private static string? FindInChecksums(string text, string name)
     {
         foreach (var raw in text.Split('\n'))
         {
@@ -164,7 +164,7 @@ public sealed class Pinner(GitHubReleasesClient github, AssetCache assets, HttpC
     }
 
     /// <summary>A .sha256 file: the hex alone, or followed by a file name, which must then be the asset's.</summary>
-    public static string? ParseSha256File(string text, params string[] acceptedNames)
+    private static string? ParseSha256File(string text, params string[] acceptedNames)
     {
         var parts = text.Trim().Split([' ', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length == 0 || parts[0].Length != 64) return null;
@@ -188,13 +188,10 @@ public sealed class Pinner(GitHubReleasesClient github, AssetCache assets, HttpC
     public static string Diff(ToolLock before, ToolLock after)
     {
         var lines = new StringBuilder();
-        foreach (var name in before.Tools.Keys.Union(after.Tools.Keys).Order(StringComparer.Ordinal))
+        foreach (var (name, old, now) in ToolLock.Changes(before, after))
         {
-            before.Tools.TryGetValue(name, out var old);
-            after.Tools.TryGetValue(name, out var now);
             if (old is null) { lines.Append($"+ {name} {now!.Version} ({now.Tag})\n"); continue; }
             if (now is null) { lines.Append($"- {name} {old.Version} (no longer in tools.yaml)\n"); continue; }
-            if (old.Equivalent(now)) continue;
             lines.Append(old.Version == now.Version && old.Tag == now.Tag
                 ? $"~ {name} {now.Version}\n"
                 : $"~ {name} {old.Version} -> {now.Version} ({old.Tag} -> {now.Tag})\n");

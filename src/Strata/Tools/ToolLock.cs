@@ -46,6 +46,18 @@ public sealed class ToolLock
             ? tool
             : throw new StrataConfigException($"{DefaultFileName}: tool '{name}' is not pinned; run the pin task.");
 
+    /// <summary>The tools whose entries differ between two locks, by name: added (no old), removed (no new) or changed.</summary>
+    public static IEnumerable<(string Name, LockedTool? Old, LockedTool? Now)> Changes(ToolLock before, ToolLock after)
+    {
+        foreach (var name in before.Tools.Keys.Union(after.Tools.Keys).Order(StringComparer.Ordinal))
+        {
+            before.Tools.TryGetValue(name, out var old);
+            after.Tools.TryGetValue(name, out var now);
+            if (old is not null && now is not null && old.Equivalent(now)) continue;
+            yield return (name, old, now);
+        }
+    }
+
     /// <summary>Loads the lock; a missing file is an empty lock only when <paramref name="missingIsEmpty"/>.</summary>
     public static ToolLock Load(string path, bool missingIsEmpty = false)
     {

@@ -226,7 +226,7 @@ public sealed class BumpPullRequestTests(ITestOutputHelper output) : IAsyncLifet
     {
         var first = await BumpAsync();
         Upstream(helm: ["3.19.5", "3.19.4", "3.19.2"], k9s: ["0.50.2", "0.50.1"]);
-        _repo.RateLimited = (method, path) => method == "POST" && path == "/git/commits";
+        _repo.FailWith = (method, path) => method == "POST" && path == "/git/commits" ? 429 : null;
         var writes = Writes().Count;
 
         var e = await Assert.ThrowsAsync<GitHubRateLimitException>(BumpAsync);
@@ -236,6 +236,20 @@ public sealed class BumpPullRequestTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Equal(first.Commit, _repo.Refs[Branch]);
         Assert.Equal("Bump helm 3.19.2 -> 3.19.4, k9s 0.50.1 -> 0.50.2", (string)Assert.Single(_repo.Pulls)["title"]!);
         Assert.DoesNotContain(Writes().Skip(writes), r => r.PathAndQuery.Contains("/git/refs") || r.PathAndQuery.Contains("/pulls"));
+    }
+
+    [Fact]
+    public async Task A_server_error_in_the_middle_is_retried_then_leaves_the_branch_where_it_was()
+    {
+        var first = await BumpAsync();
+        Upstream(helm: ["3.19.5", "3.19.4", "3.19.2"], k9s: ["0.50.2", "0.50.1"]);
+        _repo.FailWith = (method, path) => method == "POST" && path == "/git/trees" ? 502 : null;
+
+        var e = await Assert.ThrowsAsync<GitHubApiException>(BumpAsync);
+
+        Assert.StartsWith("GitHub API: 502 Bad Gateway for POST " + _server.Url("/repos/acme/workstation/git/trees"), e.Message);
+        Assert.Equal(2, _server.Requests.Count(r => r.Method == "POST" && r.PathAndQuery.EndsWith("/git/trees")) - 1); // 1 + 1 retry, after the first run's
+        Assert.Equal(first.Commit, _repo.Refs[Branch]);
     }
 
     [Fact]

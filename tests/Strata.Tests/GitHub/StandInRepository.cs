@@ -35,8 +35,8 @@ public sealed class StandInRepository
     public List<JsonObject> Pulls { get; } = [];
     public List<(int Number, string Body)> Comments { get; } = [];
 
-    /// <summary>Answer this request (method and path) with a 429 "rate limit exceeded" instead.</summary>
-    public Func<string, string, bool> RateLimited { get; set; } = (_, _) => false;
+    /// <summary>Answer this request (method, path) with this status instead: 429 as an exhausted rate limit, 5xx as a server error.</summary>
+    public Func<string, string, int?> FailWith { get; set; } = (_, _) => null;
 
     /// <summary>Before the next POST of a ref, act as if another run had created it first.</summary>
     public bool LoseTheRefRace { get; set; }
@@ -84,12 +84,17 @@ public sealed class StandInRepository
         if (!path.StartsWith(prefix, StringComparison.Ordinal)) return false;
         var rest = path[prefix.Length..].TrimEnd('/');
         var method = ctx.Request.Method;
-        if (RateLimited(method, rest))
+        if (FailWith(method, rest) is 429)
         {
             ctx.Response.Headers["x-ratelimit-limit"] = "5000";
             ctx.Response.Headers["x-ratelimit-remaining"] = "0";
             ctx.Response.Headers["x-ratelimit-reset"] = "1900000000";
             await Answer(ctx, 429, new JsonObject { ["message"] = "API rate limit exceeded for installation ID 1.", ["documentation_url"] = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api", ["status"] = "429" });
+            return true;
+        }
+        if (FailWith(method, rest) is { } failure)
+        {
+            await Answer(ctx, failure, new JsonObject { ["message"] = "Server Error" });
             return true;
         }
         var input = body.Length > 0 ? JsonNode.Parse(body)!.AsObject() : new JsonObject();
