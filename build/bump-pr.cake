@@ -3,16 +3,16 @@
 // Needs GITHUB_TOKEN; the repository from --repository or GITHUB_REPOSITORY. See the README.
 using Strata.Bumps;
 
-Task("bump-pr")
+Task(Targets.BumpPr)
     .Description("Open or update the tool-bump pull request (--repository=owner/name, --github-api=URL, --dispatch=ci.yml)")
     .Does(async () => await BumpCommand.RunAsync(new BumpCommandOptions
     {
         Repository = Argument<string>("repository", null),
-        ToolsFile = toolsFile,
-        ConfigFile = Argument("config", "strata.yaml"),
-        LockPath = lockFile,
+        ToolsFile = options.ToolsPath,
+        ConfigFile = options.ConfigPath,
+        LockPath = options.LockFile,
         GitHubApi = Argument<string>("github-api", null),
-        CacheDirectory = cacheDirectory,
-        Mirror = mirrorUri,
+        CacheDirectory = options.CacheDirectory,
+        Mirror = options.Mirror,
         DispatchWorkflow = Argument<string>("dispatch", null),
-    }, StrataRun.Log));
+    }, line => Console.WriteLine(line)));

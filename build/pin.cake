@@ -3,15 +3,15 @@
 // with a readable diff when the lock is stale (for CI). Building never talks to GitHub.
 using Strata.Tools;
 
-Task("pin")
+Task(Targets.Pin)
     .Description("Pin every tool of tools.yaml into tools.lock.json (--tool=NAME, --check, --github-api=URL)")
     .Does(async () => await PinCommand.RunAsync(new PinCommandOptions
     {
-        ToolsFile = toolsFile,
-        LockFile = lockFile,
+        ToolsFile = options.ToolsPath,
+        LockFile = options.LockPath,
         Tool = Argument<string>("tool", null),
         Check = HasArgument("check"),
         GitHubApi = Argument<string>("github-api", null),
-        CacheDirectory = cacheDirectory,
-        Mirror = mirrorUri,
-    }, StrataRun.Log));
+        CacheDirectory = options.CacheDirectory,
+        Mirror = options.Mirror,
+    }, line => Console.WriteLine(line)));

@@ -14,6 +14,9 @@ public sealed record PlanOptions
     public ToolLock Lock { get; init; } = ToolLock.Empty;
     /// <summary>Build without the GitHub-released binaries (no GitHub and no mirror here). Such images get other keys.</summary>
     public bool SkipBinaryTools { get; init; }
+
+    /// <summary>Whether the images hold this tool (with --skip-tools, the GitHub-released binaries are left out).</summary>
+    public bool Installs(ToolSpec tool) => !(SkipBinaryTools && tool is BinaryTool);
 }
 
 /// <summary>Computes every image's stages and content keys. Reads files only; never calls the engine.</summary>
@@ -45,7 +48,7 @@ public static class BuildPlanner
             var files = InputSet.Collect(graph.RootDirectory, [image.Layer.Dockerfile, .. image.Layer.Inputs], graph.Exclude).ToList();
             if (image.HostCa) files.AddRange(hostCaFiles);
             var tools = options.Tools?.ForImage(image.Name).OrderBy(t => t.Name, StringComparer.Ordinal).ToList() ?? [];
-            var binaries = options.SkipBinaryTools ? [] : tools.OfType<BinaryTool>().ToList();
+            var binaries = tools.OfType<BinaryTool>().Where(options.Installs).ToList();
             var args = new SortedDictionary<string, string>(image.Layer.Args.ToDictionary(), StringComparer.Ordinal);
 
             using var key = new KeyBuilder()
@@ -55,7 +58,7 @@ public static class BuildPlanner
                 .AddMap("arg", image.Layer.Args);
             foreach (var tool in tools)
             {
-                if (tool is BinaryTool && options.SkipBinaryTools)
+                if (!options.Installs(tool))
                 {
                     key.Add("tool." + tool.Name, "skipped");
                     continue;

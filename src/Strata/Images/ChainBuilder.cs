@@ -69,7 +69,7 @@ public sealed class ChainBuilder(DockerCli docker, BuildOptions options, Action<
         {
             var reuse = true;
             foreach (var stage in image.Stages) reuse &= await ExistsAsync(plan, stage, ct);
-            rows.Add(new PlannedImage(image.Name, image.Key, image.Spec.Parent, reuse ? PlannedImage.Reuse : PlannedImage.Build));
+            rows.Add(new PlannedImage(image.Name, image.Key, image.Spec.Parent, reuse ? PlanAction.Reuse : PlanAction.Build));
         }
         return rows;
     }
@@ -106,7 +106,7 @@ public sealed class ChainBuilder(DockerCli docker, BuildOptions options, Action<
         }
 
         var info = (await LocalImagesAsync(plan, ct))[image.Published.KeyTag];
-        var status = built ? ImageResult.Built : ImageResult.Reused;
+        var status = built ? ImageStatus.Built : ImageStatus.Reused;
         log(built
             ? $"==> {name}: built {image.Published.KeyTag} in {clock.Elapsed.TotalSeconds:0.0} s"
             : $"==> {name}: reused {image.Published.KeyTag}");

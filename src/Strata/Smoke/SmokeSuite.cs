@@ -16,8 +16,6 @@ public sealed record SmokeOptions
     /// <summary>The vault scenario script (run as SCRIPT IMAGE on the host), relative to the repository.</summary>
     public string VaultScript { get; init; } = Path.Combine("smoke", "vault", "run.sh");
     public TimeSpan VaultTimeout { get; init; } = TimeSpan.FromMinutes(10);
-    /// <summary>Longest a single check may take.</summary>
-    public TimeSpan CheckTimeout { get; init; } = TimeSpan.FromMinutes(3);
     public string Locale { get; init; } = "en_US.UTF-8";
     /// <summary>
     /// The container's network; null: the engine's default, as people run the image. (With "none",
@@ -120,7 +118,7 @@ public static class SmokeSuite
         var info = (await docker.InspectImagesAsync([imageRef], ct)).FirstOrDefault();
         if (info is null)
         {
-            Record(new CheckResult(image, "image exists", "engine", false, $"image {imageRef} was not found; build it first.", CheckResult.Generated, TimeSpan.Zero));
+            Record(new CheckResult(image, "image exists", CheckKind.Engine, false, $"image {imageRef} was not found; build it first.", CheckResult.Generated, TimeSpan.Zero));
             return new SmokeResult(image, imageRef, results, null, null, total.Elapsed);
         }
 
@@ -134,7 +132,7 @@ public static class SmokeSuite
         catch (EngineException e)
         {
             await docker.RemoveContainerAsync(name, CancellationToken.None);
-            Record(new CheckResult(image, "container starts", "engine", false, e.Message, CheckResult.Generated, TimeSpan.Zero));
+            Record(new CheckResult(image, "container starts", CheckKind.Engine, false, e.Message, CheckResult.Generated, TimeSpan.Zero));
             return new SmokeResult(image, imageRef, results, null, null, total.Elapsed, name);
         }
         catch (OperationCanceledException)
@@ -154,7 +152,7 @@ public static class SmokeSuite
                 var watch = Stopwatch.StartNew();
                 IReadOnlyList<CheckResult> outcome;
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                limit.CancelAfter(check is ScenarioCheck ? Timeout.InfiniteTimeSpan : options.CheckTimeout);
+                limit.CancelAfter(check.TimeLimit);
                 try
                 {
                     outcome = await check.RunAsync(context, limit.Token);
@@ -162,7 +160,7 @@ public static class SmokeSuite
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
                     outcome = [new CheckResult(image, check.Name, check.Kind, false,
-                        $"timed out after {options.CheckTimeout.TotalSeconds:0} s", check.Origin, TimeSpan.Zero)];
+                        $"timed out after {check.TimeLimit.TotalSeconds:0} s", check.Origin, TimeSpan.Zero)];
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -19,7 +19,10 @@ public sealed record ScenarioCheck(string Name, string Origin, string Script, Ti
 {
     public const string RuntimePrefix = "# runtime:";
 
-    public override string Kind => "vault";
+    public override CheckKind Kind => CheckKind.Vault;
+
+    // The script's own limit (Timeout) reports the output so far; this one is only the backstop.
+    public override TimeSpan TimeLimit => Timeout + TimeSpan.FromSeconds(30);
 
     public override async Task<IReadOnlyList<CheckResult>> RunAsync(SmokeContext c, CancellationToken ct)
     {
