@@ -126,7 +126,9 @@ public sealed class BumpPullRequestTests(ITestOutputHelper output) : IAsyncLifet
         return pin.Lock.ToJson();
     }
 
-    private async Task<BumpResult> BumpAsync()
+    private async Task<BumpResult> BumpAsync() => await BumpAsync(dispatch: null);
+
+    private async Task<BumpResult> BumpAsync(string? dispatch)
     {
         using var github = Api();
         using var assets = new AssetCache(_cache.Path("assets"), http: _http);
@@ -136,6 +138,7 @@ public sealed class BumpPullRequestTests(ITestOutputHelper output) : IAsyncLifet
             Repository = RepositoryName.Parse("acme/workstation"),
             ToolsFile = _checkout.Path("tools.yaml"),
             ConfigFile = _checkout.Path("strata.yaml"),
+            DispatchWorkflow = dispatch,
         });
     }
 
@@ -279,6 +282,22 @@ public sealed class BumpPullRequestTests(ITestOutputHelper output) : IAsyncLifet
         var (number, comment) = Assert.Single(_repo.Comments);
         Assert.Equal(first.PullRequest, number);
         Assert.Contains("nothing left to propose", comment);
+    }
+
+    [Fact]
+    public async Task With_only_GITHUB_TOKEN_a_new_commit_dispatches_ci_and_a_refused_dispatch_is_reported_not_fatal()
+    {
+        await BumpAsync("ci.yml");
+        Assert.Contains(Writes(), r => r.PathAndQuery == "/repos/acme/workstation/actions/workflows/ci.yml/dispatches" && r.Body.Contains("\"ref\":\"strata/tool-bumps\""));
+
+        await BumpAsync("ci.yml"); // nothing new: no commit, so no dispatch either
+        Assert.Single(Writes(), r => r.PathAndQuery.EndsWith("/dispatches"));
+
+        Upstream(helm: ["3.19.5", "3.19.4", "3.19.2"], k9s: ["0.50.2", "0.50.1"]);
+        _repo.FailWith = (method, path) => path.EndsWith("/dispatches") ? 422 : null;
+        var result = await BumpAsync("ci.yml");
+        Assert.Equal(BumpOutcome.PullRequestUpdated, result.Outcome);
+        Assert.Contains(_log, l => l.StartsWith("warning: could not dispatch ci.yml on strata/tool-bumps") && l.Contains("422"));
     }
 
     [Fact]
