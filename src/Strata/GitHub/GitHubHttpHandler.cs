@@ -27,16 +27,17 @@ internal sealed class GitHubHttpHandler : DelegatingHandler
     {
         request.Headers.TryAddWithoutValidation("X-GitHub-Api-Version", "2022-11-28");
         var url = request.RequestUri!.AbsoluteUri;
+        var repeatable = IsRepeatable(request);
         HttpResponseMessage response;
         try
         {
-            var pipeline = IsRepeatable(request) ? _pipeline : ResiliencePipeline<HttpResponseMessage>.Empty;
+            var pipeline = repeatable ? _pipeline : ResiliencePipeline<HttpResponseMessage>.Empty;
             response = await pipeline.ExecuteAsync(
                 async (token) => await base.SendAsync(request, token).ConfigureAwait(false), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !ct.IsCancellationRequested))
         {
-            throw new GitHubApiException($"GitHub API: could not reach {url} after {_options.MaxRetries} retries: {e.Message}", inner: e);
+            throw new GitHubApiException($"GitHub API: could not reach {url} after {(repeatable ? _options.MaxRetries : 0)} retries: {e.Message}", inner: e);
         }
         _options.Log?.Invoke(response.StatusCode == HttpStatusCode.NotModified
             ? $"{request.Method} {url}: not modified (cached)"

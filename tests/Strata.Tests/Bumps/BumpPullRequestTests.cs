@@ -256,6 +256,23 @@ public sealed class BumpPullRequestTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Opening_the_pull_request_is_not_retried_and_the_next_run_opens_it_on_the_same_commit()
+    {
+        _repo.FailWith = (method, path) => method == "POST" && path == "/pulls" ? 502 : null;
+        var e = await Assert.ThrowsAsync<GitHubApiException>(BumpAsync);
+        Assert.StartsWith("GitHub API: 502 Bad Gateway for POST", e.Message);
+        Assert.Single(Writes(), r => r.PathAndQuery.EndsWith("/pulls")); // a retry could open it twice
+        var commit = _repo.Refs[Branch];
+
+        _repo.FailWith = (_, _) => null;
+        var next = await BumpAsync();
+
+        Assert.Equal(BumpOutcome.PullRequestOpened, next.Outcome);
+        Assert.Null(next.Commit);
+        Assert.Equal(commit, _repo.Refs[Branch]);
+    }
+
+    [Fact]
     public async Task After_the_pull_request_is_merged_the_next_run_does_nothing()
     {
         var first = await BumpAsync();
