@@ -65,6 +65,20 @@ public sealed class GitHubReleasesClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_API_URL_is_used_exactly_as_given_not_rewritten_to_api_v3()
+    {
+        // Octokit's GitHubClient(ProductHeaderValue, Uri) would send these to /api/v3/repos/...
+        _server.Json("/ghe/api/v3/repos/o/r/releases?per_page=100", Fixtures.Releases(Fixtures.Release("v1.0.0")));
+        _server.Json("/custom/repos/o/r/releases?per_page=100", Fixtures.Releases(Fixtures.Release("v2.0.0")));
+        using var enterprise = new GitHubApi(new GitHubClientOptions { ApiBaseUrl = new Uri(_server.Url("/ghe/api/v3/")) });
+        using var custom = new GitHubApi(new GitHubClientOptions { ApiBaseUrl = new Uri(_server.Url("/custom/")) });
+
+        Assert.Equal("v1.0.0", (await new GitHubReleasesClient(enterprise).ListReleasesAsync("o/r")).Single().TagName);
+        Assert.Equal("v2.0.0", (await new GitHubReleasesClient(custom).ListReleasesAsync("o/r")).Single().TagName);
+        Assert.DoesNotContain(_server.Requests, r => r.PathAndQuery.StartsWith("/api/v3/") || r.PathAndQuery.Contains("/custom/api/v3/"));
+    }
+
+    [Fact]
     public async Task A_next_link_to_another_server_is_not_followed_with_the_token()
     {
         _server.Json("/repos/o/r/releases?per_page=100", "[]",
