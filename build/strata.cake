@@ -17,5 +17,6 @@
 #load "pin.cake"
 #load "bump-pr.cake"
 #load "test.cake"
+#load "release.cake"
 
 RunTarget(Argument("target", Strata.Pipeline.Targets.Default));

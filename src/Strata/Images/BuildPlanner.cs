@@ -14,6 +14,8 @@ public sealed record PlanOptions
     public ToolLock Lock { get; init; } = ToolLock.Empty;
     /// <summary>Build without the GitHub-released binaries (no GitHub and no mirror here). Such images get other keys.</summary>
     public bool SkipBinaryTools { get; init; }
+    /// <summary>The image repository tags are made in; null: strata.yaml's (a registry run puts its host in front).</summary>
+    public string? Repository { get; init; }
 
     /// <summary>Whether the images hold this tool (with --skip-tools, the GitHub-released binaries are left out).</summary>
     public bool Installs(ToolSpec tool) => !(SkipBinaryTools && tool is BinaryTool);
@@ -41,6 +43,7 @@ public static class BuildPlanner
         var dotfiles = graph.Dotfiles is { } d ? InputSet.Collect(graph.RootDirectory, d.Inputs, graph.Exclude) : null;
         var dotfilesHash = dotfiles is null ? null : HashFiles(dotfiles);
 
+        var repository = options.Repository ?? graph.Repository;
         var plans = new Dictionary<string, ImagePlan>();
         foreach (var image in graph.Images)
         {
@@ -75,7 +78,7 @@ public static class BuildPlanner
             List<string> emptyDirs = [ToolsContextDirectory];
             if (image.HostCa) emptyDirs.Add(HostCa.ContextDirectory);
             var core = new Stage(image.Name, StageKind.Core, coreKey, parentCore?.Key, image.Layer.Dockerfile,
-                files, emptyDirs, args, $"{graph.Repository}:{image.Name}-core-{coreKey[..12]}")
+                files, emptyDirs, args, $"{repository}:{image.Name}-core-{coreKey[..12]}")
             {
                 Tools = binaries,
             };
@@ -96,15 +99,15 @@ public static class BuildPlanner
                     [DotfilesHashArg] = dotfilesHash!,
                 };
                 published = new Stage(image.Name, StageKind.Published, publishedKey, coreKey, layer.Dockerfile,
-                    layerFiles, [], layerArgs, $"{graph.Repository}:{image.Name}-{publishedKey[..12]}");
+                    layerFiles, [], layerArgs, $"{repository}:{image.Name}-{publishedKey[..12]}");
             }
             else
             {
-                published = core with { KeyTag = $"{graph.Repository}:{image.Name}-{coreKey[..12]}" };
+                published = core with { KeyTag = $"{repository}:{image.Name}-{coreKey[..12]}" };
                 core = published;
             }
 
-            plans[image.Name] = new ImagePlan(image, core, published, $"{graph.Repository}:{image.Name}");
+            plans[image.Name] = new ImagePlan(image, core, published, $"{repository}:{image.Name}");
         }
         return new BuildPlan(graph, graph.Images.Select(i => plans[i.Name]).ToList(), options.Lock);
     }

@@ -2,6 +2,7 @@ using Strata.Downloads;
 using Strata.Engine;
 using Strata.Graph;
 using Strata.Images;
+using Strata.Registry;
 using Strata.Reporting;
 using Strata.Smoke;
 using Strata.Tools;
@@ -31,11 +32,13 @@ public sealed class ImagePipeline : IDisposable
     private readonly Lazy<BuildPlan> _plan;
     private readonly Lazy<ChainBuilder> _builder;
     private readonly Lazy<AssetCache> _assets;
+    private readonly Lazy<StageSources> _sources;
+    private readonly Lazy<RegistryClient?> _registry;
     private readonly Dictionary<string, ImageResult> _results = [];
     private readonly List<SmokeResult> _smokeResults = [];
     private readonly Action<string> _log;
 
-    public ImagePipeline(RunOptions options, Action<string> log, DockerCli? docker = null)
+    public ImagePipeline(RunOptions options, Action<string> log, DockerCli? docker = null, TextReader? stdin = null)
     {
         Options = options;
         _log = log;
@@ -55,6 +58,7 @@ public sealed class ImagePipeline : IDisposable
                 : new ToolSet(options.ToolsPath, []),
             Lock = ToolLock.Load(options.LockPath, missingIsEmpty: true),
             SkipBinaryTools = options.SkipBinaryTools,
+            Repository = options.Registry?.ImageName(Graph.Repository),
         });
         _plan = new Lazy<BuildPlan>(() => BuildPlanner.Plan(Graph, PlanOptions));
         _assets = new Lazy<AssetCache>(() => new AssetCache(Path.Combine(options.CacheDirectory, "assets"), options.Mirror, log: log));
@@ -65,6 +69,15 @@ public sealed class ImagePipeline : IDisposable
             Assets = _assets.Value,
         }, log));
         Proofs = new SmokeProof(Path.Combine(options.CacheDirectory, "proofs"));
+        // --registry-password-stdin: one line from stdin, read only when the registry is first used.
+        var credentials = new Lazy<RegistryCredentials?>(() => options.Registry is { } location
+            ? RegistryCredentials.Find(location.Host, Environment.GetEnvironmentVariable,
+                options.RegistryPasswordFromStdin ? (stdin ?? Console.In).ReadLine() : null)
+            : null);
+        _registry = new Lazy<RegistryClient?>(() => options.Registry is { } location
+            ? new RegistryClient(location, credentials.Value, new RegistryClientOptions { Architecture = BuildOptions.HostArch() })
+            : null);
+        _sources = new Lazy<StageSources>(() => new StageSources(Plan, Builder, Docker, _registry.Value, credentials.Value, Graph.Repository, log));
     }
 
     public RunOptions Options { get; }
@@ -103,23 +116,64 @@ public sealed class ImagePipeline : IDisposable
         }
     }
 
-    /// <summary>What a run would do, without building: prints a table and writes artifacts/plan.json.</summary>
+    /// <summary>
+    /// What a run would do, without building or pulling: per image and stage, whether it is here,
+    /// in the registry, or would be built. Prints a table and writes artifacts/plan.json.
+    /// </summary>
     public async Task<IReadOnlyList<PlannedImage>> PlanAsync(CancellationToken ct = default)
     {
-        var rows = await _builder.Value.PlanAsync(Plan, ct);
+        var rows = new List<PlannedImage>();
+        foreach (var image in Plan.Images)
+        {
+            var stages = new List<StageReport>();
+            foreach (var stage in image.Stages)
+                stages.Add(Report(stage, await _sources.Value.LocateAsync(stage, ct)));
+            rows.Add(new PlannedImage(image.Name, image.Key, image.Spec.Parent,
+                stages.Any(st => st.Source == StageSource.Built) ? PlanAction.Build : PlanAction.Reuse) { Stages = stages });
+        }
         _log(SummaryTable.Render(
-            ["IMAGE", "PARENT", "KEY", "STATUS"],
-            rows.Select(r => (IReadOnlyList<string>)[r.Name, r.Parent ?? "-", r.Key, r.Status.ToString().ToLowerInvariant()])).TrimEnd());
+            ["IMAGE", "PARENT", "KEY", "STATUS", "STAGES"],
+            rows.Select(r => (IReadOnlyList<string>)[r.Name, r.Parent ?? "-", r.Key, r.Status.ToString().ToLowerInvariant(),
+                string.Join(", ", r.Stages.Select(st => $"{st.Stage}: {st.Source.ToString().ToLowerInvariant()}"))])).TrimEnd());
         var path = Path.Combine(Options.ArtifactsDirectory, "plan.json");
         ReportFiles.WritePlan(path, rows);
         _log($"Plan: {path}");
         return rows;
     }
 
-    /// <summary>Builds one image (or reuses it) on its parent's existing image; moves no moving tag.</summary>
-    public async Task<ImageResult> BuildAsync(string image, CancellationToken ct = default)
+    private static StageReport Report(Stage stage, StageSource source) =>
+        new(stage.Kind.ToString().ToLowerInvariant(), stage.Key, stage.KeyTag, source);
+
+    /// <summary>
+    /// Makes the image's published stage exist here: reused, pulled from the registry (by digest), or
+    /// built on its parent's core. Moves no moving tag.
+    /// </summary>
+    public Task<ImageResult> BuildAsync(string image, CancellationToken ct = default) => ResolveAsync(image, needLocal: true, ct);
+
+    /// <summary>Makes the image exist here or in the registry, building only what neither has (a release pulls nothing it does not need).</summary>
+    private async Task<ImageResult> ResolveAsync(string image, bool needLocal, CancellationToken ct)
     {
-        var result = await _builder.Value.BuildImageAsync(Plan, image, ct);
+        var plan = Plan.Get(image);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var sources = _sources.Value;
+        if (needLocal || !await sources.IsAvailableAsync(plan.Published, ct))
+            await sources.EnsureLocalAsync(plan, StageKind.Published, ct);
+        foreach (var stage in plan.Stages) await sources.IsAvailableAsync(stage, ct); // records core's source too
+
+        var stages = plan.Stages.Select(st => Report(st, sources.SourceOf(st) ?? StageSource.Local)).ToList();
+        var built = stages.Any(st => st.Source == StageSource.Built);
+        var local = (await Builder.LocalImagesAsync(Plan, ct)).GetValueOrDefault(plan.Published.KeyTag);
+        var remote = local is null ? await sources.RemoteAsync(plan.Published, ct) : null;
+        if (!built)
+            _log(stages.All(st => st.Source == StageSource.Local)
+                ? $"==> {image}: reused {plan.Published.KeyTag}"
+                : $"==> {image}: {plan.Published.KeyTag} from the registry{(local is null ? " (not pulled: nothing here needs it)" : "")}");
+        var result = new ImageResult(image, plan.Key, plan.Published.KeyTag, local?.Id ?? remote?.Digest ?? "",
+            built ? ImageStatus.Built : ImageStatus.Reused, clock.Elapsed.TotalSeconds, local?.Size ?? remote?.Size ?? 0)
+        {
+            Stages = stages,
+            BytesPulled = sources.BytesPulled(plan),
+        };
         _results[image] = result;
         return result;
     }
@@ -152,6 +206,15 @@ public sealed class ImagePipeline : IDisposable
             _log($"==> {image}: smoke tests passed earlier for {plan.Published.KeyTag}");
             return;
         }
+        // A release elsewhere proved this image under these very checks: its proof tag says so.
+        if (await _sources.Value.FindTagAsync(ProofTag(image, proofKey), ct) is { } marker &&
+            marker.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) == plan.Key)
+        {
+            _log($"==> {image}: smoke tests passed in an earlier release ({marker.Name}:{marker.Tag})");
+            Proofs.Record(proofKey, new SmokeResult(image, plan.Published.KeyTag, [], null, null, TimeSpan.Zero));
+            return;
+        }
+        await _sources.Value.EnsureLocalAsync(plan, StageKind.Published, ct);
         var result = await SmokeSuite.RunAsync(Graph, image, plan.Published.KeyTag, SmokeTools(), Plan.Lock, SmokeOptions, _log, ct);
         _smokeResults.Add(result);
         if (!result.Passed)
@@ -171,7 +234,43 @@ public sealed class ImagePipeline : IDisposable
             throw new PromotionRefusedException(
                 $"{image}: {plan.Published.KeyTag} has not passed its smoke tests, so {plan.MovingTag} stays where it is. " +
                 $"Prove it first: ./build.sh --target={Targets.SmokeOf(image)}");
+        await _sources.Value.EnsureLocalAsync(plan, StageKind.Published, ct);
         await _builder.Value.PromoteAsync(Plan, image, ct);
+    }
+
+    /// <summary>The registry tag that records a proof: the published key tag plus the proof key.</summary>
+    public string ProofTag(string image, string proofKey) => $"{StageSources.TagOf(Plan.Get(image).Published.KeyTag)}-proven-{proofKey[..12]}";
+
+    /// <summary>
+    /// The release: build what neither this engine nor the registry has, smoke-test what no one has
+    /// proven under these checks, push each image's key tags (core, then published, then its proof
+    /// tag) once it passed, and only after the whole chain passed, move the moving tags in the
+    /// registry (re-tagging the existing manifests). A re-run finishes what a crash left.
+    /// </summary>
+    public async Task ReleaseAsync(CancellationToken ct = default)
+    {
+        if (Options.Registry is null)
+            throw new StrataConfigException("--target=release publishes to a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
+        var sources = _sources.Value;
+        foreach (var image in Plan.Images)
+        {
+            await ResolveAsync(image.Name, needLocal: false, ct);
+            await ProveAsync(image.Name, ct);
+            foreach (var stage in image.Stages) await sources.PushAsync(image, stage, ct);
+            var proofTag = ProofTag(image.Name, ProofKey(image.Name));
+            if (await sources.FindTagAsync(proofTag, ct) is null) await sources.TagRemoteAsync(image.Published, proofTag, ct);
+            _results[image.Name] = _results[image.Name] with { BytesPushed = sources.BytesPushed(image) };
+        }
+        // Every image passed: now, and only now, the moving tags move.
+        foreach (var image in Plan.Images)
+        {
+            string[] tags = Options.ReleaseTag is { } version ? [image.Name, $"{image.Name}-{version}"] : [image.Name];
+            foreach (var tag in tags)
+            {
+                await sources.TagRemoteAsync(image.Published, tag, ct);
+                _log($"==> {image.Name}: {Options.Registry.ImageName(Graph.Repository)}:{tag} -> {image.Published.KeyTag}");
+            }
+        }
     }
 
     /// <summary>The smoke target of one image: prove it, then move its tag.</summary>
@@ -206,5 +305,6 @@ public sealed class ImagePipeline : IDisposable
     public void Dispose()
     {
         if (_assets.IsValueCreated) _assets.Value.Dispose();
+        if (_registry.IsValueCreated) _registry.Value?.Dispose();
     }
 }

@@ -25,6 +25,12 @@ public sealed record RunOptions
     public bool SkipBinaryTools { get; init; }
     /// <summary>The commit for the revision label; null: the checkout's HEAD, read when an image is built.</summary>
     public string? Revision { get; init; }
+    /// <summary>The registry shared as a cache and published to (--registry or STRATA_REGISTRY); null: the local engine only.</summary>
+    public Registry.RegistryLocation? Registry { get; init; }
+    /// <summary>Read the registry password from stdin (with STRATA_REGISTRY_USER), so it is in no argv and no environment.</summary>
+    public bool RegistryPasswordFromStdin { get; init; }
+    /// <summary>The version a release also tags (&lt;image&gt;-&lt;version&gt;): --release-tag, or the v* git tag GitHub Actions runs for.</summary>
+    public string? ReleaseTag { get; init; }
     /// <summary>Options on the command line that nothing reads (typos): the script warns about them.</summary>
     public IReadOnlyList<string> UnknownOptions { get; init; } = [];
 
@@ -38,6 +44,8 @@ public sealed record RunOptions
     {
         // Strata's, for every target
         "target", "config", "tools", "lock", "cache-dir", "mirror", "host-ca", "network", "skip-tools", "revision",
+        // the registry and releases
+        "registry", "registry-password-stdin", "release-tag",
         // pin, bump-pr
         "tool", "check", "github-api", "repository", "dispatch",
         // Cake's own
@@ -63,6 +71,10 @@ public sealed record RunOptions
         bool Flag(string name) => arguments.ContainsKey(name) && Value(name) is null or "" or "true";
 
         var mirror = Value("mirror") ?? environment("STRATA_MIRROR");
+        var registry = Value("registry") ?? environment("STRATA_REGISTRY");
+        // GitHub Actions running for a pushed tag v1.2.3: GITHUB_REF_TYPE=tag, GITHUB_REF_NAME=v1.2.3.
+        var releaseTag = Value("release-tag") ?? (environment("GITHUB_REF_TYPE") == "tag" && environment("GITHUB_REF_NAME") is { } tag &&
+            tag.StartsWith('v') ? tag : null);
         return new RunOptions
         {
             RepositoryRoot = Path.GetFullPath(repositoryRoot),
@@ -75,9 +87,17 @@ public sealed record RunOptions
             Network = Value("network") is { Length: > 0 } network ? network : null,
             SkipBinaryTools = Flag("skip-tools"),
             Revision = Value("revision") is { Length: > 0 } revision ? revision : null,
+            Registry = string.IsNullOrEmpty(registry) ? null : Strata.Registry.RegistryLocation.Parse(registry),
+            RegistryPasswordFromStdin = Flag("registry-password-stdin"),
+            ReleaseTag = string.IsNullOrEmpty(releaseTag) ? null : ValidTag(releaseTag),
             UnknownOptions = arguments.Keys.Where(k => !KnownOptions.Contains(k)).Order(StringComparer.Ordinal).ToList(),
         };
     }
+
+    private static string ValidTag(string value) =>
+        System.Text.RegularExpressions.Regex.IsMatch(value, "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$")
+            ? value
+            : throw new Graph.StrataConfigException($"--release-tag '{value}' is not a valid image tag part (letters, digits, '_', '.', '-').");
 
     private static Uri ParseMirror(string value) =>
         Uri.TryCreate(value.TrimEnd('/') + "/", UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "file"

@@ -16,8 +16,9 @@ public static class Targets
     public const string Pin = "pin";
     public const string BumpPr = "bump-pr";
     public const string Test = "test";
+    public const string Release = "release";
 
-    public static readonly IReadOnlyList<string> BuiltIn = [Default, Images, Plan, Smoke, Pin, BumpPr, Test];
+    public static readonly IReadOnlyList<string> BuiltIn = [Default, Images, Plan, Smoke, Pin, BumpPr, Test, Release];
 
     public static string SmokeOf(string image) => SmokePrefix + image;
 

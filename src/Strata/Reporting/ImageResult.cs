@@ -20,6 +20,25 @@ public enum PlanAction
     [JsonStringEnumMemberName("reuse")] Reuse,
 }
 
+/// <summary>Where a stage's image came from in a run (in a plan: where it would come from).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<StageSource>))]
+public enum StageSource
+{
+    /// <summary>The engine had it under its key.</summary>
+    [JsonStringEnumMemberName("local")] Local,
+    /// <summary>The registry had it under its key (pulled only when something needed it here).</summary>
+    [JsonStringEnumMemberName("registry")] Registry,
+    /// <summary>Built in this run (in a plan: would be built).</summary>
+    [JsonStringEnumMemberName("built")] Built,
+}
+
+/// <summary>One stage (core or published) of an image in a report.</summary>
+public sealed record StageReport(
+    [property: JsonPropertyName("stage")] string Stage,
+    [property: JsonPropertyName("key")] string Key,
+    [property: JsonPropertyName("tag")] string Tag,
+    [property: JsonPropertyName("source")] StageSource Source);
+
 /// <summary>What happened to one image in a run: the rows of the summary and of build-report.json.</summary>
 public sealed record ImageResult(
     [property: JsonPropertyName("name")] string Name,
@@ -28,11 +47,21 @@ public sealed record ImageResult(
     [property: JsonPropertyName("image_id")] string ImageId,
     [property: JsonPropertyName("status")] ImageStatus Status,
     [property: JsonPropertyName("seconds")] double Seconds,
-    [property: JsonPropertyName("size_bytes")] long SizeBytes);
+    [property: JsonPropertyName("size_bytes")] long SizeBytes)
+{
+    [JsonPropertyName("stages")] public IReadOnlyList<StageReport> Stages { get; init; } = [];
+    /// <summary>Compressed layer bytes pulled from the registry for this image in this run.</summary>
+    [JsonPropertyName("bytes_pulled")] public long BytesPulled { get; init; }
+    /// <summary>Compressed layer bytes pushed to the registry for this image in this run (layers new to it).</summary>
+    [JsonPropertyName("bytes_pushed")] public long BytesPushed { get; init; }
+}
 
 /// <summary>One row of plan.json: what a run would do, computed without building.</summary>
 public sealed record PlannedImage(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("key")] string Key,
     [property: JsonPropertyName("parent")] string? Parent,
-    [property: JsonPropertyName("status")] PlanAction Status);
+    [property: JsonPropertyName("status")] PlanAction Status)
+{
+    [JsonPropertyName("stages")] public IReadOnlyList<StageReport> Stages { get; init; } = [];
+}
