@@ -62,6 +62,11 @@ PTY_CLEANUP=relock   # a killed vault cannot clean up: leave the machine as the 
 declare -A P=()
 while IFS='=' read -r k v; do P[$k]=$v; done < <(as_dev "$VAULT_BIN" paths 2>/dev/null)
 MAP=${P[mapping]:-} IMG=${P[image]:-} RUNDIR=${P[ramdir]:-}
+if [[ -z $MAP ]]; then   # a vault without `vault paths` (before issue 11): its fixed names, to show what it fails
+  MAP="strata-vault-${VAULT_USER}-$(readlink /proc/self/ns/mnt | tr -cd '0-9')"
+  RUNDIR=/run/strata-vault/$VAULT_USER IMG=/run/strata-vault/$VAULT_USER/vault.img
+  echo "# this vault has no 'vault paths': assuming the old fixed names"
+fi
 [[ -n $MAP && -n $IMG ]] || { tap_nok "vault paths names the mapping and image" "'vault paths' printed nothing usable"; finish; }
 
 vault_pid() {    # the main vault process of the running session ("bash VAULT_BIN unlock")
