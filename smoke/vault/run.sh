@@ -2,7 +2,7 @@
 # smoke/vault/run.sh - prove the encrypted RAM vault of an image on this host.
 #
 # Usage: smoke/vault/run.sh --user USER [--timeout SECONDS] [--runtime auto|container|uml]
-#                           [--vault-override FILE] [--bench] IMAGE
+#                           [--vault-override FILE] [--bench] [--only REGEX] IMAGE
 #
 # Picks a machine that can run dm-crypt, runs scenario.sh in it as root for the vault user
 # USER (the smoke spec's user) and prints "# runtime: ..." followed by the scenario's TAP
@@ -36,6 +36,7 @@ RUN_TIMEOUT=1500
 RUNTIME=auto
 OVERRIDE=
 BENCH=
+ONLY=
 
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 64; }
 while [[ $# -gt 0 ]]; do
@@ -44,6 +45,7 @@ while [[ $# -gt 0 ]]; do
     --timeout) RUN_TIMEOUT=${2:?}; shift 2 ;;
     --runtime) RUNTIME=${2:?}; shift 2 ;;
     --bench) BENCH=1; shift ;;
+    --only) ONLY=${2:?}; shift 2 ;;
     --vault-override) OVERRIDE=$(realpath "${2:?}"); shift 2 ;;
     -h|--help) usage ;;
     -*) usage ;;
@@ -125,7 +127,7 @@ try_container() {   # try_container KIND: 0 ran (exit status in $TMP/rc), 1 unus
     near) echo "# runtime: near-privileged container (--cap-add ALL --cap-drop SYS_RESOURCE, seccomp/apparmor unconfined, loop+dm device rules)" ;;
   esac
   local rc=0
-  timeout "$(remaining)" docker exec "$name" /strata-smoke/scenario.sh "$VAULT_USER" 2>"$TMP/err" || rc=$?
+  timeout "$(remaining)" docker exec -e "VAULT_CHECKS=$ONLY" "$name" /strata-smoke/scenario.sh "$VAULT_USER" 2>"$TMP/err" || rc=$?
   [[ ! -s $TMP/err ]] || sed 's/^/# stderr: /' "$TMP/err" >&2
   [[ $rc != 124 ]] || { timed_out; rc=1; }
   echo "$rc" >"$TMP/rc"
@@ -159,6 +161,7 @@ run_uml() {
   chmod 0755 "$root/strata-smoke/scenario.sh" "$root/strata-smoke/init"
   printf '%s\n' "$VAULT_USER" >"$root/strata-smoke/user"
   [[ -z $BENCH ]] || : >"$root/strata-smoke/bench"   # uml-init counts processes and sudo calls
+  printf '%s' "$ONLY" >"$root/strata-smoke/only"     # --only: the checks to run (tap.sh)
   if [[ -n $OVERRIDE ]]; then
     home=$(chroot "$root" getent passwd "$VAULT_USER" | cut -d: -f6)
     cat "$OVERRIDE" >"$root$home/.local/bin/vault"   # (a relative link into ~/.dotfiles)
