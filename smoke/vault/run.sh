@@ -69,6 +69,7 @@ UML_PID=
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   local rc=$?
+  set +e   # a failing kill or wait here must not end the cleanup half way (errexit)
   trap '' INT TERM HUP
   if [[ -n $UML_PID ]]; then   # linux.uml runs in its own process group (setsid): all of it
     kill -KILL -- "-$UML_PID" 2>/dev/null

@@ -65,6 +65,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
         Docker = _docker,
         ReportDirectory = _temp.Path("artifacts/smoke"),
         VaultScript = _temp.Path("vault/run.sh"),
+        VaultProofDirectory = null, // the fake scenario proves nothing to keep
     };
 
     private static ToolSet Tools(string extra = "") => ToolsFile.Parse($$"""
