@@ -10,7 +10,8 @@ user=${1:?usage: fingerprint.sh USER}
 home=$(getent passwd "$user" | cut -d: -f6)
 file() {   # file PATH: its path, where it points, and its content's hash (or "absent")
   if [ -e "$1" ]; then
-    printf 'file %s -> %s %s\n' "$1" "$(readlink -f "$1")" "$(sha256sum <"$1" | cut -d' ' -f1)"
+    h=$(sha256sum <"$1") || { echo "fingerprint: cannot read $1" >&2; exit 1; }   # never a silent gap
+    printf 'file %s -> %s %s\n' "$1" "$(readlink -f "$1")" "${h%% *}"
   else
     printf 'file %s absent\n' "$1"
   fi
@@ -25,6 +26,10 @@ printf 'user %s home %s shell %s\n' "$(id "$user")" "$home" "$(getent passwd "$u
 dpkg-query -W -f 'package ${Package} ${Version} ${db:Status-Status}\n' \
   bash sudo cryptsetup-bin libcryptsetup12 dmsetup libdevmapper1.02.1 util-linux mount bsdutils \
   e2fsprogs kmod coreutils procps mawk libc6 2>&1 | sort
+# The image's environment: this process's (docker exec passes the image's ENV on; HOSTNAME is
+# per container, HOME/PWD/SHLVL/_ come from the exec and the shell). (Not /proc/1/environ:
+# PID 1 runs as the image's user, and root without CAP_SYS_PTRACE cannot read it.)
+env | grep -Ev '^(HOSTNAME|HOME|PWD|OLDPWD|SHLVL|_)=' | sort | sed 's/^/env /'
 # Which program each command the vault and the scenario run resolves to (a tool layer could
 # shadow one in /usr/local/bin), with the vault's PATH.
 PATH="$home/.local/bin:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
@@ -33,5 +38,3 @@ for c in bash sh env sudo cryptsetup dmsetup losetup mkfs.ext4 mount umount find
          chown rm rmdir mkdir mv modprobe blockdev grep paste tail ls sort wc od head; do
   printf 'command %s %s\n' "$c" "$(command -v "$c" || echo missing)"
 done
-# The image's environment (PID 1 of the smoke container: the image's ENV; HOSTNAME is per container).
-tr '\0' '\n' </proc/1/environ | grep -v '^HOSTNAME=' | sort | sed 's/^/env /'

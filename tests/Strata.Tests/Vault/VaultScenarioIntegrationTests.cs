@@ -154,15 +154,24 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
     }
 
     [Theory]
+    [InlineData("pass")]
+    [InlineData("fail")]
     [InlineData("timeout")]
     [InlineData("sigterm")]
-    public async Task A_stopped_run_leaves_no_process_and_no_folder(string how)
+    public async Task A_run_leaves_no_process_and_no_folder_whatever_its_end(string how)
     {
-        // run.sh's own deadline, and the SIGTERM that Strata sends when its limit passes first.
+        // A short pass and a short failure (one check each), run.sh's own deadline, and the SIGTERM
+        // that Strata sends when its limit passes first.
         var tmp = Directory.CreateDirectory(_temp.Path("tmp")).FullName;
         var psi = new ProcessStartInfo(RunSh) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.Environment["TMPDIR"] = tmp;
-        string[] args = how == "timeout" ? ["--user", "dev", "--timeout", "40", _baseRef] : ["--user", "dev", _baseRef];
+        string[] args = how switch
+        {
+            "pass" => ["--user", "dev", "--only", "locked at start", _baseRef],
+            "fail" => ["--user", "nosuchuser", _baseRef],
+            "timeout" => ["--user", "dev", "--timeout", "40", _baseRef],
+            _ => ["--user", "dev", _baseRef],
+        };
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var run = Process.Start(psi)!;
         var stdout = new StringBuilder();
@@ -185,7 +194,9 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
         run.WaitForExit();
 
         output.WriteLine(Snapshot(stdout));
-        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal(how == "pass", run.ExitCode == 0);
+        if (how == "pass") Assert.Contains("# vault scenario: PASS (1 passed, 0 failed, filtered: locked at start)", Snapshot(stdout));
+        if (how == "fail") Assert.Contains("not ok - ", Snapshot(stdout));
         if (how == "timeout") Assert.Contains("not ok - vault scenario finished in time", Snapshot(stdout));
         Assert.Empty(Directory.EnumerateFileSystemEntries(tmp));
         Assert.Empty(ProcessesMentioning(tmp));
