@@ -1,18 +1,15 @@
-// Strata's entry point. Tasks come from strata.yaml (one per image) and from the modules in
-// build/; the work itself is done by the Strata library, so this script stays thin.
-//
-//   ./build.sh                     build and prove the whole chain (the default target)
-//   ./build.sh --target=k8s        build k8s and its ancestors (no tag moves: not proven yet)
-//   ./build.sh --target=smoke      smoke-test every image (smoke-<image> for one), move the tags
-//   ./build.sh --target=plan       print each image's key and whether it would be built
-//   ./build.sh --target=test       run the test suite
-//   ./build.sh --tree | --dryrun   show the task graph / what would run
-#r ".build/lib/Strata.dll"
-#load "build/context.cake"
-#load "build/images.cake"
-#load "build/smoke.cake"
-#load "build/plan.cake"
-#load "build/pin.cake"
-#load "build/test.cake"
-
-RunTarget(Argument("target", "Default"));
+// The entry for `dotnet cake` (how Cake users start a build): it runs ./build.sh with the same
+// arguments, which builds the Strata library when it is missing or stale and then runs the real
+// script, build/strata.cake. ./build.sh runs that script directly, so its no-op path pays for one
+// Cake start only.
+var args = Environment.GetCommandLineArgs().Skip(1)                     // Cake.dll
+    .SkipWhile(a => a.EndsWith(".cake", StringComparison.OrdinalIgnoreCase)) // this script, when named
+    .ToArray();
+var bootstrapper = new System.Diagnostics.ProcessStartInfo(
+    System.IO.Path.Combine(Context.Environment.WorkingDirectory.FullPath, "build.sh")) { UseShellExecute = false };
+foreach (var arg in args) bootstrapper.ArgumentList.Add(arg);
+using (var process = System.Diagnostics.Process.Start(bootstrapper))
+{
+    process.WaitForExit();
+    if (process.ExitCode != 0) throw new Exception($"./build.sh exited {process.ExitCode} (its output above says why).");
+}

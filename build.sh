@@ -25,4 +25,4 @@ if [[ ! -f $stamp || -n $(find src Directory.Build.props global.json -newer "$st
 fi
 
 export CAKE_SETTINGS_ENABLESCRIPTCACHE=true
-exec dotnet cake build.cake "$@"
+exec dotnet cake build/strata.cake "$@"

@@ -5,31 +5,33 @@ using Strata.Downloads;
 using Strata.GitHub;
 using Strata.Tools;
 
+static void Log(string line) => Console.WriteLine(line);
+
 Task("pin")
     .Description("Pin every tool of tools.yaml into tools.lock.json (--tool=NAME, --check, --github-api=URL)")
     .Does(async () =>
     {
         var api = Argument<string>("github-api", null) ?? Environment.GetEnvironmentVariable("GITHUB_API_URL");
-        var options = GitHubClientOptions.FromEnvironment(
-            System.IO.Path.Combine(cacheDirectory, "github"),
+        var github = GitHubClientOptions.FromEnvironment(
+            System.IO.Path.Combine(options.CacheDirectory, "github"),
             string.IsNullOrEmpty(api) ? null : new Uri(api.TrimEnd('/') + "/"),
-            StrataRun.Log);
+            Log);
         using var http = new System.Net.Http.HttpClient();
-        using var assets = new AssetCache(System.IO.Path.Combine(cacheDirectory, "assets"), mirrorUri, log: StrataRun.Log);
-        using var github = new GitHubReleasesClient(options);
-        var pinner = new Pinner(github, assets, http, StrataRun.Log);
+        using var assets = new AssetCache(System.IO.Path.Combine(options.CacheDirectory, "assets"), options.Mirror, log: Log);
+        using var client = new GitHubReleasesClient(github);
+        var pinner = new Pinner(client, assets, http, Log);
         var check = HasArgument("check");
         var result = await pinner.PinAsync(new PinOptions
         {
-            ToolsFile = toolsFile,
-            LockFile = lockFile,
+            ToolsFile = options.ToolsPath,
+            LockFile = options.LockPath,
             Tool = Argument<string>("tool", null),
             Check = check,
         });
         if (result.Changed) Console.WriteLine(result.Diff);
         if (check && result.Changed)
-            throw new Exception($"{lockFile} is stale (diff above): run ./build.sh --target=pin and commit the result.");
+            throw new Exception($"{options.LockFile} is stale (diff above): run ./build.sh --target=pin and commit the result.");
         Console.WriteLine(result.Changed
-            ? (result.Written ? $"{lockFile} updated." : $"{lockFile} would change.")
-            : $"{lockFile} is up to date.");
+            ? (result.Written ? $"{options.LockFile} updated." : $"{options.LockFile} would change.")
+            : $"{options.LockFile} is up to date.");
     });

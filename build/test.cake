@@ -1,12 +1,15 @@
-// test: the whole test suite (unit and integration on the real engine), with a closing
-// "N passed, N failed, N skipped" line computed from the TRX results.
-Task("test")
+// test: the whole test suite (unit, and integration on the real engine), closing with the
+// "N passed, N failed, N skipped" line CI reads, counted from the TRX results.
+using Strata.Pipeline;
+using Strata.Reporting;
+
+Task(Targets.Test)
     .Description("Run the test suite and print N passed, N failed")
     .Does(() =>
     {
-        var results = System.IO.Path.Combine(strata.ArtifactsDirectory, "test-results");
+        var results = System.IO.Path.Combine(options.ArtifactsDirectory, "test-results");
         if (System.IO.Directory.Exists(results)) System.IO.Directory.Delete(results, recursive: true);
-        var failed = false;
+        Exception runnerFailure = null;
         try
         {
             DotNetTest("Strata.slnx", new DotNetTestSettings
@@ -16,20 +19,10 @@ Task("test")
                 Loggers = new[] { "trx", "console;verbosity=normal" },
             });
         }
-        catch (Exception)
-        {
-            failed = true;
-        }
+        catch (Exception e) { runnerFailure = e; }
 
-        int passed = 0, failures = 0, skipped = 0;
-        foreach (var trx in System.IO.Directory.EnumerateFiles(results, "*.trx", System.IO.SearchOption.AllDirectories))
-        {
-            var counters = System.Xml.Linq.XDocument.Load(trx).Descendants().First(e => e.Name.LocalName == "Counters");
-            int Count(string name) => int.Parse(counters.Attribute(name)?.Value ?? "0");
-            passed += Count("passed");
-            failures += Count("failed") + Count("error") + Count("timeout") + Count("aborted");
-            skipped += Count("notExecuted");
-        }
-        Console.WriteLine($"{passed} passed, {failures} failed, {skipped} skipped");
-        if (failed || failures > 0 || passed == 0) throw new Exception("the test suite failed (see above)");
+        var summary = TestSummary.FromTrxDirectory(results);
+        Console.WriteLine(summary);
+        if (runnerFailure is not null || !summary.Succeeded)
+            throw new Exception("the test suite failed (see above)", runnerFailure);
     });

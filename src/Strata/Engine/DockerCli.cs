@@ -103,6 +103,44 @@ public sealed class DockerCli(string executable = "docker")
         return (result.ExitCode == 0, FirstLine(result.StdErr));
     }
 
+    /// <summary>
+    /// Pulls <paramref name="reference"/> (best by digest: name@sha256:...). Credentials, when given, reach
+    /// the CLI through a private config folder for this call only: never an argv or an environment value.
+    /// </summary>
+    public async Task PullAsync(string reference, Registry.RegistryCredentials? credentials, CancellationToken ct = default)
+    {
+        var result = await WithCredentialsAsync(reference, credentials, env => RunAsync(["pull", "--quiet", reference], environment: env, ct: ct));
+        if (result.ExitCode != 0) throw new EngineException($"docker pull {reference} failed: {result.StdErr.Trim()}");
+    }
+
+    /// <summary>Pushes a local tag to its registry; every progress line goes to <paramref name="onOutput"/>.</summary>
+    public async Task PushAsync(string reference, Registry.RegistryCredentials? credentials, Action<string> onOutput, CancellationToken ct = default)
+    {
+        var result = await WithCredentialsAsync(reference, credentials,
+            env => RunAsync(["push", reference], onStdOut: onOutput, onStdErr: onOutput, environment: env, ct: ct));
+        if (result.ExitCode != 0) throw new EngineException($"docker push {reference} failed: {FirstLine(result.StdErr)}");
+    }
+
+    private static async Task<CliResult> WithCredentialsAsync(string reference, Registry.RegistryCredentials? credentials,
+        Func<IReadOnlyDictionary<string, string>?, Task<CliResult>> run)
+    {
+        if (credentials is null) return await run(null);
+        var host = reference.Split('/')[0];
+        var dir = Directory.CreateTempSubdirectory("strata-docker-auth-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "config.json");
+            File.WriteAllText(path, "");
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.WriteAllText(path, JsonSerializer.Serialize(new { auths = new Dictionary<string, object> { [host] = new { auth = credentials.BasicHeader } } }));
+            return await run(new Dictionary<string, string> { ["DOCKER_CONFIG"] = dir.FullName });
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     /// <summary>Imports a root filesystem tar as an image (docker import).</summary>
     public async Task ImportAsync(Func<Stream, CancellationToken, Task> writeTar, string reference, CancellationToken ct = default)
     {

@@ -14,6 +14,11 @@ public sealed record PlanOptions
     public ToolLock Lock { get; init; } = ToolLock.Empty;
     /// <summary>Build without the GitHub-released binaries (no GitHub and no mirror here). Such images get other keys.</summary>
     public bool SkipBinaryTools { get; init; }
+    /// <summary>The image repository tags are made in; null: strata.yaml's (a registry run puts its host in front).</summary>
+    public string? Repository { get; init; }
+
+    /// <summary>Whether the images hold this tool (with --skip-tools, the GitHub-released binaries are left out).</summary>
+    public bool Installs(ToolSpec tool) => !(SkipBinaryTools && tool.Kind == ToolKind.Binary);
 }
 
 /// <summary>Computes every image's stages and content keys. Reads files only; never calls the engine.</summary>
@@ -38,6 +43,7 @@ public static class BuildPlanner
         var dotfiles = graph.Dotfiles is { } d ? InputSet.Collect(graph.RootDirectory, d.Inputs, graph.Exclude) : null;
         var dotfilesHash = dotfiles is null ? null : HashFiles(dotfiles);
 
+        var repository = options.Repository ?? graph.Repository;
         var plans = new Dictionary<string, ImagePlan>();
         foreach (var image in graph.Images)
         {
@@ -45,7 +51,7 @@ public static class BuildPlanner
             var files = InputSet.Collect(graph.RootDirectory, [image.Layer.Dockerfile, .. image.Layer.Inputs], graph.Exclude).ToList();
             if (image.HostCa) files.AddRange(hostCaFiles);
             var tools = options.Tools?.ForImage(image.Name).OrderBy(t => t.Name, StringComparer.Ordinal).ToList() ?? [];
-            var binaries = options.SkipBinaryTools ? [] : tools.Where(t => t.Kind == ToolKind.Binary).ToList();
+            var binaries = tools.Where(t => t.Kind == ToolKind.Binary && options.Installs(t)).ToList();
             var args = new SortedDictionary<string, string>(image.Layer.Args.ToDictionary(), StringComparer.Ordinal);
 
             using var key = new KeyBuilder()
@@ -55,7 +61,7 @@ public static class BuildPlanner
                 .AddMap("arg", image.Layer.Args);
             foreach (var tool in tools)
             {
-                if (tool.Kind == ToolKind.Binary && options.SkipBinaryTools)
+                if (!options.Installs(tool))
                 {
                     key.Add("tool." + tool.Name, "skipped");
                     continue;
@@ -72,7 +78,7 @@ public static class BuildPlanner
             List<string> emptyDirs = [ToolsContextDirectory];
             if (image.HostCa) emptyDirs.Add(HostCa.ContextDirectory);
             var core = new Stage(image.Name, StageKind.Core, coreKey, parentCore?.Key, image.Layer.Dockerfile,
-                files, emptyDirs, args, $"{graph.Repository}:{image.Name}-core-{coreKey[..12]}")
+                files, emptyDirs, args, $"{repository}:{image.Name}-core-{coreKey[..12]}")
             {
                 Tools = binaries,
             };
@@ -93,15 +99,15 @@ public static class BuildPlanner
                     [DotfilesHashArg] = dotfilesHash!,
                 };
                 published = new Stage(image.Name, StageKind.Published, publishedKey, coreKey, layer.Dockerfile,
-                    layerFiles, [], layerArgs, $"{graph.Repository}:{image.Name}-{publishedKey[..12]}");
+                    layerFiles, [], layerArgs, $"{repository}:{image.Name}-{publishedKey[..12]}");
             }
             else
             {
-                published = core with { KeyTag = $"{graph.Repository}:{image.Name}-{coreKey[..12]}" };
+                published = core with { KeyTag = $"{repository}:{image.Name}-{coreKey[..12]}" };
                 core = published;
             }
 
-            plans[image.Name] = new ImagePlan(image, core, published, $"{graph.Repository}:{image.Name}");
+            plans[image.Name] = new ImagePlan(image, core, published, $"{repository}:{image.Name}");
         }
         return new BuildPlan(graph, graph.Images.Select(i => plans[i.Name]).ToList(), options.Lock);
     }

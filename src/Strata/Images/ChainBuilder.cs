@@ -61,17 +61,19 @@ public sealed class ChainBuilder(DockerCli docker, BuildOptions options, Action<
                image.Labels.TryGetValue(KeyLabel, out var key) && key == stage.Key;
     }
 
-    /// <summary>What a run would do, without building: one row per image.</summary>
-    public async Task<IReadOnlyList<PlannedImage>> PlanAsync(BuildPlan plan, CancellationToken ct = default)
+    /// <summary>
+    /// Makes a pulled image the stage's local image: tags <paramref name="pulledReference"/> (name@digest)
+    /// with the stage's key tag, after checking that it carries the stage's full key.
+    /// </summary>
+    public async Task AdoptAsync(BuildPlan plan, Stage stage, string pulledReference, CancellationToken ct = default)
     {
-        var rows = new List<PlannedImage>();
-        foreach (var image in plan.Images)
-        {
-            var reuse = true;
-            foreach (var stage in image.Stages) reuse &= await ExistsAsync(plan, stage, ct);
-            rows.Add(new PlannedImage(image.Name, image.Key, image.Spec.Parent, reuse ? PlannedImage.Reuse : PlannedImage.Build));
-        }
-        return rows;
+        var local = await LocalAsync(plan, ct);
+        var info = (await docker.InspectImagesAsync([pulledReference], ct)).SingleOrDefault()
+            ?? throw new EngineException($"{pulledReference} is not in the engine after pulling it.");
+        if (!info.Labels.TryGetValue(KeyLabel, out var key) || key != stage.Key)
+            throw new EngineException($"{pulledReference} carries key {(key ?? "none")}, not {stage.Key}: it is not {stage.KeyTag}; refusing to tag it.");
+        await docker.TagAsync(pulledReference, stage.KeyTag, ct);
+        local[stage.KeyTag] = info;
     }
 
     /// <summary>
@@ -106,7 +108,7 @@ public sealed class ChainBuilder(DockerCli docker, BuildOptions options, Action<
         }
 
         var info = (await LocalImagesAsync(plan, ct))[image.Published.KeyTag];
-        var status = built ? ImageResult.Built : ImageResult.Reused;
+        var status = built ? ImageStatus.Built : ImageStatus.Reused;
         log(built
             ? $"==> {name}: built {image.Published.KeyTag} in {clock.Elapsed.TotalSeconds:0.0} s"
             : $"==> {name}: reused {image.Published.KeyTag}");

@@ -8,5 +8,4 @@ namespace Strata.Keys;
 /// <param name="SourcePath">Where the bytes come from on this machine (not part of the key).</param>
 public sealed record InputFile(string ContextPath, string SourcePath, bool Executable, string? LinkTarget)
 {
-    public bool IsSymlink => LinkTarget is not null;
 }

@@ -23,7 +23,7 @@ public static class SummaryTable
         ["IMAGE", "KEY", "STATUS", "DURATION", "SIZE"],
         results.Select(r => (IReadOnlyList<string>)
         [
-            r.Name, r.Key[..12], r.Status,
+            r.Name, r.Key[..12], r.Status.ToString().ToLowerInvariant(),
             r.Seconds.ToString("0.0", CultureInfo.InvariantCulture) + " s",
             FormatSize(r.SizeBytes),
         ]));

@@ -4,20 +4,18 @@ using Strata.Tools;
 namespace Strata.Smoke;
 
 /// <summary>
-/// The checks every image gets without writing them: its pinned tools (and its ancestors') at their
-/// locked versions, a UTF-8 locale, a quiet login shell, the dotfiles in place (when the chain has a
-/// dotfiles layer), no secrets, and the vault scenario where the spec says <c>vault: true</c>.
-/// A spec check of the same name replaces a generated one.
+/// The checks every image gets without writing them, whatever the image is for: its pinned tools (and
+/// its ancestors') at their locked versions, a UTF-8 locale, a quiet login shell, a default command
+/// that runs (`docker run IMAGE` with no command), no secrets, and the vault scenario where the spec
+/// says <c>vault: true</c>. What is specific to one workstation (its dotfiles, its folders) belongs
+/// in its <c>Dockerfiles/&lt;image&gt;.smoke.yaml</c>. A spec check of the same name replaces a generated one.
 /// </summary>
 public static class GeneratedChecks
 {
     public const string Locale = "locale is UTF-8";
     public const string LoginShell = "login shell starts cleanly";
-    public const string DotfilesApply = "dotfiles-apply is installed";
-    public const string NvimConfig = "nvim config is in place";
-    public const string LocalBinOnPath = "~/.local/bin is on the login PATH";
+    public const string DefaultCommand = "the image runs with its own command";
     public const string NoSecrets = "no secrets in the image";
-    public const string SecretsFolder = "~/secrets is empty or absent";
     public const string Vault = "vault scenario";
 
     public static string ToolCheckName(string tool) => $"tool {tool} is at its locked version";
@@ -34,7 +32,7 @@ public static class GeneratedChecks
             var name = ToolCheckName(tool.Name);
             checks.Add(toolLock.Tools.TryGetValue(tool.Name, out var locked)
                 ? new ToolVersionCheck(name, origin, tool.Name, tool.VersionCommandOrDefault, locked.Version)
-                : new FailedCheck(name, origin, "tool",
+                : new FailedCheck(name, origin, CheckKind.Tool,
                     $"tool '{tool.Name}' (installed by image '{tool.Image}') is not pinned in {ToolLock.DefaultFileName}; run the pin task."));
         }
 
@@ -45,26 +43,8 @@ public static class GeneratedChecks
         checks.Add(new CommandCheck(LoginShell, origin, "true", null, Login: true, 0, OutputRules.None,
             new OutputRules([], [], Empty: true)));
 
-        if (graph.Dotfiles is not null)
-        {
-            checks.Add(Script(DotfilesApply, """
-                f="$HOME/.local/bin/dotfiles-apply"
-                [ -x "$f" ] || { echo "$f is missing or not executable" >&2; ls -l "$f" >&2; exit 1; }
-                """));
-            checks.Add(Script(NvimConfig, """
-                f="$HOME/.config/nvim/init.lua"
-                [ -f "$f" ] || { echo "$f is missing (or a broken link)" >&2; exit 1; }
-                """));
-            checks.Add(Script(LocalBinOnPath, """
-                case ":$PATH:" in *":$HOME/.local/bin:"*) ;; *) echo "not on PATH=$PATH" >&2; exit 1 ;; esac
-                """, login: true));
-        }
-
+        checks.Add(new DefaultCommandCheck(DefaultCommand, origin));
         checks.Add(new SecretScanCheck(NoSecrets, origin, options.SecretScanPaths, options.SecretScanPrune, options.SecretPatterns));
-        checks.Add(Script(SecretsFolder, """
-            d="$HOME/secrets"
-            if [ -e "$d" ] && [ -n "$(ls -A "$d" 2>&1)" ]; then echo "$d holds: $(ls -A "$d" 2>&1 | head -5 | tr '\n' ' ')" >&2; exit 1; fi
-            """));
 
         if (spec.Vault)
             checks.Add(new ScenarioCheck(Vault, origin, Path.GetFullPath(Path.Combine(graph.RootDirectory, options.VaultScript)),
@@ -72,9 +52,6 @@ public static class GeneratedChecks
                 options.VaultProofDirectory is { } proofs ? Path.GetFullPath(Path.Combine(graph.RootDirectory, proofs)) : null));
         return checks;
     }
-
-    private static CommandCheck Script(string name, string script, bool login = false) =>
-        new(name, CheckResult.Generated, script, null, login, 0, OutputRules.None, OutputRules.None);
 
     private static System.Text.RegularExpressions.Regex Rx(string pattern) =>
         new(pattern, System.Text.RegularExpressions.RegexOptions.Multiline, TimeSpan.FromSeconds(2));

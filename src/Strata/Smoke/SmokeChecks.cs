@@ -35,7 +35,7 @@ public sealed class SmokeContext
 
 /// <summary>The outcome of one check.</summary>
 /// <param name="Origin">Where the check comes from: "base.smoke.yaml:12", or "generated".</param>
-public sealed record CheckResult(string Image, string Name, string Kind, bool Passed, string Message, string Origin, TimeSpan Duration)
+public sealed record CheckResult(string Image, string Name, CheckKind Kind, bool Passed, string Message, string Origin, TimeSpan Duration)
 {
     public const string Generated = "generated";
 
@@ -43,11 +43,19 @@ public sealed record CheckResult(string Image, string Name, string Kind, bool Pa
     public string? ScenarioRuntime { get; init; }
 }
 
+/// <summary>What a check looks at; its lower-case name is the JUnit class.</summary>
+public enum CheckKind { Command, File, Env, Label, Tool, Secrets, Image, Vault, Engine }
+
 /// <summary>One smoke check. Names are unique per image: a child's check replaces its parent's check of the same name.</summary>
 public abstract record SmokeCheck(string Name, string Origin)
 {
-    /// <summary>Short kind name (command, file, env, label, tool, secrets, vault, ...), used as the JUnit class.</summary>
-    public abstract string Kind { get; }
+    /// <summary>How long a check may take unless its kind says otherwise.</summary>
+    public static readonly TimeSpan DefaultTimeLimit = TimeSpan.FromMinutes(3);
+
+    public abstract CheckKind Kind { get; }
+
+    /// <summary>How long the check may run before it fails as timed out.</summary>
+    public virtual TimeSpan TimeLimit => DefaultTimeLimit;
 
     /// <summary>Runs the check; most checks give one result, a scenario gives one per step.</summary>
     public abstract Task<IReadOnlyList<CheckResult>> RunAsync(SmokeContext context, CancellationToken ct);
@@ -87,7 +95,7 @@ public sealed record OutputRules(IReadOnlyList<Regex> Match, IReadOnlyList<Regex
 public sealed record CommandCheck(string Name, string Origin, string Run, string? User, bool Login, int ExitCode,
     OutputRules Stdout, OutputRules Stderr) : SmokeCheck(Name, Origin)
 {
-    public override string Kind => "command";
+    public override CheckKind Kind => CheckKind.Command;
 
     public override async Task<IReadOnlyList<CheckResult>> RunAsync(SmokeContext c, CancellationToken ct)
     {
@@ -108,7 +116,7 @@ public sealed record CommandCheck(string Name, string Origin, string Run, string
 public sealed record FileCheck(string Name, string Origin, string Path, bool Exists, string? Type, string? Owner,
     string? Group, int? Mode) : SmokeCheck(Name, Origin)
 {
-    public override string Kind => "file";
+    public override CheckKind Kind => CheckKind.File;
 
     public static readonly IReadOnlyList<string> Types = ["file", "directory", "symlink"];
 
@@ -153,7 +161,7 @@ public sealed record FileCheck(string Name, string Origin, string Path, bool Exi
 public sealed record EnvCheck(string Name, string Origin, string Variable, string? Value, Regex? Pattern, bool Login, string? User)
     : SmokeCheck(Name, Origin)
 {
-    public override string Kind => "env";
+    public override CheckKind Kind => CheckKind.Env;
 
     public override async Task<IReadOnlyList<CheckResult>> RunAsync(SmokeContext c, CancellationToken ct)
     {
@@ -177,7 +185,7 @@ public sealed record EnvCheck(string Name, string Origin, string Variable, strin
 /// <summary>An image label, from the image's configuration.</summary>
 public sealed record LabelCheck(string Name, string Origin, string Label, string? Value, Regex? Pattern) : SmokeCheck(Name, Origin)
 {
-    public override string Kind => "label";
+    public override CheckKind Kind => CheckKind.Label;
 
     public override Task<IReadOnlyList<CheckResult>> RunAsync(SmokeContext c, CancellationToken ct)
     {
@@ -195,7 +203,7 @@ public sealed record LabelCheck(string Name, string Origin, string Label, string
 /// <summary>A pinned tool reports its locked version: the stdout of its version command contains it.</summary>
 public sealed record ToolVersionCheck(string Name, string Origin, string Tool, string Command, string Version) : SmokeCheck(Name, Origin)
 {
-    public override string Kind => "tool";
+    public override CheckKind Kind => CheckKind.Tool;
 
     public override async Task<IReadOnlyList<CheckResult>> RunAsync(SmokeContext c, CancellationToken ct)
     {
@@ -208,10 +216,30 @@ public sealed record ToolVersionCheck(string Name, string Origin, string Tool, s
     }
 }
 
-/// <summary>A check that fails without running anything, for a problem found while planning (e.g. a tool that is not pinned).</summary>
-public sealed record FailedCheck(string Name, string Origin, string CheckKind, string Reason) : SmokeCheck(Name, Origin)
+/// <summary>
+/// The image starts with its own command, as people run it (<c>docker run -it IMAGE</c>): a fresh
+/// container with no command and no terminal must exit 0. An image without a CMD fails here
+/// ("No command specified"), and so does a default shell that errors on start-up.
+/// </summary>
+public sealed record DefaultCommandCheck(string Name, string Origin) : SmokeCheck(Name, Origin)
 {
-    public override string Kind => CheckKind;
+    public override CheckKind Kind => CheckKind.Image;
+
+    public override async Task<IReadOnlyList<CheckResult>> RunAsync(SmokeContext c, CancellationToken ct)
+    {
+        string[] network = c.Options.Network is { } n ? ["--network", n] : [];
+        var result = await c.Docker.RunContainerAsync([.. network, "--label", "dev.strata.smoke=" + c.Image], c.ImageRef, [], ct);
+        return [result.ExitCode == 0
+            ? Pass(c)
+            : Fail(c, $"`docker run {c.ImageRef}` (no command) exited {result.ExitCode}: {Excerpt(result.StdErr + result.StdOut)}. " +
+                "Give the image a CMD (Dockerfiles/Dockerfile.base declares a login shell).")];
+    }
+}
+
+/// <summary>A check that fails without running anything, for a problem found while planning (e.g. a tool that is not pinned).</summary>
+public sealed record FailedCheck(string Name, string Origin, CheckKind FailedKind, string Reason) : SmokeCheck(Name, Origin)
+{
+    public override CheckKind Kind => FailedKind;
 
     public override Task<IReadOnlyList<CheckResult>> RunAsync(SmokeContext c, CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<CheckResult>>([Fail(c, Reason)]);
@@ -227,7 +255,7 @@ public sealed record SecretPattern(string Kind, string ExtendedRegex);
 public sealed record SecretScanCheck(string Name, string Origin, IReadOnlyList<string> Paths, IReadOnlyList<string> Prune,
     IReadOnlyList<SecretPattern> Patterns) : SmokeCheck(Name, Origin)
 {
-    public override string Kind => "secrets";
+    public override CheckKind Kind => CheckKind.Secrets;
 
     internal string Script()
     {

@@ -1,34 +1,71 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
 using Strata.Graph;
+using Strata.IO;
 using Strata.Keys;
-using Strata.Reporting;
 
 namespace Strata.Smoke;
 
 /// <summary>
 /// Remembers that an image passed its smoke tests. A proof is keyed by the image's content key and
-/// everything that defines the checks (the lineage's specs, the vault scenario, tools.yaml and the
-/// lock), so an unchanged image under unchanged checks is not tested again, and any change is.
+/// everything that decides a pass: every check as planned (spec and generated checks with their
+/// commands, patterns, locked versions and time limits), the spec's user, the vault scenario's
+/// files and the Strata version. So an unchanged image under unchanged checks is not tested again,
+/// and a change to any check, in YAML or in C#, tests it again.
 /// </summary>
 public sealed class SmokeProof(string directory)
 {
-    public static string Key(ImageGraph graph, string image, string imageKey, SmokeOptions options, IEnumerable<string> extraFiles)
+    /// <summary>Bump with any change to how checks are run or judged that their definitions do not show.</summary>
+    public static string StrataVersion { get; } =
+        typeof(SmokeProof).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    private static readonly JsonSerializerOptions Canonical = new()
     {
-        using var key = new KeyBuilder().Add("image-key", imageKey);
-        var specs = graph.Lineage(image)
-            .Select(i => Path.Combine(options.SpecDirectory, i.Name + SmokeSpecLoader.Suffix))
-            .Where(p => File.Exists(Path.Combine(graph.RootDirectory, p)));
-        var vaultDir = Path.GetDirectoryName(options.VaultScript);
-        string[] inputs = [.. specs, .. extraFiles.Where(p => File.Exists(Path.Combine(graph.RootDirectory, p)))];
-        if (!string.IsNullOrEmpty(vaultDir) && Directory.Exists(Path.Combine(graph.RootDirectory, vaultDir))) inputs = [.. inputs, vaultDir];
-        key.AddFiles("check-input", InputSet.Collect(graph.RootDirectory, inputs, graph.Exclude));
+        Converters = { new RegexAsPattern(), new JsonStringEnumConverter() },
+        // Where a check is declared (file:line) decides nothing: moving it in its file keeps old proofs.
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver
+        {
+            Modifiers = { info => { foreach (var p in info.Properties.Where(p => p.Name == nameof(SmokeCheck.Origin)).ToList()) info.Properties.Remove(p); } },
+        },
+    };
+
+    public static string Key(ImageGraph graph, string imageKey, SmokePlan plan, SmokeOptions options)
+    {
+        using var key = new KeyBuilder()
+            .Add("image-key", imageKey)
+            .Add("strata", StrataVersion)
+            .Add("user", plan.Spec.User);
+        foreach (var check in plan.Checks)
+        {
+            // Paths inside the checkout (the scenario script) are written relative to it: the same
+            // checks in another clone prove the same thing.
+            var definition = JsonSerializer.Serialize(check, check.GetType(), Canonical)
+                .Replace(JsonEncodedText.Encode(graph.RootDirectory).ToString(), "<repo>", StringComparison.Ordinal);
+            key.Add("check:" + check.GetType().Name, definition);
+        }
+        if (plan.Checks.Any(c => c is ScenarioCheck) && Path.GetDirectoryName(options.VaultScript) is { Length: > 0 } vaultDir &&
+            Directory.Exists(Path.Combine(graph.RootDirectory, vaultDir)))
+            key.AddFiles("scenario-file", InputSet.Collect(graph.RootDirectory, [vaultDir], graph.Exclude));
         return key.Finish();
     }
 
     public bool IsProven(string proofKey) => File.Exists(PathOf(proofKey));
 
     public void Record(string proofKey, SmokeResult result) =>
-        ReportFiles.WriteAtomically(PathOf(proofKey),
+        AtomicFile.WriteAllText(PathOf(proofKey),
             $"{result.Image} {result.ImageRef}: {result.PassedCount} checks passed; vault runtime: {result.VaultRuntime ?? "none"}\n");
 
     private string PathOf(string proofKey) => Path.Combine(directory, proofKey);
+
+    /// <summary>A regex is its pattern and options (System.Text.Json would write neither).</summary>
+    private sealed class RegexAsPattern : JsonConverter<Regex>
+    {
+        public override Regex Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            throw new NotSupportedException("proof keys are written, never read");
+
+        public override void Write(Utf8JsonWriter writer, Regex value, JsonSerializerOptions options) =>
+            writer.WriteStringValue($"/{value}/{value.Options}");
+    }
 }

@@ -1,3 +1,4 @@
+using Strata.IO;
 using System.Globalization;
 using System.Xml.Linq;
 using Strata.Reporting;
@@ -33,11 +34,11 @@ public static class SmokeReport
         foreach (var check in result.Checks)
         {
             var testcase = new XElement("testcase",
-                new XAttribute("classname", $"smoke.{result.Image}.{check.Kind}"),
+                new XAttribute("classname", $"smoke.{result.Image}.{check.Kind.ToString().ToLowerInvariant()}"),
                 new XAttribute("name", check.Name),
                 new XAttribute("time", Seconds(check.Duration)));
             if (!check.Passed)
-                testcase.Add(new XElement("failure", new XAttribute("message", check.Message), new XAttribute("type", check.Kind),
+                testcase.Add(new XElement("failure", new XAttribute("message", check.Message), new XAttribute("type", check.Kind.ToString().ToLowerInvariant()),
                     $"{check.Message}\n(from {check.Origin})"));
             else if (check.Message.Length > 0)
                 testcase.Add(new XElement("system-out", check.Message));
@@ -49,6 +50,6 @@ public static class SmokeReport
     public static void WriteJUnit(string path, SmokeResult result)
     {
         var document = ToJUnit(result);
-        ReportFiles.WriteAtomically(path, document.Declaration + "\n" + document.Root);
+        AtomicFile.WriteAllText(path, document.Declaration + "\n" + document.Root + "\n");
     }
 }

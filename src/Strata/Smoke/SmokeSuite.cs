@@ -20,8 +20,6 @@ public sealed record SmokeOptions
     public TimeSpan VaultTimeout { get; init; } = TimeSpan.FromMinutes(20);
     /// <summary>Where passed vault proofs are kept, relative to the repository; null: never reuse one.</summary>
     public string? VaultProofDirectory { get; init; } = Path.Combine("artifacts", "smoke", "vault-proofs");
-    /// <summary>Longest a single check may take.</summary>
-    public TimeSpan CheckTimeout { get; init; } = TimeSpan.FromMinutes(3);
     public string Locale { get; init; } = "en_US.UTF-8";
     /// <summary>
     /// The container's network; null: the engine's default, as people run the image. (With "none",
@@ -124,7 +122,7 @@ public static class SmokeSuite
         var info = (await docker.InspectImagesAsync([imageRef], ct)).FirstOrDefault();
         if (info is null)
         {
-            Record(new CheckResult(image, "image exists", "engine", false, $"image {imageRef} was not found; build it first.", CheckResult.Generated, TimeSpan.Zero));
+            Record(new CheckResult(image, "image exists", CheckKind.Engine, false, $"image {imageRef} was not found; build it first.", CheckResult.Generated, TimeSpan.Zero));
             return new SmokeResult(image, imageRef, results, null, null, total.Elapsed);
         }
 
@@ -138,7 +136,7 @@ public static class SmokeSuite
         catch (EngineException e)
         {
             await docker.RemoveContainerAsync(name, CancellationToken.None);
-            Record(new CheckResult(image, "container starts", "engine", false, e.Message, CheckResult.Generated, TimeSpan.Zero));
+            Record(new CheckResult(image, "container starts", CheckKind.Engine, false, e.Message, CheckResult.Generated, TimeSpan.Zero));
             return new SmokeResult(image, imageRef, results, null, null, total.Elapsed, name);
         }
         catch (OperationCanceledException)
@@ -158,7 +156,7 @@ public static class SmokeSuite
                 var watch = Stopwatch.StartNew();
                 IReadOnlyList<CheckResult> outcome;
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                limit.CancelAfter(check is ScenarioCheck ? Timeout.InfiniteTimeSpan : options.CheckTimeout);
+                limit.CancelAfter(check.TimeLimit);
                 try
                 {
                     outcome = await check.RunAsync(context, limit.Token);
@@ -166,7 +164,7 @@ public static class SmokeSuite
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
                     outcome = [new CheckResult(image, check.Name, check.Kind, false,
-                        $"timed out after {options.CheckTimeout.TotalSeconds:0} s", check.Origin, TimeSpan.Zero)];
+                        $"timed out after {check.TimeLimit.TotalSeconds:0} s", check.Origin, TimeSpan.Zero)];
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

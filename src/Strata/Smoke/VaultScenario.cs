@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Strata.IO;
 using Strata.Keys;
-using Strata.Reporting;
 
 namespace Strata.Smoke;
 
@@ -36,7 +36,10 @@ public sealed record ScenarioCheck(string Name, string Origin, string Script, Ti
     /// <summary>How long run.sh may take to clean up after a SIGTERM before its process tree is killed.</summary>
     public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
 
-    public override string Kind => "vault";
+    public override CheckKind Kind => CheckKind.Vault;
+
+    // The script's own limit (Timeout) reports the output so far; this one is only the backstop.
+    public override TimeSpan TimeLimit => Timeout + TimeSpan.FromSeconds(30);
 
     /// <summary>run.sh's own limit: the check's minus a margin for its cleanup.</summary>
     public TimeSpan ScriptTimeout => Timeout - TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(60).Ticks, Timeout.Ticks / 4));
@@ -210,5 +213,5 @@ public sealed record VaultProof(string Image, string ImageRef, string Runtime, s
     }
 
     public static void Save(string directory, string key, VaultProof proof) =>
-        ReportFiles.WriteAtomically(Path.Combine(directory, key + ".json"), JsonSerializer.Serialize(proof, Json));
+        AtomicFile.WriteAllText(Path.Combine(directory, key + ".json"), JsonSerializer.Serialize(proof, Json));
 }

@@ -1,6 +1,7 @@
 using Strata.Engine;
 using Strata.Graph;
 using Strata.Images;
+using Strata.Pipeline;
 using Strata.Reporting;
 using Strata.Tests.Support;
 
@@ -64,20 +65,24 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
         _repo.Dispose();
     }
 
-    /// <summary>What the main job does: plan, then build each image in order and move its tag.</summary>
+    /// <summary>
+    /// What the main job does for each image in order: build it through the pipeline, then move its
+    /// tag. The tag is moved by the builder itself here (the mechanism under the pipeline's proof
+    /// gate, which PipelineIntegrationTests cover), so these tests need no smoke tests.
+    /// </summary>
     private async Task<(BuildPlan Plan, List<ImageResult> Results)> RunAsync()
     {
         _docker.Reset();
         _log.Clear();
-        var plan = BuildPlanner.Plan(GraphLoader.Load(_repo.Path("strata.yaml")), new PlanOptions { HostCa = HostCaMode.Off });
-        var builder = new ChainBuilder(_docker.Cli, new BuildOptions(), line => { lock (_log) _log.Add(line); });
+        var options = new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") };
+        using var pipeline = new ImagePipeline(options, line => { lock (_log) _log.Add(line); }, _docker.Cli);
         var results = new List<ImageResult>();
-        foreach (var image in plan.Images)
+        foreach (var image in pipeline.Plan.Images)
         {
-            results.Add(await builder.BuildImageAsync(plan, image.Name));
-            await builder.PromoteAsync(plan, image.Name);
+            results.Add(await pipeline.BuildAsync(image.Name));
+            await pipeline.Builder.PromoteAsync(pipeline.Plan, image.Name);
         }
-        return (plan, results);
+        return (pipeline.Plan, results);
     }
 
     private bool Ran(string marker) => _log.Any(l => l.Contains("MARKER " + marker));
@@ -86,11 +91,11 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
     public async Task A_second_run_builds_nothing_and_calls_docker_build_not_once()
     {
         var (_, first) = await RunAsync();
-        Assert.All(first, r => Assert.Equal(ImageResult.Built, r.Status));
+        Assert.All(first, r => Assert.Equal(ImageStatus.Built, r.Status));
         Assert.Contains("build", _docker.Calls);
 
         var (_, second) = await RunAsync();
-        Assert.All(second, r => Assert.Equal(ImageResult.Reused, r.Status));
+        Assert.All(second, r => Assert.Equal(ImageStatus.Reused, r.Status));
         Assert.DoesNotContain("build", _docker.Calls);
         Assert.Equal(first.Select(r => r.ImageId), second.Select(r => r.ImageId));
     }
@@ -107,7 +112,7 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
         Assert.True(Ran("dotfiles"));
         Assert.Equal(before.Get("base").Core.Key, after.Get("base").Core.Key);
         Assert.Equal(before.Get("k8s").Core.Key, after.Get("k8s").Core.Key);
-        Assert.All(results, r => Assert.Equal(ImageResult.Built, r.Status));
+        Assert.All(results, r => Assert.Equal(ImageStatus.Built, r.Status));
 
         // The new dotfile is really in the image.
         var run = await _engine.Docker.RunContainerAsync([], after.Get("k8s").MovingTag, ["cat", "/root/.dotfiles/bashrc"]);
@@ -126,8 +131,8 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
 
         var (_, results) = await RunAsync();
 
-        Assert.Equal(ImageResult.Reused, results.Single(r => r.Name == "base").Status);
-        Assert.Equal(ImageResult.Built, results.Single(r => r.Name == "k8s").Status);
+        Assert.Equal(ImageStatus.Reused, results.Single(r => r.Name == "base").Status);
+        Assert.Equal(ImageStatus.Built, results.Single(r => r.Name == "k8s").Status);
         Assert.False(Ran("package-install base"));
         Assert.True(Ran("package-install k8s v2"));
     }

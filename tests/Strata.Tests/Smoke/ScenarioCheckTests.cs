@@ -116,8 +116,8 @@ public sealed class ScenarioCheckTests : IDisposable
     {
         var result = new SmokeResult("latest", "strata/workstation:latest",
         [
-            new CheckResult("latest", "locale is UTF-8", "command", true, "", CheckResult.Generated, TimeSpan.FromSeconds(0.25)),
-            new CheckResult("latest", "no secrets in the image", "secrets", false, "1 secret(s) found: private key in /etc/x", CheckResult.Generated, TimeSpan.Zero),
+            new CheckResult("latest", "locale is UTF-8", CheckKind.Command, true, "", CheckResult.Generated, TimeSpan.FromSeconds(0.25)),
+            new CheckResult("latest", "no secrets in the image", CheckKind.Secrets, false, "1 secret(s) found: private key in /etc/x", CheckResult.Generated, TimeSpan.Zero),
         ], "user-mode linux", null, TimeSpan.FromSeconds(2));
 
         var suite = SmokeReport.ToJUnit(result).Root!.Element("testsuite")!;

@@ -24,9 +24,13 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
     // A key inside JSON, as in a cloud service-account file: the newlines are escaped.
     private static readonly string JsonKey = "{\"private_key\": \"" + KeyHeader + "\\nMIIEvQIBADANBg\\n\"}";
 
+    // Checks of this workstation, declared in Dockerfiles/base.smoke.yaml.
+    private const string DotfilesApply = "dotfiles-apply is installed";
+    private const string SecretsFolder = "~/secrets is empty or absent";
+
     private readonly DockerCli _docker = new();
     private readonly TempRepo _temp = new();
-    private readonly List<string> _builtTags = [];
+    private ThrowawayImages _images = null!;
     private readonly StringBuilder _log = new();
     private ImageGraph _graph = null!;
     private string _baseRef = "";
@@ -34,6 +38,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
     public async Task InitializeAsync()
     {
         await _docker.ServerVersionAsync();
+        _images = new ThrowawayImages(_docker, "strata-smoke-test");
         _graph = GraphLoader.Load(Path.Combine(RepositoryRoot.Find(), "strata.yaml"));
         // This checkout's base, by its content key: reused when built already (the moving tag
         // strata/workstation:base may hold another branch's build), built with Strata itself otherwise.
@@ -50,7 +55,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
 
     public async Task DisposeAsync()
     {
-        foreach (var tag in _builtTags) await _docker.RemoveImageAsync(tag);
+        await _images.DisposeAsync();
         _temp.Dispose();
     }
 
@@ -78,17 +83,8 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
         { "version": 1, "tools": { "jq": { "version": "1.7", "tag": "jq-1.7" } {{extra}} } }
         """);
 
-    /// <summary>Builds a broken image FROM base (Dockerfile on stdin, no context); removed on dispose.</summary>
-    private async Task<string> BuildBrokenAsync(string name, string steps)
-    {
-        var tag = $"strata-smoke-test/{name}:{Guid.NewGuid():N}"[..^20];
-        var dockerfile = $"FROM {_baseRef}\n{steps}\n";
-        var result = await _docker.RunAsync(["build", "--quiet", "--tag", tag, "-"],
-            async (stdin, ct) => await stdin.WriteAsync(Encoding.UTF8.GetBytes(dockerfile), ct));
-        Assert.True(result.ExitCode == 0, $"building {tag} failed: {result.StdErr}");
-        _builtTags.Add(tag);
-        return tag;
-    }
+    /// <summary>Builds a broken image FROM base; removed on dispose.</summary>
+    private Task<string> BuildBrokenAsync(string name, string steps) => _images.BuildAsync(name, $"FROM {_baseRef}\n{steps}\n");
 
     private async Task<SmokeResult> RunAsync(string imageRef, ToolSet? tools = null, ToolLock? toolLock = null,
         CancellationToken ct = default) =>
@@ -118,8 +114,8 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
                  {
                      "sudo needs no password", "file /etc/sudoers.d/dev exists", "env LANG", "the image label names the image",
                      GeneratedChecks.ToolCheckName("jq"), GeneratedChecks.Locale, GeneratedChecks.LoginShell,
-                     GeneratedChecks.DotfilesApply, GeneratedChecks.NvimConfig, GeneratedChecks.LocalBinOnPath,
-                     GeneratedChecks.NoSecrets, GeneratedChecks.SecretsFolder, GeneratedChecks.Vault,
+                     GeneratedChecks.DefaultCommand, DotfilesApply, "nvim config is in place", "~/.local/bin is on the login PATH",
+                     GeneratedChecks.NoSecrets, SecretsFolder, GeneratedChecks.Vault,
                      "vault scenario: volume opens", "vault scenario: secret reads back",
                  })
             Assert.Contains(expected, names);
@@ -217,7 +213,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
 
         var result = await RunAsync(image);
 
-        AssertFailsExactly(result, GeneratedChecks.NoSecrets, GeneratedChecks.SecretsFolder);
+        AssertFailsExactly(result, GeneratedChecks.NoSecrets, SecretsFolder);
         var message = FailureOf(result, GeneratedChecks.NoSecrets);
         // Code that only parses keys, and a base64 blob that happens to hold "AKIA...", are not secrets.
         Assert.StartsWith("3 secret(s) found: ", message);
@@ -226,7 +222,21 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
         Assert.DoesNotContain("/usr/local/lib/parser/pem.js", message);
         Assert.Contains("AWS access key in /etc/app.conf", message);
         Assert.DoesNotContain(AwsKey, message); // the report names files, never the secret itself
-        Assert.Contains("/home/dev/secrets holds: password", FailureOf(result, GeneratedChecks.SecretsFolder));
+        Assert.Contains("/home/dev/secrets holds: password", FailureOf(result, SecretsFolder));
+    }
+
+    [Fact]
+    public async Task An_image_without_a_default_command_fails_the_default_command_check()
+    {
+        // What an image built on a `docker import`ed OS is like when no Dockerfile declares a CMD.
+        var image = await BuildBrokenAsync("no-cmd", "CMD []");
+
+        var result = await RunAsync(image);
+
+        AssertFailsExactly(result, GeneratedChecks.DefaultCommand);
+        var message = FailureOf(result, GeneratedChecks.DefaultCommand);
+        Assert.Contains("(no command) exited", message);
+        Assert.Contains("Give the image a CMD", message);
     }
 
     [Fact]

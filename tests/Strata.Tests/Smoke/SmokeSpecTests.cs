@@ -231,9 +231,10 @@ public sealed class SmokeSpecTests : IDisposable
         Assert.Contains(GeneratedChecks.Locale, names);
         Assert.Contains(GeneratedChecks.LoginShell, names);
         Assert.Contains(GeneratedChecks.NoSecrets, names);
-        Assert.Contains(GeneratedChecks.SecretsFolder, names);
-        // This graph has no dotfiles layer: no dotfiles checks.
-        Assert.DoesNotContain(GeneratedChecks.DotfilesApply, names);
+        Assert.Contains(GeneratedChecks.DefaultCommand, names);
+        // What is specific to the workstation (dotfiles, ~/secrets) comes from its spec, never generated.
+        Assert.DoesNotContain("~/secrets is empty or absent", names);
+        Assert.DoesNotContain("dotfiles-apply is installed", names);
         var vault = Assert.IsType<ScenarioCheck>(plan.Checks.Single(c => c.Name == GeneratedChecks.Vault));
         Assert.Equal(Path.Combine(_repo.Root, "smoke", "vault", "run.sh"), vault.Script);
     }
@@ -267,7 +268,7 @@ public sealed class SmokeSpecTests : IDisposable
             Assert.True(plan.Spec.Vault);
             var label = Assert.IsType<LabelCheck>(plan.Checks.Single(c => c.Name == "the image label names the image"));
             Assert.Equal(image.Name, label.Value);
-            Assert.Contains(plan.Checks, c => c.Name == GeneratedChecks.DotfilesApply);
+            Assert.Contains(plan.Checks, c => c.Name == "dotfiles-apply is installed" && c.Origin.StartsWith("base.smoke.yaml:", StringComparison.Ordinal));
         }
         var latest = SmokeSuite.Plan(graph, "latest", tools, ToolLock.Empty, new SmokeOptions());
         Assert.Contains(latest.Checks, c => c.Name == "sudo needs no password" && c.Origin.StartsWith("base.smoke.yaml:", StringComparison.Ordinal));

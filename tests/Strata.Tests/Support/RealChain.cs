@@ -1,35 +1,28 @@
 using Strata.Engine;
-using Strata.Graph;
 using Strata.Images;
-using Strata.Tools;
+using Strata.Pipeline;
 
 namespace Strata.Tests.Support;
 
 /// <summary>
-/// The repository's own chain (strata.yaml, tools.yaml, tools.lock.json), built by its content
-/// keys exactly as `./build.sh --skip-tools` builds it: reused when this checkout built it already.
+/// The repository's own chain (strata.yaml, tools.yaml, tools.lock.json), built through the pipeline
+/// exactly as `./build.sh --skip-tools` builds it: reused when this checkout built it already.
 /// GitHub-released binaries are left out: neither GitHub nor a mirror is reachable from the tests.
 /// </summary>
 public static class RealChain
 {
+    public static RunOptions Options() => new() { RepositoryRoot = RepositoryRoot.Find(), SkipBinaryTools = true };
+
     public static BuildPlan Plan()
     {
-        var root = RepositoryRoot.Find();
-        return BuildPlanner.Plan(GraphLoader.Load(Path.Combine(root, "strata.yaml")), new PlanOptions
-        {
-            Tools = ToolsFile.Load(Path.Combine(root, "tools.yaml")),
-            Lock = ToolLock.Load(Path.Combine(root, ToolLock.DefaultFileName)),
-            SkipBinaryTools = true,
-        });
+        using var pipeline = new ImagePipeline(Options(), _ => { });
+        return pipeline.Plan;
     }
 
     /// <summary>Builds (or reuses) the image and its ancestors; returns the image's immutable key tag.</summary>
     public static async Task<string> BuildAsync(DockerCli docker, string image, Action<string> log)
     {
-        var plan = Plan();
-        var builder = new ChainBuilder(docker, new BuildOptions(), log);
-        var tag = "";
-        foreach (var step in plan.Lineage(image)) tag = (await builder.BuildImageAsync(plan, step.Name)).Tag;
-        return tag;
+        using var pipeline = new ImagePipeline(Options(), log, docker);
+        return (await pipeline.BuildLineageAsync(image)).Tag;
     }
 }

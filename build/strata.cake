@@ -1,0 +1,20 @@
+// Strata's build script. Targets come from strata.yaml (one per image, plus smoke-<image>) and
+// from the modules beside this file; every decision is made by the Strata library
+// (src/Strata/Pipeline), so these files only declare targets and call it.
+//
+//   ./build.sh                     build and prove the whole chain (the default target)
+//   ./build.sh --target=k8s        build k8s and its ancestors (no tag moves: not proven yet)
+//   ./build.sh --target=smoke      smoke-test every image (smoke-<image> for one), move the tags
+//   ./build.sh --target=plan       print each image's key and whether it would be built
+//   ./build.sh --target=test       run the test suite
+//   ./build.sh --tree | --dryrun   show the task graph / what would run
+#r "../.build/lib/Strata.dll"
+#load "context.cake"
+#load "images.cake"
+#load "smoke.cake"
+#load "plan.cake"
+#load "pin.cake"
+#load "test.cake"
+#load "release.cake"
+
+RunTarget(Argument("target", Strata.Pipeline.Targets.Default));

@@ -1,0 +1,107 @@
+using Strata.Images;
+using Strata.Tools;
+
+namespace Strata.Pipeline;
+
+/// <summary>
+/// Everything a run is told, as one typed value: read from the command line (and the environment)
+/// by <see cref="FromArguments"/>, so the build script holds no defaults and no parsing of its own.
+/// Paths are relative to <see cref="RepositoryRoot"/> unless absolute.
+/// </summary>
+public sealed record RunOptions
+{
+    public required string RepositoryRoot { get; init; }
+    public string ConfigFile { get; init; } = "strata.yaml";
+    public string ToolsFile { get; init; } = Tools.ToolsFile.DefaultFileName;
+    public string LockFile { get; init; } = ToolLock.DefaultFileName;
+    /// <summary>Verified downloads, GitHub ETags and smoke proofs: outside the checkout, so they survive clean clones.</summary>
+    public string CacheDirectory { get; init; } = DefaultCacheDirectory(Environment.GetEnvironmentVariable);
+    /// <summary>A download mirror (artifact proxy, air-gapped site): URLs become &lt;mirror&gt;/&lt;host&gt;/&lt;path&gt;.</summary>
+    public Uri? Mirror { get; init; }
+    public HostCaMode HostCa { get; init; } = HostCaMode.Auto;
+    /// <summary>Network for RUN steps: null for the engine's default.</summary>
+    public string? Network { get; init; }
+    /// <summary>Leave the GitHub-released binaries out of every image (no GitHub, no mirror, cold cache).</summary>
+    public bool SkipBinaryTools { get; init; }
+    /// <summary>The commit for the revision label; null: the checkout's HEAD, read when an image is built.</summary>
+    public string? Revision { get; init; }
+    /// <summary>The registry shared as a cache and published to (--registry or STRATA_REGISTRY); null: the local engine only.</summary>
+    public Registry.RegistryLocation? Registry { get; init; }
+    /// <summary>Read the registry password from stdin (with STRATA_REGISTRY_USER), so it is in no argv and no environment.</summary>
+    public bool RegistryPasswordFromStdin { get; init; }
+    /// <summary>The version a release also tags (&lt;image&gt;-&lt;version&gt;): --release-tag, or the v* git tag GitHub Actions runs for.</summary>
+    public string? ReleaseTag { get; init; }
+    /// <summary>Options on the command line that nothing reads (typos): the script warns about them.</summary>
+    public IReadOnlyList<string> UnknownOptions { get; init; } = [];
+
+    public string ArtifactsDirectory => Path.Combine(RepositoryRoot, "artifacts");
+    public string ConfigPath => Path.Combine(RepositoryRoot, ConfigFile);
+    public string ToolsPath => Path.Combine(RepositoryRoot, ToolsFile);
+    public string LockPath => Path.Combine(RepositoryRoot, LockFile);
+
+    /// <summary>Every option Strata reads, and Cake's own, for the typo warning.</summary>
+    public static readonly IReadOnlySet<string> KnownOptions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        // Strata's, for every target
+        "target", "config", "tools", "lock", "cache-dir", "mirror", "host-ca", "network", "skip-tools", "revision",
+        // the registry and releases
+        "registry", "registry-password-stdin", "release-tag",
+        // pin
+        "tool", "check", "github-api",
+        // Cake's own
+        "verbosity", "v", "tree", "showtree", "dryrun", "noop", "whatif", "exclusive", "e", "description", "showdescription",
+        "debug", "d", "help", "h", "version", "ver", "info", "bootstrap", "skip-bootstrap", "invalidate-script-cache", "no-report",
+    };
+
+    /// <summary>XDG_CACHE_HOME/strata, or ~/.cache/strata.</summary>
+    public static string DefaultCacheDirectory(Func<string, string?> environment) => Path.Combine(
+        environment("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"),
+        "strata");
+
+    /// <summary>
+    /// Reads the options of a run from the command line (<c>--name=value</c>, as Cake hands them over:
+    /// name to values, a flag having one empty value) and the environment (STRATA_MIRROR). Bad values
+    /// are a <see cref="Graph.StrataConfigException"/> that names the option and what it takes.
+    /// </summary>
+    public static RunOptions FromArguments(string repositoryRoot, IDictionary<string, ICollection<string>> arguments,
+        Func<string, string?> environment)
+    {
+        string? Value(string name) => arguments.TryGetValue(name, out var values) && values.Count > 0 ? values.Last() : null;
+        bool Flag(string name) => arguments.ContainsKey(name) && Value(name) is null or "" or "true";
+
+        var mirror = Value("mirror") ?? environment("STRATA_MIRROR");
+        var registry = Value("registry") ?? environment("STRATA_REGISTRY");
+        // GitHub Actions running for a pushed tag v1.2.3: GITHUB_REF_TYPE=tag, GITHUB_REF_NAME=v1.2.3.
+        var releaseTag = Value("release-tag") ?? (environment("GITHUB_REF_TYPE") == "tag" && environment("GITHUB_REF_NAME") is { } tag &&
+            tag.StartsWith('v') ? tag : null);
+        return new RunOptions
+        {
+            RepositoryRoot = Path.GetFullPath(repositoryRoot),
+            ConfigFile = Value("config") ?? "strata.yaml",
+            ToolsFile = Value("tools") ?? Tools.ToolsFile.DefaultFileName,
+            LockFile = Value("lock") ?? ToolLock.DefaultFileName,
+            CacheDirectory = Value("cache-dir") is { Length: > 0 } cache ? Path.GetFullPath(cache) : DefaultCacheDirectory(environment),
+            Mirror = string.IsNullOrEmpty(mirror) ? null : ParseMirror(mirror),
+            HostCa = Images.HostCa.Parse(Value("host-ca") ?? "auto"),
+            Network = Value("network") is { Length: > 0 } network ? network : null,
+            SkipBinaryTools = Flag("skip-tools"),
+            Revision = Value("revision") is { Length: > 0 } revision ? revision : null,
+            Registry = string.IsNullOrEmpty(registry) ? null : Strata.Registry.RegistryLocation.Parse(registry),
+            RegistryPasswordFromStdin = Flag("registry-password-stdin"),
+            ReleaseTag = string.IsNullOrEmpty(releaseTag) ? null : ValidTag(releaseTag),
+            UnknownOptions = arguments.Keys.Where(k => !KnownOptions.Contains(k)).Order(StringComparer.Ordinal).ToList(),
+        };
+    }
+
+    private static string ValidTag(string value) =>
+        System.Text.RegularExpressions.Regex.IsMatch(value, "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$")
+            ? value
+            : throw new Graph.StrataConfigException($"--release-tag '{value}' is not a valid image tag part (letters, digits, '_', '.', '-').");
+
+    private static Uri ParseMirror(string value) =>
+        Uri.TryCreate(value.TrimEnd('/') + "/", UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "file"
+            ? uri
+            : throw new Graph.StrataConfigException(
+                $"--mirror (or STRATA_MIRROR) '{value}' is not an absolute http(s) or file URL; give one like https://artifacts.example.com/strata.");
+}

@@ -1,0 +1,281 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Strata.Registry;
+
+/// <summary>A registry answered something other than "here it is" or "absent". Never read as absent.</summary>
+public class RegistryException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>The registry refused the credentials (or wants some): a 401/403 after authenticating.</summary>
+public sealed class RegistryAuthException(string message) : RegistryException(message);
+
+/// <summary>An image as the registry holds it: its manifest digest and the labels of its config.</summary>
+public sealed record RemoteImage(string Name, string Tag, string Digest, IReadOnlyDictionary<string, string> Labels,
+    IReadOnlyList<RemoteLayer> Layers)
+{
+    /// <summary>Compressed bytes of all its layers.</summary>
+    public long Size => Layers.Sum(l => l.Size);
+}
+
+/// <summary>A layer blob of a manifest.</summary>
+public sealed record RemoteLayer(string Digest, long Size);
+
+public sealed record RegistryClientOptions
+{
+    /// <summary>The architecture picked from a multi-platform index.</summary>
+    public string Architecture { get; init; } = "amd64";
+    public int MaxRetries { get; init; } = 3;
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// Strata's own few calls to the OCI distribution API (no OCI client library is on the reachable
+/// NuGet): does a tag exist and with which key label, and tag an existing manifest anew (moving
+/// tags, no re-upload). Pulls and pushes of layers go through the engine. Authentication follows
+/// the registry's challenge: Basic (htpasswd) or the bearer-token flow of ghcr.io and Docker Hub.
+/// Only a 404 means absent; a refusal, a 5xx after retries or a timeout is an error naming the
+/// registry and the image. Credentials never appear in a message or a log line.
+/// </summary>
+public sealed class RegistryClient : IDisposable
+{
+    /// <summary>Registry 2.8 answers 404 to a HEAD that lists no OCI types, even for a manifest it has.</summary>
+    public static readonly string[] ManifestTypes =
+    [
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    ];
+
+    private readonly RegistryLocation _location;
+    private readonly RegistryCredentials? _credentials;
+    private readonly RegistryClientOptions _options;
+    private readonly HttpClient _http;
+    private readonly ResiliencePipeline<HttpResponseMessage> _retry;
+    private readonly Dictionary<string, AuthenticationHeaderValue> _auth = []; // by scope
+
+    public RegistryClient(RegistryLocation location, RegistryCredentials? credentials, RegistryClientOptions? options = null,
+        HttpMessageHandler? handler = null)
+    {
+        _location = location;
+        _credentials = credentials;
+        _options = options ?? new RegistryClientOptions();
+        _http = handler is null ? new HttpClient() : new HttpClient(handler);
+        _http.BaseAddress = location.BaseUri;
+        _http.Timeout = Timeout.InfiniteTimeSpan; // per attempt, below
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd("strata");
+        _retry = new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = Math.Max(1, _options.MaxRetries),
+                Delay = _options.RetryDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
+                    .Handle<HttpRequestException>()
+                    .Handle<TimeoutRejectedException>()
+                    .HandleResult(r => (int)r.StatusCode >= 500),
+            })
+            .AddTimeout(_options.RequestTimeout)
+            .Build();
+    }
+
+    public RegistryLocation Location => _location;
+
+    /// <summary>The image under <paramref name="tag"/>, or null when the registry says 404.</summary>
+    public async Task<RemoteImage?> FindAsync(string repository, string tag, CancellationToken ct = default)
+    {
+        var name = _location.RemoteName(repository);
+        var what = $"{_location.ImageName(repository)}:{tag}";
+        using (var head = await SendAsync(HttpMethod.Head, $"v2/{name}/manifests/{tag}", name, push: false, what, ct))
+        {
+            if (head.StatusCode == HttpStatusCode.NotFound) return null;
+            Ensure(head, what, "look up");
+        }
+        var (manifest, mediaType, digest) = await GetManifestAsync(name, tag, what, ct);
+        using var doc = JsonDocument.Parse(manifest);
+        var root = doc.RootElement;
+        if (mediaType.Contains("index", StringComparison.Ordinal) || mediaType.Contains("list", StringComparison.Ordinal))
+        {
+            var chosen = root.GetProperty("manifests").EnumerateArray().FirstOrDefault(m =>
+                m.TryGetProperty("platform", out var p) && p.GetProperty("os").GetString() == "linux" &&
+                p.GetProperty("architecture").GetString() == _options.Architecture);
+            if (chosen.ValueKind != JsonValueKind.Object)
+                throw new RegistryException($"{what} has no linux/{_options.Architecture} image in its index.");
+            var (inner, _, _) = await GetManifestAsync(name, chosen.GetProperty("digest").GetString()!, what, ct);
+            return await DescribeAsync(repository, tag, digest, inner, what, ct);
+        }
+        return await DescribeAsync(repository, tag, digest, manifest, what, ct);
+    }
+
+    /// <summary>
+    /// Points <paramref name="newTag"/> at the manifest <paramref name="sourceReference"/> (a tag or a
+    /// digest) names: the same bytes put under another tag, nothing uploaded again.
+    /// </summary>
+    public async Task TagAsync(string repository, string sourceReference, string newTag, CancellationToken ct = default)
+    {
+        var name = _location.RemoteName(repository);
+        var what = $"{_location.ImageName(repository)}:{newTag}";
+        var (manifest, mediaType, _) = await GetManifestAsync(name, sourceReference, what, ct);
+        using var put = await SendAsync(HttpMethod.Put, $"v2/{name}/manifests/{newTag}", name, push: true, what, ct,
+            () => new ByteArrayContent(manifest) { Headers = { ContentType = new MediaTypeHeaderValue(mediaType) } });
+        Ensure(put, what, "tag");
+    }
+
+    private async Task<RemoteImage> DescribeAsync(string repository, string tag, string digest, byte[] manifest, string what, CancellationToken ct)
+    {
+        var name = _location.RemoteName(repository);
+        using var doc = JsonDocument.Parse(manifest);
+        var config = doc.RootElement.GetProperty("config").GetProperty("digest").GetString()!;
+        var layers = doc.RootElement.TryGetProperty("layers", out var list)
+            ? list.EnumerateArray().Select(l => new RemoteLayer(l.GetProperty("digest").GetString()!, l.TryGetProperty("size", out var s) ? s.GetInt64() : 0)).ToList()
+            : [];
+        using var blob = await SendAsync(HttpMethod.Get, $"v2/{name}/blobs/{config}", name, push: false, what, ct);
+        Ensure(blob, what, "read the config of");
+        using var configDoc = JsonDocument.Parse(await blob.Content.ReadAsByteArrayAsync(ct));
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (configDoc.RootElement.TryGetProperty("config", out var c) && c.TryGetProperty("Labels", out var l) && l.ValueKind == JsonValueKind.Object)
+            foreach (var label in l.EnumerateObject()) labels[label.Name] = label.Value.GetString() ?? "";
+        return new RemoteImage(_location.ImageName(repository), tag, digest, labels, layers);
+    }
+
+    private async Task<(byte[] Body, string MediaType, string Digest)> GetManifestAsync(string name, string reference, string what, CancellationToken ct)
+    {
+        using var response = await SendAsync(HttpMethod.Get, $"v2/{name}/manifests/{reference}", name, push: false, what, ct);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+            throw new RegistryException($"{_location}: {what} names manifest '{reference}', which the registry does not have.");
+        Ensure(response, what, "read the manifest of");
+        var body = await response.Content.ReadAsByteArrayAsync(ct);
+        var digest = response.Headers.TryGetValues("Docker-Content-Digest", out var d) ? d.First()
+            : "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body));
+        return (body, response.Content.Headers.ContentType?.MediaType ?? ManifestTypes[2], digest);
+    }
+
+    private void Ensure(HttpResponseMessage response, string what, string action)
+    {
+        if (response.IsSuccessStatusCode) return;
+        var status = (int)response.StatusCode;
+        if (status is 401 or 403)
+            throw new RegistryAuthException(
+                $"{_location.Host} refused to {action} {what} ({status} {response.ReasonPhrase}) " +
+                (_credentials is null
+                    ? "without credentials: log in (docker login " + _location.Host + ") or set STRATA_REGISTRY_USER and STRATA_REGISTRY_PASSWORD."
+                    : $"with the credentials of {_credentials}: check the user, the password or token, and its rights on the repository."));
+        throw new RegistryException($"{_location.Host} answered {status} {response.ReasonPhrase} when asked to {action} {what}.");
+    }
+
+    /// <summary>Sends with retries, answering an auth challenge once (Basic, or Bearer with a token for the scope).</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string name, bool push, string what,
+        CancellationToken ct, Func<HttpContent>? content = null)
+    {
+        var scope = $"repository:{name}:{(push ? "pull,push" : "pull")}";
+        var response = await SendOnceAsync(method, path, scope, what, ct, content);
+        if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
+
+        var challenge = response.Headers.WwwAuthenticate.FirstOrDefault();
+        response.Dispose();
+        if (challenge is null)
+            throw new RegistryAuthException($"{_location.Host} answered 401 for {what} without saying how to authenticate.");
+        if (challenge.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
+        {
+            if (_credentials is null)
+                throw new RegistryAuthException($"{_location.Host} needs a login for {what}: docker login {_location.Host}, or set STRATA_REGISTRY_USER and STRATA_REGISTRY_PASSWORD.");
+            _auth[scope] = new AuthenticationHeaderValue("Basic", _credentials.BasicHeader);
+        }
+        else if (challenge.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
+        {
+            _auth[scope] = new AuthenticationHeaderValue("Bearer", await TokenAsync(challenge.Parameter ?? "", scope, what, ct));
+        }
+        else
+        {
+            throw new RegistryAuthException($"{_location.Host} asks for '{challenge.Scheme}' authentication, which Strata does not speak.");
+        }
+        return await SendOnceAsync(method, path, scope, what, ct, content);
+    }
+
+    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, string scope, string what,
+        CancellationToken ct, Func<HttpContent>? content)
+    {
+        try
+        {
+            return await _retry.ExecuteAsync(async token =>
+            {
+                using var request = new HttpRequestMessage(method, path);
+                foreach (var type in ManifestTypes) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
+                if (_auth.TryGetValue(scope, out var auth)) request.Headers.Authorization = auth;
+                if (content is not null) request.Content = content();
+                return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, token);
+            }, ct);
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException)
+        {
+            throw new RegistryException(
+                $"{_location.Host} did not answer for {what} after {_options.MaxRetries} retries ({e.Message}). Is the registry up and reachable?", e);
+        }
+    }
+
+    /// <summary>The bearer-token flow: GET realm?service=..&amp;scope=.. (with Basic credentials when there are some).</summary>
+    private async Task<string> TokenAsync(string parameters, string scope, string what, CancellationToken ct)
+    {
+        var fields = ParseChallenge(parameters);
+        if (!fields.TryGetValue("realm", out var realm) || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri))
+            throw new RegistryAuthException($"{_location.Host} asked for a bearer token for {what} but named no token service (realm).");
+        var query = new StringBuilder();
+        if (fields.TryGetValue("service", out var service)) query.Append("service=").Append(Uri.EscapeDataString(service)).Append('&');
+        query.Append("scope=").Append(Uri.EscapeDataString(fields.GetValueOrDefault("scope") ?? scope));
+        var uri = new UriBuilder(realmUri) { Query = query.ToString() }.Uri;
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        if (_credentials is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Basic", _credentials.BasicHeader);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _retry.ExecuteAsync(async token => await _http.SendAsync(request.Clone(), token), ct);
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException)
+        {
+            throw new RegistryException($"the token service of {_location.Host} ({realmUri.Host}) did not answer for {what} ({e.Message}).", e);
+        }
+        using (response)
+        {
+            if ((int)response.StatusCode is 401 or 403)
+                throw new RegistryAuthException(
+                    $"the token service of {_location.Host} refused a token for {what} ({(int)response.StatusCode}) " +
+                    (_credentials is null ? "without credentials: log in or set STRATA_REGISTRY_USER and STRATA_REGISTRY_PASSWORD."
+                        : $"with the credentials of {_credentials}: check them."));
+            if (!response.IsSuccessStatusCode)
+                throw new RegistryException($"the token service of {_location.Host} answered {(int)response.StatusCode} for {what}.");
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(ct));
+            foreach (var field in new[] { "token", "access_token" })
+                if (doc.RootElement.TryGetProperty(field, out var t) && t.GetString() is { Length: > 0 } value) return value;
+            throw new RegistryAuthException($"the token service of {_location.Host} answered without a token for {what}.");
+        }
+    }
+
+    /// <summary>realm="https://auth.example/token",service="registry",scope="repository:x:pull"</summary>
+    internal static Dictionary<string, string> ParseChallenge(string parameters)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(parameters, "([A-Za-z]+)=\"([^\"]*)\""))
+            fields[m.Groups[1].Value] = m.Groups[2].Value;
+        return fields;
+    }
+
+    public void Dispose() => _http.Dispose();
+}
+
+internal static class HttpRequestMessageExtensions
+{
+    /// <summary>A request can be sent once: retries send a copy (bodiless GETs only).</summary>
+    public static HttpRequestMessage Clone(this HttpRequestMessage request)
+    {
+        var copy = new HttpRequestMessage(request.Method, request.RequestUri);
+        foreach (var header in request.Headers) copy.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        return copy;
+    }
+}

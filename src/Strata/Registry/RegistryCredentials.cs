@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace Strata.Registry;
+
+/// <summary>A user name and secret for a registry. <see cref="ToString"/> never shows the secret.</summary>
+public sealed class RegistryCredentials(string user, string secret, string source)
+{
+    public string User { get; } = user;
+    internal string Secret { get; } = secret;
+    /// <summary>Where they came from, for messages: "STRATA_REGISTRY_PASSWORD", "~/.docker/config.json", "docker-credential-pass".</summary>
+    public string Source { get; } = source;
+
+    internal string BasicHeader => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{Secret}"));
+
+    public override string ToString() => $"{User} (from {Source})";
+
+    /// <summary>
+    /// The credentials for <paramref name="host"/>, in this order: STRATA_REGISTRY_USER with
+    /// STRATA_REGISTRY_PASSWORD (or a password read from stdin by the caller), then what the engine's
+    /// client knows (the docker config file's auths, its credential helper). Null: anonymous.
+    /// </summary>
+    public static RegistryCredentials? Find(string host, Func<string, string?> environment, string? passwordFromStdin = null)
+    {
+        var user = environment("STRATA_REGISTRY_USER");
+        var password = passwordFromStdin ?? environment("STRATA_REGISTRY_PASSWORD");
+        if (!string.IsNullOrEmpty(user) && !string.IsNullOrEmpty(password))
+            return new RegistryCredentials(user, password, passwordFromStdin is null ? "STRATA_REGISTRY_PASSWORD" : "stdin");
+        return FromDockerConfig(host, environment);
+    }
+
+    /// <summary>The docker client's config (DOCKER_CONFIG or ~/.docker/config.json): credHelpers, credsStore, then auths.</summary>
+    public static RegistryCredentials? FromDockerConfig(string host, Func<string, string?> environment)
+    {
+        var dir = environment("DOCKER_CONFIG") is { Length: > 0 } d ? d
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".docker");
+        var path = Path.Combine(dir, "config.json");
+        if (!File.Exists(path)) return null;
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        var root = doc.RootElement;
+
+        string? helper = null;
+        if (root.TryGetProperty("credHelpers", out var helpers) && helpers.TryGetProperty(host, out var h)) helper = h.GetString();
+        else if (root.TryGetProperty("credsStore", out var store)) helper = store.GetString();
+        if (!string.IsNullOrEmpty(helper) && FromHelper(helper, host) is { } fromHelper) return fromHelper;
+
+        if (root.TryGetProperty("auths", out var auths))
+            foreach (var entry in auths.EnumerateObject())
+            {
+                if (!SameHost(entry.Name, host)) continue;
+                if (entry.Value.TryGetProperty("identitytoken", out var token) && token.GetString() is { Length: > 0 } t)
+                    return new RegistryCredentials("<token>", t, path);
+                if (entry.Value.TryGetProperty("auth", out var auth) && auth.GetString() is { Length: > 0 } encoded)
+                {
+                    var pair = Encoding.UTF8.GetString(Convert.FromBase64String(encoded)).Split(':', 2);
+                    if (pair.Length == 2) return new RegistryCredentials(pair[0], pair[1], path);
+                }
+            }
+        return null;
+    }
+
+    private static bool SameHost(string configKey, string host)
+    {
+        var key = configKey.Contains("://", StringComparison.Ordinal) ? new Uri(configKey).Authority : configKey.Split('/')[0];
+        return string.Equals(key, host, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Asks a docker credential helper (docker-credential-NAME get, the host on stdin); the secret stays in memory.</summary>
+    private static RegistryCredentials? FromHelper(string helper, string host)
+    {
+        var psi = new ProcessStartInfo("docker-credential-" + helper)
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        try
+        {
+            using var process = Process.Start(psi)!;
+            process.StandardInput.Write(host);
+            process.StandardInput.Close();
+            var output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0) return null; // "credentials not found": anonymous
+            using var answer = JsonDocument.Parse(output);
+            var user = answer.RootElement.GetProperty("Username").GetString() ?? "";
+            var secret = answer.RootElement.GetProperty("Secret").GetString() ?? "";
+            return secret.Length == 0 ? null : new RegistryCredentials(user, secret, psi.FileName);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null; // the helper is configured but not installed: like the docker client, go on anonymously
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using Strata.Images;
+using Strata.Pipeline;
+using Strata.Tests.Support;
+
+namespace Strata.Tests.Pipeline;
+
+/// <summary>
+/// The pipeline's gates on the real engine, with the smallest graph that shows them: one image on
+/// the chain's OS, no dotfiles layer, a smoke spec written per test.
+/// </summary>
+[Collection("engine")]
+public sealed class PipelineIntegrationTests : IAsyncLifetime
+{
+    private readonly EngineFixture _engine;
+    private readonly TempRepo _repo = new();
+    private readonly string _repository = "strata-it/pipeline-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly List<string> _log = [];
+
+    public PipelineIntegrationTests(EngineFixture engine)
+    {
+        _engine = engine;
+        _repo.Write("Dockerfiles/Dockerfile.base", """
+            ARG PARENT_IMAGE
+            FROM ${PARENT_IMAGE}
+            CMD ["true"]
+            """);
+    }
+
+    public Task InitializeAsync()
+    {
+        _repo.Write("strata.yaml", $"""
+            repository: {_repository}
+            {_engine.BaseOsYaml()}
+            images:
+              - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
+            """);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _engine.RemoveRepositoryAsync(_repository);
+        _repo.Dispose();
+    }
+
+    /// <summary>A spec whose checks pass on the bare OS (it has no UTF-8 locale: that generated check is replaced), plus <paramref name="extra"/>.</summary>
+    private void WriteSpec(string extra = "") => _repo.Write("Dockerfiles/base.smoke.yaml", $"""
+        commands:
+          - name: locale is UTF-8
+            run: "true"
+          - name: the OS release file is there
+            run: test -f /etc/os-release
+        {extra}
+        """);
+
+    private ImagePipeline NewPipeline() => new(
+        new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") },
+        line => { lock (_log) _log.Add(line); }, _engine.Docker);
+
+    private async Task<string?> MovingTagIdAsync(ImagePipeline pipeline) =>
+        (await _engine.Docker.InspectImagesAsync([pipeline.Plan.Get("base").MovingTag])).SingleOrDefault()?.Id;
+
+    [Fact]
+    public async Task An_image_that_was_never_proven_is_never_promoted()
+    {
+        WriteSpec();
+        using var pipeline = NewPipeline();
+        await pipeline.BuildAsync("base");
+
+        var e = await Assert.ThrowsAsync<PromotionRefusedException>(() => pipeline.PromoteAsync("base"));
+
+        Assert.Contains("has not passed its smoke tests", e.Message);
+        Assert.Contains("--target=smoke-base", e.Message);
+        Assert.Null(await MovingTagIdAsync(pipeline));
+    }
+
+    [Fact]
+    public async Task A_failed_smoke_test_moves_no_tag_and_is_not_remembered()
+    {
+        WriteSpec("""
+              - name: fails on purpose
+                run: echo broken >&2; exit 3
+            """);
+        using var pipeline = NewPipeline();
+        await pipeline.BuildAsync("base");
+
+        var e = await Assert.ThrowsAsync<SmokeFailedException>(() => pipeline.ProveAndPromoteAsync("base"));
+
+        Assert.Contains("1 smoke check(s) failed", e.Message);
+        Assert.Equal("fails on purpose", Assert.Single(e.Result.Failures).Name);
+        Assert.False(pipeline.IsProven("base"));
+        Assert.Null(await MovingTagIdAsync(pipeline));
+        Assert.False(Directory.Exists(_repo.Path(".cache/proofs")) && Directory.EnumerateFiles(_repo.Path(".cache/proofs")).Any());
+    }
+
+    [Fact]
+    public async Task A_pass_promotes_is_remembered_and_a_changed_check_asks_for_a_new_proof()
+    {
+        WriteSpec();
+        using (var first = NewPipeline())
+        {
+            await first.BuildAsync("base");
+            await first.ProveAndPromoteAsync("base");
+            Assert.True(Assert.Single(first.SmokeResults).Passed);
+            var published = (await _engine.Docker.InspectImagesAsync([first.Plan.Get("base").Published.KeyTag])).Single();
+            Assert.Equal(published.Id, await MovingTagIdAsync(first));
+        }
+
+        _log.Clear();
+        using (var second = NewPipeline())
+        {
+            await second.BuildAsync("base");
+            await second.ProveAndPromoteAsync("base");
+            Assert.Empty(second.SmokeResults); // nothing ran: the proof was remembered
+            Assert.Contains(_log, l => l.Contains("smoke tests passed earlier", StringComparison.Ordinal));
+        }
+
+        // Same image, one more check: the old pass proves nothing about it.
+        WriteSpec("""
+              - name: a new check
+                run: "true"
+            """);
+        using var third = NewPipeline();
+        Assert.False(third.IsProven("base"));
+        await third.ProveAndPromoteAsync("base");
+        Assert.Contains(Assert.Single(third.SmokeResults).Checks, c => c.Name == "a new check" && c.Passed);
+    }
+}

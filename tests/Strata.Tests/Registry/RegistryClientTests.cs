@@ -1,0 +1,98 @@
+using System.Text;
+using Strata.Registry;
+using Strata.Tests.Support;
+
+namespace Strata.Tests.Registry;
+
+/// <summary>Strata's registry calls against a real registry (distribution 2.8) on 127.0.0.1.</summary>
+[Collection("engine")]
+public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
+{
+    private const string Repository = "strata/workstation";
+    private const string Key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    private static readonly RegistryClientOptions Fast = new() { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(50), RequestTimeout = TimeSpan.FromSeconds(5) };
+    private RegistryServer _registry = null!;
+    private readonly List<string> _localTags = [];
+
+    public async Task InitializeAsync() => _registry = await RegistryServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var tag in _localTags) await engine.Docker.RemoveImageAsync(tag);
+        await _registry.DisposeAsync();
+    }
+
+    private RegistryLocation Location => RegistryLocation.Parse($"{_registry.Host}/team");
+
+    /// <summary>Builds a one-label image on the chain's OS and pushes it as TAG.</summary>
+    private async Task PushAsync(string tag)
+    {
+        var name = $"{Location.ImageName(Repository)}:{tag}";
+        var build = await engine.Docker.RunAsync(["build", "--quiet", "--label", "dev.strata.key=" + Key, "--tag", name, "-"],
+            async (stdin, ct) => await stdin.WriteAsync(Encoding.UTF8.GetBytes($"FROM {engine.BaseOsImage}\nCMD [\"true\"]\n"), ct));
+        Assert.True(build.ExitCode == 0, build.StdErr);
+        _localTags.Add(name);
+        var push = await engine.Docker.RunAsync(["push", name]);
+        Assert.True(push.ExitCode == 0, push.StdErr);
+    }
+
+    [Fact]
+    public async Task A_pushed_image_is_found_with_its_digest_and_key_label_and_a_missing_tag_is_absent()
+    {
+        await PushAsync("base-0123456789ab");
+        using var client = new RegistryClient(Location, null, Fast);
+
+        var found = await client.FindAsync(Repository, "base-0123456789ab");
+
+        Assert.NotNull(found);
+        Assert.StartsWith("sha256:", found.Digest);
+        Assert.Equal(Key, found.Labels["dev.strata.key"]);
+        Assert.Equal($"{_registry.Host}/team/strata/workstation", found.Name);
+        Assert.True(found.Size > 0);
+        Assert.Null(await client.FindAsync(Repository, "base-ffffffffffff"));
+    }
+
+    [Fact]
+    public async Task Tagging_points_a_new_tag_at_the_same_manifest_without_uploading_it_again()
+    {
+        await PushAsync("base-0123456789ab");
+        using var client = new RegistryClient(Location, null, Fast);
+        var source = await client.FindAsync(Repository, "base-0123456789ab");
+
+        await client.TagAsync(Repository, source!.Digest, "base");
+
+        var moved = await client.FindAsync(Repository, "base");
+        Assert.Equal(source.Digest, moved!.Digest);
+    }
+
+    [Fact]
+    public async Task A_registry_that_does_not_answer_is_an_error_naming_it_never_absent()
+    {
+        using var client = new RegistryClient(Location, null, Fast);
+        await _registry.KillAsync();
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => client.FindAsync(Repository, "base-0123456789ab"));
+
+        Assert.Contains($"{_registry.Host} did not answer for {_registry.Host}/team/strata/workstation:base-0123456789ab", e.Message);
+    }
+
+    [Fact]
+    public async Task With_a_login_a_wrong_password_is_a_clear_error_that_never_shows_the_password()
+    {
+        await using var locked = await RegistryServer.StartAsync("ci", "right-password-1");
+        var location = RegistryLocation.Parse($"{locked.Host}/team");
+
+        using var anonymous = new RegistryClient(location, null, Fast);
+        var none = await Assert.ThrowsAsync<RegistryAuthException>(() => anonymous.FindAsync(Repository, "base-0123456789ab"));
+        Assert.Contains("needs a login", none.Message);
+
+        using var wrong = new RegistryClient(location, new RegistryCredentials("ci", "wrong-password-2", "STRATA_REGISTRY_PASSWORD"), Fast);
+        var e = await Assert.ThrowsAsync<RegistryAuthException>(() => wrong.FindAsync(Repository, "base-0123456789ab"));
+        Assert.Contains($"{locked.Host} refused to look up {locked.Host}/team/strata/workstation:base-0123456789ab (401", e.Message);
+        Assert.Contains("with the credentials of ci (from STRATA_REGISTRY_PASSWORD)", e.Message);
+        Assert.DoesNotContain("wrong-password-2", e.ToString());
+
+        using var right = new RegistryClient(location, new RegistryCredentials("ci", "right-password-1", "test"), Fast);
+        Assert.Null(await right.FindAsync(Repository, "base-0123456789ab")); // logged in: 404 is absent
+    }
+}

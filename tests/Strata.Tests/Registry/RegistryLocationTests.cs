@@ -1,0 +1,52 @@
+using System.Text;
+using Strata.Graph;
+using Strata.Registry;
+using Strata.Tests.Support;
+
+namespace Strata.Tests.Registry;
+
+public sealed class RegistryLocationTests
+{
+    [Theory]
+    [InlineData("ghcr.io/acme", "ghcr.io", "acme", "https://ghcr.io/", "ghcr.io/acme/strata/workstation")]
+    [InlineData("127.0.0.1:5000/team/sub", "127.0.0.1:5000", "team/sub", "http://127.0.0.1:5000/", "127.0.0.1:5000/team/sub/strata/workstation")]
+    [InlineData("localhost:5000", "localhost:5000", "", "http://localhost:5000/", "localhost:5000/strata/workstation")]
+    [InlineData("https://registry.example.com/ns/", "registry.example.com", "ns", "https://registry.example.com/", "registry.example.com/ns/strata/workstation")]
+    public void A_location_is_a_host_and_a_namespace(string value, string host, string ns, string baseUri, string image)
+    {
+        var location = RegistryLocation.Parse(value);
+        Assert.Equal((host, ns), (location.Host, location.Namespace));
+        Assert.Equal(new Uri(baseUri), location.BaseUri);
+        Assert.Equal(image, location.ImageName("strata/workstation"));
+    }
+
+    [Theory]
+    [InlineData("acme")]
+    [InlineData("")]
+    [InlineData("ghcr.io/Acme")]
+    public void A_location_without_a_host_or_with_a_bad_namespace_says_what_to_give(string value)
+    {
+        var e = Assert.Throws<StrataConfigException>(() => RegistryLocation.Parse(value));
+        Assert.Contains("--registry", e.Message);
+    }
+
+    [Fact]
+    public void Credentials_come_from_the_environment_first_then_the_docker_config()
+    {
+        using var home = new TempRepo();
+        var auth = Convert.ToBase64String(Encoding.UTF8.GetBytes("octo:pat-123"));
+        home.Write("config.json", "{\"auths\":{\"ghcr.io\":{\"auth\":\"" + auth + "\"}}}");
+        var env = new Dictionary<string, string?> { ["DOCKER_CONFIG"] = home.Root };
+
+        var fromConfig = RegistryCredentials.Find("ghcr.io", n => env.GetValueOrDefault(n))!;
+        Assert.Equal("octo", fromConfig.User);
+        Assert.Equal($"octo (from {home.Path("config.json")})", fromConfig.ToString());
+        Assert.Null(RegistryCredentials.Find("other.example", n => env.GetValueOrDefault(n)));
+
+        env["STRATA_REGISTRY_USER"] = "ci";
+        env["STRATA_REGISTRY_PASSWORD"] = "pw-456";
+        var fromEnv = RegistryCredentials.Find("ghcr.io", n => env.GetValueOrDefault(n))!;
+        Assert.Equal("ci (from STRATA_REGISTRY_PASSWORD)", fromEnv.ToString());
+        Assert.DoesNotContain("pw-456", fromEnv.ToString());
+    }
+}

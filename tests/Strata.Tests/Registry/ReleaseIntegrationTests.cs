@@ -1,0 +1,269 @@
+using System.Text;
+using Strata.Images;
+using Strata.Pipeline;
+using Strata.Registry;
+using Strata.Tests.Support;
+
+namespace Strata.Tests.Registry;
+
+/// <summary>
+/// The registry as the shared cache, end to end on the real engine and a real registry: a small
+/// chain (base, k8s, each with a thin dotfiles layer) released, then released again from a "new
+/// machine" (everything Strata made removed from the engine, and its cache folder).
+/// </summary>
+[Collection("engine")]
+public sealed class ReleaseIntegrationTests : IAsyncLifetime
+{
+    private readonly EngineFixture _engine;
+    private readonly TempRepo _repo = new();
+    private readonly RecordingDocker _docker = new();
+    private readonly string _repository = "strata-it/release-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly List<string> _log = [];
+    private RegistryServer _registry = null!;
+
+    public ReleaseIntegrationTests(EngineFixture engine)
+    {
+        _engine = engine;
+        _repo.Write("Dockerfiles/Dockerfile.base", """
+                ARG PARENT_IMAGE
+                FROM ${PARENT_IMAGE}
+                RUN echo "MARKER package-install base" && mkdir -p /opt/app
+                CMD ["true"]
+                """)
+            .Write("Dockerfiles/Dockerfile.k8s", """
+                ARG PARENT_IMAGE
+                FROM ${PARENT_IMAGE}
+                RUN echo "MARKER package-install k8s" && touch /opt/app/k8s
+                """)
+            .Write("Dockerfiles/Dockerfile.dotfiles", """
+                ARG PARENT_IMAGE
+                FROM ${PARENT_IMAGE}
+                ARG DOTFILES_HASH
+                COPY dotfiles/ /root/.dotfiles/
+                """)
+            .Write("dotfiles/bashrc", "export EDITOR=nvim\n")
+            // The bare OS has no UTF-8 locale: this spec replaces that generated check.
+            .Write("Dockerfiles/base.smoke.yaml", """
+                commands:
+                  - name: locale is UTF-8
+                    run: "true"
+                  - name: the dotfiles are in place
+                    run: test -f /root/.dotfiles/bashrc
+                """);
+    }
+
+    public async Task InitializeAsync()
+    {
+        _registry = await RegistryServer.StartAsync();
+        _repo.Write("strata.yaml", $"""
+            repository: {_repository}
+            {_engine.BaseOsYaml()}
+            dotfiles:
+              dockerfile: Dockerfiles/Dockerfile.dotfiles
+              inputs: [dotfiles]
+            images:
+              - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
+              - {"{"} name: k8s, parent: base, dockerfile: Dockerfiles/Dockerfile.k8s {"}"}
+            """);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await RemoveLocalAsync();
+        await _registry.DisposeAsync();
+        _docker.Dispose();
+        _repo.Dispose();
+    }
+
+    private RegistryLocation Location => RegistryLocation.Parse($"{_registry.Host}/team");
+
+    private ImagePipeline NewPipeline(RegistryServer? registry = null, string? password = null) => new(
+        new RunOptions
+        {
+            RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache"),
+            Registry = RegistryLocation.Parse($"{(registry ?? _registry).Host}/team"),
+            RegistryPasswordFromStdin = password is not null,
+            ReleaseTag = "v1.2.0",
+        },
+        line => { lock (_log) _log.Add(line); }, _docker.Cli, password is null ? null : new StringReader(password + "\n"));
+
+    /// <summary>A new machine: nothing Strata made in the engine, an empty cache folder.</summary>
+    private async Task RemoveLocalAsync()
+    {
+        await _engine.RemoveRepositoryAsync(Location.ImageName(_repository));
+        if (Directory.Exists(_repo.Path(".cache"))) Directory.Delete(_repo.Path(".cache"), recursive: true);
+    }
+
+    private async Task<IReadOnlyList<Reporting.ImageResult>> ReleaseAsync()
+    {
+        _docker.Reset();
+        _log.Clear();
+        using var pipeline = NewPipeline();
+        await pipeline.ReleaseAsync();
+        return pipeline.Results;
+    }
+
+    private async Task<RemoteImage?> RemoteAsync(string tag)
+    {
+        using var client = new RegistryClient(Location, null);
+        return await client.FindAsync(_repository, tag);
+    }
+
+    private bool Ran(string marker) => _log.Any(l => l.Contains("MARKER " + marker, StringComparison.Ordinal));
+
+    [Fact]
+    public async Task A_release_on_a_new_machine_with_a_warm_registry_builds_proves_and_pulls_nothing_and_the_main_job_pulls_only_published_images()
+    {
+        await ReleaseAsync();
+        var baseTag = await RemoteAsync("base");
+        Assert.NotNull(baseTag);
+        Assert.Equal(baseTag.Digest, (await RemoteAsync("base-v1.2.0"))!.Digest);
+        Assert.Contains("build", _docker.Calls);
+        Assert.Contains(_log, l => l.Contains("smoke testing", StringComparison.Ordinal));
+
+        await RemoveLocalAsync();
+        await ReleaseAsync();
+
+        Assert.DoesNotContain("build", _docker.Calls);
+        Assert.DoesNotContain("pull", _docker.Calls);
+        Assert.DoesNotContain("push", _docker.Calls);
+        Assert.DoesNotContain(_log, l => l.Contains("smoke testing", StringComparison.Ordinal));
+        Assert.Contains(_log, l => l.Contains("smoke tests passed in an earlier release", StringComparison.Ordinal));
+
+        // The main job on that machine: the published images come from the registry, their tags move here.
+        _docker.Reset();
+        using var main = NewPipeline();
+        foreach (var image in main.Plan.Images)
+        {
+            var result = await main.BuildAsync(image.Name);
+            Assert.Equal(Reporting.StageSource.Registry, result.Stages.Single(s => s.Stage == "published").Source);
+            await main.ProveAndPromoteAsync(image.Name);
+        }
+        Assert.DoesNotContain("build", _docker.Calls);
+        Assert.Equal(2, _docker.Calls.Count(c => c == "pull")); // base and k8s published, no core
+        var local = await _engine.Docker.InspectImagesAsync([main.Plan.Get("k8s").MovingTag]);
+        Assert.Equal(main.Plan.Get("k8s").Key, Assert.Single(local).Labels[ChainBuilder.KeyLabel]);
+    }
+
+    [Fact]
+    public async Task Images_built_before_without_a_registry_are_reused_under_the_registry_name_not_rebuilt()
+    {
+        var plain = new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") };
+        using (var local = new ImagePipeline(plain, _ => { }, _engine.Docker))
+            foreach (var image in local.Plan.Images) await local.BuildAsync(image.Name);
+
+        var results = await ReleaseAsync();
+
+        Assert.DoesNotContain("build", _docker.Calls);
+        Assert.All(results, r => Assert.All(r.Stages, s => Assert.Equal(Reporting.StageSource.Local, s.Source)));
+        Assert.NotNull(await RemoteAsync("k8s"));
+        await _engine.RemoveRepositoryAsync(_repository);
+    }
+
+    [Fact]
+    public async Task A_dotfile_edit_on_a_new_machine_builds_proves_and_pushes_only_the_thin_layers()
+    {
+        await ReleaseAsync();
+        var coresBefore = new Dictionary<string, string>();
+        using (var first = NewPipeline())
+            foreach (var image in first.Plan.Images)
+                coresBefore[image.Name] = (await RemoteAsync(StageSources.TagOf(image.Core.KeyTag)))!.Digest;
+        await RemoveLocalAsync();
+        _repo.Write("dotfiles/bashrc", "export EDITOR=vim\n");
+
+        var results = await ReleaseAsync();
+
+        Assert.False(Ran("package-install base"));
+        Assert.False(Ran("package-install k8s"));
+        Assert.Equal(2, _docker.Calls.Count(c => c == "build"));  // the two thin layers
+        Assert.Equal(2, _docker.Calls.Count(c => c == "pull"));   // their cores
+        Assert.Equal(2, _docker.Calls.Count(c => c == "push"));   // the two new published images
+        using var second = NewPipeline();
+        foreach (var image in second.Plan.Images)
+        {
+            Assert.Equal(coresBefore[image.Name], (await RemoteAsync(StageSources.TagOf(image.Core.KeyTag)))!.Digest);
+            Assert.Equal(image.Key, (await RemoteAsync(image.Name))!.Labels[ChainBuilder.KeyLabel]);
+        }
+        Assert.All(results, r => Assert.True(r.BytesPulled > 0 && r.BytesPushed > 0, $"{r.Name}: pulled {r.BytesPulled}, pushed {r.BytesPushed}"));
+        Assert.All(results, r => Assert.Equal([Reporting.StageSource.Registry, Reporting.StageSource.Built], r.Stages.Select(s => s.Source)));
+    }
+
+    [Fact]
+    public async Task A_registry_that_dies_during_the_push_moves_no_moving_tag_and_the_next_run_finishes_the_job()
+    {
+        using (var pipeline = NewPipeline())
+        {
+            var k8sCore = pipeline.Plan.Get("k8s").Core.KeyTag;
+            var killed = false;
+            using var dying = new ImagePipeline(
+                new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache"), Registry = Location },
+                line =>
+                {
+                    lock (_log) _log.Add(line);
+                    if (!killed && line.Contains("pushing " + k8sCore, StringComparison.Ordinal))
+                    {
+                        killed = true;
+                        _registry.KillAsync().GetAwaiter().GetResult();
+                    }
+                }, _docker.Cli);
+
+            var e = await Assert.ThrowsAnyAsync<Exception>(() => dying.ReleaseAsync());
+            Assert.True(killed);
+            Assert.Contains(_registry.Host, e.Message);
+        }
+
+        await _registry.StartProcessAsync();
+        Assert.Null(await RemoteAsync("base"));
+        Assert.Null(await RemoteAsync("k8s"));
+        Assert.Null(await RemoteAsync("base-v1.2.0"));
+
+        await ReleaseAsync();
+
+        Assert.NotNull(await RemoteAsync("base"));
+        Assert.NotNull(await RemoteAsync("k8s"));
+        Assert.DoesNotContain("build", _docker.Calls);
+    }
+
+    [Fact]
+    public async Task A_key_tag_in_the_registry_with_another_full_key_is_not_reused_nor_overwritten()
+    {
+        string baseTag;
+        using (var plan = NewPipeline()) baseTag = plan.Plan.Get("base").Published.KeyTag;
+        // Someone else's image under our key tag: same 12 hex, another full key.
+        var impostor = await new ThrowawayImages(_engine.Docker, "strata-it-impostor").BuildAsync("x",
+            $"FROM {_engine.BaseOsImage}\nLABEL dev.strata.key={new string('e', 64)}\n");
+        await _engine.Docker.TagAsync(impostor, baseTag);
+        Assert.Equal(0, (await _engine.Docker.RunAsync(["push", baseTag])).ExitCode);
+        await _engine.Docker.RemoveImageAsync(baseTag);
+        await _engine.Docker.RemoveImageAsync(impostor);
+
+        using var pipeline = NewPipeline();
+        var rows = await pipeline.PlanAsync();
+        Assert.Equal(Reporting.StageSource.Built, rows.Single(r => r.Name == "base").Stages.Single(s => s.Stage == "published").Source);
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => pipeline.ReleaseAsync());
+        Assert.Contains("with another full key; refusing to overwrite it", e.Message);
+        Assert.Equal(new string('e', 64), (await RemoteAsync(StageSources.TagOf(baseTag)))!.Labels[ChainBuilder.KeyLabel]);
+        Assert.Null(await RemoteAsync("base"));
+    }
+
+    [Fact]
+    public async Task A_wrong_password_is_a_clear_error_that_never_prints_the_secret()
+    {
+        await using var locked = await RegistryServer.StartAsync("ci", "right-pw-71");
+        Environment.SetEnvironmentVariable("STRATA_REGISTRY_USER", "ci");
+        try
+        {
+            using var pipeline = NewPipeline(locked, password: "wrong-pw-72");
+            var e = await Assert.ThrowsAsync<RegistryAuthException>(() => pipeline.ReleaseAsync());
+            Assert.Contains($"{locked.Host} refused", e.Message);
+            Assert.Contains("ci (from stdin)", e.Message);
+            Assert.DoesNotContain("wrong-pw-72", e.ToString());
+            Assert.DoesNotContain(_log, l => l.Contains("wrong-pw-72", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("STRATA_REGISTRY_USER", null);
+        }
+    }
+}

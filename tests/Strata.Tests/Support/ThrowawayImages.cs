@@ -1,0 +1,26 @@
+using System.Text;
+using Strata.Engine;
+
+namespace Strata.Tests.Support;
+
+/// <summary>Images a test builds from a Dockerfile given as text (no context); all removed on dispose.</summary>
+public sealed class ThrowawayImages(DockerCli docker, string repository) : IAsyncDisposable
+{
+    private readonly List<string> _tags = [];
+
+    /// <summary>Builds <paramref name="dockerfile"/> as <c>REPOSITORY/NAME:random</c> and returns that tag.</summary>
+    public async Task<string> BuildAsync(string name, string dockerfile)
+    {
+        var tag = $"{repository}/{name}:{Guid.NewGuid():N}"[..^20];
+        var result = await docker.RunAsync(["build", "--quiet", "--tag", tag, "-"],
+            async (stdin, ct) => await stdin.WriteAsync(Encoding.UTF8.GetBytes(dockerfile), ct));
+        Assert.True(result.ExitCode == 0, $"building {tag} failed: {result.StdErr}");
+        _tags.Add(tag);
+        return tag;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var tag in _tags) await docker.RemoveImageAsync(tag);
+    }
+}
