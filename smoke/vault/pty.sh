@@ -49,10 +49,11 @@ pty_wait() {     # pty_wait [SECONDS]: wait for the session to end, PTY_RC = its
   done
   return 1
 }
-descendants() {  # all descendants of $1 (one awk over /proc, not one per level)
-  awk -v root="$1" 'FNR == 1 { split($0, f, ") "); split(f[2], g, " "); kid[g[2]] = kid[g[2]] " " substr(FILENAME, 7, length(FILENAME) - 11) }
-    END { n = split(kid[root], q, " "); for (i = 1; i <= n; i++) { print q[i]; m = split(kid[q[i]], more, " "); for (j = 1; j <= m; j++) q[++n] = more[j] } }' \
-    /proc/[0-9]*/stat 2>/dev/null
+descendants() {  # all descendants of $1 (one pass over /proc, not one per level)
+  # cat, not awk's own file list: mawk stops at the first process that ended meanwhile.
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
+    { rest = $0; sub(/.*\) /, "", rest); split(rest, g, " "); kid[g[2]] = kid[g[2]] " " $1 }
+    END { n = split(kid[root], q, " "); for (i = 1; i <= n; i++) { print q[i]; m = split(kid[q[i]], more, " "); for (j = 1; j <= m; j++) q[++n] = more[j] } }'
 }
 pty_stop() {     # kill the session and everything it started; PTY_CLEANUP runs afterwards
   [[ -n $PTY_PID ]] || return 0
