@@ -18,7 +18,7 @@ public sealed record SmokeOptions
     // Vault hook (issue 11): the one timeout of the vault scenario (run.sh gets it minus a margin) and where
     // passed vault proofs are kept, so an image with its parent's vault fingerprint reuses the parent's proof.
     public TimeSpan VaultTimeout { get; init; } = TimeSpan.FromMinutes(20);
-    /// <summary>Where passed vault proofs are kept, relative to the repository; null: never reuse one.</summary>
+    /// <summary>Where passed vault proofs are kept (relative to the repository, or absolute; the pipeline uses its cache folder); null: never reuse one.</summary>
     public string? VaultProofDirectory { get; init; } = Path.Combine("artifacts", "smoke", "vault-proofs");
     public string Locale { get; init; } = "en_US.UTF-8";
     /// <summary>

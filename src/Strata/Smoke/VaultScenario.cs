@@ -27,7 +27,9 @@ namespace Strata.Smoke;
 /// </summary>
 /// <param name="Timeout">The whole scenario, cleanup included. run.sh gets a little less (<see cref="ScriptTimeout"/>) so it can
 /// time out and clean up by itself; only when it does not is it stopped (SIGTERM, then its whole process tree).</param>
-public sealed record ScenarioCheck(string Name, string Origin, string Script, TimeSpan Timeout, string? ProofDirectory = null)
+public sealed record ScenarioCheck(string Name, string Origin, string Script, TimeSpan Timeout,
+    // Where passes are remembered decides nothing about a pass: kept out of smoke proof keys.
+    [property: System.Text.Json.Serialization.JsonIgnore] string? ProofDirectory = null)
     : SmokeCheck(Name, Origin)
 {
     public const string RuntimePrefix = "# runtime:";
