@@ -6,6 +6,7 @@
 //   ./build.sh --target=k8s        build k8s and its ancestors (no tag moves: not proven yet)
 //   ./build.sh --target=smoke      smoke-test every image (smoke-<image> for one), move the tags
 //   ./build.sh --target=plan       print each image's key and whether it would be built
+//   ./build.sh --target=pin        pin tools.yaml into tools.lock.json (bump-pr: as a pull request)
 //   ./build.sh --target=test       run the test suite
 //   ./build.sh --target=prune      remove images no recent plan uses (--keep=N, --dry-run)
 //   ./build.sh --tree | --dryrun   show the task graph / what would run
@@ -15,6 +16,7 @@
 #load "smoke.cake"
 #load "plan.cake"
 #load "pin.cake"
+#load "bump-pr.cake"
 #load "test.cake"
 #load "release.cake"
 #load "prune.cake"

@@ -1,57 +1,41 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2317,SC2016,SC2088,SC2062 # functions run via check(); single-quoted sh -c programs; literal ~ and /proc globs
-# smoke/vault/scenario.sh - the vault scenario. Runs INSIDE the machine under test (a
-# container or a User-Mode Linux guest) as root and drives the vault as user dev, the way
-# a person at a terminal would: passphrases are typed into a pseudo-terminal (util-linux
-# `script`), never passed in argv or the environment.
+# shellcheck disable=SC2317,SC2016 # functions run via check(); single-quoted sh -c programs
+# smoke/vault/scenario.sh - the checks of the vault scenario. Runs INSIDE the machine under
+# test (a container or a User-Mode Linux guest) as root and drives the vault as the spec's
+# user the way a person at a terminal would: passphrases are typed into a pseudo-terminal
+# (pty.sh), never passed in argv or the environment. Output and verdict: tap.sh.
 #
-# Output: one TAP-like line per check ("ok - NAME" / "not ok - NAME: REASON"), then a plan
-# line "1..N" and a final line "# vault scenario: PASS|FAIL (P passed, F failed)".
-# Exit status: 0 only if every check passed.
-#
-# Environment: VAULT_USER (default dev), VAULT_BIN (default ~dev/.local/bin/vault),
+# Usage: scenario.sh USER      (the vault user; Strata passes the smoke spec's user)
+# Environment: VAULT_BIN (default ~USER/.local/bin/vault),
 #              VAULT_TIMEOUT (seconds to wait for one unlock, default 90).
 set -uo pipefail   # no -e: every check records its own result
 
-VAULT_USER=${VAULT_USER:-dev}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=smoke/vault/tap.sh
+. "$HERE/tap.sh"
+# shellcheck source=smoke/vault/pty.sh
+. "$HERE/pty.sh"
+
+VAULT_USER=${1:-}
 TIMEOUT=${VAULT_TIMEOUT:-90}
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-PASSED=0 FAILED=0 N=0
-ok()  { N=$((N + 1)); PASSED=$((PASSED + 1)); printf 'ok - %s\n' "$1"; }
-nok() { N=$((N + 1)); FAILED=$((FAILED + 1)); printf 'not ok - %s: %s\n' "$1" "$(printf '%s' "$2" | tr '\r\n' '  ' | tr -s ' ' | cut -c1-400)"; }
-# check NAME FUNCTION [ARGS]: the function prints the reason and returns non-zero on failure
-check() {
-  local name=$1 out rc=0 t0=$SECONDS; shift
-  out=$("$@" 2>&1) || rc=$?
-  printf '# [%3ss] %s\n' "$((SECONDS - t0))" "$name" >&2
-  if [[ $rc == 0 ]]; then ok "$name"; else nok "$name" "${out:-exit $rc}"; fi
-}
-finish() {
-  printf '1..%s\n' "$N"
-  if [[ $FAILED == 0 && $N -gt 0 ]]; then
-    printf '# vault scenario: PASS (%s passed, 0 failed)\n' "$PASSED"; exit 0
-  fi
-  printf '# vault scenario: FAIL (%s passed, %s failed)\n' "$PASSED" "$FAILED"; exit 1
-}
-
-if [[ $EUID -ne 0 ]]; then nok "scenario runs as root" "running as uid $EUID"; finish; fi
-if ! DEV_UID=$(id -u "$VAULT_USER" 2>/dev/null); then nok "user $VAULT_USER exists" "no such user"; finish; fi
+[[ -n $VAULT_USER ]] || { tap_nok "scenario is given the vault user" "usage: scenario.sh USER"; finish; }
+if [[ $EUID -ne 0 ]]; then tap_nok "scenario runs as root" "running as uid $EUID"; finish; fi
+if ! DEV_UID=$(id -u "$VAULT_USER" 2>/dev/null); then tap_nok "user $VAULT_USER exists" "no such user"; finish; fi
 DEV_GID=$(id -g "$VAULT_USER")
 DEV_HOME=$(getent passwd "$VAULT_USER" | cut -d: -f6)
 VAULT_BIN=${VAULT_BIN:-$DEV_HOME/.local/bin/vault}
 SECRETS=$DEV_HOME/secrets
-RUNDIR=/run/strata-vault/$VAULT_USER
-IMG=$RUNDIR/vault.img
-# Same naming rule as the vault: user + mount-namespace id (we share the machine's namespace).
-MAP="strata-vault-${VAULT_USER}-$(readlink /proc/self/ns/mnt | tr -cd '0-9')"
 
 WORK=$(mktemp -d /tmp/vault-scenario.XXXXXX)
+pty_init
 SCAN_PID=
 cleanup() {
   pty_stop 2>/dev/null
   [[ -n $SCAN_PID ]] && kill "$SCAN_PID" 2>/dev/null && wait "$SCAN_PID" 2>/dev/null
-  as_dev "$VAULT_BIN" lock >/dev/null 2>&1
+  [[ -s $WORK/b.pid ]] && kill -KILL "$(<"$WORK/b.pid")" 2>/dev/null
+  as_dev "$VAULT_BIN" lock --erase >/dev/null 2>&1
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -63,76 +47,35 @@ PASS="vault-test-$(rand)"
 OTHER="vault-other-$(rand)"
 WRONG="vault-wrong-$(rand)"
 MARK="plaintext-marker-$(rand)"
+PATTERNS=$(printf '%s\n' "$PASS" "$OTHER" "$WRONG")
 
-# The environment user dev gets: clean, no passphrase anywhere.
+# The environment the user gets: clean, no passphrase anywhere.
 DEV_ENV=(env -i "HOME=$DEV_HOME" "USER=$VAULT_USER" "LOGNAME=$VAULT_USER" SHELL=/bin/bash
          TERM=xterm LANG=C.UTF-8 "PATH=$DEV_HOME/.local/bin:/usr/local/bin:/usr/bin:/bin")
 AS_DEV=(setpriv "--reuid=$DEV_UID" "--regid=$DEV_GID" --init-groups "${DEV_ENV[@]}")
-as_dev() { ( cd "$DEV_HOME" && "${AS_DEV[@]}" "$@" ); }
+as_dev() { ( cd "$DEV_HOME" && exec "${AS_DEV[@]}" "$@" ); }
 as_dev_cmd() { printf '%q ' "${AS_DEV[@]}" "$@"; }   # the same, as one sh -c string
+relock() { as_dev "$VAULT_BIN" lock --erase >/dev/null 2>&1; }
+PTY_CLEANUP=relock   # a killed vault cannot clean up: leave the machine as the next check expects
 
-# ------------------------------------------------------------------ pseudo-terminal driver
-# One session at a time: `script` owns the pty; we write keystrokes into a fifo that is its
-# stdin and read the terminal output from a transcript file.
-PTY_PID="" PTY_RC=""
-pty_start() {
-  pty_stop
-  rm -f "$WORK/pty.in" "$WORK/pty.out"
-  mkfifo "$WORK/pty.in"
-  : >"$WORK/pty.out"
-  # Background jobs of a non-interactive shell start with SIGINT/SIGQUIT ignored, and an
-  # ignored signal cannot be trapped after exec: give the session default dispositions.
-  ( cd "$DEV_HOME" && SHELL=/bin/sh exec env --default-signal=INT,QUIT,TERM,HUP \
-      script -qfec "$1" /dev/null <"$WORK/pty.in" >"$WORK/pty.out" 2>&1 ) &
-  PTY_PID=$!
-  exec 7>"$WORK/pty.in"
-}
-pty_send() { printf '%s' "$1" >&7; }
-pty_text() { tr -d '\r' <"$WORK/pty.out"; }
-pty_expect() {   # pty_expect ERE [SECONDS]
-  local t=$(( ${2:-$TIMEOUT} * 10 ))
-  while (( t-- > 0 )); do
-    grep -Eq -- "$1" "$WORK/pty.out" && return 0
-    kill -0 "$PTY_PID" 2>/dev/null || { grep -Eq -- "$1" "$WORK/pty.out"; return; }
-    sleep 0.2
-  done
-  return 1
-}
-pty_wait() {     # pty_wait [SECONDS]: wait for the session to end, PTY_RC = its status
-  local t=$(( ${1:-$TIMEOUT} * 10 ))
-  while (( t-- > 0 )); do
-    if ! kill -0 "$PTY_PID" 2>/dev/null; then
-      wait "$PTY_PID"; PTY_RC=$?; PTY_PID=; exec 7>&-; return 0
-    fi
-    sleep 0.1
-  done
-  return 1
-}
-descendants() {  # all descendants of $1
-  local p kids
-  kids=$(awk -v pp="$1" '$4 == pp {print $1}' /proc/[0-9]*/stat 2>/dev/null)
-  for p in $kids; do printf '%s\n' "$p"; descendants "$p"; done
-}
-pty_stop() {
-  [[ -n $PTY_PID ]] || return 0
-  local pids
-  pids=$(descendants "$PTY_PID")
-  # shellcheck disable=SC2086 # word splitting intended
-  kill -KILL $pids "$PTY_PID" 2>/dev/null
-  wait "$PTY_PID" 2>/dev/null
-  PTY_PID=; exec 7>&-
-  # A killed vault cannot clean up: leave the machine as the next check expects it.
-  as_dev "$VAULT_BIN" lock >/dev/null 2>&1
-  return 0
-}
-vault_pid() {    # the main vault process of the running session
-  # Its argv is exactly "bash VAULT_BIN unlock" (shebang via env); subshells of it share
-  # that argv, so take the one whose parent is not such a process.
-  local p pp want="bash $VAULT_BIN unlock "
+# The vault's own names for this machine (mapping, image, RAM folder: per mount namespace).
+declare -A P=()
+while IFS='=' read -r k v; do P[$k]=$v; done < <(as_dev "$VAULT_BIN" paths 2>/dev/null)
+MAP=${P[mapping]:-} IMG=${P[image]:-} RUNDIR=${P[ramdir]:-}
+if [[ -z $MAP ]]; then   # a vault without `vault paths` (before issue 11): its fixed names, to show what it fails
+  MAP="strata-vault-${VAULT_USER}-$(readlink /proc/self/ns/mnt | tr -cd '0-9')"
+  RUNDIR=/run/strata-vault/$VAULT_USER IMG=/run/strata-vault/$VAULT_USER/vault.img
+  echo "# this vault has no 'vault paths': assuming the old fixed names"
+fi
+[[ -n $MAP && -n $IMG ]] || { tap_nok "vault paths names the mapping and image" "'vault paths' printed nothing usable"; finish; }
+
+vault_pid() {    # the main vault process of the running session ("bash VAULT_BIN unlock")
+  # Subshells of it share that argv, so take the one whose parent is not such a process.
+  local p want="bash $VAULT_BIN unlock "
   for p in $(descendants "$PTY_PID"); do
-    [[ $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) == "$want" ]] || continue
-    pp=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null) || continue
-    [[ $(tr '\0' ' ' <"/proc/$pp/cmdline" 2>/dev/null) == "$want" ]] && continue
+    cmdline_of "$p" && [[ $REPLY == "$want" ]] || continue
+    parent_of "$p" || continue
+    cmdline_of "$REPLY" && [[ $REPLY == "$want" ]] && continue
     printf '%s\n' "$p"; return 0
   done
   return 1
@@ -140,36 +83,47 @@ vault_pid() {    # the main vault process of the running session
 
 # ------------------------------------------------------------------ inspection helpers
 scan_proc() {    # prints /proc files whose argv/environment contain a test passphrase
-  printf '%s\n' "$PASS" "$OTHER" "$WRONG" \
-    | grep -lsaF -f - -- /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null
+  grep -lsaF -f - -- /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null <<<"$PATTERNS"
   return 0
 }
-mapping_dir() {
+mapping_named() {  # mapping_named NAME: the dm device of that name exists
   local d
   for d in /sys/block/dm-*; do
-    [[ -r $d/dm/name && $(<"$d/dm/name") == "$MAP" ]] && { printf '%s\n' "$d"; return 0; }
+    [[ -r $d/dm/name && $(<"$d/dm/name") == "$1" ]] && return 0
   done
   return 1
 }
-image_loops() {
+mapping_dev() {     # the block device of our mapping (/dev/mapper/NAME goes with deferred removal)
+  local d mm
+  for d in /sys/block/dm-*; do
+    [[ -r $d/dm/name && $(<"$d/dm/name") == "$MAP" ]] || continue
+    [[ -b /dev/${d##*/} ]] || { mm=$(<"$d/dev"); mknod "/dev/${d##*/}" b "${mm%%:*}" "${mm##*:}"; }
+    printf '/dev/%s\n' "${d##*/}"; return 0
+  done
+  return 1
+}
+loops_of() {       # loops_of IMAGE-PATH: loop devices backed by that path
   local l bf
   for l in /sys/block/loop*; do
-    bf=$(cat "$l/loop/backing_file" 2>/dev/null) || continue
-    [[ ${bf% (deleted)} == "$IMG" ]] && printf '/dev/%s\n' "${l##*/}"
+    [[ -r $l/loop/backing_file ]] || continue
+    bf=$(<"$l/loop/backing_file")
+    [[ ${bf% (deleted)} == "$1" ]] && printf '/dev/%s\n' "${l##*/}"
   done
   return 0
 }
-nothing_open() { # no mount on ~/secrets, no mapping, no loop device for the image
-  local bad=()
-  findmnt -n --mountpoint "$SECRETS" >/dev/null && bad+=("$SECRETS still mounted")
-  mapping_dir >/dev/null && bad+=("mapping $MAP still active")
-  [[ -n $(image_loops) ]] && bad+=("loop device(s) $(image_loops | paste -sd, -) still attached")
+top_fstype() { findmnt -n -r -o FSTYPE --mountpoint "$SECRETS" | tail -n1; }
+nothing_open() { # ~/secrets is not the vault, no mapping, no loop device for the image
+  local bad=() l
+  [[ $(top_fstype) == ext4 ]] && bad+=("$SECRETS still mounted")
+  mapping_named "$MAP" && bad+=("mapping $MAP still active")
+  l=$(loops_of "$IMG")
+  [[ -n $l ]] && bad+=("loop device(s) ${l//$'\n'/,} still attached")
   [[ ${#bad[@]} == 0 ]] || { printf '%s; ' "${bad[@]}"; return 1; }
 }
-nothing_left() { # ... and no tmpfs and no image either
+nothing_left() { # ... and no RAM folder and no image either
   local r=0 msg
   msg=$(nothing_open) || r=1
-  findmnt -n --mountpoint "$RUNDIR" >/dev/null && { msg+="tmpfs $RUNDIR still mounted; "; r=1; }
+  findmnt -n --mountpoint "$RUNDIR" >/dev/null && { msg+="RAM folder $RUNDIR still mounted; "; r=1; }
   [[ -e $IMG ]] && { msg+="image $IMG still exists; "; r=1; }
   [[ $r == 0 ]] || printf '%s' "$msg"
   return "$r"
@@ -179,20 +133,26 @@ status_is() {    # status_is EXIT_CODE
   out=$(as_dev "$VAULT_BIN" status 2>&1) || rc=$?
   [[ $rc == "$1" ]] || { echo "vault status exited $rc (want $1): $out"; return 1; }
 }
-transcript() { pty_text | tail -n 6 | tr '\n' ' '; }
+transcript() { pty_read; local t=${PTY_BUF: -400}; printf '%s' "${t//$'\n'/ }"; }
+wait_for() {     # wait_for SECONDS COMMAND...: poll (builtin sleep) until COMMAND succeeds
+  local t=$(( $1 * 5 )); shift
+  while (( t-- > 0 )); do "$@" && return 0; nap 0.2; done
+  "$@"
+}
 
 # A complete new-vault unlock through the pty (used to set up later checks).
-unlock_new() {
+unlock_new() {   # unlock_new [HOOK-AT-CONFIRMATION] [PASSPHRASE]
+  local pass=${2:-$PASS}
   pty_start "$(as_dev_cmd "$VAULT_BIN" unlock)"
   pty_expect 'New vault passphrase:' || { echo "no new-vault prompt: $(transcript)"; pty_stop; return 1; }
-  pty_send "$PASS"$'\n'
+  pty_send "$pass"$'\n'
   pty_expect 'Confirm vault passphrase:' || { echo "no confirmation prompt: $(transcript)"; pty_stop; return 1; }
   [[ -n ${1:-} ]] && "$1"
-  pty_send "$PASS"$'\n'
+  pty_send "$pass"$'\n'
   pty_wait || { echo "unlock did not finish in ${TIMEOUT}s: $(transcript)"; pty_stop; return 1; }
   [[ $PTY_RC == 0 ]] || { echo "vault unlock exited $PTY_RC: $(transcript)"; return 1; }
 }
-unlock_sealed() {  # unlock_sealed PASSPHRASE: one prompt, no confirmation
+unlock_sealed() {  # unlock_sealed PASSPHRASE [HOOK-AT-PROMPT]: one prompt, no confirmation
   pty_start "$(as_dev_cmd "$VAULT_BIN" unlock)"
   pty_expect '(^|[^ ])Vault passphrase:' || { echo "no passphrase prompt: $(transcript)"; pty_stop; return 1; }
   [[ -n ${2:-} ]] && "$2"
@@ -209,12 +169,12 @@ check "vault preflight passes as $VAULT_USER" c_preflight
 c_locked_at_start() { status_is 1 && nothing_left; }
 check "vault is locked at start (status exit 1, nothing open)" c_locked_at_start
 
-# Background /proc scanner: runs for the whole scenario.
+# Background /proc scanner for the whole scenario: one grep per second, no other process.
 ( n=0
   while :; do
     scan_proc >>"$WORK/scan.hits"
-    n=$((n + 1)); echo "$n" >"$WORK/scan.count"
-    sleep 0.3
+    n=$((n + 1)); printf '%s\n' "$n" >"$WORK/scan.count"
+    nap 1
   done ) &
 SCAN_PID=$!
 
@@ -232,19 +192,24 @@ c_noninteractive() {
   out=$(printf 'echo reached-pipe\nexit\n' | as_dev timeout 30 bash -i 2>&1) || true
   [[ $out == *reached-pipe* ]] || { echo "bash -i fed by a pipe did not run: $out"; r=1; }
   all+=$out
-  if grep -qi 'passphrase' <<<"$all"; then echo "a non-interactive shell prompted: $all"; r=1; fi
+  if [[ ${all,,} == *passphrase* ]]; then echo "a non-interactive shell prompted: $all"; r=1; fi
   status_is 1 || r=1
   return "$r"
 }
 check "non-interactive shells (bash -c, bash -lc, bash -ic and bash -i without a tty) never prompt" c_noninteractive
 
-# Checks run in subshells: results of the scans at the prompts go to a file.
-scan_now() { scan_proc >>"$WORK/prompt.hits"; echo x >>"$WORK/prompt.count"; }
-c_unlock() {
-  unlock_new scan_now || return 1
-  pty_text | grep -q 'unlocked:' || { echo "no 'unlocked:' message: $(transcript)"; return 1; }
+# Checks run in subshells: what the prompt hook sees goes to files.
+at_prompt() {
+  local vp
+  scan_proc >>"$WORK/prompt.hits"; echo x >>"$WORK/prompt.count"
+  if vp=$(vault_pid); then grep '^Max core file size' "/proc/$vp/limits" >"$WORK/core.limit"; fi
 }
-check "unlock a new vault through a pty (passphrase + confirmation)" c_unlock
+c_unlock() {
+  unlock_new at_prompt || return 1
+  pty_has 'unlocked:' || { echo "no 'unlocked:' message: $(transcript)"; return 1; }
+  pty_has 'lives ONLY in RAM' || { echo "the first unlock did not say that the vault lives only in RAM: $(transcript)"; return 1; }
+}
+check "unlock a new vault through a pty (passphrase + confirmation); it says the vault lives only in RAM" c_unlock
 
 c_argv_env_prompt() {
   [[ -s $WORK/prompt.count ]] || { echo "no scan happened at the prompt"; return 1; }
@@ -252,8 +217,14 @@ c_argv_env_prompt() {
 }
 check "passphrase is in no process argv/environment while the confirmation prompt waits" c_argv_env_prompt
 
+c_no_core() {
+  local l; l=$(cat "$WORK/core.limit" 2>/dev/null) || { echo "could not read the vault process's limits at the prompt"; return 1; }
+  [[ $l =~ ^Max\ core\ file\ size\ +0\ +0 ]] || { echo "core dumps are allowed while the passphrase is in memory: $l"; return 1; }
+}
+check "no core dumps: the vault runs with a core size limit of 0 (soft and hard)" c_no_core
+
 c_no_echo() {   # (pattern on stdin: the passphrase must not be in grep's argv either)
-  ! printf '%s\n' "$PASS" | grep -qF -f - "$WORK/pty.out" || { echo "the passphrase was echoed to the terminal"; return 1; }
+  ! grep -qF -f - "$WORK/pty.out" <<<"$PASS" || { echo "the passphrase was echoed to the terminal"; return 1; }
 }
 check "passphrase is not echoed to the terminal" c_no_echo
 
@@ -271,9 +242,9 @@ check "write and read a file in ~/secrets as $VAULT_USER" c_rw
 
 c_dmcrypt() {
   local mm uuid fstype src
-  mm=$(findmnt -n -o MAJ:MIN --mountpoint "$SECRETS" | tr -d ' ') || { echo "$SECRETS is not a mount point"; return 1; }
-  fstype=$(findmnt -n -o FSTYPE --mountpoint "$SECRETS")
-  src=$(findmnt -n -o SOURCE --mountpoint "$SECRETS")
+  mm=$(findmnt -n -r -o MAJ:MIN --mountpoint "$SECRETS" | tail -n1) || { echo "$SECRETS is not a mount point"; return 1; }
+  fstype=$(top_fstype)
+  src=$(findmnt -n -r -o SOURCE --mountpoint "$SECRETS" | tail -n1)
   uuid=$(cat "/sys/dev/block/$mm/dm/uuid" 2>/dev/null) || { echo "$SECRETS ($src, $mm) is not a device-mapper device"; return 1; }
   [[ $uuid == CRYPT-LUKS2-* ]] || { echo "dm uuid is '$uuid', not CRYPT-LUKS2-*"; return 1; }
   [[ $fstype == ext4 ]] || { echo "filesystem is $fstype"; return 1; }
@@ -283,36 +254,66 @@ c_dmcrypt() {
 check "~/secrets is an ext4 on a dm-crypt LUKS2 mapping (dm uuid CRYPT-LUKS2-*), owned by $VAULT_USER, mode 700" c_dmcrypt
 
 c_ciphertext() {
-  local fstype hits
+  local fstype hits dev
   fstype=$(findmnt -n -o FSTYPE --mountpoint "$RUNDIR")
-  [[ $fstype == tmpfs ]] || { echo "$RUNDIR is '$fstype', not a tmpfs"; return 1; }
+  # ramfs, not tmpfs: tmpfs pages can be swapped to the host's disk (noswap needs kernel 6.4).
+  [[ $fstype == ramfs ]] || { echo "$RUNDIR is '$fstype', not a ramfs (a tmpfs can be swapped out)"; return 1; }
   [[ -f $IMG ]] || { echo "no image at $IMG"; return 1; }
   cryptsetup isLuks "$IMG" || { echo "$IMG is not a LUKS volume"; return 1; }
-  sync; blockdev --flushbufs "/dev/mapper/$MAP" 2>/dev/null
+  dev=$(mapping_dev) || { echo "no mapping $MAP"; return 1; }
+  sync; blockdev --flushbufs "$dev" 2>/dev/null
   # Control: the marker did reach the volume (so not finding it in the image means something).
-  grep -qaF -- "$MARK" "/dev/mapper/$MAP" || { echo "control failed: marker not found on /dev/mapper/$MAP"; return 1; }
+  grep -qaF -- "$MARK" "$dev" || { echo "control failed: marker not found on $dev"; return 1; }
   hits=$(grep -caF -- "$MARK" "$IMG")
   [[ $hits == 0 ]] || { echo "plaintext marker found $hits time(s) in $IMG"; return 1; }
 }
-check "the LUKS image in the tmpfs does not contain the plaintext (which the mapping does)" c_ciphertext
+check "the LUKS image lives in a ramfs (never swapped) and does not contain the plaintext (which the mapping does)" c_ciphertext
+
+c_pinned() {
+  local dump bad=() mem
+  dump=$(cryptsetup luksDump "$IMG") || { echo "luksDump failed"; return 1; }
+  [[ $dump =~ cipher:[[:space:]]+aes-xts-plain64 ]] || bad+=("cipher is not aes-xts-plain64")
+  [[ $dump =~ Cipher\ key:[[:space:]]+512\ bits ]] || bad+=("key size is not 512 bits")
+  [[ $dump =~ PBKDF:[[:space:]]+argon2id ]] || bad+=("PBKDF is not argon2id")
+  [[ $dump =~ Memory:[[:space:]]+([0-9]+) ]] && mem=${BASH_REMATCH[1]} || mem=0
+  (( mem >= 65536 )) || bad+=("argon2id memory is $mem KiB, want >= 65536")
+  [[ ${#bad[@]} == 0 ]] || { printf '%s; ' "${bad[@]}"; return 1; }
+}
+check "cipher, key size and KDF are pinned (luksDump: aes-xts-plain64, 512 bits, argon2id >= 64 MiB)" c_pinned
 
 c_unlock_again() {
   pty_start "$(as_dev_cmd "$VAULT_BIN" unlock)"
   pty_wait 60 || { echo "second unlock did not return (waiting for a passphrase?): $(transcript)"; pty_stop; return 1; }
   [[ $PTY_RC == 0 ]] || { echo "second unlock exited $PTY_RC: $(transcript)"; return 1; }
-  pty_text | grep -q 'already unlocked' || { echo "no 'already unlocked': $(transcript)"; return 1; }
-  ! pty_text | grep -qi 'passphrase:' || { echo "second unlock prompted for a passphrase"; return 1; }
+  pty_has 'already unlocked' || { echo "no 'already unlocked': $(transcript)"; return 1; }
+  ! pty_has '[Pp]assphrase:' || { echo "second unlock prompted for a passphrase"; return 1; }
   [[ $(cat "$SECRETS/note.txt") == "$MARK" ]] || { echo "note.txt changed"; return 1; }
 }
 check "second unlock says already unlocked and succeeds without prompting" c_unlock_again
 
+c_lock_asks() {
+  local out rc=0
+  out=$(as_dev "$VAULT_BIN" lock </dev/null 2>&1) || rc=$?
+  [[ $rc != 0 ]] || { echo "non-interactive 'vault lock' erased a non-empty vault without --erase: $out"; return 1; }
+  [[ $out == *--erase* ]] || { echo "the refusal does not name --erase: $out"; return 1; }
+  status_is 0 || return 1
+  pty_start "$(as_dev_cmd "$VAULT_BIN" lock)"
+  pty_expect 'Erase\? \[y/N\]' 30 || { echo "interactive 'vault lock' did not ask before erasing: $(transcript)"; pty_stop; return 1; }
+  pty_send $'n\n'
+  pty_wait 30 || { echo "lock did not finish after 'n': $(transcript)"; pty_stop; return 1; }
+  [[ $PTY_RC != 0 ]] || { echo "lock exited 0 after 'n'"; return 1; }
+  status_is 0 || return 1
+  [[ $(cat "$SECRETS/note.txt") == "$MARK" ]] || { echo "note.txt lost after answering n"; return 1; }
+}
+check "'vault lock' on a non-empty vault asks on a terminal and needs --erase without one" c_lock_asks
+
 c_lock() {
   local out
-  out=$(as_dev "$VAULT_BIN" lock 2>&1) || { echo "vault lock failed: $out"; return 1; }
+  out=$(as_dev "$VAULT_BIN" lock --erase 2>&1) || { echo "vault lock --erase failed: $out"; return 1; }
   nothing_left || return 1
   status_is 1
 }
-check "lock leaves no mount, mapping, loop device, image or tmpfs (status exit 1)" c_lock
+check "lock --erase leaves no mount, mapping, loop device, image or RAM folder (status exit 1)" c_lock
 
 c_lock_twice() {
   local out
@@ -325,54 +326,46 @@ c_readonly_locked() {
   if as_dev sh -c 'echo leak >"$HOME/secrets/leak.txt"' 2>/dev/null; then
     rm -f "$SECRETS/leak.txt"; echo "$VAULT_USER could write into the locked ~/secrets (plaintext on disk)"; return 1
   fi
+  if { echo leak >"$SECRETS/root-leak.txt"; } 2>/dev/null; then
+    rm -f "$SECRETS/root-leak.txt"; echo "root could write into the locked ~/secrets (plaintext on disk)"; return 1
+  fi
 }
-check "while locked, ~/secrets refuses writes (nothing lands on disk by mistake)" c_readonly_locked
+check "while locked, ~/secrets refuses writes, root's too (nothing lands on disk by mistake)" c_readonly_locked
 
-c_mismatch() {
+# --- fail closed: one table. Steps: pass (type the passphrase), confirm (wait for the
+# confirmation prompt), other (type a different one), eof (Ctrl+D), int (Ctrl+C), term
+# (SIGTERM to the vault process); then the attempt must end non-zero within WAIT seconds
+# with nothing left.
+FAIL_CLOSED=(
+  "mismatched confirmation|60|pass confirm other"
+  "EOF (Ctrl+D) at the prompt|30|eof"
+  "SIGTERM at the prompt|30|pass confirm term"
+  "Ctrl+C (SIGINT) at the prompt of 'vault unlock'|10|int"
+)
+c_fail_closed() {   # c_fail_closed WAIT STEPS...
+  local wait=$1 step vp; shift
   pty_start "$(as_dev_cmd "$VAULT_BIN" unlock)"
   pty_expect 'New vault passphrase:' || { echo "no prompt: $(transcript)"; pty_stop; return 1; }
-  pty_send "$PASS"$'\n'
-  pty_expect 'Confirm vault passphrase:' || { echo "no confirmation prompt"; pty_stop; return 1; }
-  pty_send "$OTHER"$'\n'
-  pty_wait 60 || { echo "unlock still running after a mismatched confirmation: $(transcript)"; pty_stop; return 1; }
-  [[ $PTY_RC != 0 ]] || { echo "unlock exited 0 after a mismatched confirmation"; return 1; }
+  for step in "$@"; do
+    case $step in
+      pass)    pty_send "$PASS"$'\n' ;;
+      other)   pty_send "$OTHER"$'\n' ;;
+      confirm) pty_expect 'Confirm vault passphrase:' || { echo "no confirmation prompt"; pty_stop; return 1; } ;;
+      eof)     pty_send $'\004' ;;
+      int)     pty_send $'\003' ;;
+      term)    vp=$(vault_pid) || { echo "cannot find the vault process"; pty_stop; return 1; }
+               kill -TERM "$vp" ;;
+    esac
+  done
+  pty_wait "$wait" || { echo "vault unlock still waiting ${wait}s after '$*' at the prompt (SIGINT/SIGTERM/EOF ignored?): $(transcript)"; pty_stop; return 1; }
+  [[ $PTY_RC != 0 ]] || { echo "unlock exited 0 after '$*'"; return 1; }
   nothing_left
 }
-check "mismatched confirmation fails closed (non-zero, nothing left)" c_mismatch
-
-c_eof() {
-  pty_start "$(as_dev_cmd "$VAULT_BIN" unlock)"
-  pty_expect 'New vault passphrase:' || { echo "no prompt: $(transcript)"; pty_stop; return 1; }
-  pty_send $'\004'
-  pty_wait 30 || { echo "unlock still running after EOF (Ctrl+D) at the prompt: $(transcript)"; pty_stop; return 1; }
-  [[ $PTY_RC != 0 ]] || { echo "unlock exited 0 on EOF"; return 1; }
-  nothing_left
-}
-check "EOF (Ctrl+D) at the prompt fails closed (non-zero, nothing left)" c_eof
-
-c_sigterm() {
-  local vp
-  pty_start "$(as_dev_cmd "$VAULT_BIN" unlock)"
-  pty_expect 'New vault passphrase:' || { echo "no prompt: $(transcript)"; pty_stop; return 1; }
-  pty_send "$PASS"$'\n'
-  pty_expect 'Confirm vault passphrase:' || { echo "no confirmation prompt"; pty_stop; return 1; }
-  vp=$(vault_pid) || { echo "cannot find the vault process"; pty_stop; return 1; }
-  kill -TERM "$vp"
-  pty_wait 30 || { echo "vault still running 30s after SIGTERM at the prompt: $(transcript)"; pty_stop; return 1; }
-  [[ $PTY_RC != 0 ]] || { echo "unlock exited 0 after SIGTERM"; return 1; }
-  nothing_left
-}
-check "SIGTERM at the prompt fails closed (non-zero, nothing left)" c_sigterm
-
-c_sigint_direct() {
-  pty_start "$(as_dev_cmd "$VAULT_BIN" unlock)"
-  pty_expect 'New vault passphrase:' || { echo "no prompt: $(transcript)"; pty_stop; return 1; }
-  pty_send $'\003'
-  pty_wait 10 || { echo "vault unlock still waiting 10s after Ctrl+C at the prompt (SIGINT ignored?)"; pty_stop; return 1; }
-  [[ $PTY_RC != 0 ]] || { echo "unlock exited 0 after Ctrl+C"; return 1; }
-  nothing_left
-}
-check "Ctrl+C (SIGINT) at the prompt of 'vault unlock' fails closed (non-zero, nothing left)" c_sigint_direct
+for row in "${FAIL_CLOSED[@]}"; do
+  IFS='|' read -r name wait steps <<<"$row"
+  # shellcheck disable=SC2086 # steps are words
+  check "$name fails closed (non-zero, nothing left)" c_fail_closed "$wait" $steps
+done
 
 c_sigint_shell() {
   pty_start "$(as_dev_cmd bash -i)"
@@ -388,7 +381,7 @@ c_sigint_shell() {
     pty_stop; return 1
   fi
   [[ $PTY_RC != 0 ]] || { echo "shell exited 0"; return 1; }
-  ! pty_text | grep -q 'SHELL-ALIVE' || { echo "a shell ran commands"; return 1; }
+  ! pty_has 'SHELL-ALIVE' || { echo "a shell ran commands"; return 1; }
   nothing_left
 }
 check "Ctrl+C at the prompt of an interactive shell closes that shell, vault stays closed" c_sigint_shell
@@ -402,11 +395,11 @@ c_wrong() {
   nothing_open || return 1
   pty_start "$(as_dev_cmd "$VAULT_BIN" unlock)"
   pty_expect '(^|[^ ])Vault passphrase:' || { echo "no passphrase prompt for the sealed vault: $(transcript)"; pty_stop; return 1; }
-  scan_now
+  at_prompt
   pty_send "$WRONG"$'\n'
   pty_wait || { echo "unlock with a wrong passphrase did not finish: $(transcript)"; pty_stop; return 1; }
   [[ $PTY_RC != 0 ]] || { echo "unlock exited 0 with a wrong passphrase"; return 1; }
-  pty_text | grep -qi 'wrong passphrase' || { echo "no 'wrong passphrase' message: $(transcript)"; return 1; }
+  pty_has '[Ww]rong passphrase' || { echo "no 'wrong passphrase' message: $(transcript)"; return 1; }
   nothing_open || return 1
   status_is 2
 }
@@ -419,22 +412,30 @@ c_reopen() {
 }
 check "the sealed vault reopens with the right passphrase and keeps its contents" c_reopen
 
+c_autoclear() {
+  # The mapping is marked for deferred removal and its loop device clears itself: when the
+  # vault's mount goes (a crash, or the container's mount namespace ending), both go with it.
+  umount "$SECRETS" || { echo "setup: cannot umount"; return 1; }
+  wait_for 5 eval '! mapping_named "$MAP"' || { echo "mapping $MAP stayed after its filesystem was unmounted (no deferred removal)"; return 1; }
+  wait_for 5 eval '[[ -z $(loops_of "$IMG") ]]' || { echo "loop device $(loops_of "$IMG") stayed after the mapping went (no autoclear)"; return 1; }
+}
+check "unmounting the vault by force takes its mapping and loop device with it (deferred removal, autoclear)" c_autoclear
+
 c_crash_mapping() {
   local out loops
-  # Crash: the mount is gone but the mapping and loop device stay, plus a second loop
-  # device from an attempt killed between losetup and cryptsetup.
-  umount "$SECRETS" || { echo "setup: cannot umount"; return 1; }
+  # Crash leftovers made by hand: a mapping without deferred removal, plus a second loop
+  # device from an attempt killed between losetup and cryptsetup. (printf: a builtin.)
+  printf '%s' "$PASS" | cryptsetup open --type luks2 --key-file=- "$IMG" "$MAP" || { echo "setup: cannot open a stale mapping"; return 1; }
   losetup -f "$IMG" || { echo "setup: cannot attach an extra loop device"; return 1; }
-  mapping_dir >/dev/null || { echo "setup: mapping vanished"; return 1; }
   status_is 3 || return 1
   out=$(as_dev "$VAULT_BIN" status 2>&1)
   unlock_sealed "$PASS" || return 1
-  pty_text | grep -q 'cleaned stale' || { echo "no 'cleaned stale' message: $(transcript)"; return 1; }
-  loops=$(image_loops | wc -l)
+  pty_has 'cleaned stale' || { echo "no 'cleaned stale' message: $(transcript)"; return 1; }
+  loops=$(loops_of "$IMG" | wc -l)
   [[ $loops == 1 ]] || { echo "$loops loop devices for the image after unlock, want 1"; return 1; }
   [[ $(cat "$SECRETS/kept.txt" 2>/dev/null) == "$MARK" ]] || { echo "kept.txt lost"; return 1; }
   status_is 0 || return 1
-  as_dev "$VAULT_BIN" lock >/dev/null 2>&1 || { echo "lock failed"; return 1; }
+  as_dev "$VAULT_BIN" lock --erase >/dev/null 2>&1 || { echo "lock failed"; return 1; }
   nothing_left || return 1
   echo "status before: $out" >&2
 }
@@ -442,22 +443,106 @@ check "stale mapping + loop devices of a crashed session are cleaned by the next
 
 c_crash_create() {
   local loops
-  # Crash while creating a vault: tmpfs and a half-written (non-LUKS) image with a loop device.
-  if ! { mkdir -p "$RUNDIR" && mount -t tmpfs -o size=100m,mode=0711 strata-vault "$RUNDIR"; }; then
-    echo "setup: tmpfs"; return 1
+  # Crash while creating a vault: RAM folder and a half-written (non-LUKS) image with a loop device.
+  if ! { mkdir -p "$RUNDIR" && mount -t ramfs -o mode=0711 strata-vault "$RUNDIR"; }; then
+    echo "setup: ramfs"; return 1
   fi
   if ! { head -c 1048576 /dev/urandom >"$IMG" && truncate -s 64M "$IMG" && losetup -f "$IMG"; }; then
     echo "setup: image/loop"; return 1
   fi
   status_is 3 || return 1
   unlock_new || return 1
-  loops=$(image_loops | wc -l)
+  loops=$(loops_of "$IMG" | wc -l)
   [[ $loops == 1 ]] || { echo "$loops loop devices for the image after unlock, want 1"; return 1; }
   status_is 0 || return 1
-  as_dev "$VAULT_BIN" lock >/dev/null 2>&1 || { echo "lock failed"; return 1; }
+  as_dev "$VAULT_BIN" lock --erase >/dev/null 2>&1 || { echo "lock failed"; return 1; }
   nothing_left
 }
-check "leftovers of a crash during vault creation (tmpfs, non-LUKS image, loop) are cleaned by the next unlock" c_crash_create
+check "leftovers of a crash during vault creation (RAM folder, non-LUKS image, loop) are cleaned by the next unlock" c_crash_create
+
+c_two_unlocks() {
+  # Two panes start the gate at once: both are prompted, both answer. The second must not
+  # clobber the first: it waits for the first, then finds the vault open (or is refused).
+  local i rc1 rc2 loops
+  for i in 1 2; do
+    rm -f "$WORK/u$i.in"; mkfifo "$WORK/u$i.in"; : >"$WORK/u$i.out"
+    ( cd / && SHELL=/bin/sh exec script -qfec "$(as_dev_cmd "$VAULT_BIN" unlock)" /dev/null <"$WORK/u$i.in" >"$WORK/u$i.out" 2>&1 ) &
+    eval "U${i}_PID=\$!"
+    eval "exec {U${i}_FD}>\"\$WORK/u\$i.in\""
+  done
+  # Both answer as soon as both are prompted, so both reach the privileged step together.
+  wait_for 60 eval 'grep -q "New vault passphrase:" "$WORK/u1.out" && grep -q "New vault passphrase:" "$WORK/u2.out"' \
+    || { echo "not both prompted"; kill -KILL "$U1_PID" "$U2_PID"; return 1; }
+  printf '%s\n%s\n' "$PASS" "$PASS" >&"$U1_FD"
+  printf '%s\n%s\n' "$OTHER" "$OTHER" >&"$U2_FD"
+  wait "$U1_PID"; rc1=$?
+  wait "$U2_PID"; rc2=$?
+  exec {U1_FD}>&- {U2_FD}>&-
+  status_is 0 || { echo "after two unlocks at once (exit $rc1, $rc2): $(tr -d '\r' <"$WORK/u1.out" | tail -n3) / $(tr -d '\r' <"$WORK/u2.out" | tail -n3)"; return 1; }
+  loops=$(loops_of "$IMG" | wc -l)
+  [[ $loops == 1 ]] || { echo "$loops loop devices for the image, want 1"; return 1; }
+  [[ $rc1 == 0 || $rc2 == 0 ]] || { echo "neither unlock succeeded ($rc1, $rc2)"; return 1; }
+  cat "$WORK/u1.out" "$WORK/u2.out" | grep -q 'already unlocked\|another vault' \
+    || { echo "neither attempt noticed the other: $(tr -d '\r' <"$WORK/u2.out" | tail -n3)"; return 1; }
+  as_dev sh -c 'echo ok >"$HOME/secrets/race.txt"' || { echo "the open vault is not writable"; return 1; }
+  as_dev "$VAULT_BIN" lock --erase >/dev/null 2>&1 || { echo "lock failed"; return 1; }
+  nothing_left
+}
+check "two unlocks at once end with one vault open; the other waits and leaves it alone" c_two_unlocks
+
+c_two_namespaces() {
+  # Container B: a second mount namespace on the same kernel (same loop devices and
+  # device-mapper names; here even the same /run). A unlocks first, then B's shell.
+  local bmap bimg bout
+  unshare -m --propagation private sleep 100000 >/dev/null 2>&1 </dev/null &
+  B_PID=$!
+  echo "$B_PID" >"$WORK/b.pid"   # for cleanup: checks run in subshells
+  wait_for 5 eval '[[ $(readlink /proc/$B_PID/ns/mnt) != $(readlink /proc/self/ns/mnt) ]]' || { echo "setup: no second namespace"; return 1; }
+  inB() { nsenter -m -t "$B_PID" "$@"; }
+  unlock_new || return 1
+  as_dev sh -c 'echo A >"$HOME/secrets/a.txt"' || { echo "A not writable"; return 1; }
+  bout=$(inB "${AS_DEV[@]}" "$VAULT_BIN" status 2>&1); [[ $? == 1 ]] || { echo "B sees A's vault: B's status is '$bout' (want locked)"; return 1; }
+  pty_start "nsenter -m -t $B_PID $(as_dev_cmd bash -i)"
+  pty_expect 'New vault passphrase:' || { echo "B's shell did not offer B's own unlock: $(transcript)"; pty_stop; return 1; }
+  pty_send "$OTHER"$'\n'; pty_expect 'Confirm vault passphrase:' || { echo "B: no confirmation prompt: $(transcript)"; pty_stop; return 1; }
+  pty_send "$OTHER"$'\n'
+  pty_expect 'unlocked:' || { echo "B's unlock failed while A is unlocked: $(transcript)"; pty_stop; return 1; }
+  pty_send $'echo B >"$HOME/secrets/b.txt"; echo B-ALIVE-$((6*7))\n'
+  pty_expect 'B-ALIVE-42' || { echo "B's shell is not usable while A is unlocked: $(transcript)"; pty_stop; return 1; }
+  pty_send $'exit\n'; pty_wait 30 || pty_stop
+  bmap=$(inB "${AS_DEV[@]}" "$VAULT_BIN" paths | sed -n 's/^mapping=//p')
+  bimg=$(inB "${AS_DEV[@]}" "$VAULT_BIN" paths | sed -n 's/^image=//p')
+  [[ -n $bmap && $bmap != "$MAP" && $bimg != "$IMG" ]] || { echo "B's names are not its own: $bmap $bimg"; return 1; }
+  [[ $(cat "$SECRETS/a.txt") == A && ! -e $SECRETS/b.txt ]] || { echo "A's vault changed while B unlocked"; return 1; }
+  # B locks: A's vault stays open (the issue: B's lock "erased" and the state stayed broken).
+  inB "${AS_DEV[@]}" "$VAULT_BIN" lock --erase >/dev/null 2>&1 || { echo "B's lock failed"; return 1; }
+  bout=$(inB "${AS_DEV[@]}" "$VAULT_BIN" status 2>&1); [[ $? == 1 ]] || { echo "B not locked after its lock: $bout"; return 1; }
+  status_is 0 || { echo "(A after B's lock)"; return 1; }
+  [[ $(cat "$SECRETS/a.txt") == A ]] || { echo "A's file lost after B's lock"; return 1; }
+  # B unlocks again; A locks: B's vault stays open.
+  pty_start "nsenter -m -t $B_PID $(as_dev_cmd "$VAULT_BIN" unlock)"
+  pty_expect 'New vault passphrase:' || { echo "B: no prompt: $(transcript)"; pty_stop; return 1; }
+  pty_send "$OTHER"$'\n'; pty_expect 'Confirm' || { pty_stop; return 1; }
+  pty_send "$OTHER"$'\n'; pty_wait || { pty_stop; return 1; }
+  inB "${AS_DEV[@]}" sh -c 'echo B >"$HOME/secrets/b.txt"' || { echo "B's second vault not writable"; return 1; }
+  as_dev "$VAULT_BIN" lock --erase >/dev/null 2>&1 || { echo "A's lock failed"; return 1; }
+  nothing_left || return 1
+  bout=$(inB "${AS_DEV[@]}" "$VAULT_BIN" status 2>&1); [[ $? == 0 ]] || { echo "B's vault is not open after A's lock: $bout"; return 1; }
+  [[ $(inB cat "$SECRETS/b.txt") == B ]] || { echo "B's file lost after A's lock"; return 1; }
+  mapping_named "$bmap" || { echo "B's mapping is not there"; return 1; }
+  # Then B's container "stops": every process of its namespace ends (checked by the next check).
+  kill -KILL "$B_PID"; wait "$B_PID" 2>/dev/null; rm -f "$WORK/b.pid"
+  echo "$bmap $bimg" >"$WORK/b.names"
+}
+check "two mount namespaces (containers) unlock and lock independently; B's shell stays usable while A is unlocked" c_two_namespaces
+
+c_container_stop() {
+  local bmap bimg
+  read -r bmap bimg <"$WORK/b.names" 2>/dev/null || { echo "no namespace B was set up"; return 1; }
+  wait_for 10 eval '! mapping_named "$bmap"' || { echo "B's mapping $bmap (with its key) outlived B's mount namespace"; return 1; }
+  wait_for 10 eval '[[ -z $(loops_of "$bimg") ]]' || { echo "B's loop device $(loops_of "$bimg") outlived B's mount namespace"; return 1; }
+}
+check "when a container's mount namespace ends, its mapping and loop device go from the kernel" c_container_stop
 
 c_shell_gate() {
   pty_start "$(as_dev_cmd bash -i)"
@@ -476,17 +561,17 @@ c_shell_gate() {
   pty_send $'echo SECOND-$((6*7))\n'
   pty_expect 'SECOND-42' 30 || { echo "second shell not usable: $(transcript)"; pty_stop; return 1; }
   pty_send $'exit\n'; pty_wait 30 || { pty_stop; return 1; }
-  ! pty_text | grep -qi 'passphrase:' || { echo "second shell prompted although unlocked"; return 1; }
+  ! pty_has '[Pp]assphrase:' || { echo "second shell prompted although unlocked"; return 1; }
 }
 check "an interactive shell offers the unlock, then works; a second shell does not prompt" c_shell_gate
 
 c_optout() {
-  as_dev "$VAULT_BIN" lock >/dev/null 2>&1
-  pty_start "$(printf '%q ' setpriv "--reuid=$DEV_UID" "--regid=$DEV_GID" --init-groups "${DEV_ENV[@]}" STRATA_VAULT_PROMPT=0 bash -i)"
+  relock
+  pty_start "$(as_dev_cmd env STRATA_VAULT_PROMPT=0 bash -i)"
   pty_send $'echo OPTOUT-$((6*7))\n'
   pty_expect 'OPTOUT-42' 30 || { echo "opted-out shell not usable: $(transcript)"; pty_stop; return 1; }
   pty_send $'exit\n'; pty_wait 30 || { pty_stop; return 1; }
-  ! pty_text | grep -qi 'passphrase:' || { echo "prompted despite STRATA_VAULT_PROMPT=0"; return 1; }
+  ! pty_has '[Pp]assphrase:' || { echo "prompted despite STRATA_VAULT_PROMPT=0"; return 1; }
   status_is 1
 }
 check "STRATA_VAULT_PROMPT=0 opts out of the prompt (vault stays locked)" c_optout

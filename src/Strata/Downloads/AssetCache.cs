@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.RegularExpressions;
 using Strata.IO;
 
 namespace Strata.Downloads;
@@ -9,13 +8,7 @@ public class AssetDownloadException(string message, Exception? inner = null) : E
 
 /// <summary>The downloaded bytes do not have the pinned sha256.</summary>
 public sealed class ChecksumMismatchException(string tool, string arch, string url, string expected, string actual)
-    : AssetDownloadException($"sha256 mismatch for tool '{tool}' ({arch}) downloaded from {url}: expected {expected}, got {actual}. The file was discarded.")
-{
-    public string Tool { get; } = tool;
-    public string Arch { get; } = arch;
-    public string Expected { get; } = expected;
-    public string Actual { get; } = actual;
-}
+    : AssetDownloadException($"sha256 mismatch for tool '{tool}' ({arch}) downloaded from {url}: expected {expected}, got {actual}. The file was discarded.");
 
 /// <summary>
 /// Downloaded release assets, stored once under <c>&lt;cache&gt;/sha256/&lt;hex&gt;</c> by content hash.
@@ -23,11 +16,12 @@ public sealed class ChecksumMismatchException(string tool, string arch, string u
 /// the expected sha256, and only then renamed into place; a failed download leaves nothing behind.
 /// With a warm cache no network is used at all.
 /// </summary>
-public sealed partial class AssetCache : IDisposable
+public sealed class AssetCache : IDisposable
 {
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
     private readonly Action<string>? _log;
+    private readonly Uri? _mirror;
 
     /// <param name="cacheDirectory">The cache root; assets go to its <c>sha256/</c> folder.</param>
     /// <param name="mirror">
@@ -42,21 +36,18 @@ public sealed partial class AssetCache : IDisposable
     public AssetCache(string cacheDirectory, Uri? mirror = null, HttpClient? http = null, Action<string>? log = null)
     {
         CacheDirectory = Path.GetFullPath(cacheDirectory);
-        Mirror = mirror;
+        _mirror = mirror;
         _ownsHttp = http is null;
         _http = http ?? new HttpClient { Timeout = TimeSpan.FromMinutes(10) };
         _log = log;
     }
 
     public string CacheDirectory { get; }
-    public Uri? Mirror { get; }
 
     public string PathFor(string sha256) => Path.Combine(CacheDirectory, "sha256", CheckHex(sha256));
 
-    public bool Contains(string sha256) => File.Exists(PathFor(sha256));
-
     /// <summary>The URL actually fetched: <paramref name="url"/>, or its mirror form (see the constructor).</summary>
-    public Uri Resolve(string url) => Mirror is null ? new Uri(url) : RewriteForMirror(new Uri(url), Mirror);
+    private Uri Resolve(string url) => _mirror is null ? new Uri(url) : RewriteForMirror(new Uri(url), _mirror);
 
     /// <summary>Rewrites <c>scheme://host[:port]/path?query</c> to <c>&lt;mirror&gt;/host[:port]/path?query</c>.</summary>
     public static Uri RewriteForMirror(Uri url, Uri mirror)
@@ -154,8 +145,5 @@ public sealed partial class AssetCache : IDisposable
     }
 
     private static string CheckHex(string sha256) =>
-        Sha256Hex().IsMatch(sha256) ? sha256 : throw new ArgumentException($"'{sha256}' is not a sha256 (64 lower-case hex digits).", nameof(sha256));
-
-    [GeneratedRegex("^[0-9a-f]{64}$")]
-    private static partial Regex Sha256Hex();
+        Sha256Hex.IsValid(sha256) ? sha256 : throw new ArgumentException($"'{sha256}' is not a sha256 (64 lower-case hex digits).", nameof(sha256));
 }

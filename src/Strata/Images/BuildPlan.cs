@@ -24,7 +24,7 @@ public sealed record Stage(
     string KeyTag)
 {
     /// <summary>Pinned binaries placed into the context at build time (keyed by their locked sha256, not re-hashed).</summary>
-    public IReadOnlyList<ToolSpec> Tools { get; init; } = [];
+    public IReadOnlyList<BinaryTool> Tools { get; init; } = [];
 
     public string ShortKey => Key[..12];
 }

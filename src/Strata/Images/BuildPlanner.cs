@@ -18,7 +18,7 @@ public sealed record PlanOptions
     public string? Repository { get; init; }
 
     /// <summary>Whether the images hold this tool (with --skip-tools, the GitHub-released binaries are left out).</summary>
-    public bool Installs(ToolSpec tool) => !(SkipBinaryTools && tool.Kind == ToolKind.Binary);
+    public bool Installs(ToolSpec tool) => !(SkipBinaryTools && tool is BinaryTool);
 }
 
 /// <summary>Computes every image's stages and content keys. Reads files only; never calls the engine.</summary>
@@ -54,7 +54,7 @@ public static class BuildPlanner
             var files = InputSet.Collect(graph.RootDirectory, [image.Layer.Dockerfile, .. image.Layer.Inputs], graph.Exclude).ToList();
             if (image.HostCa) files.AddRange(hostCaFiles);
             var tools = options.Tools?.ForImage(image.Name).OrderBy(t => t.Name, StringComparer.Ordinal).ToList() ?? [];
-            var binaries = tools.Where(t => t.Kind == ToolKind.Binary && options.Installs(t)).ToList();
+            var binaries = tools.OfType<BinaryTool>().Where(options.Installs).ToList();
             var args = new SortedDictionary<string, string>(image.Layer.Args.ToDictionary(), StringComparer.Ordinal);
 
             using var key = new KeyBuilder()
@@ -126,7 +126,7 @@ public static class BuildPlanner
             ? locked
             : throw new StrataConfigException(
                 $"{ToolLock.DefaultFileName} has no entry for '{tool.Name}', which image '{image}' installs. " +
-                "Pin it: ./build.sh --target=pin" + (tool.Kind == ToolKind.Binary
+                "Pin it: ./build.sh --target=pin" + (tool is BinaryTool
                     ? " (needs the GitHub API). Without GitHub access, build with --skip-tools to leave the GitHub-released binaries out."
                     : " (needs the GitHub API)."));
 

@@ -26,6 +26,20 @@ public sealed class KeyBuilder : IDisposable
         return this;
     }
 
+    /// <summary>Adds a file's bytes streamed from disk (no full copy in memory).</summary>
+    public KeyBuilder AddFileContent(string field, string path)
+    {
+        Frame(Encoding.UTF8.GetBytes(field));
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        Span<byte> length = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(length, stream.Length);
+        _hash.AppendData(length);
+        var buffer = new byte[1 << 16];
+        int read;
+        while ((read = stream.Read(buffer)) > 0) _hash.AppendData(buffer, 0, read);
+        return this;
+    }
+
     /// <summary>Adds each file's path, kind, executable bit, link target and content digest, in path order.</summary>
     /// <param name="digests">The run's digests, so a file in many keys is read once (null: hash here).</param>
     public KeyBuilder AddFiles(string field, IEnumerable<InputFile> files, FileDigests? digests = null)

@@ -94,7 +94,8 @@ public sealed class ImagePipeline : IDisposable
 
     public PlanOptions PlanOptions => _planOptions.Value;
 
-    public SmokeOptions SmokeOptions => new() { Docker = Docker };
+    /// <summary>The smoke suite's settings for this run: vault proofs are kept in the cache, beside the smoke proofs.</summary>
+    public SmokeOptions SmokeOptions => new() { Docker = Docker, VaultProofDirectory = Path.Combine(Options.CacheDirectory, "vault-proofs") };
 
     /// <summary>What this run built or reused, in chain order.</summary>
     public IReadOnlyList<ImageResult> Results =>

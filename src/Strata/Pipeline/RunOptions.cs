@@ -56,8 +56,8 @@ public sealed record RunOptions
         "keep", "dry-run",
         // the registry and releases
         "registry", "registry-password-stdin", "release-tag",
-        // pin
-        "tool", "check", "github-api",
+        // pin, bump-pr
+        "tool", "check", "github-api", "repository", "dispatch",
         // Cake's own
         "verbosity", "v", "tree", "showtree", "dryrun", "noop", "whatif", "exclusive", "e", "description", "showdescription",
         "debug", "d", "help", "h", "version", "ver", "info", "bootstrap", "skip-bootstrap", "invalidate-script-cache", "no-report",

@@ -14,11 +14,12 @@ public static class Targets
     public const string Smoke = "smoke";
     public const string SmokePrefix = "smoke-";
     public const string Pin = "pin";
+    public const string BumpPr = "bump-pr";
     public const string Test = "test";
     public const string Release = "release";
     public const string Prune = "prune";
 
-    public static readonly IReadOnlyList<string> BuiltIn = [Default, Images, Plan, Smoke, Pin, Test, Release, Prune];
+    public static readonly IReadOnlyList<string> BuiltIn = [Default, Images, Plan, Smoke, Pin, BumpPr, Test, Release, Prune];
 
     public static string SmokeOf(string image) => SmokePrefix + image;
 

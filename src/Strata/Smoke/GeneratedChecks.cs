@@ -48,7 +48,8 @@ public static class GeneratedChecks
 
         if (spec.Vault)
             checks.Add(new ScenarioCheck(Vault, origin, Path.GetFullPath(Path.Combine(graph.RootDirectory, options.VaultScript)),
-                options.VaultTimeout));
+                options.VaultTimeout,
+                options.VaultProofDirectory is { } proofs ? Path.GetFullPath(Path.Combine(graph.RootDirectory, proofs)) : null));
         return checks;
     }
 

@@ -15,7 +15,11 @@ public sealed record SmokeOptions
     public string SpecDirectory { get; init; } = SmokeSpecLoader.DefaultDirectory;
     /// <summary>The vault scenario script (run as SCRIPT IMAGE on the host), relative to the repository.</summary>
     public string VaultScript { get; init; } = Path.Combine("smoke", "vault", "run.sh");
-    public TimeSpan VaultTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    // Vault hook (issue 11): the one timeout of the vault scenario (run.sh gets it minus a margin) and where
+    // passed vault proofs are kept, so an image with its parent's vault fingerprint reuses the parent's proof.
+    public TimeSpan VaultTimeout { get; init; } = TimeSpan.FromMinutes(20);
+    /// <summary>Where passed vault proofs are kept (relative to the repository, or absolute; the pipeline uses its cache folder); null: never reuse one.</summary>
+    public string? VaultProofDirectory { get; init; } = Path.Combine("artifacts", "smoke", "vault-proofs");
     public string Locale { get; init; } = "en_US.UTF-8";
     /// <summary>
     /// The container's network; null: the engine's default, as people run the image. (With "none",

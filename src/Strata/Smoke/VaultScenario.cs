@@ -1,49 +1,89 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Json;
+using Strata.IO;
+using Strata.Keys;
 
 namespace Strata.Smoke;
 
 /// <summary>
-/// An external scenario script (the vault's: <c>smoke/vault/run.sh IMAGE</c>), run on the host with the
-/// image reference as its only argument. Its contract, on stdout:
+/// An external scenario script (the vault's: <c>smoke/vault/run.sh --user USER --timeout SECONDS IMAGE</c>),
+/// run on the host. Its contract, on stdout:
 /// <code>
-/// # runtime: &lt;how it ran, e.g. "user-mode linux 6.1 (no device-mapper on this host)"&gt;
+/// # runtime: &lt;how it ran, e.g. "user-mode-linux 6.1 (...)"&gt;
 /// ok - &lt;name&gt;
 /// not ok - &lt;name&gt;: &lt;reason&gt;
+/// # vault scenario: PASS|FAIL (...)
 /// </code>
-/// and a non-zero exit when anything failed. Every TAP line becomes a check of its own. No runtime
-/// line, no TAP line, a missing script or an exit code that disagrees with the lines all FAIL: a
-/// scenario is never silently skipped.
+/// Every TAP line becomes a check of its own. The verdict is the scenario harness's (smoke/vault/tap.sh);
+/// this side only refuses an incomplete stream: no runtime line, no TAP line, no verdict line (the
+/// scenario did not finish), or a missing script all FAIL. A scenario is never silently skipped.
+/// <para>
+/// Proof reuse: with a <paramref name="ProofDirectory"/>, the check first fingerprints the image (smoke/vault/fingerprint.sh,
+/// run in the smoke container: every file and package the vault and its gate execute, and the image's
+/// environment). An image whose fingerprint, together with the scenario's own files, was proven before (its
+/// parent, usually) reuses that proof instead of running the scenario again, and every result says so.
+/// </para>
 /// </summary>
-public sealed record ScenarioCheck(string Name, string Origin, string Script, TimeSpan Timeout) : SmokeCheck(Name, Origin)
+/// <param name="Timeout">The whole scenario, cleanup included. run.sh gets a little less (<see cref="ScriptTimeout"/>) so it can
+/// time out and clean up by itself; only when it does not is it stopped (SIGTERM, then its whole process tree).</param>
+public sealed record ScenarioCheck(string Name, string Origin, string Script, TimeSpan Timeout,
+    // Where passes are remembered decides nothing about a pass: kept out of smoke proof keys.
+    [property: System.Text.Json.Serialization.JsonIgnore] string? ProofDirectory = null)
+    : SmokeCheck(Name, Origin)
 {
     public const string RuntimePrefix = "# runtime:";
+    public const string VerdictPrefix = "# vault scenario:";
+    public const string FingerprintScript = "fingerprint.sh";
+    /// <summary>How long run.sh may take to clean up after a SIGTERM before its process tree is killed.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
 
     public override CheckKind Kind => CheckKind.Vault;
 
     // The script's own limit (Timeout) reports the output so far; this one is only the backstop.
     public override TimeSpan TimeLimit => Timeout + TimeSpan.FromSeconds(30);
 
+    /// <summary>run.sh's own limit: the check's minus a margin for its cleanup.</summary>
+    public TimeSpan ScriptTimeout => Timeout - TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(60).Ticks, Timeout.Ticks / 4));
+
     public override async Task<IReadOnlyList<CheckResult>> RunAsync(SmokeContext c, CancellationToken ct)
     {
         if (!File.Exists(Script))
             return [Fail(c, $"the scenario script {Script} does not exist")];
-        var (exitCode, stdout, stderr, timedOut) = await RunScriptAsync(Script, c.ImageRef, Timeout, ct);
+
+        string? proofKey = null;
+        var fingerprintNote = "";
+        if (ProofDirectory is not null)
+        {
+            var (key, error) = await ProofKeyAsync(c, ct);
+            proofKey = key;
+            if (key is null) fingerprintNote = $"; no proof reuse: {error}";
+            else if (VaultProof.Load(ProofDirectory, key) is { } proof) return Replay(c, proof, key);
+        }
+
+        var (exitCode, stdout, stderr, timedOut) = await RunScriptAsync(c, ct);
         if (timedOut)
-            return [Fail(c, $"{Script} did not finish within {Timeout.TotalSeconds:0} s; output so far: {Excerpt(stdout + stderr)}")];
-        return Parse(c, stdout, stderr, exitCode).Results;
+            return [Fail(c, $"{Script} did not finish within {Timeout.TotalSeconds:0} s (stopped with its process tree); output so far: {Excerpt(stdout + stderr)}")];
+        var (runtime, results) = Parse(c, stdout, stderr, exitCode);
+        if (proofKey is not null && results.All(r => r.Passed))
+            VaultProof.Save(ProofDirectory!, proofKey, new VaultProof(c.Image, c.ImageRef, runtime!, stdout));
+        if (fingerprintNote.Length > 0)
+            results = [results[0] with { Message = results[0].Message + fingerprintNote }, .. results.Skip(1)];
+        return results;
     }
 
-    /// <summary>The runtime line and one result per TAP line, plus failures for every broken part of the contract.</summary>
+    /// <summary>The runtime line and one result per TAP line, plus a first result for the stream as a whole.</summary>
     internal (string? Runtime, IReadOnlyList<CheckResult> Results) Parse(SmokeContext c, string stdout, string stderr, int exitCode)
     {
-        string? runtime = null;
+        string? runtime = null, verdict = null;
         var results = new List<CheckResult>();
         foreach (var raw in stdout.Split('\n'))
         {
             var line = raw.TrimEnd('\r');
             if (runtime is null && line.StartsWith(RuntimePrefix, StringComparison.Ordinal))
                 runtime = line[RuntimePrefix.Length..].Trim();
+            else if (line.StartsWith(VerdictPrefix, StringComparison.Ordinal))
+                verdict = line[VerdictPrefix.Length..].Trim();
             else if (line.StartsWith("ok - ", StringComparison.Ordinal))
                 results.Add(Step(c, line[5..].Trim(), true, ""));
             else if (line.StartsWith("not ok - ", StringComparison.Ordinal))
@@ -56,35 +96,60 @@ public sealed record ScenarioCheck(string Name, string Origin, string Script, Ti
             }
         }
 
-        var summary = new List<string>();
-        if (string.IsNullOrEmpty(runtime)) summary.Add($"printed no '{RuntimePrefix} ...' line");
-        if (results.Count == 0) summary.Add("printed no 'ok - NAME' / 'not ok - NAME: REASON' lines");
-        if (exitCode != 0 && results.Count > 0 && results.All(r => r.Passed))
-            summary.Add($"exited {exitCode} although every step passed");
-        if (exitCode == 0 && results.Any(r => !r.Passed))
-            summary.Add("exited 0 although a step failed");
-        var contract = summary.Count == 0
-            ? Pass(c, $"runtime: {runtime}")
-            : Fail(c, $"{Script} {string.Join("; ", summary)} (exit {exitCode}); stdout: {Excerpt(stdout)}; stderr: {Excerpt(stderr)}");
+        var problems = new List<string>();
+        if (string.IsNullOrEmpty(runtime)) problems.Add($"printed no '{RuntimePrefix} ...' line");
+        if (results.Count == 0) problems.Add("printed no 'ok - NAME' / 'not ok - NAME: REASON' lines");
+        if (verdict is null) problems.Add($"printed no '{VerdictPrefix} PASS|FAIL' line (the scenario did not finish)");
+        else if (verdict.StartsWith("PASS", StringComparison.Ordinal) && exitCode != 0) problems.Add($"exited {exitCode} after a PASS verdict");
+        var contract = problems.Count == 0
+            ? Pass(c, $"runtime: {runtime}; {verdict}")
+            : Fail(c, $"{Script} {string.Join("; ", problems)} (exit {exitCode}); stdout: {Excerpt(stdout)}; stderr: {Excerpt(stderr)}");
         results.Insert(0, contract with { ScenarioRuntime = runtime });
         return (runtime, results);
+    }
+
+    private IReadOnlyList<CheckResult> Replay(SmokeContext c, VaultProof proof, string key)
+    {
+        var from = $"reused the vault proof of image '{proof.Image}' ({proof.ImageRef}): same vault fingerprint {key[..12]}";
+        var (_, results) = Parse(c, proof.Output, "", 0);
+        return [.. results.Select((r, i) => i == 0
+            ? r with { Message = $"{from}; {r.Message}", ScenarioRuntime = $"{proof.Runtime} (reused from {proof.Image})" }
+            : r with { Message = string.IsNullOrEmpty(r.Message) ? from : $"{r.Message} ({from})" })];
+    }
+
+    /// <summary>
+    /// The key of the vault's proof for this image: its fingerprint (computed inside the container) and
+    /// every file of the scenario's folder. Null, with the reason, when the fingerprint cannot be taken.
+    /// </summary>
+    internal async Task<(string? Key, string Error)> ProofKeyAsync(SmokeContext c, CancellationToken ct)
+    {
+        var dir = Path.GetDirectoryName(Script)!;
+        var script = Path.Combine(dir, FingerprintScript);
+        if (!File.Exists(script)) return (null, $"{script} does not exist");
+        var result = await c.ShellAsync("root", await File.ReadAllTextAsync(script, ct), login: false, ct, c.User);
+        if (result.ExitCode != 0 || result.StdOut.Trim().Length == 0)
+            return (null, $"the fingerprint failed (exit {result.ExitCode}): {Excerpt(result.StdErr)}");
+        using var key = new KeyBuilder().Add("vault-fingerprint", result.StdOut).Add("vault-user", c.User);
+        foreach (var file in Directory.GetFiles(dir).Order(StringComparer.Ordinal))
+            key.AddFileContent("scenario." + Path.GetFileName(file), file);
+        return (key.Finish(), "");
     }
 
     private CheckResult Step(SmokeContext c, string step, bool passed, string message) =>
         new(c.Image, $"{Name}: {step}", Kind, passed, message, Origin, TimeSpan.Zero);
 
-    private static async Task<(int ExitCode, string StdOut, string StdErr, bool TimedOut)> RunScriptAsync(
-        string script, string imageRef, TimeSpan timeout, CancellationToken ct)
+    private async Task<(int ExitCode, string StdOut, string StdErr, bool TimedOut)> RunScriptAsync(SmokeContext c, CancellationToken ct)
     {
-        var psi = new ProcessStartInfo(script)
+        var psi = new ProcessStartInfo(Script)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(Path.GetFullPath(script))!,
+            WorkingDirectory = Path.GetDirectoryName(Path.GetFullPath(Script))!,
         };
-        psi.ArgumentList.Add(imageRef);
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {script}.");
+        foreach (var arg in new[] { "--user", c.User, "--timeout", ((int)ScriptTimeout.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture), c.ImageRef })
+            psi.ArgumentList.Add(arg);
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {Script}.");
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
@@ -93,19 +158,62 @@ public sealed record ScenarioCheck(string Name, string Origin, string Script, Ti
         process.BeginErrorReadLine();
 
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        limit.CancelAfter(timeout);
+        limit.CancelAfter(Timeout);
         try
         {
             await process.WaitForExitAsync(limit.Token);
         }
         catch (OperationCanceledException)
         {
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            await process.WaitForExitAsync(CancellationToken.None);
+            await StopAsync(process);
             ct.ThrowIfCancellationRequested();
             return (-1, stdout.ToString(), stderr.ToString(), true);
         }
         process.WaitForExit(); // flushes the redirected output
         return (process.ExitCode, stdout.ToString(), stderr.ToString(), false);
     }
+
+    /// <summary>
+    /// SIGTERM first, so run.sh's own cleanup kills linux.uml's process group and removes its container and
+    /// temp folder; then, if it is still there after <see cref="StopGrace"/>, its whole process tree.
+    /// </summary>
+    private static async Task StopAsync(Process process)
+    {
+        try
+        {
+            using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false }))
+                if (term is not null) await term.WaitForExitAsync(CancellationToken.None);
+            using var grace = new CancellationTokenSource(StopGrace);
+            await process.WaitForExitAsync(grace.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+}
+
+/// <summary>A passed vault scenario, kept under its proof key (see <see cref="ScenarioCheck.ProofKeyAsync"/>).</summary>
+/// <param name="Output">run.sh's stdout: the runtime line, the TAP lines and the verdict.</param>
+public sealed record VaultProof(string Image, string ImageRef, string Runtime, string Output)
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public static VaultProof? Load(string directory, string key)
+    {
+        var path = Path.Combine(directory, key + ".json");
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<VaultProof>(File.ReadAllText(path), Json);
+        }
+        catch (JsonException)
+        {
+            return null; // a damaged proof proves nothing: run the scenario again
+        }
+    }
+
+    public static void Save(string directory, string key, VaultProof proof) =>
+        AtomicFile.WriteAllText(Path.Combine(directory, key + ".json"), JsonSerializer.Serialize(proof, Json));
 }

@@ -6,7 +6,7 @@ using Strata.GitHub;
 
 namespace Strata.Tools;
 
-public sealed class PinOptions
+public record PinOptions
 {
     /// <summary>Path of tools.yaml.</summary>
     public required string ToolsFile { get; init; }
@@ -19,11 +19,18 @@ public sealed class PinOptions
 }
 
 /// <param name="Lock">The lock as it should be.</param>
-/// <param name="Previous">The lock as it was on disk (empty when there was none).</param>
+/// <param name="Previous">The lock as it was (empty when there was none).</param>
 /// <param name="Changed">Whether <paramref name="Lock"/> differs from <paramref name="Previous"/> (in check mode: the lock is stale).</param>
 /// <param name="Diff">One line per change, readable; empty when nothing changed.</param>
 /// <param name="Written">Whether the lock file was written.</param>
-public sealed record PinResult(ToolLock Lock, ToolLock Previous, bool Changed, string Diff, bool Written);
+/// <param name="Sources">Where each tool resolved in this run came from, by tool name.</param>
+public sealed record PinResult(ToolLock Lock, ToolLock Previous, bool Changed, string Diff, bool Written,
+    IReadOnlyDictionary<string, ToolSource> Sources);
+
+/// <summary>Where a pinned version and its hashes came from, for a reviewer.</summary>
+/// <param name="ReleaseUrl">The release's page (its notes).</param>
+/// <param name="Sha256From">Per architecture: "asset digest", "checksums.txt", "helm-v3.19.4-linux-amd64.tar.gz.sha256sum", ...</param>
+public sealed record ToolSource(string ReleaseUrl, IReadOnlyDictionary<string, string> Sha256From);
 
 /// <summary>
 /// Resolves the newest allowed version of the tools in tools.yaml and their per-architecture
@@ -33,37 +40,41 @@ public sealed class Pinner(GitHubReleasesClient github, AssetCache assets, HttpC
 {
     private readonly Dictionary<string, string> _textCache = new(StringComparer.Ordinal);
 
+    /// <summary>Pins the tools of a tools.yaml into its lock file (not written in check mode). Logs the diff once.</summary>
     public async Task<PinResult> PinAsync(PinOptions options, CancellationToken ct = default)
     {
         var tools = ToolsFile.Load(options.ToolsFile);
         var previous = ToolLock.Load(options.LockFile, missingIsEmpty: true);
-        var selected = options.Tool is { } only ? [tools.Get(only)] : tools.Tools;
+        var result = await ResolveAsync(tools, previous, options.Tool, ct).ConfigureAwait(false);
+        if (result.Changed && !options.Check)
+        {
+            result.Lock.Save(options.LockFile);
+            log?.Invoke($"{result.Diff}wrote {options.LockFile}");
+            return result with { Written = true };
+        }
+        log?.Invoke(result.Changed ? $"{options.LockFile} is stale:\n{result.Diff.TrimEnd('\n')}" : $"{options.LockFile} is up to date");
+        return result;
+    }
 
+    /// <summary>The lock <paramref name="tools"/> should have, starting from <paramref name="previous"/>; writes nothing.</summary>
+    /// <param name="only">Resolve only this tool (the others keep their entries); null: every tool.</param>
+    public async Task<PinResult> ResolveAsync(ToolSet tools, ToolLock previous, string? only = null, CancellationToken ct = default)
+    {
+        var selected = only is not null ? [tools.Get(only)] : tools.Tools;
         var next = new Dictionary<string, LockedTool>();
         foreach (var tool in tools.Tools)
             if (previous.Tools.TryGetValue(tool.Name, out var kept))
                 next[tool.Name] = kept; // tools no longer in tools.yaml are dropped
+        var sources = new Dictionary<string, ToolSource>();
         foreach (var tool in selected)
-            next[tool.Name] = await ResolveAsync(tool, ct).ConfigureAwait(false);
+            (next[tool.Name], sources[tool.Name]) = await ResolveAsync(tool, ct).ConfigureAwait(false);
 
         var updated = new ToolLock(next);
         var diff = Diff(previous, updated);
-        var changed = diff.Length > 0;
-        var write = changed && !options.Check;
-        if (write)
-        {
-            updated.Save(options.LockFile);
-            log?.Invoke($"wrote {options.LockFile}");
-        }
-        else if (options.Check && changed)
-            log?.Invoke($"{options.LockFile} is stale:\n{diff}");
-        else
-            log?.Invoke($"{options.LockFile} is up to date");
-        return new PinResult(updated, previous, changed, diff, write);
+        return new PinResult(updated, previous, diff.Length > 0, diff, Written: false, sources);
     }
 
-    /// <summary>The release of the newest version that tools.yaml allows for the tool.</summary>
-    public async Task<(NuGetVersion Version, GitHubRelease Release)> ResolveReleaseAsync(ToolSpec tool, CancellationToken ct = default)
+    private async Task<GitHubRelease> ResolveReleaseAsync(ToolSpec tool, CancellationToken ct)
     {
         var releases = await github.ListReleasesAsync(tool.Repository, ct).ConfigureAwait(false);
         var best = releases
@@ -77,32 +88,33 @@ public sealed class Pinner(GitHubReleasesClient github, AssetCache assets, HttpC
             throw new StrataConfigException(
                 $"tool '{tool.Name}': none of the {releases.Count} releases of {tool.Repository} has a tag '{tool.TagPrefix}<version>' in range {tool.Range}"
                 + (tool.Prerelease ? "" : " that is not a prerelease or draft") + ".");
-        return (best.Version, best.Release);
+        return best.Release;
     }
 
-    /// <summary>Resolves one tool's lock entry.</summary>
-    public async Task<LockedTool> ResolveAsync(ToolSpec tool, CancellationToken ct = default)
+    private async Task<(LockedTool, ToolSource)> ResolveAsync(ToolSpec tool, CancellationToken ct)
     {
-        var (_, release) = await ResolveReleaseAsync(tool, ct).ConfigureAwait(false);
+        var release = await ResolveReleaseAsync(tool, ct).ConfigureAwait(false);
         var tag = release.TagName;
         var version = tag[tool.TagPrefix.Length..];
         log?.Invoke($"{tool.Name}: {version} ({tool.Repository} {tag})");
-        if (tool.Kind == ToolKind.Npm)
-            return new LockedTool(version, tag, new Dictionary<string, LockedAsset>());
-
         var locked = new Dictionary<string, LockedAsset>();
-        foreach (var arch in ToolSpec.Architectures)
-            locked[arch] = await ResolveAssetAsync(tool, release, version, arch, ct).ConfigureAwait(false);
-        return new LockedTool(version, tag, locked);
+        var from = new Dictionary<string, string>();
+        await tool.Match<Task>(
+            binary: async b =>
+            {
+                foreach (var arch in ToolSpec.Architectures)
+                    (locked[arch], from[arch]) = await ResolveAssetAsync(b, release, version, arch, ct).ConfigureAwait(false);
+            },
+            npm: _ => Task.CompletedTask).ConfigureAwait(false); // npm installs package@version: nothing per architecture
+        return (new LockedTool(version, tag, locked), new ToolSource(release.HtmlUrl, from));
     }
 
-    private async Task<LockedAsset> ResolveAssetAsync(ToolSpec tool, GitHubRelease release, string version, string arch, CancellationToken ct)
+    private async Task<(LockedAsset, string From)> ResolveAssetAsync(BinaryTool tool, GitHubRelease release, string version, string arch, CancellationToken ct)
     {
         var tag = release.TagName;
         var name = tool.AssetName(version, tag, arch);
         var where = $"tool '{tool.Name}' ({arch}) {tag}";
-        GitHubAsset? ReleaseAsset(string assetName) => release.FindAsset(assetName);
-        GitHubAsset RequiredAsset(string assetName) => ReleaseAsset(assetName)
+        GitHubAsset RequiredAsset(string assetName) => release.FindAsset(assetName)
             ?? throw new StrataConfigException(
                 $"{where}: the release has no asset '{assetName}'. Its assets: {string.Join(", ", release.Assets.Select(a => a.Name))}.");
 
@@ -110,38 +122,34 @@ public sealed class Pinner(GitHubReleasesClient github, AssetCache assets, HttpC
             ? tool.Render(template, version, tag, arch, name, null)
             : RequiredAsset(name).BrowserDownloadUrl;
 
-        string sha;
-        switch (tool.Sha256)
-        {
-            case Sha256Source.Digest:
-                var asset = RequiredAsset(name);
-                if (asset.Sha256 is { } digest)
-                    sha = digest;
-                else
-                {
-                    log?.Invoke($"{where}: GitHub has no digest for {name}; downloading it to hash it");
-                    sha = (await assets.DownloadAndHashAsync(tool.Name, arch, url, ct).ConfigureAwait(false)).Sha256;
-                }
-                break;
-            case Sha256Source.ChecksumsFile:
-                var fileName = tool.Render(tool.Sha256Template!, version, tag, arch, name, url);
+        var (sha, from) = await tool.Sha256.Match<Task<(string, string)>>(
+            digest: async _ =>
+            {
+                if (RequiredAsset(name).Sha256 is { } digest)
+                    return (digest, "asset digest");
+                log?.Invoke($"{where}: GitHub has no digest for {name}; downloading it to hash it");
+                return ((await assets.DownloadAndHashAsync(tool.Name, arch, url, ct).ConfigureAwait(false)).Sha256, "downloaded and hashed (no asset digest)");
+            },
+            checksumsFile: async file =>
+            {
+                var fileName = tool.Render(file.NameTemplate, version, tag, arch, name, url);
                 var text = await GetTextAsync(RequiredAsset(fileName).BrowserDownloadUrl, where, ct).ConfigureAwait(false);
-                sha = FindInChecksums(text, name)
-                    ?? throw new StrataConfigException($"{where}: {fileName} lists no file named exactly '{name}'.");
-                break;
-            default:
-                var shaUrl = tool.Render(tool.Sha256Template!, version, tag, arch, name, url);
-                sha = ParseSha256File(await GetTextAsync(shaUrl, where, ct).ConfigureAwait(false), name, new Uri(url).Segments[^1])
-                    ?? throw new StrataConfigException($"{where}: {shaUrl} does not hold a sha256 for '{name}'.");
-                break;
-        }
-        if (!ToolLock.Sha256Hex().IsMatch(sha))
+                return (FindInChecksums(text, name)
+                    ?? throw new StrataConfigException($"{where}: {fileName} lists no file named exactly '{name}'."), fileName);
+            },
+            sha256Url: async shaFile =>
+            {
+                var shaUrl = tool.Render(shaFile.UrlTemplate, version, tag, arch, name, url);
+                return (ParseSha256File(await GetTextAsync(shaUrl, where, ct).ConfigureAwait(false), name, new Uri(url).Segments[^1])
+                    ?? throw new StrataConfigException($"{where}: {shaUrl} does not hold a sha256 for '{name}'."), new Uri(shaUrl).Segments[^1]);
+            }).ConfigureAwait(false);
+        if (!Sha256Hex.IsValid(sha))
             throw new StrataConfigException($"{where}: '{sha}' is not a sha256.");
-        return new LockedAsset(url, sha);
+        return (new LockedAsset(url, sha), from);
     }
 
     /// <summary>The hash of exactly <paramref name="name"/> in a sha256sum/goreleaser file (<c>&lt;hex&gt;  &lt;name&gt;</c>, or <c>*name</c> in binary mode).</summary>
-    public static string? FindInChecksums(string text, string name)
+    private static string? FindInChecksums(string text, string name)
     {
         foreach (var raw in text.Split('\n'))
         {
@@ -156,7 +164,7 @@ public sealed class Pinner(GitHubReleasesClient github, AssetCache assets, HttpC
     }
 
     /// <summary>A .sha256 file: the hex alone, or followed by a file name, which must then be the asset's.</summary>
-    public static string? ParseSha256File(string text, params string[] acceptedNames)
+    private static string? ParseSha256File(string text, params string[] acceptedNames)
     {
         var parts = text.Trim().Split([' ', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length == 0 || parts[0].Length != 64) return null;
@@ -180,13 +188,10 @@ public sealed class Pinner(GitHubReleasesClient github, AssetCache assets, HttpC
     public static string Diff(ToolLock before, ToolLock after)
     {
         var lines = new StringBuilder();
-        foreach (var name in before.Tools.Keys.Union(after.Tools.Keys).Order(StringComparer.Ordinal))
+        foreach (var (name, old, now) in ToolLock.Changes(before, after))
         {
-            before.Tools.TryGetValue(name, out var old);
-            after.Tools.TryGetValue(name, out var now);
             if (old is null) { lines.Append($"+ {name} {now!.Version} ({now.Tag})\n"); continue; }
             if (now is null) { lines.Append($"- {name} {old.Version} (no longer in tools.yaml)\n"); continue; }
-            if (old.Equivalent(now)) continue;
             lines.Append(old.Version == now.Version && old.Tag == now.Tag
                 ? $"~ {name} {now.Version}\n"
                 : $"~ {name} {old.Version} -> {now.Version} ({old.Tag} -> {now.Tag})\n");

@@ -9,15 +9,13 @@ public static class ToolInstaller
     /// Fetches the locked asset of <paramref name="tool"/> for <paramref name="arch"/> through the cache
     /// (verified by sha256) and writes its binary to <paramref name="destination"/> with mode 0755.
     /// </summary>
-    public static async Task<string> PlaceAsync(ToolSpec tool, ToolLock lockFile, string arch, AssetCache cache,
+    public static async Task<string> PlaceAsync(BinaryTool tool, ToolLock lockFile, string arch, AssetCache cache,
         string destination, CancellationToken ct = default)
     {
-        if (tool.Kind != ToolKind.Binary)
-            throw new InvalidOperationException($"tool '{tool.Name}' is installed from npm as {tool.NpmSpec(lockFile.Get(tool.Name).Version)}, not as a binary.");
         var locked = lockFile.Get(tool.Name);
         var asset = locked.Asset(tool.Name, arch);
         var cached = await cache.FetchAsync(tool.Name, arch, asset.Url, asset.Sha256, ct).ConfigureAwait(false);
-        AssetExtractor.Extract(cached, tool.Format, tool.BinaryPathIn(locked.Version, locked.Tag, arch), destination);
+        AssetExtractor.Extract(tool.Name, cached, tool.Format, tool.BinaryPathIn(locked.Version, locked.Tag, arch), destination);
         return destination;
     }
 }

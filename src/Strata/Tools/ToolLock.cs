@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using Strata.Downloads;
 using Strata.Graph;
 using Strata.IO;
 
@@ -27,7 +27,7 @@ public sealed record LockedTool(string Version, string Tag, IReadOnlyDictionary<
 /// Formatting is deterministic (tools and architectures sorted ordinally, 2-space indent, "\n" line
 /// ends and a trailing newline) so a bump is a minimal diff; saving is atomic.
 /// </summary>
-public sealed partial class ToolLock
+public sealed class ToolLock
 {
     public const string DefaultFileName = "tools.lock.json";
     public const int FormatVersion = 1;
@@ -45,6 +45,18 @@ public sealed partial class ToolLock
         Tools.TryGetValue(name, out var tool)
             ? tool
             : throw new StrataConfigException($"{DefaultFileName}: tool '{name}' is not pinned; run the pin task.");
+
+    /// <summary>The tools whose entries differ between two locks, by name: added (no old), removed (no new) or changed.</summary>
+    public static IEnumerable<(string Name, LockedTool? Old, LockedTool? Now)> Changes(ToolLock before, ToolLock after)
+    {
+        foreach (var name in before.Tools.Keys.Union(after.Tools.Keys).Order(StringComparer.Ordinal))
+        {
+            before.Tools.TryGetValue(name, out var old);
+            after.Tools.TryGetValue(name, out var now);
+            if (old is not null && now is not null && old.Equivalent(now)) continue;
+            yield return (name, old, now);
+        }
+    }
 
     /// <summary>Loads the lock; a missing file is an empty lock only when <paramref name="missingIsEmpty"/>.</summary>
     public static ToolLock Load(string path, bool missingIsEmpty = false)
@@ -92,7 +104,7 @@ public sealed partial class ToolLock
                 Object(arch.Value, file, archWhere);
                 CheckKeys(arch.Value, file, archWhere, "url", "sha256");
                 var sha = String(arch.Value, "sha256", file, archWhere);
-                if (!Sha256Hex().IsMatch(sha))
+                if (!Sha256Hex.IsValid(sha))
                     throw new StrataConfigException($"{file}: {archWhere}: sha256 '{sha}' is not 64 lower-case hex digits.");
                 assets[arch.Name] = new LockedAsset(String(arch.Value, "url", file, archWhere), sha);
             }
@@ -145,7 +157,7 @@ public sealed partial class ToolLock
                     foreach (var (arch, asset) in tool.Assets.OrderBy(a => a.Key, StringComparer.Ordinal))
                     {
                         // Checked while writing, so that a bad entry fails the save before the move.
-                        if (!Sha256Hex().IsMatch(asset.Sha256))
+                        if (!Sha256Hex.IsValid(asset.Sha256))
                             throw new InvalidOperationException($"tool '{name}' architecture '{arch}': sha256 '{asset.Sha256}' is not 64 lower-case hex digits.");
                         writer.WriteStartObject(arch);
                         writer.WriteString("url", asset.Url);
@@ -162,7 +174,4 @@ public sealed partial class ToolLock
         }
         stream.WriteByte((byte)'\n');
     }
-
-    [GeneratedRegex("^[0-9a-f]{64}$")]
-    internal static partial Regex Sha256Hex();
 }

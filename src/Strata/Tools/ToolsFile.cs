@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using NuGet.Versioning;
 using YamlDotNet.RepresentationModel;
+using Strata.GitHub;
 using Strata.Graph;
 using Strata.Yaml;
 
@@ -91,7 +92,7 @@ public static partial class ToolsFile
             throw doc.Error(node, $"{where}: the name must be lower case letters, digits, '.', '_' or '-'.");
 
         var repository = doc.RequiredString(map, "repository", where);
-        if (!RepositoryName().IsMatch(repository))
+        if (!RepositoryName.IsValid(repository))
             throw doc.Error(StrictYaml.Child(map, "repository")!, $"{where}: repository '{repository}' must be written owner/name.");
 
         var rangeText = doc.OptionalString(map, "range", where);
@@ -110,27 +111,19 @@ public static partial class ToolsFile
             throw doc.Error(StrictYaml.Child(map, "image")!, $"{where}: image '{image}' is not a valid image name.");
 
         var kindText = doc.OptionalString(map, "kind", where) ?? "binary";
-        var kind = kindText switch
+        var common = new Common(name, repository, TagPrefix(doc, map, where), range,
+            doc.OptionalBool(map, "prerelease", where, fallback: false), image, doc.OptionalString(map, "version_command", where));
+        return kindText switch
         {
-            "binary" => ToolKind.Binary,
-            "npm" => ToolKind.Npm,
+            "binary" => ReadBinary(doc, map, where, common),
+            "npm" => ReadNpm(doc, map, where, common),
             _ => throw doc.Error(StrictYaml.Child(map, "kind")!, $"{where}: kind must be binary or npm, not '{kindText}'."),
         };
-
-        var spec = new ToolSpec
-        {
-            Name = name,
-            Kind = kind,
-            Repository = repository,
-            TagPrefix = TagPrefix(doc, map, where),
-            Range = range,
-            Prerelease = doc.OptionalBool(map, "prerelease", where, fallback: false),
-            Image = image,
-            VersionCommand = doc.OptionalString(map, "version_command", where),
-            Line = (int)node.Start.Line,
-        };
-        return kind == ToolKind.Npm ? ReadNpm(doc, map, where, spec) : ReadBinary(doc, map, where, spec);
     }
+
+    /// <summary>What every kind of tool has.</summary>
+    private sealed record Common(string Name, string Repository, string TagPrefix, VersionRange Range, bool Prerelease,
+        string Image, string? VersionCommand);
 
     private static string TagPrefix(StrictYaml doc, YamlMappingNode map, string where)
     {
@@ -141,7 +134,7 @@ public static partial class ToolsFile
         return scalar.Value ?? "";
     }
 
-    private static ToolSpec ReadNpm(StrictYaml doc, YamlMappingNode map, string where, ToolSpec spec)
+    private static NpmTool ReadNpm(StrictYaml doc, YamlMappingNode map, string where, Common c)
     {
         foreach (var key in BinaryOnly)
             if (StrictYaml.Child(map, key) is { } bad)
@@ -149,10 +142,14 @@ public static partial class ToolsFile
         var package = doc.RequiredString(map, "package", where);
         if (!NpmPackage().IsMatch(package))
             throw doc.Error(StrictYaml.Child(map, "package")!, $"{where}: '{package}' is not an npm package name.");
-        return spec with { Package = package };
+        return new NpmTool
+        {
+            Name = c.Name, Repository = c.Repository, TagPrefix = c.TagPrefix, Range = c.Range,
+            Prerelease = c.Prerelease, Image = c.Image, VersionCommand = c.VersionCommand, Package = package,
+        };
     }
 
-    private static ToolSpec ReadBinary(StrictYaml doc, YamlMappingNode map, string where, ToolSpec spec)
+    private static BinaryTool ReadBinary(StrictYaml doc, YamlMappingNode map, string where, Common c)
     {
         if (StrictYaml.Child(map, "package") is { } pkg)
             throw doc.Error(pkg, $"{where}: 'package' is only for kind: npm.");
@@ -195,20 +192,20 @@ public static partial class ToolsFile
                 throw doc.Error(StrictYaml.Child(map, "arch_names")!,
                     $"{where}: arch_names has '{arch}'; the architectures are {string.Join(", ", ToolSpec.Architectures)}.");
 
-        var (source, template) = ReadSha256(doc, map, where, url);
-        return spec with
+        return new BinaryTool
         {
+            Name = c.Name, Repository = c.Repository, TagPrefix = c.TagPrefix, Range = c.Range,
+            Prerelease = c.Prerelease, Image = c.Image, VersionCommand = c.VersionCommand,
             Asset = asset,
             Url = url,
             Format = format,
             BinaryPath = binary,
             ArchNames = archNames,
-            Sha256 = source,
-            Sha256Template = template,
+            Sha256 = ReadSha256(doc, map, where, url),
         };
     }
 
-    private static (Sha256Source, string?) ReadSha256(StrictYaml doc, YamlMappingNode map, string where, string? url)
+    private static Sha256Source ReadSha256(StrictYaml doc, YamlMappingNode map, string where, string? url)
     {
         const string help = "sha256 must be 'digest', { checksums_file: NAME } or { sha256_url: URL }";
         var node = StrictYaml.Child(map, "sha256");
@@ -217,7 +214,7 @@ public static partial class ToolsFile
             if (url is not null)
                 throw doc.Error(node ?? map,
                     $"{where} downloads from its own url, so the release asset digest does not apply; set sha256 to {{ sha256_url: ... }} or {{ checksums_file: ... }}.");
-            return (Sha256Source.Digest, null);
+            return new Sha256Source.Digest();
         }
         if (node is not YamlMappingNode inner || inner.Children.Count != 1)
             throw doc.Error(node, $"{where}: {help}.");
@@ -225,13 +222,13 @@ public static partial class ToolsFile
         if (doc.OptionalString(sub, "checksums_file", where) is { } file)
         {
             CheckTemplate(doc, sub, "checksums_file", file, where, "version", "tag", "os", "arch");
-            return (Sha256Source.ChecksumsFile, file);
+            return new Sha256Source.ChecksumsFile(file);
         }
         var sha = doc.OptionalString(sub, "sha256_url", where) ?? throw doc.Error(node, $"{where}: {help}.");
         CheckTemplate(doc, sub, "sha256_url", sha, where, "version", "tag", "os", "arch", "asset", "url");
         if (url is null && !sha.Contains("{url}", StringComparison.Ordinal) && !sha.StartsWith("http", StringComparison.Ordinal))
             throw doc.Error(node, $"{where}: sha256_url '{sha}' must be a URL (use {{url}}.sha256 for a file beside the download).");
-        return (Sha256Source.Sha256Url, sha);
+        return new Sha256Source.Sha256Url(sha);
     }
 
     private static void CheckTemplate(StrictYaml doc, YamlMappingNode map, string key, string template, string where, params string[] allowed)
@@ -247,9 +244,6 @@ public static partial class ToolsFile
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]*$")]
     private static partial Regex ToolName();
-
-    [GeneratedRegex("^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")]
-    private static partial Regex RepositoryName();
 
     [GeneratedRegex("^(@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*$")]
     private static partial Regex NpmPackage();

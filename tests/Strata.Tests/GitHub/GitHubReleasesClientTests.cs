@@ -10,25 +10,33 @@ public sealed class GitHubReleasesClientTests : IAsyncLifetime
 {
     private const string Token = "ghp_SECRETtoken0123456789abcdefSECRET";
     private StandInServer _server = null!;
-    private readonly TempDir _temp = new();
+    private readonly TempRepo _temp = new();
 
     public async Task InitializeAsync() => _server = await StandInServer.StartAsync();
 
     public async Task DisposeAsync()
     {
         await _server.DisposeAsync();
+        foreach (var api in _apis) api.Dispose();
         _temp.Dispose();
     }
 
-    private GitHubReleasesClient Client(string? token = null, int retries = 3, bool cache = false) => new(new GitHubClientOptions
+    private readonly List<GitHubApi> _apis = [];
+
+    private GitHubReleasesClient Client(string? token = null, int retries = 3, bool cache = false)
     {
-        ApiBaseUrl = new Uri(_server.BaseUrl + "/"),
-        Token = token,
-        CacheDirectory = cache ? _temp["etags"] : null,
-        MaxRetries = retries,
-        RetryDelay = TimeSpan.FromMilliseconds(1),
-        MaxRetryAfter = TimeSpan.FromSeconds(5),
-    });
+        var api = new GitHubApi(new GitHubClientOptions
+        {
+            ApiBaseUrl = new Uri(_server.BaseUrl + "/"),
+            Token = token,
+            CacheDirectory = cache ? _temp.Path("etags") : null,
+            MaxRetries = retries,
+            RetryDelay = TimeSpan.FromMilliseconds(1),
+            MaxRetryAfter = TimeSpan.FromSeconds(5),
+        });
+        _apis.Add(api);
+        return new GitHubReleasesClient(api);
+    }
 
     [Fact]
     public async Task Lists_every_page_by_following_the_Link_header()
@@ -44,7 +52,7 @@ public sealed class GitHubReleasesClientTests : IAsyncLifetime
         _server.Json(page3, Fixtures.GitHub("PyGithub__PyGithub__releases_per_page10_page3.json"),
             headers: r => r.Headers["Link"] = $"<{_server.Url(page2)}>; rel=\"prev\", <{_server.Url(first)}>; rel=\"first\"");
 
-        using var client = Client();
+        var client = Client();
         var releases = await client.ListReleasesAsync("PyGithub/PyGithub");
 
         Assert.Equal(30, releases.Count);
@@ -57,11 +65,25 @@ public sealed class GitHubReleasesClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_API_URL_is_used_exactly_as_given_not_rewritten_to_api_v3()
+    {
+        // Octokit's GitHubClient(ProductHeaderValue, Uri) would send these to /api/v3/repos/...
+        _server.Json("/ghe/api/v3/repos/o/r/releases?per_page=100", Fixtures.Releases(Fixtures.Release("v1.0.0")));
+        _server.Json("/custom/repos/o/r/releases?per_page=100", Fixtures.Releases(Fixtures.Release("v2.0.0")));
+        using var enterprise = new GitHubApi(new GitHubClientOptions { ApiBaseUrl = new Uri(_server.Url("/ghe/api/v3/")) });
+        using var custom = new GitHubApi(new GitHubClientOptions { ApiBaseUrl = new Uri(_server.Url("/custom/")) });
+
+        Assert.Equal("v1.0.0", (await new GitHubReleasesClient(enterprise).ListReleasesAsync("o/r")).Single().TagName);
+        Assert.Equal("v2.0.0", (await new GitHubReleasesClient(custom).ListReleasesAsync("o/r")).Single().TagName);
+        Assert.DoesNotContain(_server.Requests, r => r.PathAndQuery.StartsWith("/api/v3/") || r.PathAndQuery.Contains("/custom/api/v3/"));
+    }
+
+    [Fact]
     public async Task A_next_link_to_another_server_is_not_followed_with_the_token()
     {
         _server.Json("/repos/o/r/releases?per_page=100", "[]",
             headers: r => r.Headers["Link"] = "<https://evil.example/steal?page=2>; rel=\"next\"");
-        using var client = Client(Token);
+        var client = Client(Token);
         var e = await Assert.ThrowsAsync<GitHubApiException>(() => client.ListReleasesAsync("o/r"));
         Assert.Contains("another server", e.Message);
     }
@@ -80,13 +102,15 @@ public sealed class GitHubReleasesClientTests : IAsyncLifetime
                 return;
             }
             ctx.Response.Headers.ETag = etag;
+            ctx.Response.ContentType = "application/json; charset=utf-8";
             await ctx.Response.WriteAsync(body);
         });
 
-        using (var client = Client(cache: true))
-            Assert.Equal("v25.5.31", (await client.ListReleasesAsync("sxyazi/yazi")).Single().TagName);
-        using (var client = Client(cache: true))
-            Assert.Equal("v25.5.31", (await client.ListReleasesAsync("sxyazi/yazi")).Single().TagName);
+        Assert.Equal("v25.5.31", (await Client(Token, cache: true).ListReleasesAsync("sxyazi/yazi")).Single().TagName);
+        Assert.Equal("v25.5.31", (await Client(Token, cache: true).ListReleasesAsync("sxyazi/yazi")).Single().TagName);
+        var stored = Directory.GetFiles(_temp.Path("etags"));
+        Assert.Single(stored);
+        Assert.DoesNotContain("SECRET", File.ReadAllText(stored[0]));
 
         var seen = _server.Requests.Where(r => r.PathAndQuery == path).ToList();
         Assert.Equal(2, seen.Count);
@@ -106,11 +130,10 @@ public sealed class GitHubReleasesClientTests : IAsyncLifetime
                 r.Headers["x-ratelimit-remaining"] = "0";
                 r.Headers["x-ratelimit-reset"] = reset.ToUnixTimeSeconds().ToString();
             });
-        using var client = Client();
+        var client = Client();
         var e = await Assert.ThrowsAsync<GitHubRateLimitException>(() => client.ListReleasesAsync("helm/helm"));
         Assert.Contains("2031-03-04 05:06:07 UTC", e.Message);
         Assert.Contains("GITHUB_TOKEN", e.Message);
-        Assert.Equal(reset, e.ResetsAt);
         Assert.Equal(1, _server.Count("/repos/helm/helm/releases?per_page=100")); // not retried
     }
 
@@ -118,7 +141,7 @@ public sealed class GitHubReleasesClientTests : IAsyncLifetime
     public async Task A_short_secondary_limit_is_waited_for_and_a_long_one_fails()
     {
         var calls = 0;
-        _server.Map("/repos/a/b/releases/latest", async ctx =>
+        _server.Map("/repos/a/b/releases?per_page=100", async ctx =>
         {
             if (calls++ == 0)
             {
@@ -126,15 +149,16 @@ public sealed class GitHubReleasesClientTests : IAsyncLifetime
                 ctx.Response.Headers["retry-after"] = "0";
                 return;
             }
-            await ctx.Response.WriteAsync(Fixtures.GitHub("BurntSushi__ripgrep__releases_latest.json"));
+            ctx.Response.ContentType = "application/json; charset=utf-8";
+            await ctx.Response.WriteAsync("[" + Fixtures.GitHub("BurntSushi__ripgrep__releases_latest.json") + "]");
         });
-        _server.Json("/repos/a/c/releases/latest", """{"message":"You have exceeded a secondary rate limit."}""", 403,
+        _server.Json("/repos/a/c/releases?per_page=100", """{"message":"You have exceeded a secondary rate limit."}""", 403,
             r => r.Headers["retry-after"] = "3600");
 
-        using var client = Client();
-        Assert.Equal("13.0.0", (await client.GetLatestReleaseAsync("a/b")).TagName);
+        var client = Client();
+        Assert.Equal("13.0.0", (await client.ListReleasesAsync("a/b")).Single().TagName);
         Assert.Equal(2, calls);
-        var e = await Assert.ThrowsAsync<GitHubRateLimitException>(() => client.GetLatestReleaseAsync("a/c"));
+        var e = await Assert.ThrowsAsync<GitHubRateLimitException>(() => client.ListReleasesAsync("a/c"));
         Assert.Contains("retry after 3600 s", e.Message);
     }
 
@@ -142,17 +166,18 @@ public sealed class GitHubReleasesClientTests : IAsyncLifetime
     public async Task Server_errors_are_retried_until_success()
     {
         var calls = 0;
-        _server.Map("/repos/getsops/sops/releases/latest", async ctx =>
+        _server.Map("/repos/getsops/sops/releases?per_page=100", async ctx =>
         {
             if (++calls <= 2)
             {
                 ctx.Response.StatusCode = calls == 1 ? 502 : 503;
                 return;
             }
-            await ctx.Response.WriteAsync(Fixtures.GitHub("BurntSushi__ripgrep__releases_latest.json"));
+            ctx.Response.ContentType = "application/json; charset=utf-8";
+            await ctx.Response.WriteAsync("[" + Fixtures.GitHub("BurntSushi__ripgrep__releases_latest.json") + "]");
         });
-        using var client = Client();
-        var release = await client.GetLatestReleaseAsync("getsops/sops");
+        var client = Client();
+        var release = (await client.ListReleasesAsync("getsops/sops")).Single();
         Assert.Equal("13.0.0", release.TagName);
         Assert.Equal(7, release.Assets.Count);
         Assert.Equal(3, calls);
@@ -161,12 +186,13 @@ public sealed class GitHubReleasesClientTests : IAsyncLifetime
     [Fact]
     public async Task Persistent_server_errors_fail_naming_the_url_after_the_retries()
     {
-        _server.Json("/repos/o/r/releases/latest", """{"message":"Server Error"}""", 500);
-        using var client = Client(Token, retries: 2);
-        var e = await Assert.ThrowsAsync<GitHubApiException>(() => client.GetLatestReleaseAsync("o/r"));
-        Assert.Contains(_server.Url("/repos/o/r/releases/latest"), e.Message);
+        _server.Json("/repos/o/r/releases?per_page=100", """{"message":"Server Error"}""", 500);
+        var client = Client(Token, retries: 2);
+        var e = await Assert.ThrowsAsync<GitHubApiException>(() => client.ListReleasesAsync("o/r"));
+        Assert.Contains(_server.Url("/repos/o/r/releases?per_page=100"), e.Message);
+        Assert.Contains("500 Internal Server Error", e.Message);
         Assert.Equal(HttpStatusCode.InternalServerError, e.StatusCode);
-        Assert.Equal(3, _server.Count("/repos/o/r/releases/latest"));
+        Assert.Equal(3, _server.Count("/repos/o/r/releases?per_page=100"));
         Assert.DoesNotContain(Token, e.ToString());
     }
 
@@ -174,57 +200,57 @@ public sealed class GitHubReleasesClientTests : IAsyncLifetime
     public async Task Malformed_json_is_an_error_naming_the_url()
     {
         _server.Json("/repos/o/r/releases?per_page=100", """[{"tag_name": "v1.0.0", "assets": [ """);
-        using var client = Client();
+        var client = Client();
         var e = await Assert.ThrowsAsync<GitHubApiException>(() => client.ListReleasesAsync("o/r"));
         Assert.Contains("malformed JSON", e.Message);
         Assert.Contains(_server.Url("/repos/o/r/releases?per_page=100"), e.Message);
     }
 
     [Fact]
-    public async Task Unknown_tag_is_an_error_naming_repository_and_tag()
+    public async Task An_unknown_repository_is_an_error_naming_it()
     {
-        using var client = Client();
-        var e = await Assert.ThrowsAsync<GitHubApiException>(() => client.GetReleaseByTagAsync("Infisical/infisical", "infisical-cli/v9.9.9"));
-        Assert.Contains("Infisical/infisical", e.Message);
-        Assert.Contains("'infisical-cli/v9.9.9'", e.Message);
+        var client = Client();
+        var e = await Assert.ThrowsAsync<GitHubApiException>(() => client.ListReleasesAsync("Infisical/nope"));
+        Assert.Contains("repository Infisical/nope not found", e.Message);
         Assert.Equal(HttpStatusCode.NotFound, e.StatusCode);
-        Assert.Contains(_server.Requests, r => r.PathAndQuery == "/repos/Infisical/infisical/releases/tags/infisical-cli/v9.9.9");
     }
 
     [Fact]
-    public async Task Release_by_tag_reads_the_asset_digest()
+    public async Task Releases_read_the_asset_digest_that_Octokit_leaves_out()
     {
-        _server.Json("/repos/stellarcarbon/sorocarbon/releases/tags/v0.3.0",
-            Fixtures.GitHub("stellarcarbon__sorocarbon__releases_223668595.json"));
-        _server.Json("/repos/EnricoMi/PyGithub/releases/tags/v1.55", Fixtures.GitHub("EnricoMi__PyGithub__releases_tags_v1.55.json"));
-        using var client = Client();
+        _server.Json("/repos/stellarcarbon/sorocarbon/releases?per_page=100",
+            "[" + Fixtures.GitHub("stellarcarbon__sorocarbon__releases_223668595.json") + "]");
+        _server.Json("/repos/EnricoMi/PyGithub/releases?per_page=100", "[" + Fixtures.GitHub("EnricoMi__PyGithub__releases_tags_v1.55.json") + "]");
+        var client = Client();
 
-        var withDigest = await client.GetReleaseByTagAsync("stellarcarbon/sorocarbon", "v0.3.0");
+        var withDigest = (await client.ListReleasesAsync("stellarcarbon/sorocarbon")).Single();
         Assert.Equal("2e4ca075988921c6c8bf01cc9e7bd4530830898f47346f1945cad930b7dfdf4d", withDigest.Assets.Single().Sha256);
-        var old = await client.GetReleaseByTagAsync("EnricoMi/PyGithub", "v1.55");
+        var old = (await client.ListReleasesAsync("EnricoMi/PyGithub")).Single();
         Assert.True(old.Prerelease);
+        Assert.Equal("https://github.com/EnricoMi/PyGithub/releases/tag/v1.55", old.HtmlUrl);
         Assert.All(old.Assets, a => Assert.Null(a.Sha256));
     }
 
     [Fact]
     public async Task The_token_is_sent_as_bearer_with_a_user_agent_and_never_appears_in_errors()
     {
-        _server.Json("/repos/o/bad/releases/latest", "{not json " + "}");
-        _server.Json("/repos/o/limited/releases/latest", """{"message":"API rate limit exceeded"}""", 403, r =>
+        _server.Json("/repos/o/bad/releases?per_page=100", "[{not json " + "}]");
+        _server.Json("/repos/o/limited/releases?per_page=100", """{"message":"API rate limit exceeded"}""", 429, r =>
         {
             r.Headers["x-ratelimit-remaining"] = "0";
             r.Headers["x-ratelimit-reset"] = "1900000000";
         });
-        _server.Json("/repos/o/denied/releases/latest", """{"message":"Bad credentials"}""", 401);
-        using var client = Client(Token, retries: 1);
+        _server.Json("/repos/o/denied/releases?per_page=100", """{"message":"Bad credentials"}""", 401);
+        var client = Client(Token, retries: 1);
 
         var errors = new List<Exception>
         {
-            await Assert.ThrowsAnyAsync<GitHubApiException>(() => client.GetLatestReleaseAsync("o/bad")),
-            await Assert.ThrowsAnyAsync<GitHubApiException>(() => client.GetLatestReleaseAsync("o/limited")),
-            await Assert.ThrowsAnyAsync<GitHubApiException>(() => client.GetLatestReleaseAsync("o/denied")),
-            await Assert.ThrowsAnyAsync<GitHubApiException>(() => client.GetReleaseByTagAsync("o/missing", "v1")),
+            await Assert.ThrowsAnyAsync<GitHubApiException>(() => client.ListReleasesAsync("o/bad")),
+            await Assert.ThrowsAnyAsync<GitHubRateLimitException>(() => client.ListReleasesAsync("o/limited")),
+            await Assert.ThrowsAnyAsync<GitHubApiException>(() => client.ListReleasesAsync("o/denied")),
+            await Assert.ThrowsAnyAsync<GitHubApiException>(() => client.ListReleasesAsync("o/missing")),
         };
+        Assert.Contains("the token in GITHUB_TOKEN was refused", errors[2].Message);
         foreach (var e in errors)
         {
             Assert.DoesNotContain(Token, e.ToString());
@@ -232,7 +258,8 @@ public sealed class GitHubReleasesClientTests : IAsyncLifetime
         }
         var request = _server.Requests.First();
         Assert.Equal("Bearer " + Token, request.Header("Authorization"));
-        Assert.Equal("strata-pin", request.Header("User-Agent"));
+        Assert.StartsWith("strata", request.Header("User-Agent"));
         Assert.Equal("application/vnd.github+json", request.Header("Accept"));
+        Assert.Equal("2022-11-28", request.Header("X-GitHub-Api-Version"));
     }
 }

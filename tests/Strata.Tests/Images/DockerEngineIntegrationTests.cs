@@ -10,7 +10,7 @@ namespace Strata.Tests.Images;
 public sealed class DockerEngineIntegrationTests(EngineFixture engine) : IAsyncLifetime
 {
     private readonly string _repository = "strata-it/engine-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly TempDir _temp = new();
+    private readonly TempRepo _temp = new();
     private DockerEngine Docker => engine.Docker;
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -100,9 +100,9 @@ public sealed class DockerEngineIntegrationTests(EngineFixture engine) : IAsyncL
         var anonymous = await Assert.ThrowsAsync<EngineException>(() => Docker.PushAsync(remote, null, lines.Add));
         Assert.Contains("docker login " + registry.Host, anonymous.Message);
 
-        var config = _temp["config.json"];
+        var config = _temp.Path("config.json");
         File.WriteAllText(config, $$"""{ "auths": { "{{registry.Host}}": { "auth": "{{Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password))}}" } } }""");
-        using var logged = new DockerEngine { DockerConfig = _temp.Path };
+        using var logged = new DockerEngine { DockerConfig = _temp.Root };
         await logged.PushAsync(remote, null, lines.Add);
         await logged.RemoveImageAsync(remote);
         Assert.Empty(await logged.InspectImagesAsync([remote]));

@@ -13,7 +13,7 @@ namespace Strata.Tests.Images;
 public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLifetime
 {
     private readonly TempRepo _repo = new();
-    private readonly TempDir _cache = new();
+    private readonly TempRepo _cache = new();
     private readonly string _repository = "strata-it/prune-" + Guid.NewGuid().ToString("N")[..8];
     private readonly string _foreign = "strata-it/prune-other-" + Guid.NewGuid().ToString("N")[..8];
 
@@ -41,7 +41,7 @@ public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLi
         _repo.Dispose();
     }
 
-    private PlanHistory History => PlanHistory.For(_cache.Path, _repository);
+    private PlanHistory History => PlanHistory.For(_cache.Root, _repository);
 
     /// <summary>Plans and builds the chain as the main job does, and records the plan.</summary>
     private async Task<BuildPlan> BuildAsync(string bashrc, string? config = null)

@@ -18,7 +18,7 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
 {
     private readonly EngineFixture _engine;
     private readonly TempRepo _repo = new();
-    private readonly TempDir _cache = new();
+    private readonly TempRepo _cache = new();
     private readonly string _repository = "strata-it/tools-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> _log = [];
     private StandInServer _server = null!;
@@ -45,15 +45,7 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
                 """)
             .Write("tools.yaml", $$"""
                 tools:
-                  - name: helm
-                    repository: helm/helm
-                    range: "[3.0.0,4.0.0)"
-                    image: k8s
-                    asset: helm-v{version}-linux-{arch}.tar.gz
-                    url: {{_server.BaseUrl}}/helm/{asset}
-                    format: tar.gz
-                    binary: linux-{arch}/helm
-                    sha256: { sha256_url: "{url}.sha256sum" }
+                {{Fixtures.HelmTool(_server.BaseUrl, "[3.0.0,4.0.0)")}}
                   - name: talosctl
                     repository: siderolabs/talos
                     image: k8s
@@ -105,9 +97,9 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
     private async Task<PinResult> PinAsync()
     {
         using var http = new HttpClient();
-        using var github = new GitHubReleasesClient(new GitHubClientOptions { ApiBaseUrl = new Uri(_server.BaseUrl), MaxRetries = 1 });
-        using var assets = new AssetCache(Path.Combine(_cache.Path, "pin"), http: http);
-        return await new Pinner(github, assets, http).PinAsync(new PinOptions
+        using var github = new GitHubApi(new GitHubClientOptions { ApiBaseUrl = new Uri(_server.BaseUrl), MaxRetries = 1 });
+        using var assets = new AssetCache(Path.Combine(_cache.Root, "pin"), http: http);
+        return await new Pinner(new GitHubReleasesClient(github), assets, http).PinAsync(new PinOptions
         {
             ToolsFile = _repo.Path("tools.yaml"),
             LockFile = _repo.Path("tools.lock.json"),
@@ -122,7 +114,7 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
             Tools = ToolsFile.Load(_repo.Path("tools.yaml")),
             Lock = ToolLock.Load(_repo.Path("tools.lock.json")),
         });
-        using var assets = new AssetCache(Path.Combine(_cache.Path, cacheName));
+        using var assets = new AssetCache(Path.Combine(_cache.Root, cacheName));
         var builder = new ChainBuilder(_engine.Docker, new BuildOptions { Assets = assets }, line => { lock (_log) _log.Add(line); });
         await builder.BuildImageAsync(plan, "base");
         await builder.BuildImageAsync(plan, "k8s");
@@ -154,13 +146,13 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
     {
         await PinAsync();
         var name = "helm-v3.19.1-linux-amd64.tar.gz";
-        _server.Bytes("/helm/" + name, Fixtures.TarGz(("linux-amd64/helm", Tool("helm", "6.6.6 (tampered)"))));
+        var tampered = Fixtures.TarGz(("linux-amd64/helm", Tool("helm", "6.6.6 (tampered)")));
+        _server.Bytes("/helm/" + name, tampered);
 
         var e = await Assert.ThrowsAsync<ChecksumMismatchException>(() => BuildK8sAsync("cold"));
 
-        Assert.Equal("helm", e.Tool);
-        Assert.Contains(e.Expected, e.Message);
-        Assert.Contains(e.Actual, e.Message);
+        Assert.Contains("tool 'helm' (amd64)", e.Message);
+        Assert.Contains($"expected {ToolLock.Load(_repo.Path("tools.lock.json")).Get("helm").Assets["amd64"].Sha256}, got {Fixtures.Sha256(tampered)}", e.Message);
         var plan = BuildPlanner.Plan(GraphLoader.Load(_repo.Path("strata.yaml")), new PlanOptions
         {
             HostCa = HostCaMode.Off,
@@ -169,8 +161,8 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
         });
         Assert.Empty(await _engine.Docker.InspectImagesAsync(
             [plan.Get("k8s").Core.KeyTag, plan.Get("k8s").Published.KeyTag, plan.Get("k8s").MovingTag]));
-        var left = Directory.Exists(Path.Combine(_cache.Path, "cold"))
-            ? Directory.GetFiles(Path.Combine(_cache.Path, "cold"), "*", SearchOption.AllDirectories)
+        var left = Directory.Exists(Path.Combine(_cache.Root, "cold"))
+            ? Directory.GetFiles(Path.Combine(_cache.Root, "cold"), "*", SearchOption.AllDirectories)
             : [];
         Assert.True(left.Length == 0, "the cache kept: " + string.Join(", ", left));
     }

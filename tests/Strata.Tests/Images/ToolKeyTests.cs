@@ -13,7 +13,7 @@ public class ToolKeyTests
     private static ToolLock Lock(string helmVersion, string helmSha)
     {
         var tools = ToolsFile.Load(Path.Combine(Root, "tools.yaml"));
-        var entries = tools.Tools.ToDictionary(t => t.Name, t => t.Kind == ToolKind.Npm
+        var entries = tools.Tools.ToDictionary(t => t.Name, t => t is NpmTool
             ? new LockedTool("0.61.0", "v0.61.0", new Dictionary<string, LockedAsset>())
             : new LockedTool("1.0.0", "v1.0.0", ToolSpec.Architectures.ToDictionary(a => a,
                 a => new LockedAsset($"https://example.invalid/{t.Name}/{a}", new string('a', 64)))));

@@ -27,11 +27,13 @@ public sealed class ScenarioCheckTests : IDisposable
     public async Task Each_TAP_line_is_a_check_and_the_runtime_line_is_recorded()
     {
         var results = await RunAsync("""
-            echo "# runtime: user-mode linux for $1"
+            for image; do :; done
+            echo "# runtime: user-mode linux for $image"
             echo "ok - luks volume opens"
             echo "some debug output"
             echo "not ok - secret reads back: expected 'hunter2', got ''"
             echo "not ok - volume closes"
+            echo "# vault scenario: FAIL (1 passed, 2 failed)"
             exit 1
             """);
 
@@ -45,9 +47,22 @@ public sealed class ScenarioCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task The_script_gets_the_spec_user_and_a_timeout_below_the_checks_own()
+    {
+        var results = await RunAsync("""
+            echo "# runtime: args $*"
+            echo "ok - a"
+            echo "# vault scenario: PASS (1 passed, 0 failed)"
+            """, timeoutSeconds: 600);
+
+        Assert.True(results[0].Passed, results[0].Message);
+        Assert.Equal("args --user dev --timeout 540 strata/workstation:latest-0123456789ab", results[0].ScenarioRuntime);
+    }
+
+    [Fact]
     public async Task No_runtime_line_fails()
     {
-        var results = await RunAsync("echo 'ok - volume opens'");
+        var results = await RunAsync("echo 'ok - volume opens'; echo '# vault scenario: PASS (1 passed, 0 failed)'");
 
         Assert.False(results[0].Passed);
         Assert.Contains("printed no '# runtime: ...' line", results[0].Message);
@@ -58,7 +73,7 @@ public sealed class ScenarioCheckTests : IDisposable
     [Fact]
     public async Task No_checks_fails_even_with_exit_0()
     {
-        var result = Assert.Single(await RunAsync("echo '# runtime: uml'"));
+        var result = Assert.Single(await RunAsync("echo '# runtime: uml'; echo '# vault scenario: PASS (0 passed, 0 failed)'"));
 
         Assert.False(result.Passed);
         Assert.Contains("printed no 'ok - NAME' / 'not ok - NAME: REASON' lines (exit 0)", result.Message);
@@ -66,9 +81,9 @@ public sealed class ScenarioCheckTests : IDisposable
     }
 
     [Theory]
-    [InlineData("echo '# runtime: uml'; echo 'ok - a'; exit 3", "exited 3 although every step passed")]
-    [InlineData("echo '# runtime: uml'; echo 'not ok - a: broken'; exit 0", "exited 0 although a step failed")]
-    public async Task An_exit_code_that_disagrees_with_the_lines_fails(string body, string expected)
+    [InlineData("echo '# runtime: uml'; echo 'ok - a'; exit 0", "printed no '# vault scenario: PASS|FAIL' line (the scenario did not finish)")]
+    [InlineData("echo '# runtime: uml'; echo 'ok - a'; echo '# vault scenario: PASS (1 passed, 0 failed)'; exit 3", "exited 3 after a PASS verdict")]
+    public async Task An_unfinished_scenario_or_a_failing_runner_fails(string body, string expected)
     {
         var results = await RunAsync(body);
 

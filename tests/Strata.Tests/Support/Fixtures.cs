@@ -24,6 +24,7 @@ public static class Fixtures
         release["name"] = tag;
         release["prerelease"] = prerelease;
         release["draft"] = draft;
+        release["html_url"] = "https://github.com/o/r/releases/tag/" + tag;
         var list = new JsonArray();
         foreach (var a in assets)
         {
@@ -70,15 +71,20 @@ public static class Fixtures
             }
         return output.ToArray();
     }
-}
 
-/// <summary>A temporary directory removed at dispose.</summary>
-public sealed class TempDir : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("strata-test-").FullName;
-    public string this[string relative] => System.IO.Path.Combine(Path, relative);
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
-    }
+    /// <summary>
+    /// helm's tools.yaml entry as the repository writes it (a tar.gz with a .sha256sum file beside
+    /// it), downloaded from <paramref name="downloadBase"/>/helm/; indented as a list item of <c>tools:</c>.
+    /// </summary>
+    public static string HelmTool(string downloadBase, string range) => $$"""
+          - name: helm
+            repository: helm/helm
+            range: "{{range}}"
+            image: k8s
+            asset: helm-v{version}-linux-{arch}.tar.gz
+            url: {{downloadBase}}/helm/{asset}
+            format: tar.gz
+            binary: linux-{arch}/helm
+            sha256: { sha256_url: "{url}.sha256sum" }
+        """;
 }

@@ -10,14 +10,17 @@ using Microsoft.Extensions.Logging;
 namespace Strata.Tests.Support;
 
 /// <summary>One request the stand-in server received.</summary>
-public sealed record SeenRequest(string PathAndQuery, IReadOnlyDictionary<string, string> Headers)
+public sealed record SeenRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body)
 {
+    public bool IsWrite => Method is not ("GET" or "HEAD");
+
     public string? Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var v) ? v : null;
 }
 
 /// <summary>
 /// A local HTTP server on 127.0.0.1 (random port) standing in for api.github.com and download sites.
-/// Routes are exact path+query strings; unknown paths answer 404 with GitHub's "Not Found" body.
+/// Routes are exact path+query strings, then the handlers added with <see cref="Fallback"/> (a
+/// stateful stand-in repository); anything else answers 404 with GitHub's "Not Found" body.
 /// </summary>
 public sealed class StandInServer : IAsyncDisposable
 {
@@ -68,16 +71,23 @@ public sealed class StandInServer : IAsyncDisposable
 
     public int Count(string pathAndQuery) => Requests.Count(r => r.PathAndQuery == pathAndQuery);
 
+    /// <summary>Handlers tried in order for requests no exact route takes; one returns true when it answered.</summary>
+    public List<Func<HttpContext, string, Task<bool>>> Fallback { get; } = [];
+
     private async Task HandleAsync(HttpContext ctx)
     {
         var key = ctx.Request.Path.Value + ctx.Request.QueryString.Value;
-        Requests.Enqueue(new SeenRequest(key,
-            ctx.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString())));
+        var body = await new StreamReader(ctx.Request.Body).ReadToEndAsync();
+        Requests.Enqueue(new SeenRequest(ctx.Request.Method, key,
+            ctx.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), body));
         if (_routes.TryGetValue(key, out var handler))
         {
             await handler(ctx);
             return;
         }
+        foreach (var fallback in Fallback)
+            if (await fallback(ctx, body))
+                return;
         ctx.Response.StatusCode = 404;
         ctx.Response.ContentType = "application/json; charset=utf-8";
         await ctx.Response.WriteAsync("""{"message":"Not Found","documentation_url":"https://docs.github.com/rest","status":"404"}""");

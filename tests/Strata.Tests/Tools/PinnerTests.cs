@@ -12,7 +12,7 @@ namespace Strata.Tests.Tools;
 public sealed class PinnerTests : IAsyncLifetime
 {
     private StandInServer _server = null!;
-    private readonly TempDir _temp = new();
+    private readonly TempRepo _temp = new();
     private readonly HttpClient _http = new();
     private readonly List<string> _log = [];
     private readonly Dictionary<string, byte[]> _files = [];
@@ -20,17 +20,9 @@ public sealed class PinnerTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await StandInServer.StartAsync();
-        File.WriteAllText(_temp["tools.yaml"], $$"""
+        File.WriteAllText(_temp.Path("tools.yaml"), $$"""
             tools:
-              - name: helm
-                repository: helm/helm
-                range: "[3.19.0,4.0.0)"
-                image: k8s
-                asset: helm-v{version}-linux-{arch}.tar.gz
-                url: {{_server.BaseUrl}}/helm/{asset}
-                format: tar.gz
-                binary: linux-{arch}/helm
-                sha256: { sha256_url: "{url}.sha256sum" }
+            {{Fixtures.HelmTool(_server.BaseUrl, "[3.19.0,4.0.0)")}}
               - name: infisical
                 repository: Infisical/infisical
                 tag_prefix: infisical-cli/v
@@ -134,18 +126,18 @@ public sealed class PinnerTests : IAsyncLifetime
 
     private async Task<PinResult> Pin(bool check = false, string? tool = null)
     {
-        using var github = new GitHubReleasesClient(new GitHubClientOptions
+        using var github = new GitHubApi(new GitHubClientOptions
         {
             ApiBaseUrl = new Uri(_server.BaseUrl),
             MaxRetries = 1,
             RetryDelay = TimeSpan.Zero,
         });
-        using var cache = new AssetCache(_temp["cache"], http: _http);
-        var pinner = new Pinner(github, cache, _http, _log.Add);
+        using var cache = new AssetCache(_temp.Path("cache"), http: _http);
+        var pinner = new Pinner(new GitHubReleasesClient(github), cache, _http, _log.Add);
         return await pinner.PinAsync(new PinOptions
         {
-            ToolsFile = _temp["tools.yaml"],
-            LockFile = _temp["tools.lock.json"],
+            ToolsFile = _temp.Path("tools.yaml"),
+            LockFile = _temp.Path("tools.lock.json"),
             Check = check,
             Tool = tool,
         });
@@ -158,7 +150,7 @@ public sealed class PinnerTests : IAsyncLifetime
 
         Assert.True(result.Changed);
         Assert.True(result.Written);
-        var saved = ToolLock.Load(_temp["tools.lock.json"]);
+        var saved = ToolLock.Load(_temp.Path("tools.lock.json"));
         Assert.Equal(result.Lock.ToJson(), saved.ToJson());
 
         var helm = saved.Get("helm");
@@ -178,6 +170,9 @@ public sealed class PinnerTests : IAsyncLifetime
         Assert.Equal(Fixtures.Sha256(_files["yazi-arm64"]), yazi.Assets["arm64"].Sha256); // hashed: no digest
         Assert.Equal(0, _server.Count("/dl/yazi-amd64")); // the digest was enough
         Assert.Equal(1, _server.Count("/dl/yazi-arm64"));
+        Assert.Equal("asset digest", result.Sources["yazi"].Sha256From["amd64"]);
+        Assert.Equal("downloaded and hashed (no asset digest)", result.Sources["yazi"].Sha256From["arm64"]);
+        Assert.Equal("checksums.txt", result.Sources["infisical"].Sha256From["arm64"]);
 
         var gemini = saved.Get("gemini-cli");
         Assert.Equal(("0.61.0", "v0.61.0"), (gemini.Version, gemini.Tag));
@@ -189,12 +184,12 @@ public sealed class PinnerTests : IAsyncLifetime
     public async Task Pinning_twice_against_the_same_server_gives_a_byte_identical_lock()
     {
         await Pin();
-        var first = File.ReadAllBytes(_temp["tools.lock.json"]);
+        var first = File.ReadAllBytes(_temp.Path("tools.lock.json"));
         var again = await Pin();
         Assert.False(again.Changed);
         Assert.False(again.Written);
         Assert.Equal("", again.Diff);
-        Assert.Equal(first, File.ReadAllBytes(_temp["tools.lock.json"]));
+        Assert.Equal(first, File.ReadAllBytes(_temp.Path("tools.lock.json")));
         Assert.Equal((byte)'\n', first[^1]);
     }
 
@@ -202,7 +197,7 @@ public sealed class PinnerTests : IAsyncLifetime
     public async Task Check_mode_reports_a_stale_lock_with_a_diff_and_writes_nothing()
     {
         await Pin();
-        var before = File.ReadAllBytes(_temp["tools.lock.json"]);
+        var before = File.ReadAllBytes(_temp.Path("tools.lock.json"));
         ServeHelm("3.19.2");
         Releases("helm/helm", Fixtures.Release("v3.19.2"), Fixtures.Release("v3.19.1"));
 
@@ -210,11 +205,35 @@ public sealed class PinnerTests : IAsyncLifetime
 
         Assert.True(check.Changed);
         Assert.False(check.Written);
-        Assert.Equal(before, File.ReadAllBytes(_temp["tools.lock.json"]));
+        Assert.Equal(before, File.ReadAllBytes(_temp.Path("tools.lock.json")));
         Assert.Contains("~ helm 3.19.1 -> 3.19.2 (v3.19.1 -> v3.19.2)", check.Diff);
         Assert.Contains($"amd64 sha256: {Fixtures.Sha256(_files["helm-v3.19.1-linux-amd64.tar.gz"])} -> {Fixtures.Sha256(_files["helm-v3.19.2-linux-amd64.tar.gz"])}", check.Diff);
         Assert.DoesNotContain("yazi", check.Diff);
         Assert.Contains(_log, l => l.Contains("is stale"));
+        Assert.Equal("https://github.com/o/r/releases/tag/v3.19.2", check.Sources["helm"].ReleaseUrl);
+        Assert.Equal("helm-v3.19.2-linux-amd64.tar.gz.sha256sum", check.Sources["helm"].Sha256From["amd64"]);
+    }
+
+    [Fact]
+    public async Task The_pin_command_in_check_mode_prints_the_diff_once_and_fails()
+    {
+        await Pin();
+        ServeHelm("3.19.2");
+        Releases("helm/helm", Fixtures.Release("v3.19.2"), Fixtures.Release("v3.19.1"));
+        var output = new List<string>();
+
+        var e = await Assert.ThrowsAsync<StrataConfigException>(() => PinCommand.RunAsync(new PinCommandOptions
+        {
+            ToolsFile = _temp.Path("tools.yaml"),
+            LockFile = _temp.Path("tools.lock.json"),
+            Check = true,
+            GitHubApi = _server.BaseUrl,
+            CacheDirectory = _temp.Path("strata-cache"),
+        }, output.Add));
+
+        Assert.Contains("is stale (diff above)", e.Message);
+        var printed = string.Join("\n", output);
+        Assert.Equal(1, printed.Split("~ helm 3.19.1 -> 3.19.2").Length - 1);
     }
 
     [Fact]
@@ -222,7 +241,7 @@ public sealed class PinnerTests : IAsyncLifetime
     {
         var check = await Pin(check: true);
         Assert.True(check.Changed);
-        Assert.False(File.Exists(_temp["tools.lock.json"]));
+        Assert.False(File.Exists(_temp.Path("tools.lock.json")));
         Assert.Contains("+ gemini-cli 0.61.0 (v0.61.0)", check.Diff);
         Assert.Contains("+ yazi 25.5.31 (v25.5.31)", check.Diff);
     }
@@ -251,7 +270,7 @@ public sealed class PinnerTests : IAsyncLifetime
         Assert.Contains("tool 'helm'", e.Message);
         Assert.Contains("helm/helm", e.Message);
         Assert.Contains("[3.19.0, 4.0.0)", e.Message);
-        Assert.False(File.Exists(_temp["tools.lock.json"]));
+        Assert.False(File.Exists(_temp.Path("tools.lock.json")));
     }
 
     [Fact]
@@ -266,13 +285,13 @@ public sealed class PinnerTests : IAsyncLifetime
     public async Task The_pinned_binary_is_fetched_verified_and_placed_with_mode_0755()
     {
         await Pin();
-        var tools = ToolsFile.Load(_temp["tools.yaml"]);
-        var locked = ToolLock.Load(_temp["tools.lock.json"]);
-        using var cache = new AssetCache(_temp["cache"], http: _http);
+        var tools = ToolsFile.Load(_temp.Path("tools.yaml"));
+        var locked = ToolLock.Load(_temp.Path("tools.lock.json"));
+        using var cache = new AssetCache(_temp.Path("cache"), http: _http);
 
         foreach (var (tool, arch, expected) in new[] { ("yazi", "arm64", "yazi arm64"), ("helm", "amd64", "helm 3.19.1 amd64"), ("infisical", "arm64", "infisical arm64") })
         {
-            var path = await ToolInstaller.PlaceAsync(tools.Get(tool), locked, arch, cache, _temp[$"context/{arch}/{tool}"]);
+            var path = await ToolInstaller.PlaceAsync((BinaryTool)tools.Get(tool), locked, arch, cache, _temp.Path($"context/{arch}/{tool}"));
             Assert.Equal(expected, File.ReadAllText(path));
             Assert.Equal((UnixFileMode)0b111_101_101, File.GetUnixFileMode(path));
         }

@@ -7,7 +7,7 @@ namespace Strata.Tests.Tools;
 
 public sealed class ToolLockTests : IDisposable
 {
-    private readonly TempDir _temp = new();
+    private readonly TempRepo _temp = new();
     public void Dispose() => _temp.Dispose();
 
     private static readonly string A = new('a', 64), B = new('b', 64);
@@ -57,7 +57,7 @@ public sealed class ToolLockTests : IDisposable
     [Fact]
     public void Saves_and_loads_back_the_same_bytes()
     {
-        var path = _temp["tools.lock.json"];
+        var path = _temp.Path("tools.lock.json");
         Sample().Save(path);
         var first = File.ReadAllBytes(path);
         ToolLock.Load(path).Save(path);
@@ -82,7 +82,7 @@ public sealed class ToolLockTests : IDisposable
     [Fact]
     public void A_failing_save_leaves_the_old_file_intact_and_no_temporary_file()
     {
-        var path = _temp["tools.lock.json"];
+        var path = _temp.Path("tools.lock.json");
         Sample().Save(path);
         var before = File.ReadAllBytes(path);
         var broken = new ToolLock(new Dictionary<string, LockedTool>
@@ -94,13 +94,13 @@ public sealed class ToolLockTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => broken.Save(path));
 
         Assert.Equal(before, File.ReadAllBytes(path));
-        Assert.Equal([path], Directory.GetFiles(_temp.Path));
+        Assert.Equal([path], Directory.GetFiles(_temp.Root));
     }
 
     [Fact]
     public void A_missing_lock_is_an_error_unless_asked_for_an_empty_one()
     {
-        Assert.Contains("run the pin task", Assert.Throws<StrataConfigException>(() => ToolLock.Load(_temp["none.json"])).Message);
-        Assert.Empty(ToolLock.Load(_temp["none.json"], missingIsEmpty: true).Tools);
+        Assert.Contains("run the pin task", Assert.Throws<StrataConfigException>(() => ToolLock.Load(_temp.Path("none.json"))).Message);
+        Assert.Empty(ToolLock.Load(_temp.Path("none.json"), missingIsEmpty: true).Tools);
     }
 }

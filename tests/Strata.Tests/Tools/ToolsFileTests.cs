@@ -20,20 +20,21 @@ public sealed class ToolsFileTests
         var tools = ToolsFile.Load(RepoFile("tools.yaml"));
 
         Assert.Equal(["helm", "talosctl", "kubectl", "k9s", "sops", "infisical", "yazi", "gemini-cli"], tools.Tools.Select(t => t.Name));
-        var helm = tools.Get("helm");
+        var helm = Assert.IsType<BinaryTool>(tools.Get("helm"));
         Assert.Equal("helm-v3.19.1-linux-arm64.tar.gz", helm.AssetName("3.19.1", "v3.19.1", "arm64"));
-        Assert.Equal(Sha256Source.Sha256Url, helm.Sha256);
+        Assert.Equal(new Sha256Source.Sha256Url("{url}.sha256sum"), helm.Sha256);
         Assert.False(helm.Range.Satisfies(NuGet.Versioning.NuGetVersion.Parse("4.0.0")));
-        var yazi = tools.Get("yazi");
+        var yazi = Assert.IsType<BinaryTool>(tools.Get("yazi"));
         Assert.Equal("yazi-aarch64-unknown-linux-gnu.zip", yazi.AssetName("25.5.31", "v25.5.31", "arm64"));
         Assert.Equal("yazi-x86_64-unknown-linux-gnu/yazi", yazi.BinaryPathIn("25.5.31", "v25.5.31", "amd64"));
-        Assert.Equal(Sha256Source.Digest, yazi.Sha256);
-        var kubectl = tools.Get("kubectl");
+        Assert.IsType<Sha256Source.Digest>(yazi.Sha256);
+        var kubectl = Assert.IsType<BinaryTool>(tools.Get("kubectl"));
         Assert.Equal("https://dl.k8s.io/release/v1.35.2/bin/linux/arm64/kubectl",
             kubectl.Render(kubectl.Url!, "1.35.2", "v1.35.2", "arm64", "kubectl", null));
-        Assert.Equal("sops-v3.13.3.checksums.txt", tools.Get("sops").Render(tools.Get("sops").Sha256Template!, "3.13.3", "v3.13.3", "amd64", null, null));
-        var gemini = tools.Get("gemini-cli");
-        Assert.Equal(ToolKind.Npm, gemini.Kind);
+        var sops = Assert.IsType<BinaryTool>(tools.Get("sops"));
+        var sums = Assert.IsType<Sha256Source.ChecksumsFile>(sops.Sha256);
+        Assert.Equal("sops-v3.13.3.checksums.txt", sops.Render(sums.NameTemplate, "3.13.3", "v3.13.3", "amd64", null, null));
+        var gemini = Assert.IsType<NpmTool>(tools.Get("gemini-cli"));
         Assert.Equal("@google/gemini-cli@0.61.0", gemini.NpmSpec("0.61.0"));
         Assert.Equal(["helm", "talosctl", "kubectl", "k9s"], tools.ForImage("k8s").Select(t => t.Name));
     }

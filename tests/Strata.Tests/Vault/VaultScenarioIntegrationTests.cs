@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Strata.Engine;
 using Strata.Graph;
@@ -11,7 +12,8 @@ namespace Strata.Tests.Vault;
 /// <summary>
 /// The real vault scenario (smoke/vault/run.sh) on the real base image, in whatever runtime this
 /// host offers (privileged container, near-privileged container, or User-Mode Linux where the
-/// kernel has no device-mapper); and on a base whose vault ignores Ctrl+C, which it must catch.
+/// kernel has no device-mapper); on a base whose vault ignores Ctrl+C, which it must catch; proof
+/// reuse by fingerprint; and no process or folder left behind by a run that is stopped.
 /// </summary>
 [Collection("engine")]
 public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IAsyncLifetime
@@ -34,57 +36,200 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
         _temp.Dispose();
     }
 
+    private SmokeOptions Options() => new()
+    {
+        Docker = _docker,
+        ReportDirectory = _temp.Path("smoke"),
+        VaultProofDirectory = _temp.Path("vault-proofs"),
+    };
+
     private async Task<SmokeResult> SmokeAsync(string imageRef)
     {
         // Only the Gemini CLI is pinned without GitHub; base installs none of those binaries here.
         var tools = new ToolSet("tools.yaml", []);
-        return await SmokeSuite.RunAsync(_graph, "base", imageRef, tools, ToolLock.Empty,
-            new SmokeOptions { Docker = _docker, ReportDirectory = _temp.Path("smoke") }, output.WriteLine);
+        return await SmokeSuite.RunAsync(_graph, "base", imageRef, tools, ToolLock.Empty, Options(), output.WriteLine);
+    }
+
+    private async Task<string> BuildChildAsync(string name, string instructions)
+    {
+        var tag = $"strata-vault-test/{name}:{Guid.NewGuid():N}"[..^20];
+        var dockerfile = $"FROM {_baseRef}\n{instructions}\n";
+        await EngineFixture.BuildDockerfileAsync(_docker, tag, dockerfile);
+        _builtTags.Add(tag);
+        return tag;
     }
 
     private static IEnumerable<CheckResult> VaultChecks(SmokeResult result) =>
         result.Checks.Where(c => c.Name.StartsWith(GeneratedChecks.Vault + ":", StringComparison.Ordinal));
 
+    private static string RunSh => Path.Combine(RepositoryRoot.Find(), "smoke", "vault", "run.sh");
+
     [Fact]
-    public async Task The_real_vault_is_proved_on_the_real_base_image_and_the_report_names_the_runtime()
+    public async Task The_real_vault_is_proved_on_base_and_a_child_with_the_same_fingerprint_reuses_the_proof()
     {
         var result = await SmokeAsync(_baseRef);
 
         Assert.True(result.Passed, "failures:\n" + string.Join("\n", result.Failures.Select(f => $"{f.Name}: {f.Message}")));
         Assert.False(string.IsNullOrWhiteSpace(result.VaultRuntime));
         Assert.DoesNotContain("none", result.VaultRuntime);
+        Assert.DoesNotContain("reused", result.VaultRuntime);
         var vault = VaultChecks(result).ToList();
-        Assert.True(vault.Count >= 25, $"only {vault.Count} vault checks ran");
-        foreach (var expected in new[] { "SIGINT", "wrong passphrase", "dm-crypt", "plaintext", "non-interactive", "argv" })
+        Assert.True(vault.Count >= 30, $"only {vault.Count} vault checks ran");
+        foreach (var expected in new[]
+                 {
+                     "SIGINT", "wrong passphrase", "dm-crypt", "plaintext", "non-interactive", "argv", "ramfs", "luksDump",
+                     "core", "two unlocks at once", "two mount namespaces", "mount namespace ends", "root's too", "--erase", "only in RAM",
+                 })
             Assert.Contains(vault, c => c.Name.Contains(expected, StringComparison.OrdinalIgnoreCase));
         var junit = await File.ReadAllTextAsync(_temp.Path("smoke/base.xml"));
         Assert.Contains(result.VaultRuntime!, junit);
+
+        // A child that changes nothing the vault runs: the proof is reused, and every result says so.
+        var child = await BuildChildAsync("unrelated", "USER root\nRUN mkdir -p /opt/unrelated && echo x >/opt/unrelated/file\nUSER dev");
+        var reused = await SmokeAsync(child);
+        Assert.True(reused.Passed, "failures:\n" + string.Join("\n", reused.Failures.Select(f => $"{f.Name}: {f.Message}")));
+        Assert.Contains($"(reused from base)", reused.VaultRuntime);
+        Assert.Equal(vault.Select(c => c.Name), VaultChecks(reused).Select(c => c.Name));
+        Assert.All(VaultChecks(reused), c => Assert.Contains($"reused the vault proof of image 'base' ({_baseRef})", c.Message));
+    }
+
+    [Theory]
+    [InlineData("ENV STRATA_EXTRA=1")]                                                         // the image's environment
+    [InlineData("RUN echo 'alias x=y' >>/home/dev/.bashrc.d/10-tools.sh")]                     // a bash start-up file
+    [InlineData("USER root\nRUN echo 'Defaults !use_pty' >/etc/sudoers.d/zz && chmod 0440 /etc/sudoers.d/zz\nUSER dev")] // sudoers
+    public async Task Any_change_to_what_the_vault_runs_changes_its_proof_key(string instructions)
+    {
+        var child = await BuildChildAsync("changed", instructions);
+        var check = new ScenarioCheck(GeneratedChecks.Vault, CheckResult.Generated, RunSh, TimeSpan.FromMinutes(1), _temp.Path("vault-proofs"));
+
+        var parentKey = await ProofKeyAsync(check, _baseRef);
+        var childKey = await ProofKeyAsync(check, child);
+
+        Assert.NotNull(parentKey);
+        Assert.NotNull(childKey);
+        Assert.NotEqual(parentKey, childKey);
+        Assert.Equal(parentKey, await ProofKeyAsync(check, _baseRef)); // and the key is stable
+    }
+
+    private async Task<string?> ProofKeyAsync(ScenarioCheck check, string imageRef)
+    {
+        var name = $"strata-vault-fp-{Guid.NewGuid():N}"[..^16];
+        var container = await _docker.StartContainerAsync(name, imageRef, new ContainerOptions { ReplaceEntrypoint = true }, ["sleep", "infinity"]);
+        try
+        {
+            var context = new SmokeContext(_docker, container, "base", imageRef, "dev", new Dictionary<string, string>(), Options());
+            var (key, error) = await check.ProofKeyAsync(context, CancellationToken.None);
+            Assert.True(key is not null, error);
+            return key;
+        }
+        finally
+        {
+            await _docker.RemoveContainerAsync(container);
+        }
     }
 
     [Fact]
     public async Task A_vault_that_ignores_ctrl_c_is_caught_by_the_sigint_checks()
     {
         // The shipped script with its SIGINT trap replaced by "ignore": the bug of the first vault.
-        var tag = $"strata-vault-test/ignores-sigint:{Guid.NewGuid():N}"[..^20];
-        var dockerfile = $"""
-            FROM {_baseRef}
-            USER root
-            RUN f=/home/dev/.dotfiles/scripts/vault \
-             && sed -i "s/^  trap 'on_signal INT' INT\$/  trap '' INT/" "$f" \
-             && grep -q "^  trap '' INT" "$f"
-            USER dev
-            """;
-        await EngineFixture.BuildDockerfileAsync(_docker, tag, dockerfile);
-        _builtTags.Add(tag);
+        // Only the fail-closed checks run (--only): the others have nothing to do with signals.
+        var vault = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot.Find(), "dotfiles", "scripts", "vault"));
+        const string trap = "\n  trap 'on_signal INT' INT\n";
+        Assert.Contains(trap, vault);
+        _temp.Write("vault-ignores-sigint", vault.Replace(trap, "\n  trap '' INT\n", StringComparison.Ordinal), executable: true);
 
-        var result = await SmokeAsync(tag);
+        var (exitCode, stdout) = await RunShAsync(["--user", "dev", "--vault-override", _temp.Path("vault-ignores-sigint"),
+            "--only", "fails closed|closes that shell", _baseRef]);
 
-        Assert.False(result.Passed);
-        var failed = VaultChecks(result).Where(c => !c.Passed).ToList();
-        Assert.NotEmpty(failed);
-        Assert.All(failed, c => Assert.Contains("Ctrl+C", c.Name));
-        Assert.Contains(failed, c => c.Message.Contains("SIGINT", StringComparison.Ordinal));
-        // Everything that has nothing to do with Ctrl+C still passes: caught for the right reason.
-        Assert.DoesNotContain(result.Failures, f => !f.Name.StartsWith(GeneratedChecks.Vault, StringComparison.Ordinal));
+        Assert.Equal(1, exitCode);
+        var lines = stdout.Split('\n').Where(l => l.StartsWith("ok - ", StringComparison.Ordinal) || l.StartsWith("not ok - ", StringComparison.Ordinal)).ToList();
+        var failed = lines.Where(l => l.StartsWith("not ok - ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, failed.Count);
+        Assert.All(failed, l => Assert.Contains("Ctrl+C", l));
+        Assert.Contains(failed, l => l.Contains("SIGINT", StringComparison.Ordinal));
+        // The other ways out (mismatch, EOF, SIGTERM) still fail closed: caught for the right reason.
+        Assert.Equal(3, lines.Count(l => l.StartsWith("ok - ", StringComparison.Ordinal) && l.Contains("fails closed", StringComparison.Ordinal)));
+    }
+
+    private async Task<(int ExitCode, string StdOut)> RunShAsync(IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo(RunSh) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var run = Process.Start(psi)!;
+        var stderr = run.StandardError.ReadToEndAsync();
+        var stdout = await run.StandardOutput.ReadToEndAsync();
+        await run.WaitForExitAsync();
+        output.WriteLine(stdout);
+        output.WriteLine(await stderr);
+        return (run.ExitCode, stdout);
+    }
+
+    [Theory]
+    [InlineData("pass")]
+    [InlineData("fail")]
+    [InlineData("timeout")]
+    [InlineData("sigterm")]
+    public async Task A_run_leaves_no_process_and_no_folder_whatever_its_end(string how)
+    {
+        // A short pass and a short failure (one check each), run.sh's own deadline, and the SIGTERM
+        // that Strata sends when its limit passes first.
+        var tmp = Directory.CreateDirectory(_temp.Path("tmp")).FullName;
+        var psi = new ProcessStartInfo(RunSh) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.Environment["TMPDIR"] = tmp;
+        string[] args = how switch
+        {
+            "pass" => ["--user", "dev", "--only", "locked at start", _baseRef],
+            "fail" => ["--user", "nosuchuser", _baseRef],
+            "timeout" => ["--user", "dev", "--timeout", "40", _baseRef],
+            _ => ["--user", "dev", _baseRef],
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var run = Process.Start(psi)!;
+        var stdout = new StringBuilder();
+        run.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
+        run.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.WriteLine(e.Data); };
+        run.BeginOutputReadLine();
+        run.BeginErrorReadLine();
+
+        if (how == "sigterm")
+        {
+            // Wait until the machine under test runs (a linux.uml, or a container), then stop it as Strata does.
+            var until = DateTime.UtcNow.AddMinutes(5);
+            while (DateTime.UtcNow < until && !Snapshot(stdout).Contains("# runtime:", StringComparison.Ordinal)) await Task.Delay(500);
+            await Task.Delay(TimeSpan.FromSeconds(10));
+            using var kill = Process.Start("kill", ["-TERM", run.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+        }
+        using (var limit = new CancellationTokenSource(TimeSpan.FromMinutes(5)))
+            await run.WaitForExitAsync(limit.Token);
+        run.WaitForExit();
+
+        output.WriteLine(Snapshot(stdout));
+        Assert.Equal(how == "pass", run.ExitCode == 0);
+        if (how == "pass") Assert.Contains("# vault scenario: PASS (1 passed, 0 failed, filtered: locked at start)", Snapshot(stdout));
+        if (how == "fail") Assert.Contains("not ok - ", Snapshot(stdout));
+        if (how == "timeout") Assert.Contains("not ok - vault scenario finished in time", Snapshot(stdout));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(tmp));
+        Assert.Empty(ProcessesMentioning(tmp));
+    }
+
+    private static string Snapshot(StringBuilder sb) { lock (sb) return sb.ToString(); }
+
+    /// <summary>Every process whose command line names <paramref name="text"/> (linux.uml's names its hostfs root).</summary>
+    private static List<string> ProcessesMentioning(string text)
+    {
+        var found = new List<string>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out _)) continue;
+            try
+            {
+                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                if (cmdline.Contains(text, StringComparison.Ordinal)) found.Add($"{Path.GetFileName(dir)}: {cmdline}");
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return found;
     }
 }

@@ -1,0 +1,47 @@
+using Strata.Downloads;
+using Strata.GitHub;
+using Strata.Graph;
+using Strata.Tools;
+
+namespace Strata.Bumps;
+
+public sealed record BumpCommandOptions
+{
+    /// <summary>--repository=owner/name; null: GITHUB_REPOSITORY.</summary>
+    public string? Repository { get; init; }
+    public required string ToolsFile { get; init; }
+    public required string ConfigFile { get; init; }
+    /// <summary>The lock's path in the repository, relative to its root.</summary>
+    public required string LockPath { get; init; }
+    /// <summary>--github-api (else GITHUB_API_URL, else api.github.com).</summary>
+    public string? GitHubApi { get; init; }
+    public required string CacheDirectory { get; init; }
+    public Uri? Mirror { get; init; }
+    /// <summary>--dispatch=ci.yml: start that workflow on the branch after a new commit (for GITHUB_TOKEN).</summary>
+    public string? DispatchWorkflow { get; init; }
+}
+
+/// <summary>The bump-pr target: wires the GitHub client, the download cache and the pinner, then runs <see cref="BumpPullRequest"/>.</summary>
+public static class BumpCommand
+{
+    public static async Task<BumpResult> RunAsync(BumpCommandOptions options, Action<string> log, CancellationToken ct = default)
+    {
+        var repository = BumpOptions.RepositoryFrom(options.Repository);
+        var clientOptions = GitHubClientOptions.FromEnvironment(Path.Combine(options.CacheDirectory, "github"), options.GitHubApi, log);
+        if (clientOptions.Token is null)
+            throw new StrataConfigException(
+                "bump-pr writes a branch and a pull request: set GITHUB_TOKEN to a token that may (contents: write, pull-requests: write); see the README's bump-pr section.");
+        using var github = new GitHubApi(clientOptions);
+        using var http = new HttpClient();
+        using var assets = new AssetCache(Path.Combine(options.CacheDirectory, "assets"), options.Mirror, log: log);
+        var pinner = new Pinner(new GitHubReleasesClient(github), assets, http, log);
+        return await new BumpPullRequest(github, pinner, log).RunAsync(new BumpOptions
+        {
+            Repository = repository,
+            ToolsFile = options.ToolsFile,
+            ConfigFile = options.ConfigFile,
+            LockPath = options.LockPath.Replace('\\', '/'),
+            DispatchWorkflow = options.DispatchWorkflow,
+        }, ct).ConfigureAwait(false);
+    }
+}
