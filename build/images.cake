@@ -3,17 +3,23 @@
 // moving tag: only a proven image gets one (smoke.cake).
 using Strata.Pipeline;
 
+// The targets this run executes (known in Setup, which a dry run runs too: so nothing starts there).
+IReadOnlyList<string> tasksToRun = Array.Empty<string>();
+Setup(context => tasksToRun = context.TasksToExecute.Select(t => t.Name).ToList());
+
 foreach (var image in graph?.Images ?? [])
 {
     var name = image.Name;
     var task = Task(name)
         .Description(image.Parent is null ? $"Build {name}" : $"Build {name} on {image.Parent}")
-        .Does(async () => await strata.BuildAsync(name));
+        .Does(async () =>
+        {
+            // The thin dotfiles layers of this run's images start together (each needs only its core).
+            await strata.StartThinLayersAsync(tasksToRun);
+            await strata.BuildAsync(name);
+        });
     if (image.Parent is not null) task.IsDependentOn(image.Parent);
 }
-
-// The thin dotfiles layers of the images this run builds start together (each needs only its core).
-Setup(context => strata.StartThinLayersAsync(context.TasksToExecute.Select(t => t.Name)).GetAwaiter().GetResult());
 
 // Depending on every image without children builds the whole graph.
 var images = Task(Targets.Images).Description("Build every image of strata.yaml").Does(() => strata.RequireConfig());
