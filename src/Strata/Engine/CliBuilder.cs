@@ -95,6 +95,8 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable)
         foreach (var tag in request.Tags) args.AddRange(["--tag", tag]);
         if (request.Network is { } network) args.AddRange(["--network", network]);
         if (request.NoCache) args.Add("--no-cache");
+        // The classic builder keeps the container of a failed step unless told otherwise.
+        if (!builder.BuildKit) args.Add("--force-rm");
         args.Add("-");
 
         var output = new BuildOutput();

@@ -157,8 +157,11 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
             FROM ${PARENT_IMAGE}
             RUN echo "this step fails on purpose" >&2 && exit 42
             """);
+        var containersBefore = AllContainers();
         var e = await Assert.ThrowsAsync<EngineException>(() => RunAsync(builder));
 
+        // The failed step's container is not left behind (the classic builder keeps it without --force-rm).
+        Assert.Equal(containersBefore, AllContainers());
         Assert.Contains("docker build failed", e.Message);
         Assert.Contains("this step fails on purpose", e.Message);
         // The RUN step: BuildKit counts FROM and RUN; the classic builder ARG, FROM, RUN and a step per label.
@@ -166,6 +169,16 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
         var plan = BuildPlanner.Plan(GraphLoader.Load(_repo.Path("strata.yaml")), new PlanOptions { HostCa = HostCaMode.Off });
         Assert.Empty(await _engine.Docker.InspectImagesAsync([plan.Get("k8s").Core.KeyTag, plan.Get("k8s").Published.KeyTag]));
         Assert.Equal(goodId, (await _engine.Docker.InspectImagesAsync([good.Get("k8s").MovingTag])).Single().Id);
+    }
+
+    /// <summary>Every container of the engine, running or not (docker ps -aq).</summary>
+    private static IReadOnlyList<string> AllContainers()
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("docker", "ps -aq --no-trunc") { RedirectStandardOutput = true };
+        using var docker = System.Diagnostics.Process.Start(psi)!;
+        var ids = docker.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).Order().ToList();
+        docker.WaitForExit();
+        return ids;
     }
 
     [Theory, MemberData(nameof(Builders))]

@@ -48,7 +48,15 @@ public sealed class RegistryServer : IAsyncDisposable
               addr: {server.Host}
             {auth}
             """);
-        await server.StartProcessAsync();
+        try
+        {
+            await server.StartProcessAsync();
+        }
+        catch
+        {
+            await server.DisposeAsync(); // no process and no folder left when it cannot start
+            throw;
+        }
         return server;
     }
 
