@@ -210,9 +210,19 @@ public sealed class ImagePipeline : IDisposable
         return last!;
     }
 
-    /// <summary>The key of the image's proof: its content key and everything that decides its smoke tests.</summary>
-    public string ProofKey(string image) =>
-        SmokeProof.Key(Graph, Plan.Get(image).Key, SmokeSuite.Plan(Graph, image, SmokeTools(), Plan.Lock, SmokeOptions), SmokeOptions);
+    /// <summary>
+    /// The key of the image's proof: its content key and everything that decides its smoke tests.
+    /// Computed once per image and run, like the plan: proving, promoting and releasing all ask for it.
+    /// </summary>
+    public string ProofKey(string image)
+    {
+        if (!_proofKeys.TryGetValue(image, out var key))
+            _proofKeys[image] = key = SmokeProof.Key(Graph, Plan.Get(image).Key,
+                SmokeSuite.Plan(Graph, image, SmokeTools(), Plan.Lock, SmokeOptions), SmokeOptions);
+        return key;
+    }
+
+    private readonly Dictionary<string, string> _proofKeys = [];
 
     /// <summary>Whether the image, as planned now, passed its smoke tests (in this run or an earlier one).</summary>
     public bool IsProven(string image) => Proofs.IsProven(ProofKey(image));
