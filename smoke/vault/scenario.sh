@@ -539,6 +539,8 @@ race_body() {
   kill "$hold"; wait "$hold" 2>/dev/null; hold=
   wait_for 60 eval 'sess_has 1 "(^|[^ ])Vault passphrase:" && sess_has 2 "(^|[^ ])Vault passphrase:" && sess_has 3 "(^|[^ ])Vault passphrase:"' \
     || { echo "not all three were asked for the sealed vault's passphrase: $(sess_tail 1)$(sess_tail 2)$(sess_tail 3)"; return 1; }
+  sess_has 1 'still held open' || sess_has 2 'still held open' || sess_has 3 'still held open' \
+    || { echo "no unlock said that it waits for the mapping: $(sess_tail 1)"; return 1; }
   # 1 and 2 answer while the test holds the vault's lock: both helpers wait at it together.
   exec {lk}>>"${P[lockfile]}"; flock "$lk"
   sess_send 1 "$PASS"$'\n'; sess_send 2 "$PASS"$'\n'
