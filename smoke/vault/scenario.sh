@@ -480,6 +480,7 @@ sess_send() { printf '%s' "$2" >&"${S_FD[$1]}"; }
 sess_text() { REPLY=; IFS= read -r -d '' REPLY <"$WORK/s$1.out"; REPLY=${REPLY//$'\r'/}; return 0; }
 sess_has() { sess_text "$1"; [[ $REPLY =~ $2 ]]; }
 sess_alive() { kill -0 "${S_PID[$1]}" 2>/dev/null; }
+any_says() { local n; for n in "${!S_PID[@]}"; do sess_has "$n" "$1" && return 0; done; return 1; }
 sess_end() {     # sess_end N SECONDS: wait for session N to end; S_RC[N] = its exit status
   local fd=${S_FD[$1]}
   wait_for "$2" eval "! sess_alive $1" || return 1
@@ -521,26 +522,28 @@ race_body() {
   # 1 and 2 answer at the same moment (both wait at the vault's lock): one opens the vault,
   # the other says "already unlocked"; 3 is interrupted (Ctrl+C) while it waits, and the
   # vault that another session opened stays open.
-  local dev n opened
+  local dev n opened hfd
   unlock_new || return 1
   as_dev sh -c 'printf "%s\n" "$1" >"$HOME/secrets/race.txt"' sh "$MARK" || { echo "setup: cannot write race.txt"; return 1; }
   dev=$(mapping_dev) || { echo "setup: no mapping"; return 1; }
-  sleep 600 <"$dev" >/dev/null 2>&1 &
+  # The holder: the device is opened here, before the unmount (a background job would open it
+  # later, maybe after the removal began); the job keeps it open, this shell lets go.
+  exec {hfd}<"$dev" || { echo "setup: cannot open $dev"; return 1; }
+  sleep 600 <&"$hfd" >/dev/null 2>&1 &
   hold=$!
+  exec {hfd}<&-
   umount "$SECRETS" || { echo "setup: cannot unmount $SECRETS"; return 1; }   # the crash
   status_is 3 || return 1
   for n in 1 2 3; do sess_start "$n" "$(as_dev_cmd "$VAULT_BIN" unlock)"; done
-  # An unlock must wait for the mapping to go, not give up on it (nor tear it down).
-  wait_for 30 eval 'helpers_running 1 clean || ! sess_alive 1 || ! sess_alive 2 || ! sess_alive 3'
-  nap 3
+  # An unlock must wait for the mapping to go, say so, and not give up on it (nor tear it down).
+  wait_for 60 eval 'any_says "still held open" || ! sess_alive 1 || ! sess_alive 2 || ! sess_alive 3'
   for n in 1 2 3; do
     sess_alive "$n" || { echo "an unlock gave up while the crashed session's mapping was still being removed: $(sess_tail "$n")"; return 1; }
   done
+  any_says 'still held open' || { echo "no unlock said that it waits for the mapping: $(sess_tail 1)"; return 1; }
   kill "$hold"; wait "$hold" 2>/dev/null; hold=
   wait_for 60 eval 'sess_has 1 "(^|[^ ])Vault passphrase:" && sess_has 2 "(^|[^ ])Vault passphrase:" && sess_has 3 "(^|[^ ])Vault passphrase:"' \
     || { echo "not all three were asked for the sealed vault's passphrase: $(sess_tail 1)$(sess_tail 2)$(sess_tail 3)"; return 1; }
-  sess_has 1 'still held open' || sess_has 2 'still held open' || sess_has 3 'still held open' \
-    || { echo "no unlock said that it waits for the mapping: $(sess_tail 1)"; return 1; }
   # 1 and 2 answer while the test holds the vault's lock: both helpers wait at it together.
   exec {lk}>>"${P[lockfile]}"; flock "$lk"
   sess_send 1 "$PASS"$'\n'; sess_send 2 "$PASS"$'\n'
