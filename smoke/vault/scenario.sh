@@ -432,12 +432,13 @@ sess_send() { printf '%s' "$2" >&"${S_FD[$1]}"; }
 sess_text() { REPLY=; IFS= read -r -d '' REPLY <"$WORK/s$1.out"; REPLY=${REPLY//$'\r'/}; return 0; }
 sess_has() { sess_text "$1"; [[ $REPLY =~ $2 ]]; }
 sess_alive() { kill -0 "${S_PID[$1]}" 2>/dev/null; }
-any_says() { local n; for n in "${!S_PID[@]}"; do sess_has "$n" "$1" && return 0; done; return 1; }
+any_says() { local n; for n in 1 2 3; do sess_has "$n" "$1" && return 0; done; return 1; }
 sess_end() {     # sess_end N SECONDS: wait for session N to end; S_RC[N] = its exit status
   local fd=${S_FD[$1]}
   wait_for "$2" eval "! sess_alive $1" || return 1
   wait "${S_PID[$1]}"; S_RC[$1]=$?
   exec {fd}>&-
+  unset 'S_PID[$1]'   # (its pid may be reused: sess_stop_all must not kill it)
 }
 sess_tail() { sess_text "$1"; (( ${#REPLY} <= 200 )) || REPLY=${REPLY: -200}; printf '[%s: %s] ' "$1" "${REPLY//$'\n'/ }"; }
 sess_stop_all() {
