@@ -83,8 +83,9 @@ public static class VaultMachine
 
             if (run.Runtime is VaultRuntime.Auto or VaultRuntime.Container)
             {
+                var binds = await GuestBindsAsync(docker, run, output, limit.Token);
                 foreach (var kind in new[] { ContainerKind.Privileged, ContainerKind.NearPrivileged })
-                    if (await TryContainerAsync(docker, run, kind, output, limit.Token))
+                    if (binds is not null && await TryContainerAsync(docker, run, kind, binds, output, limit.Token))
                         return output.Done(clock);
                 if (run.Runtime == VaultRuntime.Container)
                     return output.CannotRun("no container runtime can prove the vault here (see the notes above)");
@@ -102,21 +103,29 @@ public static class VaultMachine
 
     private enum ContainerKind { Privileged, NearPrivileged }
 
-    /// <summary>True when the scenario ran in such a container (whatever its verdict); false when this kind cannot run it here.</summary>
-    private static async Task<bool> TryContainerAsync(DockerEngine docker, VaultRun run, ContainerKind kind, Output output, CancellationToken ct)
+    /// <summary>
+    /// The guest files at /strata-smoke, and the override over the user's vault (where its link resolves
+    /// in the image); null, with a note, when the image has no vault of that user to override.
+    /// </summary>
+    private static async Task<List<string>?> GuestBindsAsync(DockerEngine docker, VaultRun run, Output output, CancellationToken ct)
     {
         var binds = GuestFiles.Select(f => $"{Path.GetFullPath(Path.Combine(run.ScenarioDirectory, f))}:/strata-smoke/{f}:ro").ToList();
-        if (run.VaultOverride is { } vault)
+        if (run.VaultOverride is not { } vault) return binds;
+        var where = await docker.RunContainerAsync(new ContainerOptions { User = "0", ReplaceEntrypoint = true }, run.ImageRef,
+            ["sh", "-c", "readlink -f \"$(getent passwd \"$1\" | cut -d: -f6)/.local/bin/vault\"", "sh", run.User], ct);
+        if (where.ExitCode != 0 || where.StdOut.Trim().Length == 0)
         {
-            var where = await docker.RunContainerAsync(new ContainerOptions { User = "0", ReplaceEntrypoint = true }, run.ImageRef,
-                ["sh", "-c", "readlink -f \"$(getent passwd \"$1\" | cut -d: -f6)/.local/bin/vault\"", "sh", run.User], ct);
-            if (where.ExitCode != 0 || where.StdOut.Trim().Length == 0)
-            {
-                output.Note($"cannot find the vault of {run.User} in {run.ImageRef} to override it: {where.StdErr.Trim()}");
-                return false;
-            }
-            binds.Add($"{Path.GetFullPath(vault)}:{where.StdOut.Trim()}:ro");
+            output.Note($"cannot find the vault of {run.User} in {run.ImageRef} to override it: {where.StdErr.Trim()}");
+            return null;
         }
+        binds.Add($"{Path.GetFullPath(vault)}:{where.StdOut.Trim()}:ro");
+        return binds;
+    }
+
+    /// <summary>True when the scenario ran in such a container (whatever its verdict); false when this kind cannot run it here.</summary>
+    private static async Task<bool> TryContainerAsync(DockerEngine docker, VaultRun run, ContainerKind kind, List<string> binds,
+        Output output, CancellationToken ct)
+    {
         var options = kind == ContainerKind.Privileged
             ? new ContainerOptions { Privileged = true }
             : new ContainerOptions
