@@ -273,11 +273,14 @@ public sealed class ImagePipeline : IDisposable
         var image = Options.Image ?? Graph.Images[0].Name;
         if (!Graph.Contains(image))
             throw new StrataConfigException($"--image={image}: not an image of {Options.ConfigFile}; give one of {string.Join(", ", Graph.Images.Select(i => i.Name))}.");
+        var options = SmokeOptions;
+        var spec = SmokeSuite.Plan(Graph, image, SmokeTools(), Plan.Lock, options).Spec;
+        if (!spec.Vault)
+            throw new StrataConfigException($"--image={image}: its smoke spec does not say 'vault: true' (in {options.SpecDirectory}/{image}.smoke.yaml or an ancestor's), so it has no vault to prove.");
+        var user = spec.User;
         await BuildLineageAsync(image, ct);
         var plan = Plan.Get(image);
         await _sources.Value.EnsureLocalAsync(plan, StageKind.Published, ct);
-        var options = SmokeOptions;
-        var user = SmokeSuite.Plan(Graph, image, SmokeTools(), Plan.Lock, options).Spec.User;
         var run = new VaultRun(plan.Published.KeyTag, user, Path.Combine(Graph.RootDirectory, options.VaultDirectory), options.VaultTimeout)
         {
             Runtime = Options.VaultRuntime, Only = Options.VaultChecks, VaultOverride = Options.VaultOverride, Bench = Options.VaultBench,
