@@ -9,6 +9,7 @@
 //   ./build.sh --target=pin        pin tools.yaml into tools.lock.json (bump-pr: as a pull request)
 //   ./build.sh --target=test       run the test suite
 //   ./build.sh --target=prune      remove images no recent plan uses (--keep=N, --dry-run)
+//   ./build.sh --target=vault-scenario   the vault scenario alone on base (--vault-checks=REGEX)
 //   ./build.sh --tree | --dryrun   show the task graph / what would run
 #r "../.build/lib/Strata.dll"
 #load "context.cake"
@@ -20,5 +21,6 @@
 #load "test.cake"
 #load "release.cake"
 #load "prune.cake"
+#load "vault.cake"
 
 RunTarget(Argument("target", Strata.Pipeline.Targets.Default));

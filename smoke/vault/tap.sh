@@ -4,7 +4,7 @@
 #   check NAME FUNCTION [ARGS]   runs FUNCTION; it prints the reason and returns non-zero on failure
 #   finish                       prints the plan "1..N" and THE verdict, exits 0 only if all passed
 #
-# This is the one place that decides pass or fail: run.sh relays the verdict line and the
+# This is the one place that decides pass or fail: the runner relays the verdict line and the
 # exit status, Strata (ScenarioCheck) reads them; neither decides on its own.
 TAP_PASSED=0 TAP_FAILED=0 TAP_N=0
 tap_ok()  { TAP_N=$((TAP_N + 1)); TAP_PASSED=$((TAP_PASSED + 1)); printf 'ok - %s\n' "$1"; }

@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
+using System.Text;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Strata.Registry;
@@ -257,6 +258,11 @@ public sealed class DockerEngine : IDisposable
             {
                 NetworkMode = options.Network ?? "",
                 Binds = options.Binds.ToList(),
+                Privileged = options.Privileged,
+                CapAdd = options.CapAdd.ToList(),
+                CapDrop = options.CapDrop.ToList(),
+                SecurityOpt = options.SecurityOptions.ToList(),
+                DeviceCgroupRules = options.DeviceCgroupRules.ToList(),
             },
         };
         if (options.ReplaceEntrypoint && command.Count > 0)
@@ -272,15 +278,23 @@ public sealed class DockerEngine : IDisposable
         return created.ID;
     }
 
-    /// <summary>Runs a command in a running container as <paramref name="user"/>; never throws on its exit code.</summary>
-    public async Task<ExecResult> ExecAsync(string container, string user, IEnumerable<string> command, CancellationToken ct = default)
+    /// <summary>
+    /// Runs a command in a running container as <paramref name="user"/>, with <paramref name="environment"/>
+    /// ("NAME=value") added; never throws on its exit code.
+    /// </summary>
+    /// <param name="onStdOutLine">Gets each stdout line as it comes (a long run shows its progress).</param>
+    public async Task<ExecResult> ExecAsync(string container, string user, IEnumerable<string> command, CancellationToken ct = default,
+        IEnumerable<string>? environment = null, Action<string>? onStdOutLine = null)
     {
         var exec = await Call($"exec in container {container}", () => _client.Exec.CreateContainerExecAsync(container,
-            new ContainerExecCreateParameters { User = user, Cmd = command.ToList(), AttachStdout = true, AttachStderr = true }, ct), ct);
+            new ContainerExecCreateParameters
+            {
+                User = user, Cmd = command.ToList(), Env = environment?.ToList() ?? [], AttachStdout = true, AttachStderr = true,
+            }, ct), ct);
         using (var stream = await Call($"exec in container {container}",
                    () => _client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), ct), ct))
         {
-            var (stdout, stderr) = await stream.ReadOutputToEndAsync(ct);
+            var (stdout, stderr) = onStdOutLine is null ? await stream.ReadOutputToEndAsync(ct) : await ReadLinesAsync(stream, onStdOutLine, ct);
             // The output ends as the process exits; its exit code may take a moment more.
             var state = await Call($"exec in container {container}", () => _client.Exec.InspectContainerExecAsync(exec.ID, ct), ct);
             for (var i = 0; state.Running && i < 100; i++)
@@ -290,6 +304,39 @@ public sealed class DockerEngine : IDisposable
             }
             return new ExecResult((int)(state.ExitCode ?? -1), stdout, stderr);
         }
+    }
+
+    private static async Task<(string StdOut, string StdErr)> ReadLinesAsync(MultiplexedStream stream, Action<string> onStdOutLine,
+        CancellationToken ct)
+    {
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        var outDecoder = Encoding.UTF8.GetDecoder();
+        var errDecoder = Encoding.UTF8.GetDecoder();
+        var buffer = new byte[16384];
+        var chars = new char[Encoding.UTF8.GetMaxCharCount(buffer.Length)];
+        var lineStart = 0;
+        while (await stream.ReadOutputAsync(buffer, 0, buffer.Length, ct) is { EOF: false } read)
+        {
+            var isOut = read.Target == MultiplexedStream.TargetStream.StandardOut;
+            var n = (isOut ? outDecoder : errDecoder).GetChars(buffer, 0, read.Count, chars, 0);
+            (isOut ? stdout : stderr).Append(chars, 0, n);
+            if (!isOut) continue;
+            for (var newline = IndexOf(stdout, '\n', lineStart); newline >= 0; newline = IndexOf(stdout, '\n', lineStart))
+            {
+                onStdOutLine(stdout.ToString(lineStart, newline - lineStart).TrimEnd('\r'));
+                lineStart = newline + 1;
+            }
+        }
+        if (lineStart < stdout.Length) onStdOutLine(stdout.ToString(lineStart, stdout.Length - lineStart));
+        return (stdout.ToString(), stderr.ToString());
+    }
+
+    private static int IndexOf(StringBuilder text, char c, int from)
+    {
+        for (var i = from; i < text.Length; i++)
+            if (text[i] == c) return i;
+        return -1;
     }
 
     /// <summary>Removes a container, running or not, with its anonymous volumes; one that is already gone is fine.</summary>
@@ -372,6 +419,35 @@ public sealed class DockerEngine : IDisposable
         while (a != b && !(b.StartsWith(a + "/", StringComparison.Ordinal)))
             a = a[..Math.Max(0, a.LastIndexOf('/'))];
         return a;
+    }
+
+    /// <summary>
+    /// Streams an image's whole filesystem as a tar (what <c>docker export</c> gives) to <paramref name="read"/>,
+    /// from a container that is created for it, never started, and removed afterwards.
+    /// </summary>
+    public async Task ExportImageAsync(string image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default)
+    {
+        var id = await CreateContainerAsync(null, image, new ContainerOptions { ReplaceEntrypoint = true }, ["true"], ct);
+        try
+        {
+            await using var tar = await Call($"export the filesystem of {image}", () => _client.Containers.ExportContainerAsync(id, ct), ct);
+            await read(tar, ct);
+        }
+        finally
+        {
+            await RemoveContainerAsync(id, CancellationToken.None);
+        }
+    }
+
+    /// <summary>The ids of the containers, running or not, that carry <paramref name="label"/> ("key" or "key=value").</summary>
+    public async Task<IReadOnlyList<string>> ListContainersAsync(string label, CancellationToken ct = default)
+    {
+        var list = await Call("list containers", () => _client.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [label] = true } },
+        }, ct), ct);
+        return list.Select(c => c.ID).ToList();
     }
 
     /// <summary>Whether a container of that name (or id) exists, running or not.</summary>
@@ -508,6 +584,14 @@ public sealed record ContainerOptions
     public bool Tty { get; init; }
     /// <summary>The command's first word replaces the image's entrypoint (an imported image has neither entrypoint nor command).</summary>
     public bool ReplaceEntrypoint { get; init; }
+    /// <summary>docker run --privileged (the vault scenario needs loop and device-mapper devices).</summary>
+    public bool Privileged { get; init; }
+    public IReadOnlyList<string> CapAdd { get; init; } = [];
+    public IReadOnlyList<string> CapDrop { get; init; } = [];
+    /// <summary>As --security-opt: "seccomp=unconfined", "apparmor=unconfined".</summary>
+    public IReadOnlyList<string> SecurityOptions { get; init; } = [];
+    /// <summary>As --device-cgroup-rule: "b 7:* rmw".</summary>
+    public IReadOnlyList<string> DeviceCgroupRules { get; init; } = [];
 }
 
 /// <summary>A regular file read from an image.</summary>

@@ -18,6 +18,9 @@ public sealed class SmokeFailedException(string message, SmokeResult result) : E
 /// <summary>Something asked to move a moving tag onto an image that has not passed its smoke tests.</summary>
 public sealed class PromotionRefusedException(string message) : Exception(message);
 
+/// <summary>The vault scenario, run on its own (the vault-scenario target), did not pass.</summary>
+public sealed class VaultScenarioFailedException(string message) : Exception(message);
+
 /// <summary>
 /// One run of Strata, whatever the target: the plan, building an image, proving it, remembering the
 /// proof, promoting it (moving its tag), and the reports. The build script declares targets and
@@ -95,7 +98,10 @@ public sealed class ImagePipeline : IDisposable
     public PlanOptions PlanOptions => _planOptions.Value;
 
     /// <summary>The smoke suite's settings for this run: vault proofs are kept in the cache, beside the smoke proofs.</summary>
-    public SmokeOptions SmokeOptions => new() { Docker = Docker, VaultProofDirectory = Path.Combine(Options.CacheDirectory, "vault-proofs") };
+    public SmokeOptions SmokeOptions => new()
+    {
+        Docker = Docker, VaultProofDirectory = Path.Combine(Options.CacheDirectory, "vault-proofs"), VaultRuntime = Options.VaultRuntime,
+    };
 
     /// <summary>What this run built or reused, in chain order.</summary>
     public IReadOnlyList<ImageResult> Results =>
@@ -255,6 +261,38 @@ public sealed class ImagePipeline : IDisposable
             throw new SmokeFailedException(
                 $"{image}: {result.FailedCount} smoke check(s) failed; {plan.MovingTag} was not moved. Report: {result.ReportPath}", result);
         Proofs.Record(proofKey, result);
+    }
+
+    /// <summary>
+    /// The vault scenario alone, on one image (--image, default base; built first when it must be), with
+    /// its progress printed as it comes: the loop for working on the vault (--vault-checks, --vault-override,
+    /// --vault-runtime, --vault-bench). It proves nothing that is remembered and moves no tag.
+    /// </summary>
+    public async Task RunVaultScenarioAsync(CancellationToken ct = default)
+    {
+        var image = Options.Image ?? Graph.Images[0].Name;
+        if (!Graph.Contains(image))
+            throw new StrataConfigException($"--image={image}: not an image of {Options.ConfigFile}; give one of {string.Join(", ", Graph.Images.Select(i => i.Name))}.");
+        var options = SmokeOptions;
+        var spec = SmokeSuite.Plan(Graph, image, SmokeTools(), Plan.Lock, options).Spec;
+        if (!spec.Vault)
+            throw new StrataConfigException($"--image={image}: its smoke spec does not say 'vault: true' (in {options.SpecDirectory}/{image}.smoke.yaml or an ancestor's), so it has no vault to prove.");
+        var user = spec.User;
+        await BuildLineageAsync(image, ct);
+        var plan = Plan.Get(image);
+        await _sources.Value.EnsureLocalAsync(plan, StageKind.Published, ct);
+        var run = new VaultRun(plan.Published.KeyTag, user, Path.Combine(Graph.RootDirectory, options.VaultDirectory), options.VaultTimeout)
+        {
+            Runtime = Options.VaultRuntime, Only = Options.VaultChecks, VaultOverride = Options.VaultOverride, Bench = Options.VaultBench,
+        };
+        _log($"==> {image}: vault scenario on {run.ImageRef} as {user}");
+        var output = await VaultMachine.RunAsync(Docker, run, line => _log("    " + line), ct);
+        var verdict = output.StdOut.Split('\n').LastOrDefault(l => l.StartsWith(ScenarioCheck.VerdictPrefix, StringComparison.Ordinal));
+        if (output.TimedOut || output.ExitCode != 0 || verdict is null)
+            throw new VaultScenarioFailedException(output.TimedOut
+                ? $"{image}: the vault scenario did not finish within {run.Timeout.TotalMinutes:0} min."
+                : $"{image}: the vault scenario failed (exit {output.ExitCode}): {verdict ?? "no verdict"}; the 'not ok' lines above say why.");
+        _log($"==> {image}: vault scenario: {verdict[ScenarioCheck.VerdictPrefix.Length..].Trim()}");
     }
 
     /// <summary>

@@ -39,6 +39,16 @@ public sealed record RunOptions
     public int Keep { get; init; } = 2;
     /// <summary>prune: list what would go and the space it holds, remove nothing (--dry-run).</summary>
     public bool DryRun { get; init; }
+    /// <summary>Which machine may run the vault scenario (--vault-runtime=auto|container|uml).</summary>
+    public Smoke.VaultRuntime VaultRuntime { get; init; } = Smoke.VaultRuntime.Auto;
+    /// <summary>vault-scenario: the image whose vault is proved (--image, default base).</summary>
+    public string? Image { get; init; }
+    /// <summary>vault-scenario: only the checks whose name matches this extended regex (--vault-checks).</summary>
+    public string? VaultChecks { get; init; }
+    /// <summary>vault-scenario: a vault script run instead of the image's, inside the machine under test only (--vault-override).</summary>
+    public string? VaultOverride { get; init; }
+    /// <summary>vault-scenario: count the scenario's processes and sudo calls, under User-Mode Linux (--vault-bench).</summary>
+    public bool VaultBench { get; init; }
     /// <summary>Options on the command line that nothing reads (typos): the script warns about them.</summary>
     public IReadOnlyList<string> UnknownOptions { get; init; } = [];
 
@@ -54,6 +64,8 @@ public sealed record RunOptions
         "target", "config", "tools", "lock", "cache-dir", "mirror", "host-ca", "network", "skip-tools", "revision", "builder", "no-cache",
         // prune
         "keep", "dry-run",
+        // the vault scenario
+        "vault-runtime", "image", "vault-checks", "vault-override", "vault-bench",
         // the registry and releases
         "registry", "registry-password-stdin", "release-tag",
         // pin, bump-pr
@@ -105,10 +117,24 @@ public sealed record RunOptions
                 ? int.TryParse(keep, out var n) && n >= 0 ? n : throw new Graph.StrataConfigException($"--keep={keep}: give a number of earlier plans, 0 or more.")
                 : 2,
             DryRun = Flag("dry-run"),
+            VaultRuntime = ParseVaultRuntime(Value("vault-runtime") ?? "auto"),
+            Image = Value("image") is { Length: > 0 } image ? image : null,
+            VaultChecks = Value("vault-checks") is { Length: > 0 } checks ? checks : null,
+            VaultOverride = Value("vault-override") is { Length: > 0 } vault ? Path.GetFullPath(vault) : null,
+            VaultBench = Flag("vault-bench"),
             ReleaseTag = string.IsNullOrEmpty(releaseTag) ? null : ValidTag(releaseTag),
             UnknownOptions = arguments.Keys.Where(k => !KnownOptions.Contains(k)).Order(StringComparer.Ordinal).ToList(),
         };
     }
+
+    private static Smoke.VaultRuntime ParseVaultRuntime(string value) => value.ToLowerInvariant() switch
+    {
+        "auto" => Smoke.VaultRuntime.Auto,
+        "container" => Smoke.VaultRuntime.Container,
+        "uml" => Smoke.VaultRuntime.Uml,
+        _ => throw new Graph.StrataConfigException(
+            $"--vault-runtime={value}: give auto (a privileged container, else User-Mode Linux), container or uml."),
+    };
 
     private static string ValidTag(string value) =>
         System.Text.RegularExpressions.Regex.IsMatch(value, "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$")

@@ -43,7 +43,7 @@ public sealed class RegistryCredentials(string user, string secret, string sourc
         string? helper = null;
         if (root.TryGetProperty("credHelpers", out var helpers) && helpers.TryGetProperty(host, out var h)) helper = h.GetString();
         else if (root.TryGetProperty("credsStore", out var store)) helper = store.GetString();
-        if (!string.IsNullOrEmpty(helper) && FromHelper(helper, host) is { } fromHelper) return fromHelper;
+        if (!string.IsNullOrEmpty(helper) && FromHelper(helper, host, environment) is { } fromHelper) return fromHelper;
 
         if (root.TryGetProperty("auths", out var auths))
             foreach (var entry in auths.EnumerateObject())
@@ -66,29 +66,41 @@ public sealed class RegistryCredentials(string user, string secret, string sourc
         return string.Equals(key, host, StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>Asks a docker credential helper (docker-credential-NAME get, the host on stdin); the secret stays in memory.</summary>
-    private static RegistryCredentials? FromHelper(string helper, string host)
+    /// <summary>
+    /// Asks a docker credential helper (<c>docker-credential-NAME get</c> on the PATH, the host on stdin); the secret
+    /// stays in memory. Null when it has none for the host (it exits non-zero) or is not installed: the config's
+    /// auths are tried next, else the registry is asked anonymously.
+    /// </summary>
+    private static RegistryCredentials? FromHelper(string helper, string host, Func<string, string?> environment)
     {
-        var psi = new ProcessStartInfo("docker-credential-" + helper)
+        var name = "docker-credential-" + helper;
+        var path = (environment("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
+        if (path is null) return null;
+        var psi = new ProcessStartInfo(path, ["get"])
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
+        using var process = Process.Start(psi)!;
+        var errors = process.StandardError.ReadToEndAsync(); // read, so a talkative helper cannot block on a full pipe
+        process.StandardInput.Write(host);
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        _ = errors.Result;
+        if (process.ExitCode != 0) return null; // "credentials not found"
         try
         {
-            using var process = Process.Start(psi)!;
-            process.StandardInput.Write(host);
-            process.StandardInput.Close();
-            var output = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0) return null; // "credentials not found": anonymous
             using var answer = JsonDocument.Parse(output);
             var user = answer.RootElement.GetProperty("Username").GetString() ?? "";
             var secret = answer.RootElement.GetProperty("Secret").GetString() ?? "";
-            return secret.Length == 0 ? null : new RegistryCredentials(user, secret, psi.FileName);
+            return secret.Length == 0 ? null : new RegistryCredentials(user, secret, name);
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            return null; // the helper is configured but not installed: like the docker client, go on anonymously
+            // Never echo the answer: it may hold the secret.
+            throw new InvalidOperationException($"{path} get answered something other than {{\"Username\": ..., \"Secret\": ...}} for {host}; " +
+                "check the credential helper named in the docker config (credHelpers or credsStore).");
         }
     }
 }

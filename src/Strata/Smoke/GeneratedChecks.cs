@@ -47,9 +47,10 @@ public static class GeneratedChecks
         checks.Add(new SecretScanCheck(NoSecrets, origin, options.SecretScanPaths, options.SecretScanPrune, options.SecretPatterns));
 
         if (spec.Vault)
-            checks.Add(new ScenarioCheck(Vault, origin, Path.GetFullPath(Path.Combine(graph.RootDirectory, options.VaultScript)),
+            checks.Add(new ScenarioCheck(Vault, origin, Path.GetFullPath(Path.Combine(graph.RootDirectory, options.VaultDirectory)),
                 options.VaultTimeout,
-                options.VaultProofDirectory is { } proofs ? Path.GetFullPath(Path.Combine(graph.RootDirectory, proofs)) : null));
+                options.VaultProofDirectory is { } proofs ? Path.GetFullPath(Path.Combine(graph.RootDirectory, proofs)) : null,
+                options.VaultRuntime));
         return checks;
     }
 

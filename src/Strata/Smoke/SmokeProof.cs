@@ -39,15 +39,14 @@ public sealed class SmokeProof(string directory)
             .Add("user", plan.Spec.User);
         foreach (var check in plan.Checks)
         {
-            // Paths inside the checkout (the scenario script) are written relative to it: the same
+            // Paths inside the checkout (the scenario folder) are written relative to it: the same
             // checks in another clone prove the same thing.
             var definition = JsonSerializer.Serialize(check, check.GetType(), Canonical)
                 .Replace(JsonEncodedText.Encode(graph.RootDirectory).ToString(), "<repo>", StringComparison.Ordinal);
             key.Add("check:" + check.GetType().Name, definition);
         }
-        if (plan.Checks.Any(c => c is ScenarioCheck) && Path.GetDirectoryName(options.VaultScript) is { Length: > 0 } vaultDir &&
-            Directory.Exists(Path.Combine(graph.RootDirectory, vaultDir)))
-            key.AddFiles("scenario-file", InputSet.Collect(graph.RootDirectory, [vaultDir], graph.Exclude));
+        if (plan.Checks.Any(c => c is ScenarioCheck) && Directory.Exists(Path.Combine(graph.RootDirectory, options.VaultDirectory)))
+            key.AddFiles("scenario-file", InputSet.Collect(graph.RootDirectory, [options.VaultDirectory], graph.Exclude));
         return key.Finish();
     }
 

@@ -13,11 +13,15 @@ public sealed record SmokeOptions
     public string? ReportDirectory { get; init; } = Path.Combine("artifacts", "smoke");
     /// <summary>Where &lt;image&gt;.smoke.yaml live, relative to the repository.</summary>
     public string SpecDirectory { get; init; } = SmokeSpecLoader.DefaultDirectory;
-    /// <summary>The vault scenario script (run as SCRIPT IMAGE on the host), relative to the repository.</summary>
-    public string VaultScript { get; init; } = Path.Combine("smoke", "vault", "run.sh");
-    // Vault hook (issue 11): the one timeout of the vault scenario (run.sh gets it minus a margin) and where
-    // passed vault proofs are kept, so an image with its parent's vault fingerprint reuses the parent's proof.
+    /// <summary>The vault scenario's folder (its scripts; see <see cref="VaultMachine"/>), relative to the repository.</summary>
+    public string VaultDirectory { get; init; } = Path.Combine("smoke", "vault");
+    /// <summary>The one limit of a vault scenario run, export, boot and cleanup included.</summary>
     public TimeSpan VaultTimeout { get; init; } = TimeSpan.FromMinutes(20);
+    /// <summary>Which machine may run the vault scenario (--vault-runtime).</summary>
+    public VaultRuntime VaultRuntime { get; init; } = VaultRuntime.Auto;
+    /// <summary>What runs a vault scenario: <see cref="VaultMachine.RunAsync"/>; tests of the smoke suite give a fake one.</summary>
+    public Func<DockerEngine, VaultRun, CancellationToken, Task<ScenarioOutput>> RunVault { get; init; } =
+        (docker, run, ct) => VaultMachine.RunAsync(docker, run, null, ct);
     /// <summary>Where passed vault proofs are kept (relative to the repository, or absolute; the pipeline uses its cache folder); null: never reuse one.</summary>
     public string? VaultProofDirectory { get; init; } = Path.Combine("artifacts", "smoke", "vault-proofs");
     public string Locale { get; init; } = "en_US.UTF-8";

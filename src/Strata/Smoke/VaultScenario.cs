@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using Strata.IO;
 using Strata.Keys;
@@ -7,8 +5,8 @@ using Strata.Keys;
 namespace Strata.Smoke;
 
 /// <summary>
-/// An external scenario script (the vault's: <c>smoke/vault/run.sh --user USER --timeout SECONDS IMAGE</c>),
-/// run on the host. Its contract, on stdout:
+/// The vault scenario (the scripts of <paramref name="Directory"/>, usually smoke/vault), run on a machine that
+/// <see cref="VaultMachine"/> picks. Its contract, on stdout:
 /// <code>
 /// # runtime: &lt;how it ran, e.g. "user-mode-linux 6.1 (...)"&gt;
 /// ok - &lt;name&gt;
@@ -17,7 +15,7 @@ namespace Strata.Smoke;
 /// </code>
 /// Every TAP line becomes a check of its own. The verdict is the scenario harness's (smoke/vault/tap.sh);
 /// this side only refuses an incomplete stream: no runtime line, no TAP line, no verdict line (the
-/// scenario did not finish), or a missing script all FAIL. A scenario is never silently skipped.
+/// scenario did not finish), or a missing scenario all FAIL. A scenario is never silently skipped.
 /// <para>
 /// Proof reuse: with a <paramref name="ProofDirectory"/>, the check first fingerprints the image (smoke/vault/fingerprint.sh,
 /// run in the smoke container: every file and package the vault and its gate execute, and the image's
@@ -25,31 +23,26 @@ namespace Strata.Smoke;
 /// parent, usually) reuses that proof instead of running the scenario again, and every result says so.
 /// </para>
 /// </summary>
-/// <param name="Timeout">The whole scenario, cleanup included. run.sh gets a little less (<see cref="ScriptTimeout"/>) so it can
-/// time out and clean up by itself; only when it does not is it stopped (SIGTERM, then its whole process tree).</param>
-public sealed record ScenarioCheck(string Name, string Origin, string Script, TimeSpan Timeout,
-    // Where passes are remembered decides nothing about a pass: kept out of smoke proof keys.
-    [property: System.Text.Json.Serialization.JsonIgnore] string? ProofDirectory = null)
+/// <param name="Timeout">The whole scenario, cleanup included (the run stops itself then; see <see cref="VaultMachine"/>).</param>
+public sealed record ScenarioCheck(string Name, string Origin, string Directory, TimeSpan Timeout,
+    // Where passes are remembered and which machine runs the scenario decide nothing about a pass: kept out of smoke proof keys.
+    [property: System.Text.Json.Serialization.JsonIgnore] string? ProofDirectory = null,
+    [property: System.Text.Json.Serialization.JsonIgnore] VaultRuntime Runtime = VaultRuntime.Auto)
     : SmokeCheck(Name, Origin)
 {
     public const string RuntimePrefix = "# runtime:";
     public const string VerdictPrefix = "# vault scenario:";
     public const string FingerprintScript = "fingerprint.sh";
-    /// <summary>How long run.sh may take to clean up after a SIGTERM before its process tree is killed.</summary>
-    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
 
     public override CheckKind Kind => CheckKind.Vault;
 
-    // The script's own limit (Timeout) reports the output so far; this one is only the backstop.
-    public override TimeSpan TimeLimit => Timeout + TimeSpan.FromSeconds(30);
-
-    /// <summary>run.sh's own limit: the check's minus a margin for its cleanup.</summary>
-    public TimeSpan ScriptTimeout => Timeout - TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(60).Ticks, Timeout.Ticks / 4));
+    // The run's own limit (Timeout) reports the output so far; this one is only the backstop.
+    public override TimeSpan TimeLimit => Timeout + TimeSpan.FromSeconds(30) + VaultMachine.StopGrace;
 
     public override async Task<IReadOnlyList<CheckResult>> RunAsync(SmokeContext c, CancellationToken ct)
     {
-        if (!File.Exists(Script))
-            return [Fail(c, $"the scenario script {Script} does not exist")];
+        if (!System.IO.Directory.Exists(Directory))
+            return [Fail(c, $"the vault scenario folder {Directory} does not exist")];
 
         string? proofKey = null;
         var fingerprintNote = "";
@@ -61,12 +54,12 @@ public sealed record ScenarioCheck(string Name, string Origin, string Script, Ti
             else if (VaultProof.Load(ProofDirectory, key) is { } proof) return Replay(c, proof, key);
         }
 
-        var (exitCode, stdout, stderr, timedOut) = await RunScriptAsync(c, ct);
-        if (timedOut)
-            return [Fail(c, $"{Script} did not finish within {Timeout.TotalSeconds:0} s (stopped with its process tree); output so far: {Excerpt(stdout + stderr)}")];
-        var (runtime, results) = Parse(c, stdout, stderr, exitCode);
+        var run = await c.Options.RunVault(c.Docker, new VaultRun(c.ImageRef, c.User, Directory, Timeout) { Runtime = Runtime }, ct);
+        if (run.TimedOut)
+            return [Fail(c, $"the vault scenario did not finish within {Timeout.TotalSeconds:0} s (stopped); output so far: {Excerpt(run.StdOut + run.StdErr)}")];
+        var (runtime, results) = Parse(c, run.StdOut, run.StdErr, run.ExitCode);
         if (proofKey is not null && results.All(r => r.Passed))
-            VaultProof.Save(ProofDirectory!, proofKey, new VaultProof(c.Image, c.ImageRef, runtime!, stdout));
+            VaultProof.Save(ProofDirectory!, proofKey, new VaultProof(c.Image, c.ImageRef, runtime!, run.StdOut));
         if (fingerprintNote.Length > 0)
             results = [results[0] with { Message = results[0].Message + fingerprintNote }, .. results.Skip(1)];
         return results;
@@ -103,7 +96,7 @@ public sealed record ScenarioCheck(string Name, string Origin, string Script, Ti
         else if (verdict.StartsWith("PASS", StringComparison.Ordinal) && exitCode != 0) problems.Add($"exited {exitCode} after a PASS verdict");
         var contract = problems.Count == 0
             ? Pass(c, $"runtime: {runtime}; {verdict}")
-            : Fail(c, $"{Script} {string.Join("; ", problems)} (exit {exitCode}); stdout: {Excerpt(stdout)}; stderr: {Excerpt(stderr)}");
+            : Fail(c, $"the vault scenario {string.Join("; ", problems)} (exit {exitCode}); stdout: {Excerpt(stdout)}; stderr: {Excerpt(stderr)}");
         results.Insert(0, contract with { ScenarioRuntime = runtime });
         return (runtime, results);
     }
@@ -123,79 +116,24 @@ public sealed record ScenarioCheck(string Name, string Origin, string Script, Ti
     /// </summary>
     internal async Task<(string? Key, string Error)> ProofKeyAsync(SmokeContext c, CancellationToken ct)
     {
-        var dir = Path.GetDirectoryName(Script)!;
+        var dir = Directory;
         var script = Path.Combine(dir, FingerprintScript);
         if (!File.Exists(script)) return (null, $"{script} does not exist");
         var result = await c.ShellAsync("root", await File.ReadAllTextAsync(script, ct), login: false, ct, c.User);
         if (result.ExitCode != 0 || result.StdOut.Trim().Length == 0)
             return (null, $"the fingerprint failed (exit {result.ExitCode}): {Excerpt(result.StdErr)}");
         using var key = new KeyBuilder().Add("vault-fingerprint", result.StdOut).Add("vault-user", c.User);
-        foreach (var file in Directory.GetFiles(dir).Order(StringComparer.Ordinal))
+        foreach (var file in System.IO.Directory.GetFiles(dir).Order(StringComparer.Ordinal))
             key.AddFileContent("scenario." + Path.GetFileName(file), file);
         return (key.Finish(), "");
     }
 
     private CheckResult Step(SmokeContext c, string step, bool passed, string message) =>
         new(c.Image, $"{Name}: {step}", Kind, passed, message, Origin, TimeSpan.Zero);
-
-    private async Task<(int ExitCode, string StdOut, string StdErr, bool TimedOut)> RunScriptAsync(SmokeContext c, CancellationToken ct)
-    {
-        var psi = new ProcessStartInfo(Script)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(Path.GetFullPath(Script))!,
-        };
-        foreach (var arg in new[] { "--user", c.User, "--timeout", ((int)ScriptTimeout.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture), c.ImageRef })
-            psi.ArgumentList.Add(arg);
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {Script}.");
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        limit.CancelAfter(Timeout);
-        try
-        {
-            await process.WaitForExitAsync(limit.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            await StopAsync(process);
-            ct.ThrowIfCancellationRequested();
-            return (-1, stdout.ToString(), stderr.ToString(), true);
-        }
-        process.WaitForExit(); // flushes the redirected output
-        return (process.ExitCode, stdout.ToString(), stderr.ToString(), false);
-    }
-
-    /// <summary>
-    /// SIGTERM first, so run.sh's own cleanup kills linux.uml's process group and removes its container and
-    /// temp folder; then, if it is still there after <see cref="StopGrace"/>, its whole process tree.
-    /// </summary>
-    private static async Task StopAsync(Process process)
-    {
-        try
-        {
-            using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false }))
-                if (term is not null) await term.WaitForExitAsync(CancellationToken.None);
-            using var grace = new CancellationTokenSource(StopGrace);
-            await process.WaitForExitAsync(grace.Token);
-        }
-        catch (Exception e) when (e is OperationCanceledException or System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            await process.WaitForExitAsync(CancellationToken.None);
-        }
-    }
 }
 
 /// <summary>A passed vault scenario, kept under its proof key (see <see cref="ScenarioCheck.ProofKeyAsync"/>).</summary>
-/// <param name="Output">run.sh's stdout: the runtime line, the TAP lines and the verdict.</param>
+/// <param name="Output">The run's stdout: the runtime line, the TAP lines and the verdict.</param>
 public sealed record VaultProof(string Image, string ImageRef, string Runtime, string Output)
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };

@@ -77,13 +77,38 @@ public sealed class DockerEngineIntegrationTests(EngineFixture engine) : IAsyncL
             var whoami = await Docker.ExecAsync(name, "nobody", ["sh", "-c", "id -un; exit 7"]);
             Assert.Equal((7, "nobody"), (whoami.ExitCode, whoami.StdOut.Trim()));
             Assert.True(await Docker.ContainerExistsAsync(id));
+            Assert.Equal([id], await Docker.ListContainersAsync("dev.strata.test=1"));
+
+            // Streamed: each stdout line as it comes (a long scenario shows progress), with the environment given.
+            var lines = new List<string>();
+            var streamed = await Docker.ExecAsync(name, "root",
+                ["sh", "-c", "echo \"one $GREETING\"; echo warn >&2; sleep 1; printf 'two\\nthree'"], default, ["GREETING=hello"], lines.Add);
+            Assert.Equal(["one hello", "two", "three"], lines);
+            Assert.Equal((0, "one hello\ntwo\nthree", "warn\n"), (streamed.ExitCode, streamed.StdOut, streamed.StdErr));
         }
         finally
         {
             await Docker.RemoveContainerAsync(name);
         }
         Assert.False(await Docker.ContainerExistsAsync(name));
+        Assert.Empty(await Docker.ListContainersAsync("dev.strata.test=1"));
         await Docker.RemoveContainerAsync(name); // already gone: fine
+    }
+
+    [Fact]
+    public async Task An_image_is_exported_as_its_whole_filesystem_and_the_container_that_served_it_is_gone()
+    {
+        var names = new List<string>();
+        await Docker.ExportImageAsync(engine.BaseOsImage, async (tar, ct) =>
+        {
+            await using var reader = new System.Formats.Tar.TarReader(tar);
+            while (await reader.GetNextEntryAsync(copyData: false, ct) is { } entry) names.Add(entry.Name.TrimEnd('/'));
+        });
+
+        Assert.Contains("etc/os-release", names);
+        Assert.Contains("usr/bin/env", names);
+        var e = await Assert.ThrowsAsync<EngineNotFoundException>(() => Docker.ExportImageAsync("strata-no-such-image:x", (_, _) => Task.CompletedTask));
+        Assert.Contains("strata-no-such-image", e.Message);
     }
 
     [Fact]

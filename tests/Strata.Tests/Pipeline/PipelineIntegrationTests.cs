@@ -53,8 +53,8 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         {extra}
         """);
 
-    private ImagePipeline NewPipeline() => new(
-        new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") },
+    private ImagePipeline NewPipeline(RunOptions? options = null) => new(
+        (options ?? new RunOptions { RepositoryRoot = "" }) with { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") },
         line => { lock (_log) _log.Add(line); }, _engine.Docker);
 
     private async Task<string?> MovingTagIdAsync(ImagePipeline pipeline) =>
@@ -124,5 +124,47 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         Assert.False(third.IsProven("base"));
         await third.ProveAndPromoteAsync("base");
         Assert.Contains(Assert.Single(third.SmokeResults).Checks, c => c.Name == "a new check" && c.Passed);
+    }
+
+    [Fact]
+    public async Task The_vault_scenario_target_hands_the_image_filesystem_to_the_uml_side_and_fails_on_its_verdict()
+    {
+        WriteSpec();
+        using (var noVault = NewPipeline())
+        {
+            var none = await Assert.ThrowsAsync<Strata.Graph.StrataConfigException>(() => noVault.RunVaultScenarioAsync());
+            Assert.Contains("--image=base: its smoke spec does not say 'vault: true'", none.Message);
+        }
+        _repo.Write("Dockerfiles/base.smoke.yaml", "vault: true\n" + File.ReadAllText(_repo.Path("Dockerfiles/base.smoke.yaml")));
+        // The scenario folder with a stand-in for uml.sh: it checks what Strata hands it (the image's
+        // unpacked filesystem, the user, the filter) and answers with the verdict the test asks for.
+        foreach (var guest in new[] { "scenario.sh", "tap.sh", "pty.sh", "uml-init" }) _repo.Write($"smoke/vault/{guest}", "#!/bin/sh\n", executable: true);
+        _repo.Write("smoke/vault/uml.sh", """
+            #!/bin/sh
+            while [ $# -gt 0 ]; do case $1 in --root) root=$2; shift 2 ;; --user) user=$2; shift 2 ;; --only) only=$2; shift 2 ;; *) shift ;; esac; done
+            echo "# runtime: stand-in for $user, only '$only'"
+            if [ -f "$root/etc/os-release" ]; then echo "ok - the image's filesystem is under --root"; else echo "not ok - the image's filesystem is under --root: $root"; fi
+            if [ -e "$(dirname "$0")/verdict-fail" ]; then echo "not ok - asked to fail"; echo "# vault scenario: FAIL"; exit 1; fi
+            echo "# vault scenario: PASS (1 passed, 0 failed)"
+            """, executable: true);
+        var options = new RunOptions { RepositoryRoot = "", VaultRuntime = Strata.Smoke.VaultRuntime.Uml, VaultChecks = "lock" };
+
+        using (var pipeline = NewPipeline(options))
+            await pipeline.RunVaultScenarioAsync();
+        Assert.Contains(_log, l => l.Contains("# runtime: stand-in for root, only 'lock'", StringComparison.Ordinal));
+        Assert.Contains(_log, l => l.Contains("ok - the image's filesystem is under --root", StringComparison.Ordinal));
+        Assert.Contains("==> base: vault scenario: PASS (1 passed, 0 failed)", _log);
+
+        _repo.Write("smoke/vault/verdict-fail", "");
+        using (var failing = NewPipeline(options))
+        {
+            var e = await Assert.ThrowsAsync<VaultScenarioFailedException>(() => failing.RunVaultScenarioAsync());
+            Assert.Contains("base: the vault scenario failed (exit 1): # vault scenario: FAIL", e.Message);
+            Assert.False(failing.IsProven("base")); // the target remembers nothing
+        }
+
+        using var unknown = NewPipeline(options with { Image = "nope" });
+        var wrong = await Assert.ThrowsAsync<Strata.Graph.StrataConfigException>(() => unknown.RunVaultScenarioAsync());
+        Assert.Contains("--image=nope: not an image of strata.yaml; give one of base.", wrong.Message);
     }
 }

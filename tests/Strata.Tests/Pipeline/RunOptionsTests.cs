@@ -60,5 +60,19 @@ public sealed class RunOptionsTests
         Assert.Contains("--mirror (or STRATA_MIRROR) 'not a url' is not an absolute http(s) or file URL", mirror.Message);
         var hostCa = Assert.Throws<ArgumentException>(() => Parse("host-ca=maybe"));
         Assert.Contains("--host-ca must be auto, on or off, not 'maybe'", hostCa.Message);
+        var runtime = Assert.Throws<StrataConfigException>(() => Parse("vault-runtime=vm"));
+        Assert.Contains("--vault-runtime=vm: give auto (a privileged container, else User-Mode Linux), container or uml.", runtime.Message);
+    }
+
+    [Fact]
+    public void The_vault_scenario_options_are_read()
+    {
+        Assert.Equal((Strata.Smoke.VaultRuntime.Auto, null, null, null, false),
+            Parse() is var d ? (d.VaultRuntime, d.Image, d.VaultChecks, d.VaultOverride, d.VaultBench) : default);
+        var options = Parse("target=vault-scenario", "vault-runtime=UML", "image=k8s", "vault-checks=two unlocks|lock", "vault-override=/tmp/vault",
+            "vault-bench");
+        Assert.Equal((Strata.Smoke.VaultRuntime.Uml, "k8s", "two unlocks|lock", "/tmp/vault", true),
+            (options.VaultRuntime, options.Image, options.VaultChecks, options.VaultOverride, options.VaultBench));
+        Assert.Empty(options.UnknownOptions);
     }
 }

@@ -49,4 +49,38 @@ public sealed class RegistryLocationTests
         Assert.Equal("ci (from STRATA_REGISTRY_PASSWORD)", fromEnv.ToString());
         Assert.DoesNotContain("pw-456", fromEnv.ToString());
     }
+
+    [Fact]
+    public void A_credential_helper_named_in_the_docker_config_is_asked_for_its_host_and_its_secret_never_shown()
+    {
+        using var home = new TempRepo();
+        // A real helper program, as docker-credential-pass is: `get`, the host on stdin, JSON on stdout.
+        home.Write("bin/docker-credential-fake", """
+            #!/bin/sh
+            [ "$1" = get ] || exit 2
+            read -r host
+            case $host in
+              ghcr.io) echo '{"ServerURL":"ghcr.io","Username":"octo","Secret":"helper-secret-1"}' ;;
+              broken.example) echo 'not json' ;;
+              *) echo "credentials not found in native keychain"; exit 1 ;;
+            esac
+            """, executable: true);
+        var auth = Convert.ToBase64String(Encoding.UTF8.GetBytes("fallback:pw-2"));
+        home.Write("config.json", "{\"credHelpers\":{\"ghcr.io\":\"fake\",\"quay.io\":\"fake\",\"broken.example\":\"fake\",\"gone.example\":\"missing\"}," +
+                                  "\"auths\":{\"quay.io\":{\"auth\":\"" + auth + "\"}}}");
+        var env = new Dictionary<string, string?> { ["DOCKER_CONFIG"] = home.Root, ["PATH"] = home.Path("bin") + ":/usr/bin:/bin" };
+        RegistryCredentials? Find(string host) => RegistryCredentials.Find(host, n => env.GetValueOrDefault(n));
+
+        var fromHelper = Find("ghcr.io")!;
+        Assert.Equal(("octo", "helper-secret-1"), (fromHelper.User, fromHelper.Secret));
+        Assert.Equal("octo (from docker-credential-fake)", fromHelper.ToString());
+        // The helper has none for quay.io: the config's auths are next.
+        Assert.Equal("fallback", Find("quay.io")!.User);
+        // A helper that is configured but not installed: anonymous, as with the docker client.
+        Assert.Null(Find("gone.example"));
+        // A helper that answers nonsense is an error that names it, never its answer.
+        var e = Assert.Throws<InvalidOperationException>(() => Find("broken.example"));
+        Assert.Contains(home.Path("bin/docker-credential-fake") + " get answered something other than", e.Message);
+        Assert.DoesNotContain("not json", e.Message);
+    }
 }

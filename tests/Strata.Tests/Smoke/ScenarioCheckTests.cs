@@ -5,64 +5,64 @@ using Strata.Tests.Support;
 
 namespace Strata.Tests.Smoke;
 
-/// <summary>The external scenario contract (smoke/vault/run.sh IMAGE), with fake scripts: no engine needed.</summary>
+/// <summary>
+/// The vault scenario's contract (what a run prints: runtime line, TAP lines, verdict) with fake runs, and
+/// the host script runner's stop: no engine needed. The real runs are VaultScenarioIntegrationTests'.
+/// </summary>
 public sealed class ScenarioCheckTests : IDisposable
 {
     private readonly TempRepo _temp = new();
+    private VaultRun? _given;
 
     public void Dispose() => _temp.Dispose();
 
-    private static SmokeContext Context() =>
+    private SmokeContext Context(ScenarioOutput output) =>
         new(new DockerEngine(), "unused", "latest", "strata/workstation:latest-0123456789ab", "dev",
-            new Dictionary<string, string>(), new SmokeOptions());
+            new Dictionary<string, string>(), new SmokeOptions
+            {
+                RunVault = (_, run, _) => { _given = run; return Task.FromResult(output); },
+            });
 
-    private async Task<IReadOnlyList<CheckResult>> RunAsync(string body, int timeoutSeconds = 60)
+    private async Task<IReadOnlyList<CheckResult>> RunAsync(string stdout, int exitCode = 0, bool timedOut = false)
     {
-        _temp.Write("run.sh", "#!/bin/sh\n" + body + "\n", executable: true);
-        var check = new ScenarioCheck(GeneratedChecks.Vault, CheckResult.Generated, _temp.Path("run.sh"), TimeSpan.FromSeconds(timeoutSeconds));
-        return await check.RunAsync(Context(), CancellationToken.None);
+        var check = new ScenarioCheck(GeneratedChecks.Vault, CheckResult.Generated, _temp.Root, TimeSpan.FromSeconds(600));
+        return await check.RunAsync(Context(new ScenarioOutput(exitCode, stdout, "", timedOut)), CancellationToken.None);
     }
 
     [Fact]
     public async Task Each_TAP_line_is_a_check_and_the_runtime_line_is_recorded()
     {
         var results = await RunAsync("""
-            for image; do :; done
-            echo "# runtime: user-mode linux for $image"
-            echo "ok - luks volume opens"
-            echo "some debug output"
-            echo "not ok - secret reads back: expected 'hunter2', got ''"
-            echo "not ok - volume closes"
-            echo "# vault scenario: FAIL (1 passed, 2 failed)"
-            exit 1
-            """);
+            # runtime: user-mode linux
+            ok - luks volume opens
+            some debug output
+            not ok - secret reads back: expected 'hunter2', got ''
+            not ok - volume closes
+            # vault scenario: FAIL (1 passed, 2 failed)
+            """, exitCode: 1);
 
         Assert.Equal(["vault scenario", "vault scenario: luks volume opens", "vault scenario: secret reads back", "vault scenario: volume closes"],
             results.Select(r => r.Name));
         Assert.True(results[0].Passed);
-        Assert.Equal("user-mode linux for strata/workstation:latest-0123456789ab", results[0].ScenarioRuntime);
+        Assert.Equal("user-mode linux", results[0].ScenarioRuntime);
         Assert.Equal([true, true, false, false], results.Select(r => r.Passed));
         Assert.Equal("expected 'hunter2', got ''", results[2].Message);
         Assert.Equal("failed (no reason given)", results[3].Message);
     }
 
     [Fact]
-    public async Task The_script_gets_the_spec_user_and_a_timeout_below_the_checks_own()
+    public async Task The_run_gets_the_image_the_spec_user_the_folder_and_the_checks_timeout()
     {
-        var results = await RunAsync("""
-            echo "# runtime: args $*"
-            echo "ok - a"
-            echo "# vault scenario: PASS (1 passed, 0 failed)"
-            """, timeoutSeconds: 600);
+        var results = await RunAsync("# runtime: uml\nok - a\n# vault scenario: PASS (1 passed, 0 failed)\n");
 
         Assert.True(results[0].Passed, results[0].Message);
-        Assert.Equal("args --user dev --timeout 540 strata/workstation:latest-0123456789ab", results[0].ScenarioRuntime);
+        Assert.Equal(new VaultRun("strata/workstation:latest-0123456789ab", "dev", _temp.Root, TimeSpan.FromSeconds(600)), _given);
     }
 
     [Fact]
     public async Task No_runtime_line_fails()
     {
-        var results = await RunAsync("echo 'ok - volume opens'; echo '# vault scenario: PASS (1 passed, 0 failed)'");
+        var results = await RunAsync("ok - volume opens\n# vault scenario: PASS (1 passed, 0 failed)\n");
 
         Assert.False(results[0].Passed);
         Assert.Contains("printed no '# runtime: ...' line", results[0].Message);
@@ -73,7 +73,7 @@ public sealed class ScenarioCheckTests : IDisposable
     [Fact]
     public async Task No_checks_fails_even_with_exit_0()
     {
-        var result = Assert.Single(await RunAsync("echo '# runtime: uml'; echo '# vault scenario: PASS (0 passed, 0 failed)'"));
+        var result = Assert.Single(await RunAsync("# runtime: uml\n# vault scenario: PASS (0 passed, 0 failed)\n"));
 
         Assert.False(result.Passed);
         Assert.Contains("printed no 'ok - NAME' / 'not ok - NAME: REASON' lines (exit 0)", result.Message);
@@ -81,34 +81,66 @@ public sealed class ScenarioCheckTests : IDisposable
     }
 
     [Theory]
-    [InlineData("echo '# runtime: uml'; echo 'ok - a'; exit 0", "printed no '# vault scenario: PASS|FAIL' line (the scenario did not finish)")]
-    [InlineData("echo '# runtime: uml'; echo 'ok - a'; echo '# vault scenario: PASS (1 passed, 0 failed)'; exit 3", "exited 3 after a PASS verdict")]
-    public async Task An_unfinished_scenario_or_a_failing_runner_fails(string body, string expected)
+    [InlineData("# runtime: uml\nok - a\n", 0, "printed no '# vault scenario: PASS|FAIL' line (the scenario did not finish)")]
+    [InlineData("# runtime: uml\nok - a\n# vault scenario: PASS (1 passed, 0 failed)\n", 3, "exited 3 after a PASS verdict")]
+    public async Task An_unfinished_scenario_or_a_failing_runner_fails(string stdout, int exitCode, string expected)
     {
-        var results = await RunAsync(body);
+        var results = await RunAsync(stdout, exitCode);
 
         Assert.False(results[0].Passed);
         Assert.Contains(expected, results[0].Message);
     }
 
     [Fact]
-    public async Task A_missing_script_fails_rather_than_skipping()
+    public async Task A_run_that_timed_out_fails_with_its_output_so_far()
     {
-        var check = new ScenarioCheck(GeneratedChecks.Vault, CheckResult.Generated, _temp.Path("smoke/vault/run.sh"), TimeSpan.FromSeconds(5));
-
-        var result = Assert.Single(await check.RunAsync(Context(), CancellationToken.None));
+        var result = Assert.Single(await RunAsync("# runtime: uml\nok - a\n", exitCode: -1, timedOut: true));
 
         Assert.False(result.Passed);
-        Assert.Equal($"the scenario script {_temp.Path("smoke/vault/run.sh")} does not exist", result.Message);
+        Assert.Contains("did not finish within 600 s", result.Message);
+        Assert.Contains("ok - a", result.Message);
     }
 
     [Fact]
-    public async Task A_script_that_hangs_is_stopped_and_fails()
+    public async Task A_missing_scenario_folder_fails_rather_than_skipping()
     {
-        var result = Assert.Single(await RunAsync("echo '# runtime: uml'; exec sleep 30", timeoutSeconds: 1));
+        var check = new ScenarioCheck(GeneratedChecks.Vault, CheckResult.Generated, _temp.Path("smoke/vault"), TimeSpan.FromSeconds(5));
+
+        var result = Assert.Single(await check.RunAsync(Context(new ScenarioOutput(0, "", "", false)), CancellationToken.None));
 
         Assert.False(result.Passed);
-        Assert.Contains("did not finish within 1 s", result.Message);
+        Assert.Equal($"the vault scenario folder {_temp.Path("smoke/vault")} does not exist", result.Message);
+        Assert.Null(_given);
+    }
+
+    [Fact]
+    public async Task A_scenario_folder_without_its_scripts_cannot_run_and_says_which_are_missing()
+    {
+        _temp.Write("smoke/vault/scenario.sh", "#!/bin/sh\n", executable: true);
+
+        var output = await VaultMachine.RunAsync(new DockerEngine(), new VaultRun("any:image", "dev", _temp.Path("smoke/vault"), TimeSpan.FromSeconds(5)));
+
+        Assert.Equal(1, output.ExitCode);
+        Assert.Contains("# runtime: none", output.StdOut);
+        Assert.Contains($"not ok - vault scenario ran: tap.sh, pty.sh, uml.sh, uml-init not found in {_temp.Path("smoke/vault")}", output.StdOut);
+    }
+
+    [Fact]
+    public async Task A_host_script_that_hangs_is_stopped_with_its_children_when_the_run_is_cancelled()
+    {
+        // What uml.sh is to a run whose limit passes: SIGTERM, and its whole tree once the grace is over.
+        var marker = Guid.NewGuid().ToString("N");
+        _temp.Write("hang.sh", $"#!/bin/sh\necho started\ntrap '' TERM\nsh -c 'sleep 1000; :' {marker} &\nwait\n", executable: true);
+        var lines = new List<string>();
+        using var cancel = new CancellationTokenSource();
+        var run = VaultMachine.RunHostScriptAsync(_temp.Path("hang.sh"), [], new Dictionary<string, string>(),
+            line => { lock (lines) lines.Add(line); if (line == "started") cancel.CancelAfter(200); }, _ => { }, cancel.Token,
+            stopGrace: TimeSpan.FromSeconds(1));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+
+        Assert.Contains("started", lines);
+        Assert.Empty(ProcessList.Mentioning(marker));
     }
 
     [Fact]

@@ -236,7 +236,7 @@ public sealed class SmokeSpecTests : IDisposable
         Assert.DoesNotContain("~/secrets is empty or absent", names);
         Assert.DoesNotContain("dotfiles-apply is installed", names);
         var vault = Assert.IsType<ScenarioCheck>(plan.Checks.Single(c => c.Name == GeneratedChecks.Vault));
-        Assert.Equal(Path.Combine(_repo.Root, "smoke", "vault", "run.sh"), vault.Script);
+        Assert.Equal(Path.Combine(_repo.Root, "smoke", "vault"), vault.Directory);
     }
 
     [Fact]

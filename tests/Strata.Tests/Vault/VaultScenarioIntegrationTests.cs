@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using Strata.Engine;
 using Strata.Graph;
 using Strata.Smoke;
@@ -10,7 +8,7 @@ using Xunit.Abstractions;
 namespace Strata.Tests.Vault;
 
 /// <summary>
-/// The real vault scenario (smoke/vault/run.sh) on the real base image, in whatever runtime this
+/// The real vault scenario (smoke/vault, run by VaultMachine) on the real base image, in whatever runtime this
 /// host offers (privileged container, near-privileged container, or User-Mode Linux where the
 /// kernel has no device-mapper); on a base whose vault ignores Ctrl+C, which it must catch; proof
 /// reuse by fingerprint; and no process or folder left behind by a run that is stopped.
@@ -62,7 +60,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
     private static IEnumerable<CheckResult> VaultChecks(SmokeResult result) =>
         result.Checks.Where(c => c.Name.StartsWith(GeneratedChecks.Vault + ":", StringComparison.Ordinal));
 
-    private static string RunSh => Path.Combine(RepositoryRoot.Find(), "smoke", "vault", "run.sh");
+    private static string ScenarioDirectory => Path.Combine(RepositoryRoot.Find(), "smoke", "vault");
 
     [Fact]
     public async Task The_real_vault_is_proved_on_base_and_a_child_with_the_same_fingerprint_reuses_the_proof()
@@ -100,7 +98,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
     public async Task Any_change_to_what_the_vault_runs_changes_its_proof_key(string instructions)
     {
         var child = await BuildChildAsync("changed", instructions);
-        var check = new ScenarioCheck(GeneratedChecks.Vault, CheckResult.Generated, RunSh, TimeSpan.FromMinutes(1), _temp.Path("vault-proofs"));
+        var check = new ScenarioCheck(GeneratedChecks.Vault, CheckResult.Generated, ScenarioDirectory, TimeSpan.FromMinutes(1), _temp.Path("vault-proofs"));
 
         var parentKey = await ProofKeyAsync(check, _baseRef);
         var childKey = await ProofKeyAsync(check, child);
@@ -138,11 +136,14 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
         Assert.Contains(trap, vault);
         _temp.Write("vault-ignores-sigint", vault.Replace(trap, "\n  trap '' INT\n", StringComparison.Ordinal), executable: true);
 
-        var (exitCode, stdout) = await RunShAsync(["--user", "dev", "--vault-override", _temp.Path("vault-ignores-sigint"),
-            "--only", "fails closed|closes that shell", _baseRef]);
+        var run = await VaultMachine.RunAsync(_docker, new VaultRun(_baseRef, "dev", ScenarioDirectory, TimeSpan.FromMinutes(10))
+        {
+            VaultOverride = _temp.Path("vault-ignores-sigint"),
+            Only = "fails closed|closes that shell",
+        }, output.WriteLine);
 
-        Assert.Equal(1, exitCode);
-        var lines = stdout.Split('\n').Where(l => l.StartsWith("ok - ", StringComparison.Ordinal) || l.StartsWith("not ok - ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(1, run.ExitCode);
+        var lines = run.StdOut.Split('\n').Where(l => l.StartsWith("ok - ", StringComparison.Ordinal) || l.StartsWith("not ok - ", StringComparison.Ordinal)).ToList();
         var failed = lines.Where(l => l.StartsWith("not ok - ", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, failed.Count);
         Assert.All(failed, l => Assert.Contains("Ctrl+C", l));
@@ -151,85 +152,51 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
         Assert.Equal(3, lines.Count(l => l.StartsWith("ok - ", StringComparison.Ordinal) && l.Contains("fails closed", StringComparison.Ordinal)));
     }
 
-    private async Task<(int ExitCode, string StdOut)> RunShAsync(IEnumerable<string> args)
-    {
-        var psi = new ProcessStartInfo(RunSh) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var run = Process.Start(psi)!;
-        var stderr = run.StandardError.ReadToEndAsync();
-        var stdout = await run.StandardOutput.ReadToEndAsync();
-        await run.WaitForExitAsync();
-        output.WriteLine(stdout);
-        output.WriteLine(await stderr);
-        return (run.ExitCode, stdout);
-    }
-
     [Theory]
     [InlineData("pass")]
     [InlineData("fail")]
     [InlineData("timeout")]
-    [InlineData("sigterm")]
-    public async Task A_run_leaves_no_process_and_no_folder_whatever_its_end(string how)
+    [InlineData("cancel")]
+    public async Task A_run_leaves_no_process_no_folder_and_no_container_whatever_its_end(string how)
     {
-        // A short pass and a short failure (one check each), run.sh's own deadline, and the SIGTERM
-        // that Strata sends when its limit passes first.
+        // A short pass and a short failure (one check each), the run's own limit, and a cancellation
+        // (Strata's backstop, or Ctrl+C) while the machine under test runs.
         var tmp = Directory.CreateDirectory(_temp.Path("tmp")).FullName;
-        var psi = new ProcessStartInfo(RunSh) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.Environment["TMPDIR"] = tmp;
-        string[] args = how switch
+        var run = new VaultRun(_baseRef, "dev", ScenarioDirectory, TimeSpan.FromMinutes(5)) { TempRoot = tmp, Only = "locked at start" };
+        run = how switch
         {
-            "pass" => ["--user", "dev", "--only", "locked at start", _baseRef],
-            "fail" => ["--user", "nosuchuser", _baseRef],
-            "timeout" => ["--user", "dev", "--timeout", "40", _baseRef],
-            _ => ["--user", "dev", _baseRef],
+            "fail" => run with { User = "nosuchuser" },
+            "timeout" => run with { Only = null, Timeout = TimeSpan.FromSeconds(40) },
+            "cancel" => run with { Only = null },
+            _ => run,
         };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var run = Process.Start(psi)!;
-        var stdout = new StringBuilder();
-        run.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
-        run.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.WriteLine(e.Data); };
-        run.BeginOutputReadLine();
-        run.BeginErrorReadLine();
-
-        if (how == "sigterm")
+        using var cancel = new CancellationTokenSource();
+        var started = false;
+        void Progress(string line)
         {
-            // Wait until the machine under test runs (a linux.uml, or a container), then stop it as Strata does.
-            var until = DateTime.UtcNow.AddMinutes(5);
-            while (DateTime.UtcNow < until && !Snapshot(stdout).Contains("# runtime:", StringComparison.Ordinal)) await Task.Delay(500);
-            await Task.Delay(TimeSpan.FromSeconds(10));
-            using var kill = Process.Start("kill", ["-TERM", run.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            await kill.WaitForExitAsync();
-        }
-        using (var limit = new CancellationTokenSource(TimeSpan.FromMinutes(5)))
-            await run.WaitForExitAsync(limit.Token);
-        run.WaitForExit();
-
-        output.WriteLine(Snapshot(stdout));
-        Assert.Equal(how == "pass", run.ExitCode == 0);
-        if (how == "pass") Assert.Contains("# vault scenario: PASS (1 passed, 0 failed, filtered: locked at start)", Snapshot(stdout));
-        if (how == "fail") Assert.Contains("not ok - ", Snapshot(stdout));
-        if (how == "timeout") Assert.Contains("not ok - vault scenario finished in time", Snapshot(stdout));
-        Assert.Empty(Directory.EnumerateFileSystemEntries(tmp));
-        Assert.Empty(ProcessesMentioning(tmp));
-    }
-
-    private static string Snapshot(StringBuilder sb) { lock (sb) return sb.ToString(); }
-
-    /// <summary>Every process whose command line names <paramref name="text"/> (linux.uml's names its hostfs root).</summary>
-    private static List<string> ProcessesMentioning(string text)
-    {
-        var found = new List<string>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out _)) continue;
-            try
+            output.WriteLine(line);
+            // Cancel once the machine under test runs (a linux.uml, or a container) and has had time to get going.
+            if (how == "cancel" && !started && line.StartsWith(ScenarioCheck.RuntimePrefix, StringComparison.Ordinal))
             {
-                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-                if (cmdline.Contains(text, StringComparison.Ordinal)) found.Add($"{Path.GetFileName(dir)}: {cmdline}");
+                started = true;
+                cancel.CancelAfter(TimeSpan.FromSeconds(10));
             }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
         }
-        return found;
+
+        ScenarioOutput? result = null;
+        if (how == "cancel")
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => VaultMachine.RunAsync(_docker, run, Progress, cancel.Token));
+        else
+            result = await VaultMachine.RunAsync(_docker, run, Progress, cancel.Token);
+
+        if (how == "cancel") Assert.True(started, "the machine under test never started");
+        else Assert.Equal(how == "pass", result!.ExitCode == 0);
+        if (how == "pass") Assert.Contains("# vault scenario: PASS (1 passed, 0 failed, filtered: locked at start)", result!.StdOut);
+        if (how == "fail") Assert.Contains("not ok - ", result!.StdOut);
+        if (how == "timeout") Assert.True(result!.TimedOut || result.StdOut.Contains("not ok - vault scenario finished in time", StringComparison.Ordinal),
+            result.StdOut);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(tmp));
+        Assert.Empty(ProcessList.Mentioning(tmp));
+        Assert.Empty(await _docker.ListContainersAsync($"{VaultMachine.ContainerLabel}={_baseRef}"));
     }
 }
