@@ -111,7 +111,8 @@ run_uml() {
   UML_PID=
   relay_console
   sed -n 's/^@@ERR@@ /# stderr: /p' <(tr -d '\r' <"$TMP/console") >&2
-  if ! tr -d '\r' <"$TMP/console" | grep -q '^@@END@@'; then
+  # (grep reads a process substitution: `tr | grep -q` under pipefail can fail with SIGPIPE)
+  if ! grep -q '^@@END@@' < <(tr -d '\r' <"$TMP/console"); then
     if (( SECONDS >= DEADLINE )); then timed_out; else
       note "the UML run did not complete; console tail:"
       tr -d '\r' <"$TMP/console" | tail -n 25 | sed 's/^/#   /' >&2
