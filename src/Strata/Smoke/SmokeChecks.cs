@@ -8,8 +8,9 @@ namespace Strata.Smoke;
 public sealed class SmokeContext
 {
     internal SmokeContext(DockerEngine docker, string container, string image, string imageRef, string user,
-        IReadOnlyDictionary<string, string> labels, SmokeOptions options)
+        IReadOnlyDictionary<string, string> labels, SmokeOptions options, Action<string>? log = null)
     {
+        Log = log ?? (_ => { });
         Docker = docker;
         Container = container;
         Image = image;
@@ -27,6 +28,8 @@ public sealed class SmokeContext
     public string User { get; }
     public IReadOnlyDictionary<string, string> Labels { get; }
     public SmokeOptions Options { get; }
+    /// <summary>Progress of a long check as it comes (the results are logged by the suite when the check ends).</summary>
+    public Action<string> Log { get; }
 
     /// <summary>Runs a shell command in the container: <c>sh -c</c>, or a bash login shell when <paramref name="login"/>.</summary>
     public Task<ExecResult> ShellAsync(string user, string script, bool login, CancellationToken ct, params string[] args) =>

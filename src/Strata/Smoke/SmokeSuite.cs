@@ -19,9 +19,8 @@ public sealed record SmokeOptions
     public TimeSpan VaultTimeout { get; init; } = TimeSpan.FromMinutes(20);
     /// <summary>Which machine may run the vault scenario (--vault-runtime).</summary>
     public VaultRuntime VaultRuntime { get; init; } = VaultRuntime.Auto;
-    /// <summary>What runs a vault scenario: <see cref="VaultMachine.RunAsync"/>; tests of the smoke suite give a fake one.</summary>
-    public Func<DockerEngine, VaultRun, CancellationToken, Task<ScenarioOutput>> RunVault { get; init; } =
-        (docker, run, ct) => VaultMachine.RunAsync(docker, run, null, ct);
+    /// <summary>What runs a vault scenario (with its progress lines): <see cref="VaultMachine.RunAsync"/>; tests of the smoke suite give a fake one.</summary>
+    public Func<DockerEngine, VaultRun, Action<string>, CancellationToken, Task<ScenarioOutput>> RunVault { get; init; } = VaultMachine.RunAsync;
     /// <summary>Where passed vault proofs are kept (relative to the repository, or absolute; the pipeline uses its cache folder); null: never reuse one.</summary>
     public string? VaultProofDirectory { get; init; } = Path.Combine("artifacts", "smoke", "vault-proofs");
     public string Locale { get; init; } = "en_US.UTF-8";
@@ -153,7 +152,7 @@ public static class SmokeSuite
         string? runtime = null;
         try
         {
-            var context = new SmokeContext(docker, container, image, imageRef, plan.Spec.User, info.Labels, options);
+            var context = new SmokeContext(docker, container, image, imageRef, plan.Spec.User, info.Labels, options, log);
             foreach (var check in plan.Checks)
             {
                 ct.ThrowIfCancellationRequested();

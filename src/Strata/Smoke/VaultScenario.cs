@@ -54,7 +54,9 @@ public sealed record ScenarioCheck(string Name, string Origin, string Directory,
             else if (VaultProof.Load(ProofDirectory, key) is { } proof) return Replay(c, proof, key);
         }
 
-        var run = await c.Options.RunVault(c.Docker, new VaultRun(c.ImageRef, c.User, Directory, Timeout) { Runtime = Runtime }, ct);
+        // Minutes under User-Mode Linux: its lines are shown as they come; the results follow when it ends.
+        var run = await c.Options.RunVault(c.Docker, new VaultRun(c.ImageRef, c.User, Directory, Timeout) { Runtime = Runtime },
+            line => c.Log($"[{c.Image}]      vault | {line}"), ct);
         if (run.TimedOut)
             return [Fail(c, $"the vault scenario did not finish within {Timeout.TotalSeconds:0} s (stopped); output so far: {Excerpt(run.StdOut + run.StdErr)}")];
         var (runtime, results) = Parse(c, run.StdOut, run.StdErr, run.ExitCode);

@@ -20,7 +20,7 @@ public sealed class ScenarioCheckTests : IDisposable
         new(new DockerEngine(), "unused", "latest", "strata/workstation:latest-0123456789ab", "dev",
             new Dictionary<string, string>(), new SmokeOptions
             {
-                RunVault = (_, run, _) => { _given = run; return Task.FromResult(output); },
+                RunVault = (_, run, _, _) => { _given = run; return Task.FromResult(output); },
             });
 
     private async Task<IReadOnlyList<CheckResult>> RunAsync(string stdout, int exitCode = 0, bool timedOut = false)

@@ -62,13 +62,13 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
         Docker = _docker,
         ReportDirectory = _temp.Path("artifacts/smoke"),
         // A fake scenario run (the real one is VaultScenarioIntegrationTests' subject): what it is
-        // given, and that its lines become checks.
-        RunVault = (_, run, _) => Task.FromResult(new ScenarioOutput(0, $"""
+        // given, that its progress is shown as it comes, and that its lines become checks.
+        RunVault = (_, run, progress, _) => { progress("# booting the fake machine"); return Task.FromResult(new ScenarioOutput(0, $"""
             # runtime: fake scenario for {run.ImageRef} as {run.User}
             ok - volume opens
             ok - secret reads back
             # vault scenario: PASS (2 passed, 0 failed)
-            """, "", TimedOut: false)),
+            """, "", TimedOut: false)); },
         VaultProofDirectory = null, // the fake scenario proves nothing to keep
     };
 
@@ -118,6 +118,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
             Assert.Contains(expected, names);
         Assert.Equal($"fake scenario for {_baseRef} as dev", result.VaultRuntime);
         Assert.Contains($"[base] ok   {GeneratedChecks.Locale}", _log.ToString());
+        Assert.Contains("[base]      vault | # booting the fake machine", _log.ToString());
 
         var junit = XDocument.Load(result.ReportPath!);
         Assert.Equal(_temp.Path("artifacts/smoke/base.xml"), result.ReportPath);
