@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text;
+using Strata.IO;
 
 namespace Strata.Engine;
 
@@ -42,7 +42,7 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable)
         // Only docker clients on this machine are candidates: an explicit one, or PATH's first and Debian's.
         var candidates = executable is not null
             ? [executable]
-            : new[] { FindOnPath("docker"), "/usr/bin/docker" }.OfType<string>().Where(File.Exists).Distinct().ToList();
+            : new[] { Executables.Find("docker"), "/usr/bin/docker" }.OfType<string>().Where(File.Exists).Distinct().ToList();
         if (candidates.Count == 0)
             throw new EngineUnavailableException(
                 "The docker CLI (needed to build images) was not found. Install it (Debian: apt-get install docker.io).");
@@ -140,65 +140,15 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable)
         }
     }
 
-    private static async Task<(int ExitCode, string StdOut)> RunAsync(
-        string client,
-        IReadOnlyList<string> args,
-        Func<Stream, CancellationToken, Task>? writeStdin,
-        Action<string>? onLine,
-        IReadOnlyDictionary<string, string>? environment,
+    /// <summary>Runs the client; every line (stdout and stderr) goes to <paramref name="onLine"/>, stdout is returned too.</summary>
+    private static async Task<(int ExitCode, string StdOut)> RunAsync(string client, IReadOnlyList<string> args,
+        Func<Stream, CancellationToken, Task>? writeStdin, Action<string>? onLine, IReadOnlyDictionary<string, string>? environment,
         CancellationToken ct)
     {
-        var psi = new ProcessStartInfo(client)
-        {
-            RedirectStandardInput = writeStdin is not null,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var arg in args) psi.ArgumentList.Add(arg);
-        if (environment is not null)
-            foreach (var (k, v) in environment) psi.Environment[k] = v;
-
-        using var process = Process.Start(psi) ?? throw new EngineException($"could not start '{client}'.");
         var stdout = new StringBuilder();
-        var gate = new Lock();
-        async Task Pump(StreamReader reader, bool keep)
-        {
-            while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
-            {
-                lock (gate)
-                {
-                    if (keep) stdout.AppendLine(line);
-                    onLine?.Invoke(line);
-                }
-            }
-        }
-        var readOut = Pump(process.StandardOutput, true);
-        var readErr = Pump(process.StandardError, false);
-        await using var kill = ct.Register(() => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } });
-
-        if (writeStdin is not null)
-        {
-            try
-            {
-                await writeStdin(process.StandardInput.BaseStream, ct);
-            }
-            catch (IOException)
-            {
-                // The client stopped reading (for example a failed build): its exit code and output tell why.
-            }
-            finally
-            {
-                try { process.StandardInput.Close(); } catch (IOException) { }
-            }
-        }
-
-        await Task.WhenAll(readOut, readErr);
-        await process.WaitForExitAsync(CancellationToken.None);
-        ct.ThrowIfCancellationRequested();
-        return (process.ExitCode, stdout.ToString());
+        var exitCode = await ChildProcess.RunAsync(client, args, line => { stdout.AppendLine(line); onLine?.Invoke(line); }, onLine, ct,
+            environment, writeStdin);
+        return (exitCode, stdout.ToString());
     }
 
     /// <summary>Where the docker CLI looks for plugins (its config folder first).</summary>
@@ -210,10 +160,6 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable)
         return new[] { config, "/usr/local/lib/docker", "/usr/local/libexec/docker", "/usr/lib/docker", "/usr/libexec/docker" }
             .Select(d => Path.Combine(d, "cli-plugins", "docker-buildx")).FirstOrDefault(File.Exists);
     }
-
-    internal static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-        .Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
 }
 
 public static class Builders

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Strata.Engine;
 using Strata.Graph;
+using Strata.IO;
 using Strata.Keys;
 
 namespace Strata.Images;
@@ -37,7 +38,7 @@ public sealed class BaseOsProvider(DockerEngine docker, Action<string> log)
 
     private async Task DebootstrapAsync(DebootstrapSpec spec, string tag, CancellationToken ct)
     {
-        if (FindOnPath("debootstrap") is null)
+        if (Executables.Find("debootstrap", alsoIn: ["/usr/sbin", "/sbin"]) is not { } debootstrap)
             throw new EngineException(
                 "The pinned base OS image cannot be pulled and debootstrap is not installed to build an equivalent. " +
                 "Install it (Debian: apt-get install debootstrap) or load the pinned image with docker load.");
@@ -47,28 +48,17 @@ public sealed class BaseOsProvider(DockerEngine docker, Action<string> log)
         var dir = Directory.CreateTempSubdirectory("strata-debootstrap-").FullName;
         try
         {
-            var psi = new ProcessStartInfo("debootstrap")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var a in new[] { $"--variant={spec.Variant}", spec.Suite, dir, spec.Mirror }) psi.ArgumentList.Add(a);
-            using var process = Process.Start(psi)!;
             var tail = new Queue<string>();
-            async Task Pump(StreamReader r)
+            void Show(string line)
             {
-                while (await r.ReadLineAsync(ct) is { } line)
-                {
-                    lock (tail) { tail.Enqueue(line); if (tail.Count > 15) tail.Dequeue(); }
-                    if (line.StartsWith("I: Retrieving", StringComparison.Ordinal) || line.StartsWith("I: Base system", StringComparison.Ordinal))
-                        log("[debootstrap] " + line[3..]);
-                }
+                tail.Enqueue(line);
+                if (tail.Count > 15) tail.Dequeue();
+                if (line.StartsWith("I: Retrieving", StringComparison.Ordinal) || line.StartsWith("I: Base system", StringComparison.Ordinal))
+                    log("[debootstrap] " + line[3..]);
             }
-            await Task.WhenAll(Pump(process.StandardOutput), Pump(process.StandardError));
-            await process.WaitForExitAsync(ct);
-            if (process.ExitCode != 0)
-                throw new EngineException($"debootstrap failed (exit {process.ExitCode}):\n  " + string.Join("\n  ", tail));
+            var exitCode = await ChildProcess.RunAsync(debootstrap, [$"--variant={spec.Variant}", spec.Suite, dir, spec.Mirror], Show, Show, ct);
+            if (exitCode != 0)
+                throw new EngineException($"debootstrap failed (exit {exitCode}):\n  " + string.Join("\n  ", tail));
 
             // Slim it like the official image: no package lists or caches in the base layer.
             foreach (var sub in new[] { "var/lib/apt/lists", "var/cache/apt/archives" })
@@ -95,9 +85,4 @@ public sealed class BaseOsProvider(DockerEngine docker, Action<string> log)
             Directory.Delete(dir, recursive: true);
         }
     }
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
-        .Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists)
-        ?? new[] { "/usr/sbin", "/sbin" }.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
 }

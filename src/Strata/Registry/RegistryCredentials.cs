@@ -74,9 +74,7 @@ public sealed class RegistryCredentials(string user, string secret, string sourc
     private static RegistryCredentials? FromHelper(string helper, string host, Func<string, string?> environment)
     {
         var name = "docker-credential-" + helper;
-        var path = (environment("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
-        if (path is null) return null;
+        if (IO.Executables.Find(name, environment("PATH") ?? "") is not { } path) return null;
         var psi = new ProcessStartInfo(path, ["get"])
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Strata.Engine;
+using Strata.IO;
 
 namespace Strata.Smoke;
 
@@ -61,7 +62,7 @@ public static class VaultMachine
     public static readonly IReadOnlyList<string> GuestFiles = ["scenario.sh", "tap.sh", "pty.sh"];
     /// <summary>The host side of the User-Mode Linux runtime.</summary>
     public const string UmlScript = "uml.sh";
-    /// <summary>How long uml.sh may take to clean up after a SIGTERM before its process tree is killed.</summary>
+    /// <summary>How long uml.sh may take to clean up after a SIGTERM before its process tree is killed (see <see cref="ChildProcess"/>).</summary>
     public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
 
     /// <summary>Runs the scenario; <paramref name="progress"/> gets every line (the scenario's and the runner's notes) as it comes.</summary>
@@ -208,8 +209,11 @@ public static class VaultMachine
             if (run.VaultOverride is { } vault) args.AddRange(["--vault-override", Path.GetFullPath(vault)]);
             if (run.Bench) args.Add("--bench");
             // Its own temp files go into this run's folder too, so nothing of the run outlives it.
-            output.ExitCode = await RunHostScriptAsync(Path.Combine(run.ScenarioDirectory, UmlScript), args,
-                new Dictionary<string, string> { ["TMPDIR"] = temp }, output.Line, output.Note, ct);
+            // SIGTERM first when the run is stopped: uml.sh's own cleanup kills linux.uml's process group.
+            var script = Path.Combine(run.ScenarioDirectory, UmlScript);
+            output.ExitCode = await ChildProcess.RunAsync(script, args, output.Line, output.Note, ct,
+                new Dictionary<string, string> { ["TMPDIR"] = temp }, stopGrace: StopGrace,
+                workingDirectory: Path.GetDirectoryName(Path.GetFullPath(script)));
         }
         finally
         {
@@ -220,75 +224,11 @@ public static class VaultMachine
     /// <summary>tar keeps what the vault depends on: owners (numeric), modes, setuid bits, links and device nodes.</summary>
     private static async Task UntarAsync(Stream tar, string root, CancellationToken ct)
     {
-        var psi = new ProcessStartInfo("tar", ["-C", root, "-xpf", "-", "--numeric-owner"])
-        {
-            RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start tar");
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        try
-        {
-            await using (var input = process.StandardInput.BaseStream) await tar.CopyToAsync(input, ct);
-            await process.WaitForExitAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
-            throw;
-        }
-        if (process.ExitCode != 0)
-            throw new EngineException($"unpacking the image for User-Mode Linux failed (tar exit {process.ExitCode}): {(await stderr).Trim()}");
-    }
-
-    /// <summary>
-    /// Runs a host script, relaying its stdout and stderr lines. When <paramref name="ct"/> is cancelled it is sent SIGTERM
-    /// first (its own cleanup kills linux.uml's process group), then, after <paramref name="stopGrace"/> (default
-    /// <see cref="StopGrace"/>), its whole tree is killed.
-    /// </summary>
-    internal static async Task<int> RunHostScriptAsync(string script, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment,
-        Action<string> onStdOut, Action<string> onStdErr, CancellationToken ct, TimeSpan? stopGrace = null)
-    {
-        var psi = new ProcessStartInfo(script)
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(Path.GetFullPath(script))!,
-        };
-        foreach (var arg in args) psi.ArgumentList.Add(arg);
-        foreach (var (name, value) in environment) psi.Environment[name] = value;
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {script}.");
-        process.StandardInput.Close();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) onStdOut(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) onStdErr(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            await process.WaitForExitAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            await StopAsync(process, stopGrace ?? StopGrace);
-            throw;
-        }
-        process.WaitForExit(); // flushes the redirected output
-        return process.ExitCode;
-    }
-
-    private static async Task StopAsync(Process process, TimeSpan grace)
-    {
-        try
-        {
-            using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false }))
-                if (term is not null) await term.WaitForExitAsync(CancellationToken.None);
-            using var patience = new CancellationTokenSource(grace);
-            await process.WaitForExitAsync(patience.Token);
-        }
-        catch (Exception e) when (e is OperationCanceledException or System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            await process.WaitForExitAsync(CancellationToken.None);
-        }
+        var errors = new StringBuilder();
+        var exitCode = await ChildProcess.RunAsync("tar", ["-C", root, "-xpf", "-", "--numeric-owner"], null, line => errors.AppendLine(line), ct,
+            writeStdin: (stdin, token) => tar.CopyToAsync(stdin, token));
+        if (exitCode != 0)
+            throw new EngineException($"unpacking the image for User-Mode Linux failed (tar exit {exitCode}): {errors.ToString().Trim()}");
     }
 
     /// <summary>The UML root holds root-owned files and links: removed without following a link or leaving the file system.</summary>

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Strata.IO;
+
+/// <summary>
+/// Runs a program with its stdout and stderr read line by line as they come; its stdin is written by
+/// the caller or closed at once (a child never reads the user's terminal).
+/// </summary>
+internal static class ChildProcess
+{
+    /// <summary>
+    /// Runs <paramref name="file"/> to its end and returns its exit code. The two line callbacks are never
+    /// called at the same time. A stdin writer that finds the program gone is not an error: its exit code says why.
+    /// When <paramref name="ct"/> is cancelled the program is stopped and the cancellation rethrown: with a
+    /// <paramref name="stopGrace"/>, SIGTERM first (so its own cleanup runs) and its whole tree killed only if it
+    /// is still there after the grace; without one, its whole tree is killed at once.
+    /// </summary>
+    public static async Task<int> RunAsync(string file, IEnumerable<string> args, Action<string>? onStdOut, Action<string>? onStdErr,
+        CancellationToken ct, IReadOnlyDictionary<string, string>? environment = null,
+        Func<Stream, CancellationToken, Task>? writeStdin = null, TimeSpan? stopGrace = null, string? workingDirectory = null)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+            WorkingDirectory = workingDirectory ?? "",
+        };
+        foreach (var arg in args) psi.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
+
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {file}.");
+        var gate = new Lock();
+        async Task Pump(StreamReader reader, Action<string>? onLine)
+        {
+            while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
+                lock (gate) onLine?.Invoke(line);
+        }
+        var pumps = Task.WhenAll(Pump(process.StandardOutput, onStdOut), Pump(process.StandardError, onStdErr));
+        try
+        {
+            try
+            {
+                if (writeStdin is not null) await writeStdin(process.StandardInput.BaseStream, ct);
+            }
+            catch (IOException)
+            {
+                // The program stopped reading (it failed): its exit code and output tell why.
+            }
+            finally
+            {
+                try { process.StandardInput.Close(); } catch (IOException) { }
+            }
+            await process.WaitForExitAsync(ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            await StopAsync(process, stopGrace);
+            await pumps;
+            throw;
+        }
+        await pumps;
+        return process.ExitCode;
+    }
+
+    private static async Task StopAsync(Process process, TimeSpan? grace)
+    {
+        if (grace is { } patience)
+        {
+            try
+            {
+                using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false }))
+                    if (term is not null) await term.WaitForExitAsync(CancellationToken.None);
+                using var wait = new CancellationTokenSource(patience);
+                await process.WaitForExitAsync(wait.Token);
+                return;
+            }
+            catch (Exception e) when (e is OperationCanceledException or System.ComponentModel.Win32Exception or InvalidOperationException)
+            {
+                // still there after the grace (or it could not be asked): killed below
+            }
+        }
+        try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+        await process.WaitForExitAsync(CancellationToken.None);
+    }
+}
