@@ -362,8 +362,7 @@ public sealed class DockerEngine : IDisposable
         var wanted = paths.ToHashSet(StringComparer.Ordinal);
         if (wanted.Count == 0) return [];
         var folder = wanted.Select(p => p[..p.LastIndexOf('/')]).Aggregate(CommonFolder);
-        var id = await CreateContainerAsync(null, image, new ContainerOptions { ReplaceEntrypoint = true }, ["true"], ct);
-        try
+        return await WithCreatedContainerAsync<IReadOnlyList<ImageFile>>(image, async id =>
         {
             ContainerArchiveResponse archive;
             try
@@ -394,11 +393,7 @@ public sealed class DockerEngine : IDisposable
                 files.Add(new ImageFile(path, content.ToArray(), entry.Mode));
             }
             return files;
-        }
-        finally
-        {
-            await RemoveContainerAsync(id, CancellationToken.None);
-        }
+        }, ct);
     }
 
     // The engine's archive stream may end without tar's closing zero blocks.
@@ -425,13 +420,21 @@ public sealed class DockerEngine : IDisposable
     /// Streams an image's whole filesystem as a tar (what <c>docker export</c> gives) to <paramref name="read"/>,
     /// from a container that is created for it, never started, and removed afterwards.
     /// </summary>
-    public async Task ExportImageAsync(string image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default)
+    public Task ExportImageAsync(string image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default) =>
+        WithCreatedContainerAsync(image, async id =>
+        {
+            await using var tar = await Call($"export the filesystem of {image}", () => _client.Containers.ExportContainerAsync(id, ct), ct);
+            await read(tar, ct);
+            return true;
+        }, ct);
+
+    /// <summary>A container of the image that is created (never started), used, and removed whatever happens.</summary>
+    private async Task<T> WithCreatedContainerAsync<T>(string image, Func<string, Task<T>> use, CancellationToken ct)
     {
         var id = await CreateContainerAsync(null, image, new ContainerOptions { ReplaceEntrypoint = true }, ["true"], ct);
         try
         {
-            await using var tar = await Call($"export the filesystem of {image}", () => _client.Containers.ExportContainerAsync(id, ct), ct);
-            await read(tar, ct);
+            return await use(id);
         }
         finally
         {

@@ -278,9 +278,8 @@ public sealed class ImagePipeline : IDisposable
         if (!spec.Vault)
             throw new StrataConfigException($"--image={image}: its smoke spec does not say 'vault: true' (in {options.SpecDirectory}/{image}.smoke.yaml or an ancestor's), so it has no vault to prove.");
         var user = spec.User;
-        await BuildLineageAsync(image, ct);
+        await BuildLineageAsync(image, ct); // (BuildAsync makes each published image exist here)
         var plan = Plan.Get(image);
-        await _sources.Value.EnsureLocalAsync(plan, StageKind.Published, ct);
         var run = new VaultRun(plan.Published.KeyTag, user, Path.Combine(Graph.RootDirectory, options.VaultDirectory), options.VaultTimeout)
         {
             Runtime = Options.VaultRuntime, Only = Options.VaultChecks, VaultOverride = Options.VaultOverride, Bench = Options.VaultBench,
