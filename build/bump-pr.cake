@@ -8,9 +8,9 @@ Task(Targets.BumpPr)
     .Does(async () => await BumpCommand.RunAsync(new BumpCommandOptions
     {
         Repository = Argument<string>("repository", null),
-        ToolsFile = options.ToolsPath,
-        ConfigFile = options.ConfigPath,
-        LockPath = options.LockFile,
+        ToolsPath = options.ToolsPath,
+        ConfigPath = options.ConfigPath,
+        LockFile = options.LockFile,
         GitHubApi = Argument<string>("github-api", null),
         CacheDirectory = options.CacheDirectory,
         Mirror = options.Mirror,

@@ -21,8 +21,10 @@ var graph = strata.TryGraph(out var configError);
 if (configError is not null)
     Warning("{0}\nOnly the targets that do not need strata.yaml (test, pin) can run.", configError);
 
+// The reports are written first, then the tables printed (printing writes nothing).
 Teardown(_ =>
 {
-    Console.Write(strata.Summarize());
+    strata.Reports.Write();
+    Console.Write(strata.Reports.Summary());
     strata.Dispose();
 });

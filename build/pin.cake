@@ -7,8 +7,8 @@ Task(Targets.Pin)
     .Description("Pin every tool of tools.yaml into tools.lock.json (--tool=NAME, --check, --github-api=URL)")
     .Does(async () => await PinCommand.RunAsync(new PinCommandOptions
     {
-        ToolsFile = options.ToolsPath,
-        LockFile = options.LockPath,
+        ToolsPath = options.ToolsPath,
+        LockPath = options.LockPath,
         Tool = Argument<string>("tool", null),
         Check = HasArgument("check"),
         GitHubApi = Argument<string>("github-api", null),

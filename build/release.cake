@@ -4,4 +4,4 @@ using Strata.Pipeline;
 
 Task(Targets.Release)
     .Description("Build, prove and publish the chain to --registry; moving tags move only after all passed")
-    .Does(async () => await strata.ReleaseAsync());
+    .Does(async () => await strata.Release.RunAsync());

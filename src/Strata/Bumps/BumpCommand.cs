@@ -9,10 +9,10 @@ public sealed record BumpCommandOptions
 {
     /// <summary>--repository=owner/name; null: GITHUB_REPOSITORY.</summary>
     public string? Repository { get; init; }
-    public required string ToolsFile { get; init; }
-    public required string ConfigFile { get; init; }
+    public required string ToolsPath { get; init; }
+    public required string ConfigPath { get; init; }
     /// <summary>The lock's path in the repository, relative to its root.</summary>
-    public required string LockPath { get; init; }
+    public required string LockFile { get; init; }
     /// <summary>--github-api (else GITHUB_API_URL, else api.github.com).</summary>
     public string? GitHubApi { get; init; }
     public required string CacheDirectory { get; init; }
@@ -38,9 +38,9 @@ public static class BumpCommand
         return await new BumpPullRequest(github, pinner, log).RunAsync(new BumpOptions
         {
             Repository = repository,
-            ToolsFile = options.ToolsFile,
-            ConfigFile = options.ConfigFile,
-            LockPath = options.LockPath.Replace('\\', '/'),
+            ToolsPath = options.ToolsPath,
+            ConfigPath = options.ConfigPath,
+            LockFile = options.LockFile.Replace('\\', '/'),
             DispatchWorkflow = options.DispatchWorkflow,
         }, ct).ConfigureAwait(false);
     }

@@ -7,11 +7,11 @@ public sealed record BumpOptions
     /// <summary>owner/name: --repository, else GITHUB_REPOSITORY (as GitHub Actions sets it).</summary>
     public required RepositoryName Repository { get; init; }
     /// <summary>The checkout's tools.yaml (what to pin).</summary>
-    public required string ToolsFile { get; init; }
+    public required string ToolsPath { get; init; }
     /// <summary>The checkout's strata.yaml (to tell which images a bump rebuilds).</summary>
-    public required string ConfigFile { get; init; }
+    public required string ConfigPath { get; init; }
     /// <summary>The lock's path in the repository (it is read from the default branch, not from the checkout).</summary>
-    public string LockPath { get; init; } = Tools.ToolLock.DefaultFileName;
+    public string LockFile { get; init; } = Tools.ToolLock.DefaultFileName;
     /// <summary>The one branch bumps are committed to.</summary>
     public string Branch { get; init; } = DefaultBranch;
     /// <summary>A workflow file to dispatch on the branch after a new commit (with GITHUB_TOKEN, which starts no workflow itself); null: none.</summary>

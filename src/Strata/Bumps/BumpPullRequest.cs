@@ -41,13 +41,13 @@ public sealed class BumpPullRequest(GitHubApi github, Pinner pinner, Action<stri
             $"GitHub API: the default branch '{main}' of {options.Repository} has no ref ({github.UrlOf($"{repo}/git/refs/heads/{main}")}).");
         var before = await ReadLockAsync(options, main).ConfigureAwait(false) ?? ToolLock.Empty;
 
-        var tools = ToolsFile.Load(options.ToolsFile);
+        var tools = ToolsFile.Load(options.ToolsPath);
         var pin = await pinner.ResolveAsync(tools, before, ct: ct).ConfigureAwait(false);
         var open = await FindPullRequestAsync(options).ConfigureAwait(false);
 
         if (!pin.Changed)
         {
-            log($"{options.LockPath} on {main} is up to date: nothing to propose.");
+            log($"{options.LockFile} on {main} is up to date: nothing to propose.");
             if (open is null) return new BumpResult(BumpOutcome.UpToDate, null, null, null);
             await CloseStaleAsync(options, open, main).ConfigureAwait(false);
             return new BumpResult(BumpOutcome.StalePullRequestClosed, open.Number, null, null);
@@ -55,9 +55,9 @@ public sealed class BumpPullRequest(GitHubApi github, Pinner pinner, Action<stri
         log(pin.Diff.TrimEnd('\n'));
 
         var content = Encoding.UTF8.GetBytes(pin.Lock.ToJson());
-        var (change, keep) = BumpDescription.Images(GraphLoader.Load(options.ConfigFile), tools, before, pin.Lock);
+        var (change, keep) = BumpDescription.Images(GraphLoader.Load(options.ConfigPath), tools, before, pin.Lock);
         var title = BumpDescription.Title(before, pin.Lock);
-        var body = BumpDescription.Body(pin, change, keep, options.LockPath);
+        var body = BumpDescription.Body(pin, change, keep, options.LockFile);
 
         var branch = await GetBranchAsync(options, options.Branch).ConfigureAwait(false);
         string? commit = null;
@@ -103,10 +103,10 @@ public sealed class BumpPullRequest(GitHubApi github, Pinner pinner, Action<stri
 
     private async Task<ToolLock?> ReadLockAsync(BumpOptions options, string reference)
     {
-        var files = await github.CallAsync("GET", $"repos/{options.Repository}/contents/{options.LockPath}?ref={reference}",
-            () => Client.Repository.Content.GetAllContentsByRef(options.Repository.Owner, options.Repository.Name, options.LockPath, reference),
+        var files = await github.CallAsync("GET", $"repos/{options.Repository}/contents/{options.LockFile}?ref={reference}",
+            () => Client.Repository.Content.GetAllContentsByRef(options.Repository.Owner, options.Repository.Name, options.LockFile, reference),
             () => []).ConfigureAwait(false);
-        return files.Count == 1 ? ToolLock.Parse(files[0].Content, $"{options.LockPath} on {reference}") : null;
+        return files.Count == 1 ? ToolLock.Parse(files[0].Content, $"{options.LockFile} on {reference}") : null;
     }
 
     /// <summary>Whether the branch is one commit on top of <paramref name="head"/> whose lock is exactly <paramref name="content"/>.</summary>
@@ -116,8 +116,8 @@ public sealed class BumpPullRequest(GitHubApi github, Pinner pinner, Action<stri
         var commit = await github.CallAsync("GET", $"repos/{options.Repository}/git/commits/{branch}",
             () => Client.Git.Commit.Get(owner, name, branch)).ConfigureAwait(false);
         if (commit.Parents.Count != 1 || commit.Parents[0].Sha != head) return false;
-        var files = await github.CallAsync("GET", $"repos/{options.Repository}/contents/{options.LockPath}?ref={branch}",
-            () => Client.Repository.Content.GetAllContentsByRef(owner, name, options.LockPath, branch), () => []).ConfigureAwait(false);
+        var files = await github.CallAsync("GET", $"repos/{options.Repository}/contents/{options.LockFile}?ref={branch}",
+            () => Client.Repository.Content.GetAllContentsByRef(owner, name, options.LockFile, branch), () => []).ConfigureAwait(false);
         return files.Count == 1 && files[0].Sha == GitBlobSha(content);
     }
 
@@ -130,7 +130,7 @@ public sealed class BumpPullRequest(GitHubApi github, Pinner pinner, Action<stri
         var blob = await github.CallAsync("POST", $"{git}/blobs", () => Client.Git.Blob.Create(owner, name,
             new NewBlob { Content = Convert.ToBase64String(content), Encoding = EncodingType.Base64 })).ConfigureAwait(false);
         var tree = new NewTree { BaseTree = parent.Tree.Sha };
-        tree.Tree.Add(new NewTreeItem { Path = options.LockPath, Mode = "100644", Type = TreeType.Blob, Sha = blob.Sha });
+        tree.Tree.Add(new NewTreeItem { Path = options.LockFile, Mode = "100644", Type = TreeType.Blob, Sha = blob.Sha });
         var newTree = await github.CallAsync("POST", $"{git}/trees", () => Client.Git.Tree.Create(owner, name, tree)).ConfigureAwait(false);
         var message = $"{title}\n\nPinned by Strata's bump-pr run: every tool of tools.yaml at its newest allowed release.\n";
         var commit = await github.CallAsync("POST", $"{git}/commits",
@@ -178,7 +178,7 @@ public sealed class BumpPullRequest(GitHubApi github, Pinner pinner, Action<stri
         var (owner, name) = (options.Repository.Owner, options.Repository.Name);
         await github.CallAsync("POST", $"repos/{options.Repository}/issues/{open.Number}/comments",
             () => Client.Issue.Comment.Create(owner, name, open.Number,
-                $"Closing: `{options.LockPath}` on `{main}` already pins every tool at its newest allowed release, " +
+                $"Closing: `{options.LockFile}` on `{main}` already pins every tool at its newest allowed release, " +
                 "so this pull request has nothing left to propose (its bumps were merged another way or withdrawn upstream). " +
                 "The next nightly run opens a new one when there is a bump.")).ConfigureAwait(false);
         await github.CallAsync("PATCH", $"repos/{options.Repository}/pulls/{open.Number}",

@@ -25,14 +25,14 @@ public sealed record ResolvedBuilder(string Executable, bool BuildKit)
 /// 20.10 /usr/bin/docker) with its built-in BuildKit, both with DOCKER_BUILDKIT=1. Classic:
 /// DOCKER_BUILDKIT=0 on any client.
 /// </summary>
-internal sealed class CliBuilder(BuilderChoice choice, string? executable)
+internal sealed class CliBuilder(BuilderChoice choice, string? executable) : IImageBuilder
 {
     private Task<ResolvedBuilder>? _resolved;
     private readonly Lock _gate = new();
 
     public BuilderChoice Choice => choice;
 
-    public Task<ResolvedBuilder> ResolveAsync(CancellationToken ct)
+    public Task<ResolvedBuilder> ResolveBuilderAsync(CancellationToken ct = default)
     {
         lock (_gate) return _resolved ??= ResolveCoreAsync(ct);
     }
@@ -77,12 +77,12 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable)
     }
 
     public async Task<string> BuildAsync(BuildRequest request, Func<Stream, CancellationToken, Task> writeContext,
-        Action<string> onOutput, CancellationToken ct)
+        Action<string> onOutput, CancellationToken ct = default)
     {
         ResolvedBuilder builder;
         try
         {
-            builder = await ResolveAsync(ct);
+            builder = await ResolveBuilderAsync(ct);
         }
         catch (System.ComponentModel.Win32Exception)
         {
@@ -92,7 +92,7 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable)
         var args = new List<string> { "build", "--file", request.Dockerfile, "--iidfile", iidFile };
         foreach (var (k, v) in request.BuildArgs) args.AddRange(["--build-arg", $"{k}={v}"]);
         foreach (var (k, v) in request.Labels) args.AddRange(["--label", $"{k}={v}"]);
-        foreach (var tag in request.Tags) args.AddRange(["--tag", tag]);
+        foreach (var tag in request.Tags) args.AddRange(["--tag", tag.ToString()]);
         if (request.Network is { } network) args.AddRange(["--network", network]);
         if (request.NoCache) args.Add("--no-cache");
         // The classic builder keeps the container of a failed step unless told otherwise.
@@ -125,7 +125,7 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable)
             }
             if (exitCode != 0)
             {
-                if (output.Unreachable) throw DockerEngine.Unavailable(output.Error ?? "the build could not reach it");
+                if (output.Unreachable) throw EngineCall.Unavailable(output.Error ?? "the build could not reach it");
                 throw new EngineException($"docker build failed ({builder.Name}, exit {exitCode})" +
                                           (output.Step is { } step ? $" at step {step}" : "") + ": " +
                                           (output.Error ?? "no error line") + "\n  " + string.Join("\n  ", output.Tail));

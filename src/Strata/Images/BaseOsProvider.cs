@@ -3,6 +3,7 @@ using Strata.Engine;
 using Strata.Graph;
 using Strata.IO;
 using Strata.Keys;
+using Strata.Oci;
 
 namespace Strata.Images;
 
@@ -10,7 +11,7 @@ namespace Strata.Images;
 /// Finds the chain's OS image: the pinned image if it is local or can be pulled; otherwise an
 /// equivalent built from the Debian archive with debootstrap, imported once and reused after.
 /// </summary>
-public sealed class BaseOsProvider(DockerEngine docker, Action<string> log)
+public sealed class BaseOsProvider(IEngine docker, Action<string> log)
 {
     /// <summary>The local tag of the debootstrapped equivalent; its name carries a hash of the recipe.</summary>
     public static string FallbackTag(BaseOsSpec os)
@@ -23,11 +24,11 @@ public sealed class BaseOsProvider(DockerEngine docker, Action<string> log)
     public async Task<string> EnsureAsync(BaseOsSpec os, CancellationToken ct = default)
     {
         var fallback = FallbackTag(os);
-        if ((await docker.InspectImagesAsync([os.Image], ct)).Count > 0) return os.Image;
-        if ((await docker.InspectImagesAsync([fallback], ct)).Count > 0) return fallback;
+        if ((await docker.Images.InspectImagesAsync([os.Image], ct)).Count > 0) return os.Image;
+        if ((await docker.Images.InspectImagesAsync([fallback], ct)).Count > 0) return fallback;
 
         log($"base OS {os.Image} is not available locally; pulling it");
-        var (pulled, reason) = await docker.TryPullAsync(os.Image, ct, line => log($"[pull] {line}"));
+        var (pulled, reason) = await docker.Images.TryPullAsync(ImageReference.Parse(os.Image), ct, line => log($"[pull] {line}"));
         if (pulled) return os.Image;
 
         log($"base OS could not be pulled ({reason}).");
@@ -68,7 +69,7 @@ public sealed class BaseOsProvider(DockerEngine docker, Action<string> log)
                 foreach (var f in Directory.EnumerateFiles(path)) File.Delete(f);
             }
 
-            await docker.ImportAsync(async (stdin, token) =>
+            await docker.Images.ImportAsync(async (stdin, token) =>
             {
                 // tar keeps devices, owners and modes exactly; .NET's TarFile does not handle device nodes.
                 var tar = new ProcessStartInfo("tar") { RedirectStandardOutput = true, UseShellExecute = false };
@@ -77,7 +78,7 @@ public sealed class BaseOsProvider(DockerEngine docker, Action<string> log)
                 await p.StandardOutput.BaseStream.CopyToAsync(stdin, token);
                 await p.WaitForExitAsync(token);
                 if (p.ExitCode != 0) throw new EngineException($"tar of the debootstrapped tree failed (exit {p.ExitCode}).");
-            }, tag, ct);
+            }, ImageReference.Parse(tag), ct);
             log($"base OS ready: {tag}");
         }
         finally

@@ -1,5 +1,6 @@
 using Strata.Graph;
 using Strata.Keys;
+using Strata.Oci;
 using Strata.Tools;
 
 namespace Strata.Images;
@@ -11,17 +12,21 @@ namespace Strata.Images;
 /// </summary>
 public enum StageKind { Core, Published }
 
-/// <summary>One docker build: its content key and exactly the files of its context.</summary>
+/// <summary>
+/// One docker build, identified by image, kind and platform: its content key, the tag it is kept
+/// under (<see cref="KeyTag"/>) and exactly the files of its context.
+/// </summary>
 public sealed record Stage(
     string ImageName,
     StageKind Kind,
+    Platform Platform,
     string Key,
     string? ParentKey,
     string Dockerfile,
     IReadOnlyList<InputFile> Files,
     IReadOnlyList<string> EmptyDirectories,
     IReadOnlyDictionary<string, string> BuildArgs,
-    string KeyTag)
+    ImageReference KeyTag)
 {
     /// <summary>Pinned binaries placed into the context at build time (keyed by their locked sha256, not re-hashed).</summary>
     public IReadOnlyList<BinaryTool> Tools { get; init; } = [];
@@ -29,13 +34,20 @@ public sealed record Stage(
     public string ShortKey => Key[..12];
 }
 
-/// <summary>The plan of one image: its core and published stages (the same stage when there is no dotfiles layer).</summary>
-public sealed record ImagePlan(ImageSpec Spec, Stage Core, Stage Published, string MovingTag)
+/// <summary>
+/// The plan of one image: its core and, when the chain has a dotfiles layer, the thin layer on it.
+/// What is published is the thin layer, or the core itself when there is none.
+/// </summary>
+public sealed record ImagePlan(ImageSpec Spec, Stage Core, Stage? ThinLayer, ImageReference MovingTag)
 {
     public string Name => Spec.Name;
+    public Platform Platform => Core.Platform;
+    public bool HasThinLayer => ThinLayer is not null;
+    /// <summary>The stage whose image is published, smoke-tested and tagged: the thin layer, else the core.</summary>
+    public Stage Published => ThinLayer ?? Core;
     /// <summary>The image's key: the key of what is published.</summary>
     public string Key => Published.Key;
-    public IEnumerable<Stage> Stages => ReferenceEquals(Core, Published) ? [Core] : [Core, Published];
+    public IEnumerable<Stage> Stages => ThinLayer is null ? [Core] : [Core, ThinLayer];
 }
 
 public sealed record BuildPlan(ImageGraph Graph, IReadOnlyList<ImagePlan> Images, ToolLock Lock)

@@ -1,5 +1,6 @@
 using Strata.Graph;
 using Strata.Keys;
+using Strata.Oci;
 using Strata.Tools;
 
 namespace Strata.Images;
@@ -16,6 +17,8 @@ public sealed record PlanOptions
     public bool SkipBinaryTools { get; init; }
     /// <summary>The image repository tags are made in; null: strata.yaml's (a registry run puts its host in front).</summary>
     public string? Repository { get; init; }
+    /// <summary>The platform the images are built for (the engine's). Not yet part of a key: one platform is built per run.</summary>
+    public Platform Platform { get; init; } = Platform.Host;
 
     /// <summary>Whether the images hold this tool (with --skip-tools, the GitHub-released binaries are left out).</summary>
     public bool Installs(ToolSpec tool) => !(SkipBinaryTools && tool is BinaryTool);
@@ -46,7 +49,7 @@ public static class BuildPlanner
         if (dotfiles is not null) digests.Prefetch(dotfiles);
         var dotfilesHash = dotfiles is null ? null : HashFiles(dotfiles, digests);
 
-        var repository = options.Repository ?? graph.Repository;
+        var repository = ImageReference.Parse(options.Repository ?? graph.Repository);
         var plans = new Dictionary<string, ImagePlan>();
         foreach (var image in graph.Images)
         {
@@ -80,13 +83,15 @@ public static class BuildPlanner
             // Always present (maybe empty), so a Dockerfile can COPY them whatever is configured.
             List<string> emptyDirs = [ToolsContextDirectory];
             if (image.HostCa) emptyDirs.Add(HostCa.ContextDirectory);
-            var core = new Stage(image.Name, StageKind.Core, coreKey, parentCore?.Key, image.Layer.Dockerfile,
-                files, emptyDirs, args, $"{repository}:{image.Name}-core-{coreKey[..12]}")
+            // Without a dotfiles layer the core is what is published, and is tagged as such.
+            var coreTag = graph.Dotfiles is null ? $"{image.Name}-{coreKey[..12]}" : $"{image.Name}-core-{coreKey[..12]}";
+            var core = new Stage(image.Name, StageKind.Core, options.Platform, coreKey, parentCore?.Key, image.Layer.Dockerfile,
+                files, emptyDirs, args, repository.WithTag(coreTag))
             {
                 Tools = binaries,
             };
 
-            var published = core;
+            Stage? thin = null;
             if (graph.Dotfiles is { } layer)
             {
                 var layerDockerfile = InputSet.Collect(graph.RootDirectory, [layer.Dockerfile], graph.Exclude);
@@ -104,16 +109,11 @@ public static class BuildPlanner
                 {
                     [DotfilesHashArg] = dotfilesHash!,
                 };
-                published = new Stage(image.Name, StageKind.Published, publishedKey, coreKey, layer.Dockerfile,
-                    layerFiles, [], layerArgs, $"{repository}:{image.Name}-{publishedKey[..12]}");
-            }
-            else
-            {
-                published = core with { KeyTag = $"{repository}:{image.Name}-{coreKey[..12]}" };
-                core = published;
+                thin = new Stage(image.Name, StageKind.Published, options.Platform, publishedKey, coreKey, layer.Dockerfile,
+                    layerFiles, [], layerArgs, repository.WithTag($"{image.Name}-{publishedKey[..12]}"));
             }
 
-            plans[image.Name] = new ImagePlan(image, core, published, $"{repository}:{image.Name}");
+            plans[image.Name] = new ImagePlan(image, core, thin, repository.WithTag(image.Name));
         }
         return new BuildPlan(graph, graph.Images.Select(i => plans[i.Name]).ToList(), options.Lock);
     }

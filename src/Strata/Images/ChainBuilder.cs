@@ -3,8 +3,8 @@ using System.Diagnostics;
 using Strata.Downloads;
 using Strata.Engine;
 using Strata.Graph;
+using Strata.Oci;
 using Strata.Tools;
-using Strata.Reporting;
 
 namespace Strata.Images;
 
@@ -20,37 +20,36 @@ public sealed record BuildOptions
     public string? CacheDirectory { get; init; }
     /// <summary>Build every step again, ignoring the builder's cache (images whose key exists are still reused).</summary>
     public bool NoCache { get; init; }
-    /// <summary>The architecture images are built for; null: the engine's own (asked only when a build needs it).</summary>
-    public string? Arch { get; init; }
 }
 
 /// <summary>
 /// Builds the stages of a plan on the engine, reusing every stage whose key already exists, and
-/// moves the moving tags. Knows nothing of Cake: the script calls it once per image task.
+/// moves the local moving tags. The mechanism under the pipeline's gates: it builds and tags
+/// without asking for proofs, so only the pipeline calls it.
 /// </summary>
-public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Action<string> log)
+public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<string> log)
 {
     public const string KeyLabel = "dev.strata.key";
     public const string ParentKeyLabel = "dev.strata.parent-key";
 
     // What exists locally, by key tag and by moving tag; filled by one inspect call, then kept current.
-    private ConcurrentDictionary<string, ImageInfo>? _local;
+    private ConcurrentDictionary<ImageReference, ImageInfo>? _local;
     // Thin layers started ahead of their image's turn (see StartThinLayersAsync), by key tag.
-    private readonly ConcurrentDictionary<string, Task> _started = new();
+    private readonly ConcurrentDictionary<ImageReference, Task> _started = new();
     private readonly BaseOsProvider _baseOs = new(docker, log);
 
     /// <summary>Looks up every stage of the plan with one engine call.</summary>
-    public async Task<IReadOnlyDictionary<string, ImageInfo>> LocalImagesAsync(BuildPlan plan, CancellationToken ct = default) =>
+    public async Task<IReadOnlyDictionary<ImageReference, ImageInfo>> LocalImagesAsync(BuildPlan plan, CancellationToken ct = default) =>
         await LocalAsync(plan, ct);
 
-    private async Task<ConcurrentDictionary<string, ImageInfo>> LocalAsync(BuildPlan plan, CancellationToken ct)
+    private async Task<ConcurrentDictionary<ImageReference, ImageInfo>> LocalAsync(BuildPlan plan, CancellationToken ct)
     {
         if (_local is not null) return _local;
-        var refs = plan.Images.SelectMany(i => i.Stages.Select(s => s.KeyTag).Append(i.MovingTag)).ToList();
-        var found = await docker.InspectImagesAsync(refs, ct);
-        _local = new ConcurrentDictionary<string, ImageInfo>();
+        var refs = plan.Images.SelectMany(i => i.Stages.Select(s => s.KeyTag).Append(i.MovingTag)).ToHashSet();
+        var found = await docker.Images.InspectImagesAsync(refs.Select(r => r.ToString()), ct);
+        _local = new ConcurrentDictionary<ImageReference, ImageInfo>();
         foreach (var image in found)
-            foreach (var tag in image.RepoTags.Where(refs.Contains))
+            foreach (var tag in image.RepoTags.Select(ImageReference.Parse).Where(refs.Contains))
                 _local[tag] = image;
         return _local;
     }
@@ -69,14 +68,14 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
     /// Makes a pulled image the stage's local image: tags <paramref name="pulledReference"/> (name@digest)
     /// with the stage's key tag, after checking that it carries the stage's full key.
     /// </summary>
-    public async Task AdoptAsync(BuildPlan plan, Stage stage, string pulledReference, CancellationToken ct = default)
+    public async Task AdoptAsync(BuildPlan plan, Stage stage, ImageReference pulledReference, CancellationToken ct = default)
     {
         var local = await LocalAsync(plan, ct);
-        var info = (await docker.InspectImagesAsync([pulledReference], ct)).SingleOrDefault()
+        var info = (await docker.Images.InspectImagesAsync([pulledReference.ToString()], ct)).SingleOrDefault()
             ?? throw new EngineException($"{pulledReference} is not in the engine after pulling it.");
         if (!info.Labels.TryGetValue(KeyLabel, out var key) || key != stage.Key)
             throw new EngineException($"{pulledReference} carries key {(key ?? "none")}, not {stage.Key}: it is not {stage.KeyTag}; refusing to tag it.");
-        await docker.TagAsync(pulledReference, stage.KeyTag, ct);
+        await docker.Images.TagAsync(pulledReference.ToString(), stage.KeyTag, ct);
         local[stage.KeyTag] = info;
     }
 
@@ -84,12 +83,13 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
     /// Builds one image (core, then published) on its parent's existing core image. Ancestors are
     /// the caller's business (the script's task dependencies); a missing parent is a clear error.
     /// </summary>
-    public async Task<ImageResult> BuildImageAsync(BuildPlan plan, string name, CancellationToken ct = default)
+    /// <returns>Whether a stage was built (false: every stage existed).</returns>
+    public async Task<bool> BuildImageAsync(BuildPlan plan, string name, CancellationToken ct = default)
     {
         var image = plan.Get(name);
         var clock = Stopwatch.StartNew();
         var built = false;
-        string? parentRef = null;
+        ImageReference? parentRef = null;
 
         if (image.Spec.Parent is { } parentName)
         {
@@ -110,19 +110,17 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
                 continue;
             }
             if (await ExistsAsync(plan, stage, ct)) continue;
-            var from = stage.Kind == StageKind.Published && !ReferenceEquals(image.Core, image.Published)
-                ? image.Core.KeyTag
-                : parentRef ?? await _baseOs.EnsureAsync(plan.Graph.BaseOs, ct);
+            var from = stage == image.ThinLayer
+                ? image.Core.KeyTag.ToString()
+                : parentRef?.ToString() ?? await _baseOs.EnsureAsync(plan.Graph.BaseOs, ct);
             await BuildStageAsync(plan, image, stage, from, ct);
             built = true;
         }
 
-        var info = (await LocalImagesAsync(plan, ct))[image.Published.KeyTag];
-        var status = built ? ImageStatus.Built : ImageStatus.Reused;
         log(built
             ? $"==> {name}: built {image.Published.KeyTag} in {clock.Elapsed.TotalSeconds:0.0} s"
             : $"==> {name}: reused {image.Published.KeyTag}");
-        return new ImageResult(name, image.Key, image.Published.KeyTag, info.Id, status, clock.Elapsed.TotalSeconds, info.Size);
+        return built;
     }
 
     /// <summary>
@@ -139,14 +137,14 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
 
     private async Task StartThinLayersAsync(BuildPlan plan, IReadOnlyList<string> names, CancellationToken ct)
     {
-        foreach (var image in plan.Images.Where(i => names.Contains(i.Name) && !ReferenceEquals(i.Core, i.Published)))
+        foreach (var image in plan.Images.Where(i => names.Contains(i.Name) && i.HasThinLayer))
         {
             if (_started.ContainsKey(image.Published.KeyTag) || !await ExistsAsync(plan, image.Core, ct) ||
                 await ExistsAsync(plan, image.Published, ct))
                 continue;
             // Which client builds is asked once (process starts), meanwhile rather than inside the first build.
-            _ = docker.ResolveBuilderAsync(ct);
-            _started[image.Published.KeyTag] = Task.Run(() => BuildStageAsync(plan, image, image.Published, image.Core.KeyTag, ct), ct);
+            _ = docker.Builds.ResolveBuilderAsync(ct);
+            _started[image.Published.KeyTag] = Task.Run(() => BuildStageAsync(plan, image, image.Published, image.Core.KeyTag.ToString(), ct), ct);
         }
     }
 
@@ -157,7 +155,7 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
         var local = await LocalAsync(plan, ct);
         var target = local[image.Published.KeyTag];
         if (local.TryGetValue(image.MovingTag, out var current) && current.Id == target.Id) return;
-        await docker.TagAsync(image.Published.KeyTag, image.MovingTag, ct);
+        await docker.Images.TagAsync(image.Published.KeyTag.ToString(), image.MovingTag, ct);
         local[image.MovingTag] = target;
         log($"==> {name}: {image.MovingTag} -> {image.Published.KeyTag}");
     }
@@ -168,7 +166,7 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
         log($"==> {image.Name}: building {what} (key {stage.ShortKey}) on {from}");
         var labels = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
-            ["org.opencontainers.image.title"] = image.MovingTag,
+            ["org.opencontainers.image.title"] = image.MovingTag.ToString(),
             [KeyLabel] = stage.Key,
             [ParentKeyLabel] = stage.ParentKey ?? "",
             ["dev.strata.image"] = image.Name,
@@ -189,14 +187,14 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
             if (stage.Kind == StageKind.Published && plan.Graph.Dotfiles is { } layer)
                 (files, directories) = await DotfilesHome.ContextAsync(docker, stage, layer.Inputs, from, staging!, options.CacheDirectory, ct);
             var request = new BuildRequest(stage.Dockerfile, args, labels, [stage.KeyTag], options.Network) { NoCache = options.NoCache };
-            var id = await docker.BuildAsync(
+            var id = await docker.Builds.BuildAsync(
                 request,
                 (stdin, token) => ContextTar.WriteAsync(stdin, files, directories, token),
                 // Both builders already say "step n/m" (classic: "Step 3/7 :", BuildKit: "#7 [3/7]").
                 line => log($"[{image.Name}] {line}"),
                 ct);
 
-            var info = (await docker.InspectImagesAsync([id], ct)).Single();
+            var info = (await docker.Images.InspectImagesAsync([id], ct)).Single();
             _local![stage.KeyTag] = info;
         }
         finally
@@ -214,7 +212,7 @@ public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Acti
         foreach (var tool in stage.Tools)
         {
             var destination = Path.Combine(staging!, tool.Name);
-            await ToolInstaller.PlaceAsync(tool, plan.Lock, options.Arch ?? await docker.ArchAsync(ct), assets, destination, ct);
+            await ToolInstaller.PlaceAsync(tool, plan.Lock, stage.Platform.Architecture, assets, destination, ct);
             placed.Add(new Keys.InputFile($"{BuildPlanner.ToolsContextDirectory}/{tool.Name}", destination, Executable: true, LinkTarget: null));
         }
         return placed;

@@ -45,5 +45,5 @@ public sealed class PlanHistory(string path)
     }
 
     public static IReadOnlyList<string> KeyTags(BuildPlan plan) =>
-        plan.Images.SelectMany(i => i.Stages).Select(s => s.KeyTag).Distinct().Order(StringComparer.Ordinal).ToList();
+        plan.Images.SelectMany(i => i.Stages).Select(s => s.KeyTag.ToString()).Distinct().Order(StringComparer.Ordinal).ToList();
 }

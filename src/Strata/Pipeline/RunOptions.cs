@@ -6,7 +6,9 @@ namespace Strata.Pipeline;
 /// <summary>
 /// Everything a run is told, as one typed value: read from the command line (and the environment)
 /// by <see cref="FromArguments"/>, so the build script holds no defaults and no parsing of its own.
-/// Paths are relative to <see cref="RepositoryRoot"/> unless absolute.
+/// Names of paths, here and everywhere in Strata: <c>...File</c> is a file as the user gave it
+/// (relative to <see cref="RepositoryRoot"/> unless absolute), <c>...Path</c> is the absolute path
+/// on this machine, <c>...Directory</c> an absolute folder.
 /// </summary>
 public sealed record RunOptions
 {
@@ -84,7 +86,7 @@ public sealed record RunOptions
     /// <summary>
     /// Reads the options of a run from the command line (<c>--name=value</c>, as Cake hands them over:
     /// name to values, a flag having one empty value) and the environment (STRATA_MIRROR). Bad values
-    /// are a <see cref="Graph.StrataConfigException"/> that names the option and what it takes.
+    /// are an <see cref="OptionException"/> that names the option and what it takes.
     /// </summary>
     public static RunOptions FromArguments(string repositoryRoot, IDictionary<string, ICollection<string>> arguments,
         Func<string, string?> environment)
@@ -109,12 +111,12 @@ public sealed record RunOptions
             Network = Value("network") is { Length: > 0 } network ? network : null,
             SkipBinaryTools = Flag("skip-tools"),
             Revision = Value("revision") is { Length: > 0 } revision ? revision : null,
-            Registry = string.IsNullOrEmpty(registry) ? null : Strata.Registry.RegistryLocation.Parse(registry),
+            Registry = string.IsNullOrEmpty(registry) ? null : ParseRegistry(registry),
             RegistryPasswordFromStdin = Flag("registry-password-stdin"),
             Builder = Engine.Builders.Parse(Value("builder") ?? "auto"),
             NoCache = Flag("no-cache"),
             Keep = Value("keep") is { Length: > 0 } keep
-                ? int.TryParse(keep, out var n) && n >= 0 ? n : throw new Graph.StrataConfigException($"--keep={keep}: give a number of earlier plans, 0 or more.")
+                ? int.TryParse(keep, out var n) && n >= 0 ? n : throw new OptionException($"--keep={keep}: give a number of earlier plans, 0 or more.")
                 : 2,
             DryRun = Flag("dry-run"),
             VaultRuntime = ParseVaultRuntime(Value("vault-runtime") ?? "auto"),
@@ -132,18 +134,30 @@ public sealed record RunOptions
         "auto" => Smoke.VaultRuntime.Auto,
         "container" => Smoke.VaultRuntime.Container,
         "uml" => Smoke.VaultRuntime.Uml,
-        _ => throw new Graph.StrataConfigException(
+        _ => throw new OptionException(
             $"--vault-runtime={value}: give auto (a privileged container, else User-Mode Linux), container or uml."),
     };
+
+    private static Registry.RegistryLocation ParseRegistry(string value)
+    {
+        try
+        {
+            return Strata.Registry.RegistryLocation.Parse(value);
+        }
+        catch (FormatException e)
+        {
+            throw new OptionException(e.Message);
+        }
+    }
 
     private static string ValidTag(string value) =>
         System.Text.RegularExpressions.Regex.IsMatch(value, "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$")
             ? value
-            : throw new Graph.StrataConfigException($"--release-tag '{value}' is not a valid image tag part (letters, digits, '_', '.', '-').");
+            : throw new OptionException($"--release-tag '{value}' is not a valid image tag part (letters, digits, '_', '.', '-').");
 
     private static Uri ParseMirror(string value) =>
         Uri.TryCreate(value.TrimEnd('/') + "/", UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "file"
             ? uri
-            : throw new Graph.StrataConfigException(
+            : throw new OptionException(
                 $"--mirror (or STRATA_MIRROR) '{value}' is not an absolute http(s) or file URL; give one like https://artifacts.example.com/strata.");
 }

@@ -42,7 +42,7 @@ public sealed record RegistryClientOptions
 /// Only a 404 means absent; a refusal, a 5xx after retries or a timeout is an error naming the
 /// registry and the image. Credentials never appear in a message or a log line.
 /// </summary>
-public sealed class RegistryClient : IDisposable
+public sealed class RegistryClient : IRegistry
 {
     /// <summary>Registry 2.8 answers 404 to a HEAD that lists no OCI types, even for a manifest it has.</summary>
     public static readonly string[] ManifestTypes =

@@ -60,6 +60,10 @@ public sealed class RegistryCredentials(string user, string secret, string sourc
         return null;
     }
 
+    /// <summary>The host a docker config file keys the reference's registry by: Docker Hub's is index.docker.io.</summary>
+    public static string ConfigHost(Oci.ImageReference reference) =>
+        reference.Registry == Oci.ImageReference.DockerHub ? "index.docker.io" : reference.Registry;
+
     private static bool SameHost(string configKey, string host)
     {
         var key = configKey.Contains("://", StringComparison.Ordinal) ? new Uri(configKey).Authority : configKey.Split('/')[0];

@@ -1,5 +1,4 @@
 using System.Net;
-using Strata.Graph;
 
 namespace Strata.Registry;
 
@@ -21,10 +20,10 @@ public sealed record RegistryLocation(string Host, string Namespace)
         var ns = slash < 0 ? "" : text[(slash + 1)..];
         if (host.Length == 0 || !(host.Contains('.') || host.Contains(':') || host == "localhost") ||
             Uri.CheckHostName(host.Split(':')[0]) == UriHostNameType.Unknown)
-            throw new StrataConfigException(
+            throw new FormatException(
                 $"--registry (or STRATA_REGISTRY) '{value}' does not start with a registry host: give HOST[:PORT]/NAMESPACE, e.g. ghcr.io/acme or 127.0.0.1:5000/strata.");
         if (ns.Split('/').Any(part => part.Length == 0 ? ns.Length > 0 : part != part.ToLowerInvariant()))
-            throw new StrataConfigException($"--registry '{value}': the namespace '{ns}' must be lower case path components without empty parts.");
+            throw new FormatException($"--registry '{value}': the namespace '{ns}' must be lower case path components without empty parts.");
         return new RegistryLocation(host, ns);
     }
 

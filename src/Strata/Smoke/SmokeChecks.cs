@@ -7,7 +7,7 @@ namespace Strata.Smoke;
 /// <summary>What a check needs while it runs: the engine, the one container of the image, and the image's facts.</summary>
 public sealed class SmokeContext
 {
-    internal SmokeContext(DockerEngine docker, string container, string image, string imageRef, string user,
+    internal SmokeContext(IEngine docker, string container, string image, string imageRef, string user,
         IReadOnlyDictionary<string, string> labels, SmokeOptions options, Action<string>? log = null)
     {
         Log = log ?? (_ => { });
@@ -20,7 +20,7 @@ public sealed class SmokeContext
         Options = options;
     }
 
-    public DockerEngine Docker { get; }
+    public IEngine Docker { get; }
     public string Container { get; }
     public string Image { get; }
     public string ImageRef { get; }
@@ -33,7 +33,7 @@ public sealed class SmokeContext
 
     /// <summary>Runs a shell command in the container: <c>sh -c</c>, or a bash login shell when <paramref name="login"/>.</summary>
     public Task<ExecResult> ShellAsync(string user, string script, bool login, CancellationToken ct, params string[] args) =>
-        Docker.ExecAsync(Container, user, login ? ["bash", "-lc", script, "bash", .. args] : ["sh", "-c", script, "sh", .. args], ct);
+        Docker.Containers.ExecAsync(Container, user, login ? ["bash", "-lc", script, "bash", .. args] : ["sh", "-c", script, "sh", .. args], ct);
 }
 
 /// <summary>The outcome of one check.</summary>
@@ -233,7 +233,7 @@ public sealed record DefaultCommandCheck(string Name, string Origin) : SmokeChec
         ExecResult result;
         try
         {
-            result = await c.Docker.RunContainerAsync(new ContainerOptions
+            result = await c.Docker.Containers.RunContainerAsync(new ContainerOptions
             {
                 Network = c.Options.Network,
                 Labels = new Dictionary<string, string> { ["dev.strata.smoke"] = c.Image },

@@ -8,7 +8,7 @@ namespace Strata.Smoke;
 public sealed record SmokeOptions
 {
     /// <summary>The engine; one container per image is started and removed through it.</summary>
-    public DockerEngine Docker { get; init; } = new();
+    public IEngine Docker { get; init; } = new DockerEngine();
     /// <summary>Where the JUnit files go (artifacts/smoke/&lt;image&gt;.xml), relative to the repository; null: none written.</summary>
     public string? ReportDirectory { get; init; } = Path.Combine("artifacts", "smoke");
     /// <summary>Where &lt;image&gt;.smoke.yaml live, relative to the repository.</summary>
@@ -20,7 +20,7 @@ public sealed record SmokeOptions
     /// <summary>Which machine may run the vault scenario (--vault-runtime).</summary>
     public VaultRuntime VaultRuntime { get; init; } = VaultRuntime.Auto;
     /// <summary>What runs a vault scenario (with its progress lines): <see cref="VaultMachine.RunAsync"/>; tests of the smoke suite give a fake one.</summary>
-    public Func<DockerEngine, VaultRun, Action<string>, CancellationToken, Task<ScenarioOutput>> RunVault { get; init; } = VaultMachine.RunAsync;
+    public Func<IEngine, VaultRun, Action<string>, CancellationToken, Task<ScenarioOutput>> RunVault { get; init; } = VaultMachine.RunAsync;
     /// <summary>Where passed vault proofs are kept (relative to the repository, or absolute; the pipeline uses its cache folder); null: never reuse one.</summary>
     public string? VaultProofDirectory { get; init; } = Path.Combine("artifacts", "smoke", "vault-proofs");
     public string Locale { get; init; } = "en_US.UTF-8";
@@ -122,7 +122,7 @@ public static class SmokeSuite
             log(r.Passed ? $"[{image}] ok   {r.Name}" : $"[{image}] FAIL {r.Name}: {r.Message}");
         }
 
-        var info = (await docker.InspectImagesAsync([imageRef], ct)).FirstOrDefault();
+        var info = (await docker.Images.InspectImagesAsync([imageRef], ct)).FirstOrDefault();
         if (info is null)
         {
             Record(new CheckResult(image, "image exists", CheckKind.Engine, false, $"image {imageRef} was not found; build it first.", CheckResult.Generated, TimeSpan.Zero));
@@ -132,20 +132,20 @@ public static class SmokeSuite
         string container;
         try
         {
-            container = await docker.StartContainerAsync(name, imageRef,
+            container = await docker.Containers.StartContainerAsync(name, imageRef,
                 new ContainerOptions { Network = options.Network, Labels = new Dictionary<string, string> { ["dev.strata.smoke"] = image }, ReplaceEntrypoint = true },
                 ["sleep", "infinity"], ct);
         }
         catch (EngineException e)
         {
-            await docker.RemoveContainerAsync(name, CancellationToken.None);
+            await docker.Containers.RemoveContainerAsync(name, CancellationToken.None);
             Record(new CheckResult(image, "container starts", CheckKind.Engine, false, e.Message, CheckResult.Generated, TimeSpan.Zero));
             return new SmokeResult(image, imageRef, results, null, null, total.Elapsed, name);
         }
         catch (OperationCanceledException)
         {
             // The engine may have created it before the CLI was stopped.
-            await docker.RemoveContainerAsync(name, CancellationToken.None);
+            await docker.Containers.RemoveContainerAsync(name, CancellationToken.None);
             throw;
         }
 
@@ -183,7 +183,7 @@ public static class SmokeSuite
         }
         finally
         {
-            await docker.RemoveContainerAsync(container, CancellationToken.None);
+            await docker.Containers.RemoveContainerAsync(container, CancellationToken.None);
         }
         return new SmokeResult(image, imageRef, results, runtime, null, total.Elapsed, name);
     }

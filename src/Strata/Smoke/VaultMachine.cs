@@ -66,7 +66,7 @@ public static class VaultMachine
     public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
 
     /// <summary>Runs the scenario; <paramref name="progress"/> gets every line (the scenario's and the runner's notes) as it comes.</summary>
-    public static async Task<ScenarioOutput> RunAsync(DockerEngine docker, VaultRun run, Action<string>? progress = null,
+    public static async Task<ScenarioOutput> RunAsync(IEngine docker, VaultRun run, Action<string>? progress = null,
         CancellationToken ct = default)
     {
         var output = new Output(progress);
@@ -79,7 +79,7 @@ public static class VaultMachine
         limit.CancelAfter(run.Timeout);
         try
         {
-            if ((await docker.InspectImagesAsync([run.ImageRef], limit.Token)).Count == 0)
+            if ((await docker.Images.InspectImagesAsync([run.ImageRef], limit.Token)).Count == 0)
                 return output.CannotRun($"image {run.ImageRef} not found in the engine (build or pull it first)");
 
             if (run.Runtime is VaultRuntime.Auto or VaultRuntime.Container)
@@ -108,11 +108,11 @@ public static class VaultMachine
     /// The guest files at /strata-smoke, and the override over the user's vault (where its link resolves
     /// in the image); null, with a note, when the image has no vault of that user to override.
     /// </summary>
-    private static async Task<List<string>?> GuestBindsAsync(DockerEngine docker, VaultRun run, Output output, CancellationToken ct)
+    private static async Task<List<string>?> GuestBindsAsync(IEngine docker, VaultRun run, Output output, CancellationToken ct)
     {
         var binds = GuestFiles.Select(f => $"{Path.GetFullPath(Path.Combine(run.ScenarioDirectory, f))}:/strata-smoke/{f}:ro").ToList();
         if (run.VaultOverride is not { } vault) return binds;
-        var where = await docker.RunContainerAsync(new ContainerOptions { User = "0", ReplaceEntrypoint = true }, run.ImageRef,
+        var where = await docker.Containers.RunContainerAsync(new ContainerOptions { User = "0", ReplaceEntrypoint = true }, run.ImageRef,
             ["sh", "-c", "readlink -f \"$(getent passwd \"$1\" | cut -d: -f6)/.local/bin/vault\"", "sh", run.User], ct);
         if (where.ExitCode != 0 || where.StdOut.Trim().Length == 0)
         {
@@ -124,7 +124,7 @@ public static class VaultMachine
     }
 
     /// <summary>True when the scenario ran in such a container (whatever its verdict); false when this kind cannot run it here.</summary>
-    private static async Task<bool> TryContainerAsync(DockerEngine docker, VaultRun run, ContainerKind kind, List<string> binds,
+    private static async Task<bool> TryContainerAsync(IEngine docker, VaultRun run, ContainerKind kind, List<string> binds,
         Output output, CancellationToken ct)
     {
         var options = kind == ContainerKind.Privileged
@@ -144,17 +144,17 @@ public static class VaultMachine
         string container;
         try
         {
-            container = await docker.StartContainerAsync(name, run.ImageRef, options, ["sleep", "infinity"], ct);
+            container = await docker.Containers.StartContainerAsync(name, run.ImageRef, options, ["sleep", "infinity"], ct);
         }
         catch (EngineException e)
         {
             output.Note($"{Describe(kind)} refused by the engine: {e.Message}");
-            await docker.RemoveContainerAsync(name, CancellationToken.None);
+            await docker.Containers.RemoveContainerAsync(name, CancellationToken.None);
             return false;
         }
         try
         {
-            var preflight = await docker.ExecAsync(container, run.User, ["sh", "-c", "cd && \"$HOME/.local/bin/vault\" preflight"], ct);
+            var preflight = await docker.Containers.ExecAsync(container, run.User, ["sh", "-c", "cd && \"$HOME/.local/bin/vault\" preflight"], ct);
             if (preflight.ExitCode != 0)
             {
                 output.Note($"{Describe(kind)} started, but the vault cannot work in it (vault preflight): " +
@@ -162,7 +162,7 @@ public static class VaultMachine
                 return false;
             }
             output.Line($"{ScenarioCheck.RuntimePrefix} {Describe(kind)}");
-            var result = await docker.ExecAsync(container, "root", ["/strata-smoke/scenario.sh", run.User], ct,
+            var result = await docker.Containers.ExecAsync(container, "root", ["/strata-smoke/scenario.sh", run.User], ct,
                 run.Only is { } only ? [$"VAULT_CHECKS={only}"] : null, output.Line);
             foreach (var line in result.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)) output.Note(line.TrimEnd('\r'));
             output.ExitCode = result.ExitCode;
@@ -170,7 +170,7 @@ public static class VaultMachine
         }
         finally
         {
-            await docker.RemoveContainerAsync(container, CancellationToken.None);
+            await docker.Containers.RemoveContainerAsync(container, CancellationToken.None);
         }
     }
 
@@ -193,14 +193,14 @@ public static class VaultMachine
     }
 
     /// <summary>Exports the image into a temp folder and has uml.sh boot linux.uml on it; the folder goes whatever happens.</summary>
-    private static async Task RunUmlAsync(DockerEngine docker, VaultRun run, TimeSpan left, Output output, CancellationToken ct)
+    private static async Task RunUmlAsync(IEngine docker, VaultRun run, TimeSpan left, Output output, CancellationToken ct)
     {
         var temp = Directory.CreateDirectory(Path.Combine(Path.GetFullPath(run.TempRoot), "strata-vault-run." + Path.GetRandomFileName())).FullName;
         try
         {
             var root = Directory.CreateDirectory(Path.Combine(temp, "root")).FullName;
             output.Note($"exporting {run.ImageRef} into {root}");
-            await docker.ExportImageAsync(run.ImageRef, (tar, token) => UntarAsync(tar, root, token), ct);
+            await docker.Images.ExportImageAsync(run.ImageRef, (tar, token) => UntarAsync(tar, root, token), ct);
 
             // uml.sh gets a little less than what is left, so it can time out, report and clean up by itself.
             var own = left - TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(60).Ticks, left.Ticks / 4));

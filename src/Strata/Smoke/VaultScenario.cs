@@ -70,37 +70,13 @@ public sealed record ScenarioCheck(string Name, string Origin, string Directory,
     /// <summary>The runtime line and one result per TAP line, plus a first result for the stream as a whole.</summary>
     internal (string? Runtime, IReadOnlyList<CheckResult> Results) Parse(SmokeContext c, string stdout, string stderr, int exitCode)
     {
-        string? runtime = null, verdict = null;
-        var results = new List<CheckResult>();
-        foreach (var raw in stdout.Split('\n'))
-        {
-            var line = raw.TrimEnd('\r');
-            if (runtime is null && line.StartsWith(RuntimePrefix, StringComparison.Ordinal))
-                runtime = line[RuntimePrefix.Length..].Trim();
-            else if (line.StartsWith(VerdictPrefix, StringComparison.Ordinal))
-                verdict = line[VerdictPrefix.Length..].Trim();
-            else if (line.StartsWith("ok - ", StringComparison.Ordinal))
-                results.Add(Step(c, line[5..].Trim(), true, ""));
-            else if (line.StartsWith("not ok - ", StringComparison.Ordinal))
-            {
-                var rest = line[9..];
-                var colon = rest.IndexOf(": ", StringComparison.Ordinal);
-                results.Add(colon < 0
-                    ? Step(c, rest.Trim(), false, "failed (no reason given)")
-                    : Step(c, rest[..colon].Trim(), false, rest[(colon + 2)..].Trim()));
-            }
-        }
-
-        var problems = new List<string>();
-        if (string.IsNullOrEmpty(runtime)) problems.Add($"printed no '{RuntimePrefix} ...' line");
-        if (results.Count == 0) problems.Add("printed no 'ok - NAME' / 'not ok - NAME: REASON' lines");
-        if (verdict is null) problems.Add($"printed no '{VerdictPrefix} PASS|FAIL' line (the scenario did not finish)");
-        else if (verdict.StartsWith("PASS", StringComparison.Ordinal) && exitCode != 0) problems.Add($"exited {exitCode} after a PASS verdict");
-        var contract = problems.Count == 0
-            ? Pass(c, $"runtime: {runtime}; {verdict}")
-            : Fail(c, $"the vault scenario {string.Join("; ", problems)} (exit {exitCode}); stdout: {Excerpt(stdout)}; stderr: {Excerpt(stderr)}");
-        results.Insert(0, contract with { ScenarioRuntime = runtime });
-        return (runtime, results);
+        var tap = ScenarioTap.Read(stdout, exitCode);
+        var results = tap.Steps.Select(step => Step(c, step.Name, step.Passed, step.Reason)).ToList();
+        var contract = tap.Problems.Count == 0
+            ? Pass(c, $"runtime: {tap.Runtime}; {tap.Verdict}")
+            : Fail(c, $"the vault scenario {string.Join("; ", tap.Problems)} (exit {exitCode}); stdout: {Excerpt(stdout)}; stderr: {Excerpt(stderr)}");
+        results.Insert(0, contract with { ScenarioRuntime = tap.Runtime });
+        return (tap.Runtime, results);
     }
 
     private IReadOnlyList<CheckResult> Replay(SmokeContext c, VaultProof proof, string key)
@@ -156,4 +132,48 @@ public sealed record VaultProof(string Image, string ImageRef, string Runtime, s
 
     public static void Save(string directory, string key, VaultProof proof) =>
         AtomicFile.WriteAllText(Path.Combine(directory, key + ".json"), JsonSerializer.Serialize(proof, Json));
+}
+
+/// <summary>
+/// The strict reading of a vault scenario's stdout, the contract between the shell and Strata: a
+/// "# runtime: ..." line, TAP lines ("ok - NAME", "not ok - NAME: REASON") and the verdict line. An
+/// incomplete stream is a list of problems, never a pass. The one reader of a scenario's verdict.
+/// </summary>
+public sealed record ScenarioTap(string? Runtime, string? Verdict, IReadOnlyList<ScenarioTap.TapStep> Steps, IReadOnlyList<string> Problems)
+{
+    public sealed record TapStep(string Name, bool Passed, string Reason);
+
+    /// <summary>A complete stream whose verdict is PASS and whose every step passed.</summary>
+    public bool Passed => Problems.Count == 0 && Verdict!.StartsWith("PASS", StringComparison.Ordinal) && Steps.All(s => s.Passed);
+
+    public static ScenarioTap Read(string stdout, int exitCode)
+    {
+        string? runtime = null, verdict = null;
+        var steps = new List<TapStep>();
+        foreach (var raw in stdout.Split('\n'))
+        {
+            var line = raw.TrimEnd('\r');
+            if (runtime is null && line.StartsWith(ScenarioCheck.RuntimePrefix, StringComparison.Ordinal))
+                runtime = line[ScenarioCheck.RuntimePrefix.Length..].Trim();
+            else if (line.StartsWith(ScenarioCheck.VerdictPrefix, StringComparison.Ordinal))
+                verdict = line[ScenarioCheck.VerdictPrefix.Length..].Trim();
+            else if (line.StartsWith("ok - ", StringComparison.Ordinal))
+                steps.Add(new TapStep(line[5..].Trim(), true, ""));
+            else if (line.StartsWith("not ok - ", StringComparison.Ordinal))
+            {
+                var rest = line[9..];
+                var colon = rest.IndexOf(": ", StringComparison.Ordinal);
+                steps.Add(colon < 0
+                    ? new TapStep(rest.Trim(), false, "failed (no reason given)")
+                    : new TapStep(rest[..colon].Trim(), false, rest[(colon + 2)..].Trim()));
+            }
+        }
+
+        var problems = new List<string>();
+        if (string.IsNullOrEmpty(runtime)) problems.Add($"printed no '{ScenarioCheck.RuntimePrefix} ...' line");
+        if (steps.Count == 0) problems.Add("printed no 'ok - NAME' / 'not ok - NAME: REASON' lines");
+        if (verdict is null) problems.Add($"printed no '{ScenarioCheck.VerdictPrefix} PASS|FAIL' line (the scenario did not finish)");
+        else if (verdict.StartsWith("PASS", StringComparison.Ordinal) && exitCode != 0) problems.Add($"exited {exitCode} after a PASS verdict");
+        return new ScenarioTap(runtime, verdict, steps, problems);
+    }
 }

@@ -24,7 +24,7 @@ public static class PinCommand
         using var assets = new AssetCache(Path.Combine(options.CacheDirectory, "assets"), options.Mirror, log: log);
         var result = await new Pinner(new GitHubReleasesClient(github), assets, http, log).PinAsync(options, ct).ConfigureAwait(false);
         if (options.Check && result.Changed)
-            throw new StrataConfigException($"{options.LockFile} is stale (diff above): run ./build.sh --target=pin and commit the result.");
+            throw new StrataConfigException($"{options.LockPath} is stale (diff above): run ./build.sh --target=pin and commit the result.");
         return result;
     }
 }

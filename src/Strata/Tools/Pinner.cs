@@ -9,9 +9,9 @@ namespace Strata.Tools;
 public record PinOptions
 {
     /// <summary>Path of tools.yaml.</summary>
-    public required string ToolsFile { get; init; }
+    public required string ToolsPath { get; init; }
     /// <summary>Path of tools.lock.json (need not exist yet).</summary>
-    public required string LockFile { get; init; }
+    public required string LockPath { get; init; }
     /// <summary>Only this tool is resolved (--tool=NAME); the others keep their locked entries.</summary>
     public string? Tool { get; init; }
     /// <summary>Check mode: resolve and compare, never write.</summary>
@@ -43,16 +43,16 @@ public sealed class Pinner(GitHubReleasesClient github, AssetCache assets, HttpC
     /// <summary>Pins the tools of a tools.yaml into its lock file (not written in check mode). Logs the diff once.</summary>
     public async Task<PinResult> PinAsync(PinOptions options, CancellationToken ct = default)
     {
-        var tools = ToolsFile.Load(options.ToolsFile);
-        var previous = ToolLock.Load(options.LockFile, missingIsEmpty: true);
+        var tools = ToolsFile.Load(options.ToolsPath);
+        var previous = ToolLock.Load(options.LockPath, missingIsEmpty: true);
         var result = await ResolveAsync(tools, previous, options.Tool, ct).ConfigureAwait(false);
         if (result.Changed && !options.Check)
         {
-            result.Lock.Save(options.LockFile);
-            log?.Invoke($"{result.Diff}wrote {options.LockFile}");
+            result.Lock.Save(options.LockPath);
+            log?.Invoke($"{result.Diff}wrote {options.LockPath}");
             return result with { Written = true };
         }
-        log?.Invoke(result.Changed ? $"{options.LockFile} is stale:\n{result.Diff.TrimEnd('\n')}" : $"{options.LockFile} is up to date");
+        log?.Invoke(result.Changed ? $"{options.LockPath} is stale:\n{result.Diff.TrimEnd('\n')}" : $"{options.LockPath} is up to date");
         return result;
     }
 

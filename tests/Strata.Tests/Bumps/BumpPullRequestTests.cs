@@ -136,8 +136,8 @@ public sealed class BumpPullRequestTests(ITestOutputHelper output) : IAsyncLifet
         return await new BumpPullRequest(github, pinner, _log.Add).RunAsync(new BumpOptions
         {
             Repository = RepositoryName.Parse("acme/workstation"),
-            ToolsFile = _checkout.Path("tools.yaml"),
-            ConfigFile = _checkout.Path("strata.yaml"),
+            ToolsPath = _checkout.Path("tools.yaml"),
+            ConfigPath = _checkout.Path("strata.yaml"),
             DispatchWorkflow = dispatch,
         });
     }

@@ -1,6 +1,6 @@
 using Strata.Engine;
 
-namespace Strata.Tests.Images;
+namespace Strata.Tests.Engine;
 
 /// <summary>Build output of both builders, as the real clients printed it here (20.10 BuildKit, 28.x classic).</summary>
 public class BuildOutputTests

@@ -1,9 +1,10 @@
+using Strata.Oci;
 using System.Formats.Tar;
 using System.Text;
 using Strata.Engine;
 using Strata.Tests.Support;
 
-namespace Strata.Tests.Images;
+namespace Strata.Tests.Engine;
 
 /// <summary>The engine API on the real engine: images, containers, exec, import, and push/pull with a login.</summary>
 [Collection("engine")]
@@ -28,14 +29,14 @@ public sealed class DockerEngineIntegrationTests(EngineFixture engine) : IAsyncL
         Assert.Equal("linux", version.Os);
         Assert.Contains(version.Arch, new[] { "amd64", "arm64" });
         Assert.True(Version.Parse(version.ApiVersion) >= DockerEngine.MinimumApiVersion);
-        Assert.Equal(version.Arch, await Docker.ArchAsync());
+        Assert.Equal(version.Arch, version.Platform.Architecture);
     }
 
     [Fact]
     public async Task Import_tag_list_by_reference_and_label_and_remove()
     {
-        var tag = $"{_repository}:imported";
-        await Docker.ImportAsync(async (stdin, ct) =>
+        var tag = ImageReference.Parse($"{_repository}:imported");
+        await Docker.Images.ImportAsync(async (stdin, ct) =>
         {
             await using var tar = new TarWriter(stdin, TarEntryFormat.Gnu, leaveOpen: true);
             await tar.WriteEntryAsync(new GnuTarEntry(TarEntryType.RegularFile, "hello.txt")
@@ -44,62 +45,62 @@ public sealed class DockerEngineIntegrationTests(EngineFixture engine) : IAsyncL
             }, ct);
         }, tag);
 
-        var imported = Assert.Single(await Docker.InspectImagesAsync([tag, $"{_repository}:absent"]));
-        await Docker.TagAsync(tag, $"{_repository}:second");
-        var listed = Assert.Single(await Docker.ListImagesAsync(_repository));
+        var imported = Assert.Single(await Docker.Images.InspectImagesAsync([tag.ToString(), $"{_repository}:absent"]));
+        await Docker.Images.TagAsync(tag.ToString(), ImageReference.Parse($"{_repository}:second"));
+        var listed = Assert.Single(await Docker.Images.ListImagesAsync(_repository));
         Assert.Equal(imported.Id, listed.Id);
         Assert.Equal([$"{_repository}:imported", $"{_repository}:second"], listed.RepoTags.Order());
-        Assert.Equal(imported.Id, Assert.Single(await Docker.InspectImagesAsync([imported.Id])).Id);
+        Assert.Equal(imported.Id, Assert.Single(await Docker.Images.InspectImagesAsync([imported.Id])).Id);
 
         // The chain's images carry labels: listing by label finds them (and only them).
-        var labelled = await Docker.ListImagesAsync(_repository, ["dev.strata.key"]);
+        var labelled = await Docker.Images.ListImagesAsync(_repository, ["dev.strata.key"]);
         Assert.Empty(labelled);
 
-        await Docker.RemoveImageAsync($"{_repository}:second");
-        Assert.Equal([tag], Assert.Single(await Docker.ListImagesAsync(_repository)).RepoTags);
-        var e = await Assert.ThrowsAsync<EngineNotFoundException>(() => Docker.RemoveImageAsync($"{_repository}:second"));
+        await Docker.Images.RemoveImageAsync($"{_repository}:second");
+        Assert.Equal([tag.ToString()], Assert.Single(await Docker.Images.ListImagesAsync(_repository)).RepoTags);
+        var e = await Assert.ThrowsAsync<EngineNotFoundException>(() => Docker.Images.RemoveImageAsync($"{_repository}:second"));
         Assert.Contains($"{_repository}:second", e.Message);
     }
 
     [Fact]
     public async Task Containers_run_exec_and_are_removed()
     {
-        var run = await Docker.RunContainerAsync(new ContainerOptions(), engine.BaseOsImage,
+        var run = await Docker.Containers.RunContainerAsync(new ContainerOptions(), engine.BaseOsImage,
             ["sh", "-c", "echo out; echo err >&2; exit 3"]);
         Assert.Equal((3, "out\n", "err\n"), (run.ExitCode, run.StdOut, run.StdErr));
 
         var name = "strata-it-exec-" + Guid.NewGuid().ToString("N")[..8];
-        var id = await Docker.StartContainerAsync(name, engine.BaseOsImage,
+        var id = await Docker.Containers.StartContainerAsync(name, engine.BaseOsImage,
             new ContainerOptions { Labels = new Dictionary<string, string> { ["dev.strata.test"] = "1" }, ReplaceEntrypoint = true },
             ["sleep", "infinity"]);
         try
         {
-            var whoami = await Docker.ExecAsync(name, "nobody", ["sh", "-c", "id -un; exit 7"]);
+            var whoami = await Docker.Containers.ExecAsync(name, "nobody", ["sh", "-c", "id -un; exit 7"]);
             Assert.Equal((7, "nobody"), (whoami.ExitCode, whoami.StdOut.Trim()));
-            Assert.True(await Docker.ContainerExistsAsync(id));
-            Assert.Equal([id], await Docker.ListContainersAsync("dev.strata.test=1"));
+            Assert.True(await Docker.Containers.ContainerExistsAsync(id));
+            Assert.Equal([id], await Docker.Containers.ListContainersAsync("dev.strata.test=1"));
 
             // Streamed: each stdout line as it comes (a long scenario shows progress), with the environment given.
             var lines = new List<string>();
-            var streamed = await Docker.ExecAsync(name, "root",
+            var streamed = await Docker.Containers.ExecAsync(name, "root",
                 ["sh", "-c", "echo \"one $GREETING\"; echo warn >&2; sleep 1; printf 'two\\nthree'"], default, ["GREETING=hello"], lines.Add);
             Assert.Equal(["one hello", "two", "three"], lines);
             Assert.Equal((0, "one hello\ntwo\nthree", "warn\n"), (streamed.ExitCode, streamed.StdOut, streamed.StdErr));
         }
         finally
         {
-            await Docker.RemoveContainerAsync(name);
+            await Docker.Containers.RemoveContainerAsync(name);
         }
-        Assert.False(await Docker.ContainerExistsAsync(name));
-        Assert.Empty(await Docker.ListContainersAsync("dev.strata.test=1"));
-        await Docker.RemoveContainerAsync(name); // already gone: fine
+        Assert.False(await Docker.Containers.ContainerExistsAsync(name));
+        Assert.Empty(await Docker.Containers.ListContainersAsync("dev.strata.test=1"));
+        await Docker.Containers.RemoveContainerAsync(name); // already gone: fine
     }
 
     [Fact]
     public async Task An_image_is_exported_as_its_whole_filesystem_and_the_container_that_served_it_is_gone()
     {
         var names = new List<string>();
-        await Docker.ExportImageAsync(engine.BaseOsImage, async (tar, ct) =>
+        await Docker.Images.ExportImageAsync(engine.BaseOsImage, async (tar, ct) =>
         {
             await using var reader = new System.Formats.Tar.TarReader(tar);
             while (await reader.GetNextEntryAsync(copyData: false, ct) is { } entry) names.Add(entry.Name.TrimEnd('/'));
@@ -107,7 +108,7 @@ public sealed class DockerEngineIntegrationTests(EngineFixture engine) : IAsyncL
 
         Assert.Contains("etc/os-release", names);
         Assert.Contains("usr/bin/env", names);
-        var e = await Assert.ThrowsAsync<EngineNotFoundException>(() => Docker.ExportImageAsync("strata-no-such-image:x", (_, _) => Task.CompletedTask));
+        var e = await Assert.ThrowsAsync<EngineNotFoundException>(() => Docker.Images.ExportImageAsync("strata-no-such-image:x", (_, _) => Task.CompletedTask));
         Assert.Contains("strata-no-such-image", e.Message);
     }
 
@@ -117,29 +118,29 @@ public sealed class DockerEngineIntegrationTests(EngineFixture engine) : IAsyncL
         const string user = "strata";
         var password = "pw-" + Guid.NewGuid().ToString("N");
         await using var registry = await RegistryServer.StartAsync(user, password);
-        var remote = $"{registry.Host}/{_repository}:pushed";
-        await Docker.TagAsync(engine.BaseOsImage, remote);
+        var remote = ImageReference.Parse($"{registry.Host}/{_repository}:pushed");
+        await Docker.Images.TagAsync(engine.BaseOsImage, remote);
         var lines = new List<string>();
 
         // Without a login the registry refuses.
-        var anonymous = await Assert.ThrowsAsync<EngineException>(() => Docker.PushAsync(remote, null, lines.Add));
+        var anonymous = await Assert.ThrowsAsync<EngineException>(() => Docker.Images.PushAsync(remote, null, lines.Add));
         Assert.Contains("docker login " + registry.Host, anonymous.Message);
 
         var config = _temp.Path("config.json");
         File.WriteAllText(config, $$"""{ "auths": { "{{registry.Host}}": { "auth": "{{Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password))}}" } } }""");
-        using var logged = new DockerEngine { DockerConfig = _temp.Root };
-        await logged.PushAsync(remote, null, lines.Add);
-        await logged.RemoveImageAsync(remote);
-        Assert.Empty(await logged.InspectImagesAsync([remote]));
+        using var logged = new DockerEngine(dockerConfig: _temp.Root);
+        await logged.Images.PushAsync(remote, null, lines.Add);
+        await logged.Images.RemoveImageAsync(remote.ToString());
+        Assert.Empty(await logged.Images.InspectImagesAsync([remote.ToString()]));
 
-        var (ok, reason) = await logged.TryPullAsync(remote, progress: lines.Add);
+        var (ok, reason) = await logged.Images.TryPullAsync(remote, progress: lines.Add);
         Assert.True(ok, reason);
-        Assert.Single(await logged.InspectImagesAsync([remote]));
-        await logged.RemoveImageAsync(remote);
+        Assert.Single(await logged.Images.InspectImagesAsync([remote.ToString()]));
+        await logged.Images.RemoveImageAsync(remote.ToString());
         Assert.NotEmpty(lines);
         Assert.DoesNotContain(lines, l => l.Contains(password));
 
-        var (denied, why) = await Docker.TryPullAsync(remote);
+        var (denied, why) = await Docker.Images.TryPullAsync(remote);
         Assert.False(denied);
         Assert.Contains("no basic auth credentials", why);
     }

@@ -1,6 +1,6 @@
 using Strata.Engine;
 
-namespace Strata.Tests.Images;
+namespace Strata.Tests.Engine;
 
 /// <summary>Engine failures are clear: what is wrong and how to fix it.</summary>
 public class EngineErrorsTests
@@ -13,9 +13,9 @@ public class EngineErrorsTests
         try
         {
             using var docker = new DockerEngine();
-            var inspect = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.InspectImagesAsync(["strata/x:y"]));
-            var version = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.ServerVersionAsync());
-            var exec = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.ExecAsync("c", "root", ["true"]));
+            var inspect = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.Images.InspectImagesAsync(["strata/x:y"]));
+            var version = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.VersionAsync());
+            var exec = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.Containers.ExecAsync("c", "root", ["true"]));
             foreach (var e in new[] { inspect, version, exec })
             {
                 Assert.Contains("No Docker engine is reachable", e.Message);
@@ -35,7 +35,7 @@ public class EngineErrorsTests
     {
         using var docker = new DockerEngine(BuilderChoice.Classic, "/nonexistent/docker");
         var request = new BuildRequest("Dockerfile", new Dictionary<string, string>(), new Dictionary<string, string>(), [], null);
-        var e = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.BuildAsync(request, (_, _) => Task.CompletedTask, _ => { }));
+        var e = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.Builds.BuildAsync(request, (_, _) => Task.CompletedTask, _ => { }));
         Assert.Contains("not found", e.Message);
         Assert.Contains("/nonexistent/docker", e.Message);
     }
@@ -51,12 +51,12 @@ public class EngineErrorsTests
             File.WriteAllText(fake, "#!/bin/sh\n[ \"$1\" = --version ] && echo 'Docker version 28.2.2, build e6534b4' && exit 0\nexit 1\n");
             File.SetUnixFileMode(fake, (UnixFileMode)0b111_101_101);
             using var docker = new DockerEngine(BuilderChoice.BuildKit, fake);
-            var e = await Assert.ThrowsAsync<EngineException>(() => docker.ResolveBuilderAsync());
+            var e = await Assert.ThrowsAsync<EngineException>(() => docker.Builds.ResolveBuilderAsync());
             Assert.Contains("buildx", e.Message);
             Assert.Contains("--builder=classic", e.Message);
 
             using var auto = new DockerEngine(BuilderChoice.Auto, fake);
-            Assert.False((await auto.ResolveBuilderAsync()).BuildKit);
+            Assert.False((await auto.Builds.ResolveBuilderAsync()).BuildKit);
         }
         finally
         {

@@ -82,7 +82,7 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
         var results = new List<ImageResult>();
         foreach (var image in pipeline.Plan.Images)
         {
-            results.Add(await pipeline.BuildAsync(image.Name));
+            results.Add(await pipeline.Build.RunAsync(image.Name));
             await pipeline.Builder.PromoteAsync(pipeline.Plan, image.Name);
         }
         return (pipeline.Plan, results);
@@ -124,7 +124,7 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
         Assert.All(results, r => Assert.Equal(ImageStatus.Built, r.Status));
 
         // The new dotfile is really in the image.
-        var run = await _engine.Docker.RunContainerAsync(new ContainerOptions(), after.Get("k8s").MovingTag, ["cat", "/root/.bashrc"]);
+        var run = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), after.Get("k8s").MovingTag.ToString(), ["cat", "/root/.bashrc"]);
         Assert.Equal("export EDITOR=vim", run.StdOut.Trim());
     }
 
@@ -150,7 +150,7 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
     public async Task A_failing_dockerfile_surfaces_the_engine_error_and_moves_no_tag(BuilderChoice builder)
     {
         var (good, _) = await RunAsync(builder);
-        var goodId = (await _engine.Docker.InspectImagesAsync([good.Get("k8s").MovingTag])).Single().Id;
+        var goodId = (await _engine.Docker.Images.InspectImagesAsync([good.Get("k8s").MovingTag.ToString()])).Single().Id;
 
         _repo.Write("Dockerfiles/Dockerfile.k8s", """
             ARG PARENT_IMAGE
@@ -167,8 +167,8 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
         // The RUN step: BuildKit counts FROM and RUN; the classic builder ARG, FROM, RUN and a step per label.
         Assert.Contains(builder == BuilderChoice.BuildKit ? "at step 2/2:" : "at step 3/", e.Message);
         var plan = BuildPlanner.Plan(GraphLoader.Load(_repo.Path("strata.yaml")), new PlanOptions { HostCa = HostCaMode.Off });
-        Assert.Empty(await _engine.Docker.InspectImagesAsync([plan.Get("k8s").Core.KeyTag, plan.Get("k8s").Published.KeyTag]));
-        Assert.Equal(goodId, (await _engine.Docker.InspectImagesAsync([good.Get("k8s").MovingTag])).Single().Id);
+        Assert.Empty(await _engine.Docker.Images.InspectImagesAsync([plan.Get("k8s").Core.KeyTag.ToString(), plan.Get("k8s").Published.KeyTag.ToString()]));
+        Assert.Equal(goodId, (await _engine.Docker.Images.InspectImagesAsync([good.Get("k8s").MovingTag.ToString()])).Single().Id);
     }
 
     /// <summary>Every container of the engine, running or not (docker ps -aq).</summary>
@@ -186,11 +186,11 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
     {
         var (plan, _) = await RunAsync(builder);
         var k8s = plan.Get("k8s");
-        var info = (await _engine.Docker.InspectImagesAsync([k8s.MovingTag])).Single();
+        var info = (await _engine.Docker.Images.InspectImagesAsync([k8s.MovingTag.ToString()])).Single();
         Assert.Equal(k8s.Key, info.Labels[ChainBuilder.KeyLabel]);
         Assert.Equal(k8s.Core.Key, info.Labels[ChainBuilder.ParentKeyLabel]);
         Assert.Equal($"{_repository}:k8s", info.Labels["org.opencontainers.image.title"]);
-        var core = (await _engine.Docker.InspectImagesAsync([k8s.Core.KeyTag])).Single();
+        var core = (await _engine.Docker.Images.InspectImagesAsync([k8s.Core.KeyTag.ToString()])).Single();
         Assert.Equal(plan.Get("base").Core.Key, core.Labels[ChainBuilder.ParentKeyLabel]);
     }
 }

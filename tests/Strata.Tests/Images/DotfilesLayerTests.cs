@@ -1,3 +1,4 @@
+using Strata.Oci;
 using Strata.Engine;
 using Strata.Images;
 using Strata.Keys;
@@ -22,7 +23,7 @@ public sealed class DotfilesLayerTests(ITestOutputHelper output) : IAsyncLifetim
     public async Task DisposeAsync()
     {
         if (_docker is null) return;
-        foreach (var tag in _tags) await _docker.RemoveImageAsync(tag, force: true);
+        foreach (var tag in _tags) await _docker.Images.RemoveImageAsync(tag, force: true);
         _docker.Dispose();
     }
 
@@ -34,7 +35,7 @@ public sealed class DotfilesLayerTests(ITestOutputHelper output) : IAsyncLifetim
         _docker = new DockerEngine(builder);
         var published = await RealChain.BuildAsync(_docker, "base", output.WriteLine);
         var plan = RealChain.Plan();
-        var core = plan.Get("base").Core.KeyTag;
+        var core = plan.Get("base").Core.KeyTag.ToString();
         var stow = await BuildStowLayerAsync(core, plan.Get("base").Published);
 
         var expected = await HomeAsync(stow);
@@ -50,14 +51,14 @@ public sealed class DotfilesLayerTests(ITestOutputHelper output) : IAsyncLifetim
     /// <summary>Every entry of /home/dev (type, mode, owner, path, link target, sha256 of files), plus user, folder and PATH.</summary>
     private async Task<string> HomeAsync(string image)
     {
-        var run = await _docker!.RunContainerAsync(new ContainerOptions { User = "0" }, image, ["bash", "-c", """
+        var run = await _docker!.Containers.RunContainerAsync(new ContainerOptions { User = "0" }, image, ["bash", "-c", """
             set -e
             cd /home/dev
             find . -mindepth 0 -printf '%y %m %u:%g %P -> %l\n' | sort
             find . -type f -print0 | sort -z | xargs -0 sha256sum
             """]);
         Assert.True(run.ExitCode == 0, run.StdErr);
-        var config = await _docker.RunContainerAsync(new ContainerOptions(), image, ["sh", "-c", "id -un; pwd; echo $PATH"]);
+        var config = await _docker.Containers.RunContainerAsync(new ContainerOptions(), image, ["sh", "-c", "id -un; pwd; echo $PATH"]);
         return run.StdOut.Replace(" -> \n", "\n") + config.StdOut;
     }
 
@@ -69,7 +70,7 @@ public sealed class DotfilesLayerTests(ITestOutputHelper output) : IAsyncLifetim
         var files = published.Files.Where(f => f.ContextPath.StartsWith("dotfiles/", StringComparison.Ordinal))
             .Append(new InputFile("Dockerfile", dockerfile, false, null)).ToList();
         var args = new Dictionary<string, string>(published.BuildArgs) { [BuildPlanner.ParentImageArg] = core };
-        await _docker!.BuildAsync(new BuildRequest("Dockerfile", args, new Dictionary<string, string>(), [tag], null),
+        await _docker!.Builds.BuildAsync(new BuildRequest("Dockerfile", args, new Dictionary<string, string>(), [ImageReference.Parse(tag)], null),
             (stdin, ct) => ContextTar.WriteAsync(stdin, files, Array.Empty<string>(), ct), output.WriteLine);
         _tags.Add(tag);
         return tag;

@@ -101,8 +101,8 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
         using var assets = new AssetCache(Path.Combine(_cache.Root, "pin"), http: http);
         return await new Pinner(new GitHubReleasesClient(github), assets, http).PinAsync(new PinOptions
         {
-            ToolsFile = _repo.Path("tools.yaml"),
-            LockFile = _repo.Path("tools.lock.json"),
+            ToolsPath = _repo.Path("tools.yaml"),
+            LockPath = _repo.Path("tools.lock.json"),
         });
     }
 
@@ -134,9 +134,9 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
 
         var plan = await BuildK8sAsync("build");
 
-        var tag = plan.Get("k8s").Published.KeyTag;
-        var helm = await _engine.Docker.RunContainerAsync(new ContainerOptions(), tag, ["helm"]);
-        var talosctl = await _engine.Docker.RunContainerAsync(new ContainerOptions(), tag, ["talosctl"]);
+        var tag = plan.Get("k8s").Published.KeyTag.ToString();
+        var helm = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), tag, ["helm"]);
+        var talosctl = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), tag, ["talosctl"]);
         Assert.Equal("helm version 3.19.1", helm.StdOut.Trim());
         Assert.Equal("talosctl version 1.13.8", talosctl.StdOut.Trim());
     }
@@ -159,8 +159,8 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
             Tools = ToolsFile.Load(_repo.Path("tools.yaml")),
             Lock = ToolLock.Load(_repo.Path("tools.lock.json")),
         });
-        Assert.Empty(await _engine.Docker.InspectImagesAsync(
-            [plan.Get("k8s").Core.KeyTag, plan.Get("k8s").Published.KeyTag, plan.Get("k8s").MovingTag]));
+        Assert.Empty(await _engine.Docker.Images.InspectImagesAsync(
+            [plan.Get("k8s").Core.KeyTag.ToString(), plan.Get("k8s").Published.KeyTag.ToString(), plan.Get("k8s").MovingTag.ToString()]));
         var left = Directory.Exists(Path.Combine(_cache.Root, "cold"))
             ? Directory.GetFiles(Path.Combine(_cache.Root, "cold"), "*", SearchOption.AllDirectories)
             : [];

@@ -176,9 +176,9 @@ public class ContentKeyTests : IDisposable
     {
         var plan = Plan(NewRepo());
         var k8s = plan.Get("k8s");
-        Assert.Equal($"strata/test:k8s-{k8s.Key[..12]}", k8s.Published.KeyTag);
-        Assert.Equal($"strata/test:k8s-core-{k8s.Core.Key[..12]}", k8s.Core.KeyTag);
-        Assert.Equal("strata/test:k8s", k8s.MovingTag);
+        Assert.Equal($"strata/test:k8s-{k8s.Key[..12]}", k8s.Published.KeyTag.ToString());
+        Assert.Equal($"strata/test:k8s-core-{k8s.Core.Key[..12]}", k8s.Core.KeyTag.ToString());
+        Assert.Equal("strata/test:k8s", k8s.MovingTag.ToString());
         Assert.Matches("^[0-9a-f]{64}$", k8s.Key);
     }
 

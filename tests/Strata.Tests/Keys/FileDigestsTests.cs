@@ -1,7 +1,7 @@
 using Strata.Keys;
 using Strata.Tests.Support;
 
-namespace Strata.Tests.Images;
+namespace Strata.Tests.Keys;
 
 /// <summary>Each input file is read and hashed once per run, whatever number of keys include it.</summary>
 public sealed class FileDigestsTests : IDisposable

@@ -3,7 +3,7 @@ using Strata.Images;
 using Strata.Tests.Support;
 using Strata.Tools;
 
-namespace Strata.Tests.Images;
+namespace Strata.Tests.Keys;
 
 /// <summary>A pinned tool's version and sha256 are inputs of the key of the image that installs it.</summary>
 public class ToolKeyTests

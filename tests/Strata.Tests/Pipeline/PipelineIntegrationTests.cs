@@ -58,16 +58,16 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         line => { lock (_log) _log.Add(line); }, _engine.Docker);
 
     private async Task<string?> MovingTagIdAsync(ImagePipeline pipeline) =>
-        (await _engine.Docker.InspectImagesAsync([pipeline.Plan.Get("base").MovingTag])).SingleOrDefault()?.Id;
+        (await _engine.Docker.Images.InspectImagesAsync([pipeline.Plan.Get("base").MovingTag.ToString()])).SingleOrDefault()?.Id;
 
     [Fact]
     public async Task An_image_that_was_never_proven_is_never_promoted()
     {
         WriteSpec();
         using var pipeline = NewPipeline();
-        await pipeline.BuildAsync("base");
+        await pipeline.Build.RunAsync("base");
 
-        var e = await Assert.ThrowsAsync<PromotionRefusedException>(() => pipeline.PromoteAsync("base"));
+        var e = await Assert.ThrowsAsync<PromotionRefusedException>(() => pipeline.Prove.PromoteAsync("base"));
 
         Assert.Contains("has not passed its smoke tests", e.Message);
         Assert.Contains("--target=smoke-base", e.Message);
@@ -82,13 +82,13 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
                 run: echo broken >&2; exit 3
             """);
         using var pipeline = NewPipeline();
-        await pipeline.BuildAsync("base");
+        await pipeline.Build.RunAsync("base");
 
-        var e = await Assert.ThrowsAsync<SmokeFailedException>(() => pipeline.ProveAndPromoteAsync("base"));
+        var e = await Assert.ThrowsAsync<SmokeFailedException>(() => pipeline.Prove.ProveAndPromoteAsync("base"));
 
         Assert.Contains("1 smoke check(s) failed", e.Message);
         Assert.Equal("fails on purpose", Assert.Single(e.Result.Failures).Name);
-        Assert.False(pipeline.IsProven("base"));
+        Assert.False(pipeline.Prove.IsProven("base"));
         Assert.Null(await MovingTagIdAsync(pipeline));
         Assert.False(Directory.Exists(_repo.Path(".cache/proofs")) && Directory.EnumerateFiles(_repo.Path(".cache/proofs")).Any());
     }
@@ -99,19 +99,19 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         WriteSpec();
         using (var first = NewPipeline())
         {
-            await first.BuildAsync("base");
-            await first.ProveAndPromoteAsync("base");
-            Assert.True(Assert.Single(first.SmokeResults).Passed);
-            var published = (await _engine.Docker.InspectImagesAsync([first.Plan.Get("base").Published.KeyTag])).Single();
+            await first.Build.RunAsync("base");
+            await first.Prove.ProveAndPromoteAsync("base");
+            Assert.True(Assert.Single(first.Record.SmokeRuns).Passed);
+            var published = (await _engine.Docker.Images.InspectImagesAsync([first.Plan.Get("base").Published.KeyTag.ToString()])).Single();
             Assert.Equal(published.Id, await MovingTagIdAsync(first));
         }
 
         _log.Clear();
         using (var second = NewPipeline())
         {
-            await second.BuildAsync("base");
-            await second.ProveAndPromoteAsync("base");
-            Assert.Empty(second.SmokeResults); // nothing ran: the proof was remembered
+            await second.Build.RunAsync("base");
+            await second.Prove.ProveAndPromoteAsync("base");
+            Assert.Empty(second.Record.SmokeRuns); // nothing ran: the proof was remembered
             Assert.Contains(_log, l => l.Contains("smoke tests passed earlier", StringComparison.Ordinal));
         }
 
@@ -121,9 +121,9 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
                 run: "true"
             """);
         using var third = NewPipeline();
-        Assert.False(third.IsProven("base"));
-        await third.ProveAndPromoteAsync("base");
-        Assert.Contains(Assert.Single(third.SmokeResults).Checks, c => c.Name == "a new check" && c.Passed);
+        Assert.False(third.Prove.IsProven("base"));
+        await third.Prove.ProveAndPromoteAsync("base");
+        Assert.Contains(Assert.Single(third.Record.SmokeRuns).Checks, c => c.Name == "a new check" && c.Passed);
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         WriteSpec();
         using (var noVault = NewPipeline())
         {
-            var none = await Assert.ThrowsAsync<Strata.Graph.StrataConfigException>(() => noVault.RunVaultScenarioAsync());
+            var none = await Assert.ThrowsAsync<Strata.Graph.StrataConfigException>(() => noVault.VaultScenario.RunAsync());
             Assert.Contains("--image=base: its smoke spec does not say 'vault: true'", none.Message);
         }
         _repo.Write("Dockerfiles/base.smoke.yaml", "vault: true\n" + File.ReadAllText(_repo.Path("Dockerfiles/base.smoke.yaml")));
@@ -150,7 +150,7 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         var options = new RunOptions { RepositoryRoot = "", VaultRuntime = Strata.Smoke.VaultRuntime.Uml, VaultChecks = "lock" };
 
         using (var pipeline = NewPipeline(options))
-            await pipeline.RunVaultScenarioAsync();
+            await pipeline.VaultScenario.RunAsync();
         Assert.Contains(_log, l => l.Contains("# runtime: stand-in for root, only 'lock'", StringComparison.Ordinal));
         Assert.Contains(_log, l => l.Contains("ok - the image's filesystem is under --root", StringComparison.Ordinal));
         Assert.Contains("==> base: vault scenario: PASS (1 passed, 0 failed)", _log);
@@ -158,13 +158,13 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         _repo.Write("smoke/vault/verdict-fail", "");
         using (var failing = NewPipeline(options))
         {
-            var e = await Assert.ThrowsAsync<VaultScenarioFailedException>(() => failing.RunVaultScenarioAsync());
+            var e = await Assert.ThrowsAsync<VaultScenarioFailedException>(() => failing.VaultScenario.RunAsync());
             Assert.Contains("base: the vault scenario failed (exit 1): # vault scenario: FAIL", e.Message);
-            Assert.False(failing.IsProven("base")); // the target remembers nothing
+            Assert.False(failing.Prove.IsProven("base")); // the target remembers nothing
         }
 
         using var unknown = NewPipeline(options with { Image = "nope" });
-        var wrong = await Assert.ThrowsAsync<Strata.Graph.StrataConfigException>(() => unknown.RunVaultScenarioAsync());
+        var wrong = await Assert.ThrowsAsync<Strata.Graph.StrataConfigException>(() => unknown.VaultScenario.RunAsync());
         Assert.Contains("--image=nope: not an image of strata.yaml; give one of base.", wrong.Message);
     }
 }

@@ -1,10 +1,11 @@
+using Strata.Oci;
 using System.Text;
 using Strata.Images;
 using Strata.Pipeline;
 using Strata.Registry;
 using Strata.Tests.Support;
 
-namespace Strata.Tests.Registry;
+namespace Strata.Tests.Pipeline;
 
 /// <summary>
 /// The registry as the shared cache, end to end on the real engine and a real registry: a small
@@ -85,7 +86,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
             RegistryPasswordFromStdin = password is not null,
             ReleaseTag = "v1.2.0",
         },
-        line => { lock (_log) _log.Add(line); }, _docker.Cli, password is null ? null : new StringReader(password + "\n"));
+        line => { lock (_log) _log.Add(line); }, _docker.Cli, password is null ? null : () => password);
 
     /// <summary>A new machine: nothing Strata made in the engine, an empty cache folder.</summary>
     private async Task RemoveLocalAsync()
@@ -99,8 +100,8 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         _docker.Reset();
         _log.Clear();
         using var pipeline = NewPipeline();
-        await pipeline.ReleaseAsync();
-        return pipeline.Results;
+        await pipeline.Release.RunAsync();
+        return pipeline.Record.Images;
     }
 
     private async Task<RemoteImage?> RemoteAsync(string tag)
@@ -135,13 +136,13 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         using var main = NewPipeline();
         foreach (var image in main.Plan.Images)
         {
-            var result = await main.BuildAsync(image.Name);
+            var result = await main.Build.RunAsync(image.Name);
             Assert.Equal(Reporting.StageSource.Registry, result.Stages.Single(s => s.Stage == "published").Source);
-            await main.ProveAndPromoteAsync(image.Name);
+            await main.Prove.ProveAndPromoteAsync(image.Name);
         }
         Assert.DoesNotContain("build", _docker.Calls);
         Assert.Equal(2, _docker.Calls.Count(c => c == "pull")); // base and k8s published, no core
-        var local = await _engine.Docker.InspectImagesAsync([main.Plan.Get("k8s").MovingTag]);
+        var local = await _engine.Docker.Images.InspectImagesAsync([main.Plan.Get("k8s").MovingTag.ToString()]);
         Assert.Equal(main.Plan.Get("k8s").Key, Assert.Single(local).Labels[ChainBuilder.KeyLabel]);
     }
 
@@ -150,7 +151,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     {
         var plain = new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") };
         using (var local = new ImagePipeline(plain, _ => { }, _engine.Docker))
-            foreach (var image in local.Plan.Images) await local.BuildAsync(image.Name);
+            foreach (var image in local.Plan.Images) await local.Build.RunAsync(image.Name);
 
         var results = await ReleaseAsync();
 
@@ -167,7 +168,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         var coresBefore = new Dictionary<string, string>();
         using (var first = NewPipeline())
             foreach (var image in first.Plan.Images)
-                coresBefore[image.Name] = (await RemoteAsync(StageSources.TagOf(image.Core.KeyTag)))!.Digest;
+                coresBefore[image.Name] = (await RemoteAsync(image.Core.KeyTag.Tag!))!.Digest;
         await RemoveLocalAsync();
         _repo.Write("dotfiles/bashrc", "export EDITOR=vim\n");
 
@@ -181,7 +182,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         using var second = NewPipeline();
         foreach (var image in second.Plan.Images)
         {
-            Assert.Equal(coresBefore[image.Name], (await RemoteAsync(StageSources.TagOf(image.Core.KeyTag)))!.Digest);
+            Assert.Equal(coresBefore[image.Name], (await RemoteAsync(image.Core.KeyTag.Tag!))!.Digest);
             Assert.Equal(image.Key, (await RemoteAsync(image.Name))!.Labels[ChainBuilder.KeyLabel]);
         }
         Assert.All(results, r => Assert.True(r.BytesPulled > 0 && r.BytesPushed > 0, $"{r.Name}: pulled {r.BytesPulled}, pushed {r.BytesPushed}"));
@@ -193,7 +194,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     {
         using (var pipeline = NewPipeline())
         {
-            var k8sCore = pipeline.Plan.Get("k8s").Core.KeyTag;
+            var k8sCore = pipeline.Plan.Get("k8s").Core.KeyTag.ToString();
             var killed = false;
             using var dying = new ImagePipeline(
                 new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache"), Registry = Location },
@@ -207,7 +208,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
                     }
                 }, _docker.Cli);
 
-            var e = await Assert.ThrowsAnyAsync<Exception>(() => dying.ReleaseAsync());
+            var e = await Assert.ThrowsAnyAsync<Exception>(() => dying.Release.RunAsync());
             Assert.True(killed);
             Assert.Contains(_registry.Host, e.Message);
         }
@@ -228,22 +229,22 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     public async Task A_key_tag_in_the_registry_with_another_full_key_is_not_reused_nor_overwritten()
     {
         string baseTag;
-        using (var plan = NewPipeline()) baseTag = plan.Plan.Get("base").Published.KeyTag;
+        using (var plan = NewPipeline()) baseTag = plan.Plan.Get("base").Published.KeyTag.ToString();
         // Someone else's image under our key tag: same 12 hex, another full key.
         var impostor = await new ThrowawayImages(_engine.Docker, "strata-it-impostor").BuildAsync("x",
             $"FROM {_engine.BaseOsImage}\nLABEL dev.strata.key={new string('e', 64)}\n");
-        await _engine.Docker.TagAsync(impostor, baseTag);
-        await _engine.Docker.PushAsync(baseTag, null, _ => { });
-        await _engine.Docker.RemoveImageAsync(baseTag);
-        await _engine.Docker.RemoveImageAsync(impostor);
+        await _engine.Docker.Images.TagAsync(impostor, ImageReference.Parse(baseTag));
+        await _engine.Docker.Images.PushAsync(ImageReference.Parse(baseTag), null, _ => { });
+        await _engine.Docker.Images.RemoveImageAsync(baseTag);
+        await _engine.Docker.Images.RemoveImageAsync(impostor);
 
         using var pipeline = NewPipeline();
-        var rows = await pipeline.PlanAsync();
+        var rows = await pipeline.Planning.RunAsync();
         Assert.Equal(Reporting.StageSource.Built, rows.Single(r => r.Name == "base").Stages.Single(s => s.Stage == "published").Source);
 
-        var e = await Assert.ThrowsAsync<RegistryException>(() => pipeline.ReleaseAsync());
+        var e = await Assert.ThrowsAsync<RegistryException>(() => pipeline.Release.RunAsync());
         Assert.Contains("with another full key; refusing to overwrite it", e.Message);
-        Assert.Equal(new string('e', 64), (await RemoteAsync(StageSources.TagOf(baseTag)))!.Labels[ChainBuilder.KeyLabel]);
+        Assert.Equal(new string('e', 64), (await RemoteAsync(ImageReference.Parse(baseTag).Tag!))!.Labels[ChainBuilder.KeyLabel]);
         Assert.Null(await RemoteAsync("base"));
     }
 
@@ -255,7 +256,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         try
         {
             using var pipeline = NewPipeline(locked, password: "wrong-pw-72");
-            var e = await Assert.ThrowsAsync<RegistryAuthException>(() => pipeline.ReleaseAsync());
+            var e = await Assert.ThrowsAsync<RegistryAuthException>(() => pipeline.Release.RunAsync());
             Assert.Contains($"{locked.Host} refused", e.Message);
             Assert.Contains("ci (from stdin)", e.Message);
             Assert.DoesNotContain("wrong-pw-72", e.ToString());

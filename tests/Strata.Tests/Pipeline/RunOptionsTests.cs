@@ -56,11 +56,11 @@ public sealed class RunOptionsTests
     public void Typos_are_reported_and_bad_values_say_what_the_option_takes()
     {
         Assert.Equal(["skip-tool"], Parse("skip-tool", "target=images").UnknownOptions);
-        var mirror = Assert.Throws<StrataConfigException>(() => Parse("mirror=not a url"));
+        var mirror = Assert.Throws<OptionException>(() => Parse("mirror=not a url"));
         Assert.Contains("--mirror (or STRATA_MIRROR) 'not a url' is not an absolute http(s) or file URL", mirror.Message);
         var hostCa = Assert.Throws<ArgumentException>(() => Parse("host-ca=maybe"));
         Assert.Contains("--host-ca must be auto, on or off, not 'maybe'", hostCa.Message);
-        var runtime = Assert.Throws<StrataConfigException>(() => Parse("vault-runtime=vm"));
+        var runtime = Assert.Throws<OptionException>(() => Parse("vault-runtime=vm"));
         Assert.Contains("--vault-runtime=vm: give auto (a privileged container, else User-Mode Linux), container or uml.", runtime.Message);
     }
 

@@ -1,3 +1,4 @@
+using Strata.Oci;
 using System.Text;
 using Strata.Registry;
 using Strata.Tests.Support;
@@ -18,7 +19,7 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var tag in _localTags) await engine.Docker.RemoveImageAsync(tag);
+        foreach (var tag in _localTags) await engine.Docker.Images.RemoveImageAsync(tag);
         await _registry.DisposeAsync();
     }
 
@@ -30,7 +31,7 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
         var name = $"{Location.ImageName(Repository)}:{tag}";
         await EngineFixture.BuildDockerfileAsync(engine.Docker, name, $"FROM {engine.BaseOsImage}\nLABEL dev.strata.key={Key}\nCMD [\"true\"]\n");
         _localTags.Add(name);
-        await engine.Docker.PushAsync(name, null, _ => { });
+        await engine.Docker.Images.PushAsync(ImageReference.Parse(name), null, _ => { });
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class RegistryLocationTests
     [InlineData("ghcr.io/Acme")]
     public void A_location_without_a_host_or_with_a_bad_namespace_says_what_to_give(string value)
     {
-        var e = Assert.Throws<StrataConfigException>(() => RegistryLocation.Parse(value));
+        var e = Assert.Throws<FormatException>(() => RegistryLocation.Parse(value));
         Assert.Contains("--registry", e.Message);
     }
 

@@ -37,7 +37,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
 
     public async Task InitializeAsync()
     {
-        await _docker.ServerVersionAsync();
+        await _docker.VersionAsync();
         _images = new ThrowawayImages(_docker, "strata-smoke-test");
         _graph = GraphLoader.Load(Path.Combine(RepositoryRoot.Find(), "strata.yaml"));
         // This checkout's base, by its content key: reused when built already (the moving tag
@@ -91,7 +91,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
 
     private async Task AssertContainerGoneAsync(string container)
     {
-        Assert.False(await _docker.ContainerExistsAsync(container), $"container {container} is still there");
+        Assert.False(await _docker.Containers.ContainerExistsAsync(container), $"container {container} is still there");
     }
 
     private static void AssertFailsExactly(SmokeResult result, params string[] names) =>

@@ -3,7 +3,7 @@ using Strata.Smoke;
 using Strata.Tests.Support;
 using Strata.Tools;
 
-namespace Strata.Tests.Pipeline;
+namespace Strata.Tests.Smoke;
 
 /// <summary>What a remembered smoke pass is keyed by: everything that decides a pass, nothing else.</summary>
 public sealed class SmokeProofTests : IDisposable

@@ -5,7 +5,7 @@ using Strata.Tests.Support;
 using Strata.Tools;
 using Xunit.Abstractions;
 
-namespace Strata.Tests.Vault;
+namespace Strata.Tests.Smoke;
 
 /// <summary>
 /// The real vault scenario (smoke/vault, run by VaultMachine) on the real base image, in whatever runtime this
@@ -30,7 +30,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
 
     public async Task DisposeAsync()
     {
-        foreach (var tag in _builtTags) await _docker.RemoveImageAsync(tag);
+        foreach (var tag in _builtTags) await _docker.Images.RemoveImageAsync(tag);
         _temp.Dispose();
     }
 
@@ -112,7 +112,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
     private async Task<string?> ProofKeyAsync(ScenarioCheck check, string imageRef)
     {
         var name = $"strata-vault-fp-{Guid.NewGuid():N}"[..^16];
-        var container = await _docker.StartContainerAsync(name, imageRef, new ContainerOptions { ReplaceEntrypoint = true }, ["sleep", "infinity"]);
+        var container = await _docker.Containers.StartContainerAsync(name, imageRef, new ContainerOptions { ReplaceEntrypoint = true }, ["sleep", "infinity"]);
         try
         {
             var context = new SmokeContext(_docker, container, "base", imageRef, "dev", new Dictionary<string, string>(), Options());
@@ -122,7 +122,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
         }
         finally
         {
-            await _docker.RemoveContainerAsync(container);
+            await _docker.Containers.RemoveContainerAsync(container);
         }
     }
 
@@ -197,6 +197,6 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
             result.StdOut);
         Assert.Empty(Directory.EnumerateFileSystemEntries(tmp));
         Assert.Empty(ProcessList.Mentioning(tmp));
-        Assert.Empty(await _docker.ListContainersAsync($"{VaultMachine.ContainerLabel}={_baseRef}"));
+        Assert.Empty(await _docker.Containers.ListContainersAsync($"{VaultMachine.ContainerLabel}={_baseRef}"));
     }
 }

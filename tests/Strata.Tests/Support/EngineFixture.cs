@@ -1,3 +1,4 @@
+using Strata.Oci;
 using Strata.Engine;
 using Strata.Graph;
 using Strata.Images;
@@ -17,7 +18,7 @@ public sealed class EngineFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await Docker.ServerVersionAsync();
+        await Docker.VersionAsync();
         BaseOs = GraphLoader.Load(Path.Combine(RepositoryRoot.Find(), "strata.yaml")).BaseOs;
         BaseOsImage = await new BaseOsProvider(Docker, _ => { }).EnsureAsync(BaseOs);
     }
@@ -27,16 +28,16 @@ public sealed class EngineFixture : IAsyncLifetime
     /// <summary>Removes every image tag of a test repository (and nothing else).</summary>
     public async Task RemoveRepositoryAsync(string repository)
     {
-        foreach (var image in await Docker.ListImagesAsync(repository))
+        foreach (var image in await Docker.Images.ListImagesAsync(repository))
             foreach (var tag in image.RepoTags.Where(t => t.StartsWith(repository + ":", StringComparison.Ordinal)))
-                await Docker.RemoveImageAsync(tag, force: true);
+                await Docker.Images.RemoveImageAsync(tag, force: true);
     }
 
     /// <summary>Builds a Dockerfile without context (as `docker build -` with a Dockerfile on stdin); returns the image id.</summary>
-    public static async Task<string> BuildDockerfileAsync(DockerEngine docker, string tag, string dockerfile, Action<string>? log = null)
+    public static async Task<string> BuildDockerfileAsync(IEngine docker, string tag, string dockerfile, Action<string>? log = null)
     {
-        var request = new BuildRequest("Dockerfile", new Dictionary<string, string>(), new Dictionary<string, string>(), [tag], null);
-        return await docker.BuildAsync(request, async (stdin, ct) =>
+        var request = new BuildRequest("Dockerfile", new Dictionary<string, string>(), new Dictionary<string, string>(), [ImageReference.Parse(tag)], null);
+        return await docker.Builds.BuildAsync(request, async (stdin, ct) =>
         {
             await using var tar = new System.Formats.Tar.TarWriter(stdin, System.Formats.Tar.TarEntryFormat.Gnu, leaveOpen: true);
             var entry = new System.Formats.Tar.GnuTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "Dockerfile")
@@ -71,11 +72,11 @@ public sealed class RecordingDocker : IDisposable
     public RecordingDocker(BuilderChoice builder = BuilderChoice.Auto)
     {
         using var probe = new DockerEngine(builder);
-        var real = probe.ResolveBuilderAsync().GetAwaiter().GetResult().Executable;
+        var real = probe.Builds.ResolveBuilderAsync().GetAwaiter().GetResult().Executable;
         var shim = Path.Combine(_dir, "docker");
         File.WriteAllText(shim, $"#!/bin/sh\necho \"$1\" >> '{LogPath}'\nexec '{real}' \"$@\"\n");
         File.SetUnixFileMode(shim, (UnixFileMode)0b111_101_101);
-        Cli = new DockerEngine(builder, shim) { OnOperation = Record };
+        Cli = new DockerEngine(builder, shim, onOperation: Record);
     }
 
     /// <summary>The engine (named Cli for its recorded command line).</summary>

@@ -20,9 +20,9 @@ public static class RealChain
     }
 
     /// <summary>Builds (or reuses) the image and its ancestors; returns the image's immutable key tag.</summary>
-    public static async Task<string> BuildAsync(DockerEngine docker, string image, Action<string> log)
+    public static async Task<string> BuildAsync(IEngine docker, string image, Action<string> log)
     {
         using var pipeline = new ImagePipeline(Options(), log, docker);
-        return (await pipeline.BuildLineageAsync(image)).Tag;
+        return (await pipeline.Build.LineageAsync(image)).Tag;
     }
 }

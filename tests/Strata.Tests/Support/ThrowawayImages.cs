@@ -3,7 +3,7 @@ using Strata.Engine;
 namespace Strata.Tests.Support;
 
 /// <summary>Images a test builds from a Dockerfile given as text (no context); all removed on dispose.</summary>
-public sealed class ThrowawayImages(DockerEngine docker, string repository) : IAsyncDisposable
+public sealed class ThrowawayImages(IEngine docker, string repository) : IAsyncDisposable
 {
     private readonly List<string> _tags = [];
 
@@ -18,6 +18,6 @@ public sealed class ThrowawayImages(DockerEngine docker, string repository) : IA
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var tag in _tags) await docker.RemoveImageAsync(tag);
+        foreach (var tag in _tags) await docker.Images.RemoveImageAsync(tag);
     }
 }

@@ -136,8 +136,8 @@ public sealed class PinnerTests : IAsyncLifetime
         var pinner = new Pinner(new GitHubReleasesClient(github), cache, _http, _log.Add);
         return await pinner.PinAsync(new PinOptions
         {
-            ToolsFile = _temp.Path("tools.yaml"),
-            LockFile = _temp.Path("tools.lock.json"),
+            ToolsPath = _temp.Path("tools.yaml"),
+            LockPath = _temp.Path("tools.lock.json"),
             Check = check,
             Tool = tool,
         });
@@ -224,8 +224,8 @@ public sealed class PinnerTests : IAsyncLifetime
 
         var e = await Assert.ThrowsAsync<StrataConfigException>(() => PinCommand.RunAsync(new PinCommandOptions
         {
-            ToolsFile = _temp.Path("tools.yaml"),
-            LockFile = _temp.Path("tools.lock.json"),
+            ToolsPath = _temp.Path("tools.yaml"),
+            LockPath = _temp.Path("tools.lock.json"),
             Check = true,
             GitHubApi = _server.BaseUrl,
             CacheDirectory = _temp.Path("strata-cache"),

@@ -1,0 +1,165 @@
+using System.IO.Pipelines;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Strata.Oci;
+using Strata.Registry;
+
+namespace Strata.Engine;
+
+/// <summary>The engine's images through the Engine API (see <see cref="IImageStore"/>).</summary>
+internal sealed class EngineImages(DockerClient client, EngineContainers containers, Func<string?> dockerConfig,
+    Action<string>? onOperation) : IImageStore
+{
+    public async Task<IReadOnlyList<ImageInfo>> InspectImagesAsync(IEnumerable<string> references, CancellationToken ct = default)
+    {
+        var refs = references.Distinct().ToList();
+        // Tags are all asked in one list call (the reference filter takes many values, or-ed); ids and digests one by one.
+        var tags = refs.Select(r => IsTag(r) && ImageReference.TryParse(r, out var t) ? t : null).ToList();
+        var found = new Dictionary<string, ImageInfo>();
+        var tagged = tags.OfType<ImageReference>().Select(t => $"{t.Repository}:{t.TagOrLatest}").ToList();
+        if (tagged.Count > 0)
+            foreach (var image in await ListAsync(new Dictionary<string, IDictionary<string, bool>>
+                     {
+                         ["reference"] = tagged.ToDictionary(t => t, _ => true),
+                     }, ct))
+                found[image.Id] = image;
+        for (var i = 0; i < refs.Count; i++)
+        {
+            if (tags[i] is not null) continue;
+            var image = await InspectAsync(refs[i], ct);
+            if (image is not null) found[image.Id] = image;
+        }
+        return found.Values.ToList();
+    }
+
+    public async Task<IReadOnlyList<ImageInfo>> ListImagesAsync(string? reference = null, IEnumerable<string>? labels = null,
+        CancellationToken ct = default)
+    {
+        var filters = new Dictionary<string, IDictionary<string, bool>>();
+        if (reference is not null) filters["reference"] = new Dictionary<string, bool> { [reference] = true };
+        if (labels?.ToList() is { Count: > 0 } l) filters["label"] = l.ToDictionary(x => x, _ => true);
+        return await ListAsync(filters, ct);
+    }
+
+    private async Task<IReadOnlyList<ImageInfo>> ListAsync(IDictionary<string, IDictionary<string, bool>> filters, CancellationToken ct)
+    {
+        var list = await EngineCall.RunAsync("list images", () => client.Images.ListImagesAsync(new ImagesListParameters { Filters = filters }, ct), ct);
+        return list.Select(i => new ImageInfo(i.ID, i.RepoTags?.Where(t => t != "<none>:<none>").ToList() ?? [],
+            (IReadOnlyDictionary<string, string>?)i.Labels?.ToDictionary() ?? new Dictionary<string, string>(), i.Size, i.Created)).ToList();
+    }
+
+    private async Task<ImageInfo?> InspectAsync(string reference, CancellationToken ct)
+    {
+        try
+        {
+            var i = await EngineCall.RunAsync($"inspect image {reference}", () => client.Images.InspectImageAsync(reference, ct), ct);
+            return new ImageInfo(i.ID, i.RepoTags?.ToList() ?? [],
+                (IReadOnlyDictionary<string, string>?)i.Config?.Labels?.ToDictionary() ?? new Dictionary<string, string>(), i.Size,
+                i.Created ?? DateTime.MinValue);
+        }
+        catch (EngineNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public Task TagAsync(string source, ImageReference target, CancellationToken ct = default) =>
+        EngineCall.RunAsync($"tag {source} as {target}",
+            () => client.Images.TagImageAsync(source, new ImageTagParameters { RepositoryName = target.Repository, Tag = target.TagOrLatest }, ct), ct);
+
+    public Task RemoveImageAsync(string reference, bool force = false, CancellationToken ct = default) =>
+        EngineCall.RunAsync($"remove image {reference}",
+            () => client.Images.DeleteImageAsync(reference, new ImageDeleteParameters { Force = force }, ct), ct);
+
+    public async Task PullAsync(ImageReference reference, RegistryCredentials? credentials, CancellationToken ct = default,
+        Action<string>? progress = null)
+    {
+        var messages = new ProgressMessages(progress);
+        onOperation?.Invoke("pull");
+        await EngineCall.RunAsync($"pull {reference}", () => client.Images.CreateImageAsync(
+            new ImagesCreateParameters { FromImage = reference.Repository, Tag = reference.Digest ?? reference.TagOrLatest },
+            Auth(reference, credentials), messages, ct), ct);
+        if (messages.Error is { } error) throw new EngineException($"could not pull {reference}: {error}");
+    }
+
+    public async Task PushAsync(ImageReference reference, RegistryCredentials? credentials, Action<string> onOutput, CancellationToken ct = default)
+    {
+        var messages = new ProgressMessages(onOutput);
+        onOperation?.Invoke("push");
+        await EngineCall.RunAsync($"push {reference}", () => client.Images.PushImageAsync(reference.Repository,
+            new ImagePushParameters { Tag = reference.TagOrLatest }, Auth(reference, credentials) ?? new AuthConfig(), messages, ct), ct);
+        if (messages.Error is { } error)
+            throw new EngineException($"push {reference} failed: {error}" + (error.Contains("auth", StringComparison.OrdinalIgnoreCase)
+                ? $" (log in first: docker login {reference.Registry})" : ""));
+    }
+
+    /// <summary>The login for the reference's registry: the one given, else the docker config file's.</summary>
+    private AuthConfig? Auth(ImageReference reference, RegistryCredentials? credentials)
+    {
+        var host = RegistryCredentials.ConfigHost(reference);
+        credentials ??= RegistryCredentials.FromDockerConfig(host,
+            name => name == "DOCKER_CONFIG" && dockerConfig() is { } config ? config : Environment.GetEnvironmentVariable(name));
+        return credentials switch
+        {
+            null => null,
+            { User: "<token>" } => new AuthConfig { IdentityToken = credentials.Secret, ServerAddress = host },
+            _ => new AuthConfig { Username = credentials.User, Password = credentials.Secret, ServerAddress = host },
+        };
+    }
+
+    public async Task ImportAsync(Func<Stream, CancellationToken, Task> writeTar, ImageReference reference, CancellationToken ct = default)
+    {
+        var pipe = new Pipe();
+        var messages = new ProgressMessages(null);
+        var write = Task.Run(async () =>
+        {
+            await using var input = pipe.Writer.AsStream();
+            try { await writeTar(input, ct); }
+            catch (Exception e) { await pipe.Writer.CompleteAsync(e); throw; }
+        }, ct);
+        await using var body = pipe.Reader.AsStream();
+        var send = EngineCall.RunAsync($"import {reference}", () => client.Images.CreateImageAsync(
+            new ImagesCreateParameters { Repo = reference.Repository, Tag = reference.TagOrLatest }, body, null, messages, ct), ct);
+        await Task.WhenAll(write, send);
+        if (messages.Error is { } error) throw new EngineException($"import {reference} failed: {error}");
+    }
+
+    /// <summary>One archive of the paths' common folder from a created (never started) container: each archive request mounts it, so one for all.</summary>
+    public async Task<IReadOnlyList<ImageFile>> ReadFilesAsync(string image, IEnumerable<string> paths, CancellationToken ct = default)
+    {
+        var wanted = paths.ToHashSet(StringComparer.Ordinal);
+        if (wanted.Count == 0) return [];
+        var folder = ImageArchive.CommonFolder(wanted);
+        return await containers.WithCreatedContainerAsync<IReadOnlyList<ImageFile>>(image, async id =>
+        {
+            ContainerArchiveResponse archive;
+            try
+            {
+                archive = await EngineCall.RunAsync($"read {folder} from {image}", () => client.Containers.GetArchiveFromContainerAsync(id,
+                    new ContainerPathStatParameters { Path = folder.Length == 0 ? "/" : folder }, statOnly: false, ct), ct);
+            }
+            catch (EngineNotFoundException)
+            {
+                return [];
+            }
+            // Read whole first: the client's chunked stream does not take the tar reader's partial reads.
+            using var whole = new MemoryStream();
+            await using (var stream = archive.Stream!) await stream.CopyToAsync(whole, ct);
+            whole.Position = 0;
+            return await ImageArchive.ReadFilesAsync(whole, folder, wanted, ct);
+        }, ct);
+    }
+
+    public Task ExportImageAsync(string image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default) =>
+        containers.WithCreatedContainerAsync(image, async id =>
+        {
+            await using var tar = await EngineCall.RunAsync($"export the filesystem of {image}", () => client.Containers.ExportContainerAsync(id, ct), ct);
+            await read(tar, ct);
+            return true;
+        }, ct);
+
+    /// <summary>A tag reference ("repo:tag", "repo"), as opposed to an id or a digest reference.</summary>
+    private static bool IsTag(string reference) =>
+        !reference.Contains('@') && !reference.StartsWith("sha256:", StringComparison.Ordinal) &&
+        !(reference.Length is 12 or 64 && reference.All(Uri.IsHexDigit));
+}

@@ -1,0 +1,42 @@
+using Strata.Oci;
+
+namespace Strata.Engine;
+
+/// <summary>The engine's version, Engine API version and platform.</summary>
+public sealed record EngineVersion(string Version, string ApiVersion, string Os, string Arch)
+{
+    public Platform Platform => new(Os, Arch);
+}
+
+/// <summary>An image as the engine describes it.</summary>
+public sealed record ImageInfo(string Id, IReadOnlyList<string> RepoTags, IReadOnlyDictionary<string, string> Labels, long Size,
+    DateTime Created = default);
+
+/// <summary>A regular file read from an image.</summary>
+public sealed record ImageFile(string Path, byte[] Content, UnixFileMode Mode);
+
+/// <summary>What a command in a container gave: its exit code and output.</summary>
+public sealed record ExecResult(int ExitCode, string StdOut, string StdErr);
+
+/// <summary>What one docker build needs. The context itself is streamed separately as a tar.</summary>
+/// <param name="Dockerfile">The Dockerfile's path inside the context.</param>
+/// <param name="Network">null for the engine's default; "host" to build with host networking.</param>
+public sealed record BuildRequest(
+    string Dockerfile,
+    IReadOnlyDictionary<string, string> BuildArgs,
+    IReadOnlyDictionary<string, string> Labels,
+    IReadOnlyList<ImageReference> Tags,
+    string? Network)
+{
+    /// <summary>Build every step again, ignoring the builder's cache (a truly cold build).</summary>
+    public bool NoCache { get; init; }
+}
+
+/// <summary>The engine refused or failed an operation; the message carries the engine's own error.</summary>
+public class EngineException(string message) : Exception(message);
+
+/// <summary>No engine answers; the message says how to start one.</summary>
+public sealed class EngineUnavailableException(string message) : EngineException(message);
+
+/// <summary>The image or container named does not exist.</summary>
+public sealed class EngineNotFoundException(string message) : EngineException(message);

@@ -1,0 +1,56 @@
+using Strata.Oci;
+using Strata.Registry;
+
+namespace Strata.Engine;
+
+/// <summary>The engine's images: look up, tag, remove, pull, push, import, and read their files without running them.</summary>
+public interface IImageStore
+{
+    /// <summary>Inspects images by reference or id; those that do not exist are simply absent. Changes nothing.</summary>
+    Task<IReadOnlyList<ImageInfo>> InspectImagesAsync(IEnumerable<string> references, CancellationToken ct = default);
+
+    /// <summary>Lists images: of a repository (<paramref name="reference"/> "repo" or "repo:tag"), carrying labels ("key" or "key=value"), or both.</summary>
+    Task<IReadOnlyList<ImageInfo>> ListImagesAsync(string? reference = null, IEnumerable<string>? labels = null, CancellationToken ct = default);
+
+    /// <summary>Points <paramref name="target"/> at the image <paramref name="source"/> (a reference or an id) names.</summary>
+    Task TagAsync(string source, ImageReference target, CancellationToken ct = default);
+
+    /// <summary>Removes one tag (or an untagged image by id). <paramref name="force"/>: also when a stopped container uses it.</summary>
+    Task RemoveImageAsync(string reference, bool force = false, CancellationToken ct = default);
+
+    /// <summary>
+    /// Pulls <paramref name="reference"/> (best by digest). <paramref name="credentials"/>: null for the login the
+    /// docker config file holds for its registry. The secret goes to the engine only.
+    /// </summary>
+    Task PullAsync(ImageReference reference, RegistryCredentials? credentials, CancellationToken ct = default, Action<string>? progress = null);
+
+    /// <summary>Pushes a local tag to its registry; progress lines go to <paramref name="onOutput"/>. Credentials as for <see cref="PullAsync"/>.</summary>
+    Task PushAsync(ImageReference reference, RegistryCredentials? credentials, Action<string> onOutput, CancellationToken ct = default);
+
+    /// <summary>Imports a root filesystem tar as an image (docker import), streamed as it is written.</summary>
+    Task ImportAsync(Func<Stream, CancellationToken, Task> writeTar, ImageReference reference, CancellationToken ct = default);
+
+    /// <summary>Reads the regular files among <paramref name="paths"/> (absolute) from an image without running anything; absent paths are left out.</summary>
+    Task<IReadOnlyList<ImageFile>> ReadFilesAsync(string image, IEnumerable<string> paths, CancellationToken ct = default);
+
+    /// <summary>Streams an image's whole filesystem as a tar (what <c>docker export</c> gives) to <paramref name="read"/>.</summary>
+    Task ExportImageAsync(string image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default);
+}
+
+public static class ImageStoreExtensions
+{
+    /// <summary>Pulls an image with the docker config's login; false with the engine's reason when it cannot (an engine that is down still throws).</summary>
+    public static async Task<(bool Ok, string Reason)> TryPullAsync(this IImageStore images, ImageReference reference,
+        CancellationToken ct = default, Action<string>? progress = null)
+    {
+        try
+        {
+            await images.PullAsync(reference, null, ct, progress);
+            return (true, "");
+        }
+        catch (EngineException e) when (e is not EngineUnavailableException)
+        {
+            return (false, e.Message);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Strata.Graph;
+using Strata.Images;
+using Strata.Reporting;
+
+namespace Strata.Pipeline;
+
+/// <summary>
+/// The build verb: makes an image exist (reused, pulled from the registry by digest, or built on its
+/// parent's core) and records what happened in the run's <see cref="RunRecord"/>. Moves no moving tag.
+/// </summary>
+public sealed class BuildCommand(BuildPlan plan, ChainBuilder builder, StageSources sources, RunRecord record, Action<string> log)
+{
+    /// <summary>Makes the image's published stage exist here.</summary>
+    public Task<ImageResult> RunAsync(string image, CancellationToken ct = default) => ResolveAsync(image, needLocal: true, ct);
+
+    /// <summary>Builds the image's ancestors, root first, then the image.</summary>
+    public async Task<ImageResult> LineageAsync(string image, CancellationToken ct = default)
+    {
+        ImageResult? last = null;
+        foreach (var step in plan.Lineage(image)) last = await RunAsync(step.Name, ct);
+        return last!;
+    }
+
+    /// <summary>
+    /// Makes the image exist here or (with <paramref name="needLocal"/> false) in the registry, building only
+    /// what neither has: a release pulls nothing it does not need. The one place an <see cref="ImageResult"/> is made.
+    /// </summary>
+    public async Task<ImageResult> ResolveAsync(string image, bool needLocal, CancellationToken ct = default)
+    {
+        var planned = plan.Get(image);
+        var clock = Stopwatch.StartNew();
+        if (needLocal || await sources.LocateAsync(planned.Published, ct) == StageSource.Built)
+            await sources.EnsureLocalAsync(planned, planned.Published, ct);
+
+        var stages = new List<StageReport>();
+        foreach (var stage in planned.Stages)
+            stages.Add(StageReports.Of(stage, await sources.ReportedSourceAsync(stage, ct)));
+        var built = stages.Any(st => st.Source == StageSource.Built);
+        var local = (await builder.LocalImagesAsync(plan, ct)).GetValueOrDefault(planned.Published.KeyTag);
+        var remote = local is null ? await sources.FindRemoteAsync(planned.Published, ct) : null;
+        if (!built)
+            log(stages.All(st => st.Source == StageSource.Local)
+                ? $"==> {image}: reused {planned.Published.KeyTag}"
+                : $"==> {image}: {planned.Published.KeyTag} from the registry{(local is null ? " (not pulled: nothing here needs it)" : "")}");
+        var result = new ImageResult(image, planned.Key, planned.Published.KeyTag.ToString(), local?.Id ?? remote?.Digest ?? "",
+            built ? ImageStatus.Built : ImageStatus.Reused, clock.Elapsed.TotalSeconds, local?.Size ?? remote?.Size ?? 0)
+        {
+            Stages = stages,
+            BytesPulled = sources.BytesPulled(planned),
+        };
+        record.Record(result);
+        return result;
+    }
+
+    /// <summary>
+    /// Starts at once the thin dotfiles layers of the images among <paramref name="targets"/> whose core is
+    /// here (each needs only its core), so after a dotfile edit they build side by side.
+    /// </summary>
+    public Task StartThinLayersAsync(ImageGraph graph, IEnumerable<string> targets, CancellationToken ct = default) =>
+        builder.StartThinLayersAsync(graph, () => plan, targets, ct);
+}
+
+/// <summary>A stage as reports show it.</summary>
+public static class StageReports
+{
+    public static StageReport Of(Stage stage, StageSource source) =>
+        new(stage.Kind.ToString().ToLowerInvariant(), stage.Key, stage.KeyTag.ToString(), source);
+}

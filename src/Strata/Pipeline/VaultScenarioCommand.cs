@@ -1,0 +1,45 @@
+using Strata.Engine;
+using Strata.Graph;
+using Strata.Images;
+using Strata.Smoke;
+
+namespace Strata.Pipeline;
+
+/// <summary>The vault scenario, run on its own (the vault-scenario target), did not pass.</summary>
+public sealed class VaultScenarioFailedException(string message) : Exception(message);
+
+/// <summary>
+/// The vault scenario alone, on one image (built first when it must be), with its progress printed as it
+/// comes: the loop for working on the vault. It proves nothing that is remembered and moves no tag. Its
+/// verdict is read by the same strict reader as a smoke run's (<see cref="ScenarioTap"/>).
+/// </summary>
+public sealed class VaultScenarioCommand(ImageGraph graph, BuildPlan plan, BuildCommand build, SmokeRunner smoke, IEngine engine,
+    RunOptions options, Action<string> log)
+{
+    public async Task RunAsync(CancellationToken ct = default)
+    {
+        var image = options.Image ?? graph.Images[0].Name;
+        if (!graph.Contains(image))
+            throw new OptionException($"--image={image}: not an image of {options.ConfigFile}; give one of {string.Join(", ", graph.Images.Select(i => i.Name))}.");
+        var spec = smoke.Plan(image).Spec;
+        if (!spec.Vault)
+            throw new OptionException($"--image={image}: its smoke spec does not say 'vault: true' (in {smoke.Options.SpecDirectory}/{image}.smoke.yaml or an ancestor's), so it has no vault to prove.");
+        await build.LineageAsync(image, ct);
+        var planned = plan.Get(image);
+        var run = new VaultRun(planned.Published.KeyTag.ToString(), spec.User, Path.Combine(graph.RootDirectory, smoke.Options.VaultDirectory),
+            smoke.Options.VaultTimeout)
+        {
+            Runtime = options.VaultRuntime, Only = options.VaultChecks, VaultOverride = options.VaultOverride, Bench = options.VaultBench,
+        };
+        log($"==> {image}: vault scenario on {run.ImageRef} as {spec.User}");
+        var output = await VaultMachine.RunAsync(engine, run, line => log("    " + line), ct);
+        var tap = ScenarioTap.Read(output.StdOut, output.ExitCode);
+        if (output.TimedOut)
+            throw new VaultScenarioFailedException($"{image}: the vault scenario did not finish within {run.Timeout.TotalMinutes:0} min.");
+        if (!tap.Passed)
+            throw new VaultScenarioFailedException(
+                $"{image}: the vault scenario failed (exit {output.ExitCode}): {tap.Verdict ?? "no verdict"}" +
+                (tap.Problems.Count > 0 ? $"; it {string.Join("; ", tap.Problems)}" : "") + "; the 'not ok' lines above say why.");
+        log($"==> {image}: vault scenario: {tap.Verdict}");
+    }
+}

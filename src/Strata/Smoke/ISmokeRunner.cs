@@ -1,0 +1,37 @@
+using Strata.Graph;
+using Strata.Images;
+using Strata.Tools;
+
+namespace Strata.Smoke;
+
+/// <summary>Smoke-tests an image of the plan (<see cref="SmokeRunner"/> is the real one; tests of the pipeline's gates give a fake).</summary>
+public interface ISmokeRunner
+{
+    /// <summary>The key of the image's proof: its content key and everything that decides its smoke tests. Runs nothing.</summary>
+    string ProofKey(ImagePlan image);
+
+    /// <summary>Runs every check of the image against its published stage, which must be in the engine. Failed checks do not throw.</summary>
+    Task<SmokeResult> RunAsync(ImagePlan image, CancellationToken ct = default);
+}
+
+/// <summary>The smoke suite on the real engine, with the run's specs, tools and lock.</summary>
+public sealed class SmokeRunner(ImageGraph graph, ToolSet tools, ToolLock toolLock, SmokeOptions options, Action<string> log) : ISmokeRunner
+{
+    private readonly Dictionary<string, string> _proofKeys = [];
+
+    public SmokeOptions Options => options;
+
+    /// <summary>Every check of the image as planned, without running anything (spec errors surface here).</summary>
+    public SmokePlan Plan(string image) => SmokeSuite.Plan(graph, image, tools, toolLock, options);
+
+    // Computed once per image and run, like the plan: proving, promoting and releasing all ask for it.
+    public string ProofKey(ImagePlan image)
+    {
+        if (!_proofKeys.TryGetValue(image.Name, out var key))
+            _proofKeys[image.Name] = key = SmokeProof.Key(graph, image.Key, Plan(image.Name), options);
+        return key;
+    }
+
+    public Task<SmokeResult> RunAsync(ImagePlan image, CancellationToken ct = default) =>
+        SmokeSuite.RunAsync(graph, image.Name, image.Published.KeyTag.ToString(), tools, toolLock, options, log, ct);
+}
