@@ -132,7 +132,7 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         WriteSpec();
         using (var noVault = NewPipeline())
         {
-            var none = await Assert.ThrowsAsync<Strata.Graph.StrataConfigException>(() => noVault.VaultScenario.RunAsync());
+            var none = await Assert.ThrowsAsync<OptionException>(() => noVault.VaultScenario.RunAsync());
             Assert.Contains("--image=base: its smoke spec does not say 'vault: true'", none.Message);
         }
         _repo.Write("Dockerfiles/base.smoke.yaml", "vault: true\n" + File.ReadAllText(_repo.Path("Dockerfiles/base.smoke.yaml")));
@@ -164,7 +164,7 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         }
 
         using var unknown = NewPipeline(options with { Image = "nope" });
-        var wrong = await Assert.ThrowsAsync<Strata.Graph.StrataConfigException>(() => unknown.VaultScenario.RunAsync());
+        var wrong = await Assert.ThrowsAsync<OptionException>(() => unknown.VaultScenario.RunAsync());
         Assert.Contains("--image=nope: not an image of strata.yaml; give one of base.", wrong.Message);
     }
 }

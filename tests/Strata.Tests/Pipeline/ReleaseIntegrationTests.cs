@@ -147,6 +147,34 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_plan_with_a_registry_only_asks_it_tags_nothing_in_the_engine_and_writes_nothing_to_the_registry()
+    {
+        // Images built without the registry: a run with it adopts them (tags them with the registry name); a plan must not.
+        var plain = new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") };
+        using (var local = new ImagePipeline(plain, _ => { }, _engine.Docker))
+            foreach (var image in local.Plan.Images) await local.Build.RunAsync(image.Name);
+        var engineBefore = await EngineTagsAsync();
+        var registryBefore = RegistryFiles();
+
+        using var pipeline = NewPipeline();
+        var rows = await pipeline.Planning.RunAsync();
+
+        Assert.All(rows, r => Assert.All(r.Stages, s => Assert.Equal(Reporting.StageSource.Local, s.Source)));
+        Assert.Equal(engineBefore, await EngineTagsAsync());
+        Assert.Equal(registryBefore, RegistryFiles());
+        await _engine.RemoveRepositoryAsync(_repository);
+    }
+
+    private async Task<IReadOnlyList<string>> EngineTagsAsync() =>
+        (await _engine.Docker.Images.ListImagesAsync()).SelectMany(i => i.RepoTags).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Every file of the registry's storage, with its size: what a write would change.</summary>
+    private IReadOnlyList<string> RegistryFiles() => Directory.Exists(_registry.DataDirectory)
+        ? Directory.EnumerateFiles(_registry.DataDirectory, "*", SearchOption.AllDirectories)
+            .Select(f => $"{Path.GetRelativePath(_registry.DataDirectory, f)} {new FileInfo(f).Length}").Order(StringComparer.Ordinal).ToList()
+        : [];
+
+    [Fact]
     public async Task Images_built_before_without_a_registry_are_reused_under_the_registry_name_not_rebuilt()
     {
         var plain = new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") };

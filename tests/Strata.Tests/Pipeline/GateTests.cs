@@ -1,0 +1,134 @@
+using Strata.Images;
+using Strata.Pipeline;
+using Strata.Registry;
+using Strata.Tests.Support;
+using Strata.Tests.Support.Fakes;
+
+namespace Strata.Tests.Pipeline;
+
+/// <summary>
+/// The pipeline's gates on an in-memory engine, registry and smoke runner, in milliseconds: a never
+/// proven image is never promoted, a failed smoke run remembers nothing, a release moves moving tags
+/// only after the whole chain passed, and a plan changes nothing. The same gates run on the real
+/// engine and registry in PipelineIntegrationTests and ReleaseIntegrationTests.
+/// </summary>
+public sealed class GateTests : IDisposable
+{
+    private const string Os = "debian:trixie-slim@sha256:d7e12182ce18b85b93007c1dedf31f2d29e01ccf3182cc4017c709b6259bc132";
+    private readonly TempRepo _repo = new();
+    private readonly FakeRegistry _registry = new(RegistryLocation.Parse("registry.example:5000/team"));
+    private readonly FakeEngine _engine;
+    private readonly FakeSmokeRunner _smoke = new();
+    private readonly List<string> _log = [];
+
+    public GateTests()
+    {
+        _engine = new FakeEngine(_registry);
+        _engine.Add(new Dictionary<string, string>(), Os);
+        _repo.Write("strata.yaml", $"""
+                repository: acme/workstation
+                base_os:
+                  image: "{Os}"
+                  debootstrap: {"{"} suite: trixie, variant: minbase, mirror: "http://deb.debian.org/debian" {"}"}
+                dotfiles:
+                  dockerfile: Dockerfiles/Dockerfile.dotfiles
+                  inputs: [dotfiles]
+                images:
+                  - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
+                  - {"{"} name: k8s, parent: base, dockerfile: Dockerfiles/Dockerfile.k8s {"}"}
+                """)
+            .Write("Dockerfiles/Dockerfile.base", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\n")
+            .Write("Dockerfiles/Dockerfile.k8s", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\n")
+            .Write("Dockerfiles/Dockerfile.dotfiles", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nCOPY dotfiles/ /root/\n")
+            .Write("dotfiles/bashrc", "export EDITOR=nvim\n");
+    }
+
+    public void Dispose() => _repo.Dispose();
+
+    private ImagePipeline NewPipeline(bool withRegistry = false) => new(
+        new RunOptions
+        {
+            RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache"), Revision = "test",
+            Registry = withRegistry ? _registry.Location : null, ReleaseTag = "v1.0.0",
+        },
+        _log.Add, _engine, registry: withRegistry ? _registry : null, smoke: _smoke);
+
+    [Fact]
+    public async Task An_image_that_never_passed_its_smoke_tests_is_never_promoted()
+    {
+        using var pipeline = NewPipeline();
+        await pipeline.Build.RunAsync("base");
+
+        var e = await Assert.ThrowsAsync<PromotionRefusedException>(() => pipeline.Prove.PromoteAsync("base"));
+
+        Assert.Contains("has not passed its smoke tests", e.Message);
+        Assert.DoesNotContain("acme/workstation:base", _engine.Tags);
+        Assert.Empty(_smoke.Ran);
+    }
+
+    [Fact]
+    public async Task A_failed_smoke_run_remembers_nothing_and_moves_no_tag()
+    {
+        _smoke.Failing.Add("base");
+        using (var pipeline = NewPipeline())
+        {
+            await pipeline.Build.RunAsync("base");
+            await Assert.ThrowsAsync<SmokeFailedException>(() => pipeline.Prove.ProveAndPromoteAsync("base"));
+            Assert.False(pipeline.Prove.IsProven("base"));
+        }
+        Assert.DoesNotContain("acme/workstation:base", _engine.Tags);
+
+        // Nothing was remembered: the next run tests it again, and a pass then moves the tag.
+        _smoke.Failing.Clear();
+        using (var again = NewPipeline())
+            await again.Prove.ProveAndPromoteAsync("base");
+        Assert.Equal(["base", "base"], _smoke.Ran);
+        Assert.Contains("acme/workstation:base", _engine.Tags);
+    }
+
+    [Fact]
+    public async Task A_release_moves_no_moving_tag_until_every_image_of_the_chain_passed()
+    {
+        _smoke.Failing.Add("k8s");
+        using (var failing = NewPipeline(withRegistry: true))
+            await Assert.ThrowsAsync<SmokeFailedException>(() => failing.Release.RunAsync());
+
+        Assert.DoesNotContain(_registry.Tags, t => t.StartsWith("base ") || t.StartsWith("k8s ") || t.Contains("-v1.0.0 "));
+        Assert.DoesNotContain(_registry.Tags, t => t.StartsWith("k8s-")); // the failed image's key tags are not pushed either
+        Assert.Contains(_registry.Tags, t => t.StartsWith("base-") && t.Contains("-proven-")); // base passed: its proof is recorded
+
+        _smoke.Failing.Clear();
+        using (var passing = NewPipeline(withRegistry: true))
+        {
+            await passing.Release.RunAsync();
+            foreach (var image in passing.Plan.Images)
+            {
+                var published = (await _registry.FindAsync("", image.Published.KeyTag.Tag!))!.Digest;
+                Assert.Equal(published, (await _registry.FindAsync("", image.Name))!.Digest);
+                Assert.Equal(published, (await _registry.FindAsync("", image.Name + "-v1.0.0"))!.Digest);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_plan_with_a_registry_asks_and_changes_nothing_in_the_engine_or_the_registry()
+    {
+        // Built without the registry: a run with it adopts these images under the registry's name; a plan must not.
+        using (var local = NewPipeline())
+        {
+            await local.Build.RunAsync("base");
+            await local.Build.RunAsync("k8s");
+        }
+        var engineBefore = _engine.Tags;
+        var registryBefore = _registry.Tags;
+        _engine.Operations.Clear();
+
+        using var pipeline = NewPipeline(withRegistry: true);
+        var rows = await pipeline.Planning.RunAsync();
+
+        Assert.All(rows, r => Assert.Equal(Reporting.PlanAction.Reuse, r.Status));
+        Assert.Equal(engineBefore, _engine.Tags);
+        Assert.Equal(registryBefore, _registry.Tags);
+        Assert.Empty(_engine.Operations);
+    }
+}

@@ -1,0 +1,107 @@
+using Strata.Engine;
+using Strata.Oci;
+using Strata.Registry;
+
+namespace Strata.Tests.Support.Fakes;
+
+/// <summary>
+/// An in-memory engine for fast tests of the pipeline's logic: images are labels and tags in a
+/// dictionary, a build makes a new image from its request, a push copies the image into a
+/// <see cref="FakeRegistry"/>. No container runs: the smoke tests are faked above it (<see cref="FakeSmokeRunner"/>).
+/// </summary>
+public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
+{
+    private readonly Dictionary<string, ImageInfo> _images = []; // by id
+    private readonly Dictionary<string, string> _tags = [];      // reference -> id
+    private int _next;
+
+    public FakeEngine(FakeRegistry? registry = null) => Registry = registry;
+
+    public FakeRegistry? Registry { get; }
+    public IImageStore Images => this;
+    public IContainerRuntime Containers => throw new NotSupportedException("the fake engine runs no container");
+    public IImageBuilder Builds => this;
+    public List<string> Operations { get; } = [];
+
+    public Task<EngineVersion> VersionAsync(CancellationToken ct = default) => Task.FromResult(new EngineVersion("fake", "1.41", "linux", "amd64"));
+
+    /// <summary>Every tag of the engine, sorted: what `docker images` would show.</summary>
+    public IReadOnlyList<string> Tags => _tags.Keys.Order(StringComparer.Ordinal).ToList();
+
+    public string Add(IReadOnlyDictionary<string, string> labels, params string[] tags)
+    {
+        var id = $"sha256:{++_next:x64}";
+        _images[id] = new ImageInfo(id, [], labels, 1000);
+        foreach (var tag in tags) _tags[Normal(tag)] = id;
+        return id;
+    }
+
+    public ImageInfo? Find(string reference) =>
+        _tags.TryGetValue(Normal(reference), out var id) ? With(id) : _images.ContainsKey(reference) ? With(reference) : null;
+
+    private ImageInfo With(string id) => _images[id] with { RepoTags = _tags.Where(t => t.Value == id).Select(t => t.Key).ToList() };
+
+    private static string Normal(string reference) =>
+        ImageReference.TryParse(reference, out var r) && r.Digest is null ? $"{r.Repository}:{r.TagOrLatest}" : reference;
+
+    public Task<IReadOnlyList<ImageInfo>> InspectImagesAsync(IEnumerable<string> references, CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyList<ImageInfo>>(references.Select(Find).OfType<ImageInfo>().DistinctBy(i => i.Id).ToList());
+
+    public Task<IReadOnlyList<ImageInfo>> ListImagesAsync(string? reference = null, IEnumerable<string>? labels = null, CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyList<ImageInfo>>(_images.Keys.Select(With).ToList());
+
+    public Task TagAsync(string source, ImageReference target, CancellationToken ct = default)
+    {
+        Operations.Add($"tag {target}");
+        _tags[Normal(target.ToString())] = Find(source)?.Id ?? throw new EngineNotFoundException($"no image {source}");
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveImageAsync(string reference, bool force = false, CancellationToken ct = default)
+    {
+        _tags.Remove(Normal(reference));
+        return Task.CompletedTask;
+    }
+
+    public Task PullAsync(ImageReference reference, RegistryCredentials? credentials, CancellationToken ct = default, Action<string>? progress = null)
+    {
+        Operations.Add($"pull {reference}");
+        var remote = Registry?.ByDigest(reference.Digest!) ?? throw new EngineException($"could not pull {reference}: not in the registry");
+        var id = Add(remote.Labels);
+        _tags[reference.ToString()] = id;
+        return Task.CompletedTask;
+    }
+
+    public Task PushAsync(ImageReference reference, RegistryCredentials? credentials, Action<string> onOutput, CancellationToken ct = default)
+    {
+        Operations.Add($"push {reference}");
+        var image = Find(reference.ToString()) ?? throw new EngineException($"push {reference} failed: no such image");
+        Registry!.Put(reference.Tag!, "sha256:" + image.Id[^64..], image.Labels);
+        return Task.CompletedTask;
+    }
+
+    public Task ImportAsync(Func<Stream, CancellationToken, Task> writeTar, ImageReference reference, CancellationToken ct = default) =>
+        throw new NotSupportedException();
+
+    public Task<IReadOnlyList<ImageFile>> ReadFilesAsync(string image, IEnumerable<string> paths, CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyList<ImageFile>>([]);
+
+    public Task ExportImageAsync(string image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default) =>
+        throw new NotSupportedException();
+
+    public BuilderChoice Choice => BuilderChoice.Auto;
+
+    public Task<ResolvedBuilder> ResolveBuilderAsync(CancellationToken ct = default) => Task.FromResult(new ResolvedBuilder("fake", true));
+
+    public async Task<string> BuildAsync(BuildRequest request, Func<Stream, CancellationToken, Task> writeContext, Action<string> onOutput,
+        CancellationToken ct = default)
+    {
+        Operations.Add($"build {string.Join(",", request.Tags)}");
+        await writeContext(Stream.Null, ct);
+        return Add(request.Labels, request.Tags.Select(t => t.ToString()).ToArray());
+    }
+
+    public void Dispose()
+    {
+    }
+}
