@@ -8,6 +8,7 @@ namespace Strata.Smoke;
 /// The vault scenario (the scripts of <paramref name="Directory"/>, usually smoke/vault), run on a machine that
 /// <see cref="VaultMachine"/> picks. Its contract, on stdout:
 /// <code>
+/// # passed over: &lt;a faster runtime&gt;: &lt;why it could not run here&gt;   (zero or more)
 /// # runtime: &lt;how it ran, e.g. "user-mode-linux 6.1 (...)"&gt;
 /// ok - &lt;name&gt;
 /// not ok - &lt;name&gt;: &lt;reason&gt;
@@ -72,11 +73,14 @@ public sealed record ScenarioCheck(string Name, string Origin, string Directory,
     {
         string? runtime = null, verdict = null;
         var results = new List<CheckResult>();
+        var passedOver = new List<string>();
         foreach (var raw in stdout.Split('\n'))
         {
             var line = raw.TrimEnd('\r');
             if (runtime is null && line.StartsWith(RuntimePrefix, StringComparison.Ordinal))
                 runtime = line[RuntimePrefix.Length..].Trim();
+            else if (line.StartsWith(VaultRunOutput.PassedOverPrefix, StringComparison.Ordinal))
+                passedOver.Add(line[VaultRunOutput.PassedOverPrefix.Length..].Trim());
             else if (line.StartsWith(VerdictPrefix, StringComparison.Ordinal))
                 verdict = line[VerdictPrefix.Length..].Trim();
             else if (line.StartsWith("ok - ", StringComparison.Ordinal))
@@ -96,8 +100,10 @@ public sealed record ScenarioCheck(string Name, string Origin, string Directory,
         if (results.Count == 0) problems.Add("printed no 'ok - NAME' / 'not ok - NAME: REASON' lines");
         if (verdict is null) problems.Add($"printed no '{VerdictPrefix} PASS|FAIL' line (the scenario did not finish)");
         else if (verdict.StartsWith("PASS", StringComparison.Ordinal) && exitCode != 0) problems.Add($"exited {exitCode} after a PASS verdict");
+        // Which runtime proved the image, and why each faster one could not (the JUnit report's system-out).
+        var why = passedOver.Count == 0 ? "" : $"; passed over: {string.Join("; ", passedOver)}";
         var contract = problems.Count == 0
-            ? Pass(c, $"runtime: {runtime}; {verdict}")
+            ? Pass(c, $"runtime: {runtime}; {verdict}{why}")
             : Fail(c, $"the vault scenario {string.Join("; ", problems)} (exit {exitCode}); stdout: {Excerpt(stdout)}; stderr: {Excerpt(stderr)}");
         results.Insert(0, contract with { ScenarioRuntime = runtime });
         return (runtime, results);

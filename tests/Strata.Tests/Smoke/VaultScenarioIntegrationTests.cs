@@ -153,29 +153,37 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
     }
 
     [Theory]
-    [InlineData("pass")]
-    [InlineData("fail")]
-    [InlineData("timeout")]
-    [InlineData("cancel")]
-    public async Task A_run_leaves_no_process_no_folder_and_no_container_whatever_its_end(string how)
+    [InlineData("pass", VaultRuntime.Auto)]
+    [InlineData("fail", VaultRuntime.Auto)]
+    [InlineData("timeout", VaultRuntime.Auto)]
+    [InlineData("cancel", VaultRuntime.Auto)]
+    [InlineData("timeout", VaultRuntime.Vm)]
+    [InlineData("cancel", VaultRuntime.Vm)]
+    public async Task A_run_leaves_no_process_no_folder_and_no_container_whatever_its_end(string how, VaultRuntime runtime)
     {
         // A short pass and a short failure (one check each), the run's own limit, and a cancellation
-        // (Strata's backstop, or Ctrl+C) while the machine under test runs.
+        // (Strata's backstop, or Ctrl+C) while the machine under test runs: in the runtime auto picks here,
+        // and in a virtual machine (QEMU and its disk image).
         var tmp = Directory.CreateDirectory(_temp.Path("tmp")).FullName;
-        var run = new VaultRun(_baseRef, "dev", ScenarioDirectory, TimeSpan.FromMinutes(5)) { TempRoot = tmp, Only = "locked at start" };
+        var run = new VaultRun(_baseRef, "dev", ScenarioDirectory, TimeSpan.FromMinutes(5))
+        {
+            TempRoot = tmp, Only = "locked at start", Runtime = runtime, KernelCache = VmKernels.Cache,
+        };
         run = how switch
         {
             "fail" => run with { User = "nosuchuser" },
-            "timeout" => run with { Only = null, Timeout = TimeSpan.FromSeconds(40) },
+            "timeout" => run with { Only = null, Timeout = TimeSpan.FromSeconds(runtime == VaultRuntime.Vm ? 60 : 40) },
             "cancel" => run with { Only = null },
             _ => run,
         };
         using var cancel = new CancellationTokenSource();
         var started = false;
+        var seen = new List<string>();
         void Progress(string line)
         {
             output.WriteLine(line);
-            // Cancel once the machine under test runs (a linux.uml, or a container) and has had time to get going.
+            lock (seen) seen.Add(line);
+            // Cancel once the machine under test runs (a linux.uml, a QEMU, or a container) and has had time to get going.
             if (how == "cancel" && !started && line.StartsWith(ScenarioCheck.RuntimePrefix, StringComparison.Ordinal))
             {
                 started = true;
@@ -197,6 +205,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
             result.StdOut);
         Assert.Empty(Directory.EnumerateFileSystemEntries(tmp));
         Assert.Empty(ProcessList.Mentioning(tmp));
+        if (runtime == VaultRuntime.Vm) Assert.Contains("# runtime: virtual machine: qemu-system-", string.Join("\n", seen));
         Assert.Empty(await _docker.ListContainersAsync($"{VaultMachine.ContainerLabel}={_baseRef}"));
     }
 }
