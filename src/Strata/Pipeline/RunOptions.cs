@@ -41,7 +41,7 @@ public sealed record RunOptions
     public int Keep { get; init; } = 2;
     /// <summary>prune: list what would go and the space it holds, remove nothing (--dry-run).</summary>
     public bool DryRun { get; init; }
-    /// <summary>Which machine may run the vault scenario (--vault-runtime=auto|container|uml).</summary>
+    /// <summary>Which machine may run the vault scenario (--vault-runtime=auto|container|vm|uml).</summary>
     public Smoke.VaultRuntime VaultRuntime { get; init; } = Smoke.VaultRuntime.Auto;
     /// <summary>vault-scenario: the image whose vault is proved (--image, default base).</summary>
     public string? Image { get; init; }
@@ -133,9 +133,11 @@ public sealed record RunOptions
     {
         "auto" => Smoke.VaultRuntime.Auto,
         "container" => Smoke.VaultRuntime.Container,
+        "vm" => Smoke.VaultRuntime.Vm,
         "uml" => Smoke.VaultRuntime.Uml,
         _ => throw new OptionException(
-            $"--vault-runtime={value}: give auto (a privileged container, else User-Mode Linux), container or uml."),
+            $"--vault-runtime={value}: give auto (what works here, fastest first: a container, a KVM virtual machine, User-Mode Linux, " +
+            "an emulated virtual machine), container, vm (QEMU: KVM, else emulation) or uml."),
     };
 
     private static Registry.RegistryLocation ParseRegistry(string value)

@@ -8,6 +8,7 @@ namespace Strata.Smoke;
 /// The vault scenario (the scripts of <paramref name="Directory"/>, usually smoke/vault), run on a machine that
 /// <see cref="VaultMachine"/> picks. Its contract, on stdout:
 /// <code>
+/// # passed over: &lt;a faster runtime&gt;: &lt;why it could not run here&gt;   (zero or more)
 /// # runtime: &lt;how it ran, e.g. "user-mode-linux 6.1 (...)"&gt;
 /// ok - &lt;name&gt;
 /// not ok - &lt;name&gt;: &lt;reason&gt;
@@ -72,8 +73,10 @@ public sealed record ScenarioCheck(string Name, string Origin, string Directory,
     {
         var tap = ScenarioTap.Read(stdout, exitCode);
         var results = tap.Steps.Select(step => Step(c, step.Name, step.Passed, step.Reason)).ToList();
+        // Which runtime proved the image, and why each faster one could not (the JUnit report's system-out).
+        var why = tap.PassedOver.Count == 0 ? "" : $"; passed over: {string.Join("; ", tap.PassedOver)}";
         var contract = tap.Problems.Count == 0
-            ? Pass(c, $"runtime: {tap.Runtime}; {tap.Verdict}")
+            ? Pass(c, $"runtime: {tap.Runtime}; {tap.Verdict}{why}")
             : Fail(c, $"the vault scenario {string.Join("; ", tap.Problems)} (exit {exitCode}); stdout: {Excerpt(stdout)}; stderr: {Excerpt(stderr)}");
         results.Insert(0, contract with { ScenarioRuntime = tap.Runtime });
         return (tap.Runtime, results);
@@ -139,7 +142,9 @@ public sealed record VaultProof(string Image, string ImageRef, string Runtime, s
 /// "# runtime: ..." line, TAP lines ("ok - NAME", "not ok - NAME: REASON") and the verdict line. An
 /// incomplete stream is a list of problems, never a pass. The one reader of a scenario's verdict.
 /// </summary>
-public sealed record ScenarioTap(string? Runtime, string? Verdict, IReadOnlyList<ScenarioTap.TapStep> Steps, IReadOnlyList<string> Problems)
+/// <param name="PassedOver">"RUNTIME: WHY" for each faster runtime that could not run it here.</param>
+public sealed record ScenarioTap(string? Runtime, string? Verdict, IReadOnlyList<ScenarioTap.TapStep> Steps, IReadOnlyList<string> PassedOver,
+    IReadOnlyList<string> Problems)
 {
     public sealed record TapStep(string Name, bool Passed, string Reason);
 
@@ -150,11 +155,14 @@ public sealed record ScenarioTap(string? Runtime, string? Verdict, IReadOnlyList
     {
         string? runtime = null, verdict = null;
         var steps = new List<TapStep>();
+        var passedOver = new List<string>();
         foreach (var raw in stdout.Split('\n'))
         {
             var line = raw.TrimEnd('\r');
             if (runtime is null && line.StartsWith(ScenarioCheck.RuntimePrefix, StringComparison.Ordinal))
                 runtime = line[ScenarioCheck.RuntimePrefix.Length..].Trim();
+            else if (line.StartsWith(VaultRunOutput.PassedOverPrefix, StringComparison.Ordinal))
+                passedOver.Add(line[VaultRunOutput.PassedOverPrefix.Length..].Trim());
             else if (line.StartsWith(ScenarioCheck.VerdictPrefix, StringComparison.Ordinal))
                 verdict = line[ScenarioCheck.VerdictPrefix.Length..].Trim();
             else if (line.StartsWith("ok - ", StringComparison.Ordinal))
@@ -174,6 +182,6 @@ public sealed record ScenarioTap(string? Runtime, string? Verdict, IReadOnlyList
         if (steps.Count == 0) problems.Add("printed no 'ok - NAME' / 'not ok - NAME: REASON' lines");
         if (verdict is null) problems.Add($"printed no '{ScenarioCheck.VerdictPrefix} PASS|FAIL' line (the scenario did not finish)");
         else if (verdict.StartsWith("PASS", StringComparison.Ordinal) && exitCode != 0) problems.Add($"exited {exitCode} after a PASS verdict");
-        return new ScenarioTap(runtime, verdict, steps, problems);
+        return new ScenarioTap(runtime, verdict, steps, passedOver, problems);
     }
 }

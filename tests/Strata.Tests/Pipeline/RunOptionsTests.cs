@@ -60,8 +60,10 @@ public sealed class RunOptionsTests
         Assert.Contains("--mirror (or STRATA_MIRROR) 'not a url' is not an absolute http(s) or file URL", mirror.Message);
         var hostCa = Assert.Throws<ArgumentException>(() => Parse("host-ca=maybe"));
         Assert.Contains("--host-ca must be auto, on or off, not 'maybe'", hostCa.Message);
-        var runtime = Assert.Throws<OptionException>(() => Parse("vault-runtime=vm"));
-        Assert.Contains("--vault-runtime=vm: give auto (a privileged container, else User-Mode Linux), container or uml.", runtime.Message);
+        var runtime = Assert.Throws<OptionException>(() => Parse("vault-runtime=qemu"));
+        Assert.Contains("--vault-runtime=qemu: give auto (what works here, fastest first: a container, a KVM virtual machine, User-Mode Linux, " +
+                        "an emulated virtual machine), container, vm (QEMU: KVM, else emulation) or uml.", runtime.Message);
+        Assert.Equal(Strata.Smoke.VaultRuntime.Vm, Parse("vault-runtime=vm").VaultRuntime);
     }
 
     [Fact]

@@ -153,16 +153,21 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
     }
 
     [Theory]
-    [InlineData("pass")]
-    [InlineData("fail")]
-    [InlineData("timeout")]
-    [InlineData("cancel")]
-    public async Task A_run_leaves_no_process_no_folder_and_no_container_whatever_its_end(string how)
+    [InlineData("pass", VaultRuntime.Auto)]
+    [InlineData("fail", VaultRuntime.Auto)]
+    [InlineData("timeout", VaultRuntime.Auto)]
+    [InlineData("cancel", VaultRuntime.Auto)]
+    [InlineData("cancel", VaultRuntime.Vm)] // (its own timeout path is vm.sh's, like uml.sh's: not run twice, for CI's time)
+    public async Task A_run_leaves_no_process_no_folder_and_no_container_whatever_its_end(string how, VaultRuntime runtime)
     {
         // A short pass and a short failure (one check each), the run's own limit, and a cancellation
-        // (Strata's backstop, or Ctrl+C) while the machine under test runs.
+        // (Strata's backstop, or Ctrl+C) while the machine under test runs: in the runtime auto picks here,
+        // and in a virtual machine (QEMU and its disk image).
         var tmp = Directory.CreateDirectory(_temp.Path("tmp")).FullName;
-        var run = new VaultRun(_baseRef, "dev", ScenarioDirectory, TimeSpan.FromMinutes(5)) { TempRoot = tmp, Only = "locked at start" };
+        var run = new VaultRun(_baseRef, "dev", ScenarioDirectory, TimeSpan.FromMinutes(5))
+        {
+            TempRoot = tmp, Only = "locked at start", Runtime = runtime, KernelCache = VmKernels.Cache,
+        };
         run = how switch
         {
             "fail" => run with { User = "nosuchuser" },
@@ -172,10 +177,12 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
         };
         using var cancel = new CancellationTokenSource();
         var started = false;
+        var seen = new List<string>();
         void Progress(string line)
         {
             output.WriteLine(line);
-            // Cancel once the machine under test runs (a linux.uml, or a container) and has had time to get going.
+            lock (seen) seen.Add(line);
+            // Cancel once the machine under test runs (a linux.uml, a QEMU, or a container) and has had time to get going.
             if (how == "cancel" && !started && line.StartsWith(ScenarioCheck.RuntimePrefix, StringComparison.Ordinal))
             {
                 started = true;
@@ -197,6 +204,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
             result.StdOut);
         Assert.Empty(Directory.EnumerateFileSystemEntries(tmp));
         Assert.Empty(ProcessList.Mentioning(tmp));
+        if (runtime == VaultRuntime.Vm) Assert.Contains("# runtime: virtual machine: qemu-system-", string.Join("\n", seen));
         Assert.Empty(await _docker.Containers.ListContainersAsync($"{VaultMachine.ContainerLabel}={_baseRef}"));
     }
 }

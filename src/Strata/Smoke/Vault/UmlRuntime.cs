@@ -1,0 +1,95 @@
+using System.Text;
+using Strata.IO;
+
+namespace Strata.Smoke;
+
+/// <summary>
+/// User-Mode Linux: smoke/vault/uml.sh boots linux.uml on the exported image (hostfs root). x86-64 only,
+/// and not on every x86 CPU: on Intel Sapphire Rapids hosts linux.uml crashes at init with SIGSEGV
+/// ("Attempted to kill init! exitcode=0x0000000b"), whatever the init. So a cheap probe boot (a few
+/// seconds) comes first: a crash there passes the runtime over and is never reported as a vault failure.
+/// </summary>
+internal sealed class UmlRuntime : IVaultRuntime
+{
+    public const string Script = "uml.sh";
+    private const string ProbeMarker = "@@STRATA-UML-PROBE@@ init runs";
+    private static readonly TimeSpan ProbeLimit = TimeSpan.FromSeconds(60);
+
+    public string Name => "User-Mode Linux";
+
+    public async Task<RuntimeUnavailable?> ProbeAsync(GuestRoot root, VaultRun run, VaultRunOutput output, CancellationToken ct)
+    {
+        if (GuestArchitecture.Host != GuestArchitecture.Amd64)
+            return Unavailable($"it runs on x86-64 hosts only (this one is {System.Runtime.InteropServices.RuntimeInformation.OSArchitecture})", "the virtual-machine runtime");
+        if (root.Architecture != GuestArchitecture.Amd64)
+            return Unavailable($"it runs x86-64 images only (this one's programs are {root.Architecture?.ToString() ?? "of an unknown architecture"})", "the virtual-machine runtime");
+        if (Executables.Find("linux.uml", run.SearchPath) is not { } uml)
+            return Unavailable("linux.uml is not installed", "apt-get install user-mode-linux");
+
+        // The probe's init: the image's own /bin/sh, as the real run's init; it powers the guest off.
+        var init = Path.Combine(root.Path, "strata-uml-probe");
+        await File.WriteAllTextAsync(init, $"#!/bin/sh\nmount -t proc proc /proc\necho '{ProbeMarker}'\necho o >/proc/sysrq-trigger\nsleep 10\n", ct);
+        File.SetUnixFileMode(init, (UnixFileMode)0b111_101_101);
+        var console = new StringBuilder();
+        var seen = false;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(ProbeLimit);
+        void OnLine(string line)
+        {
+            console.AppendLine(line);
+            if (line.Contains(ProbeMarker, StringComparison.Ordinal)) seen = true;
+            // A panicking UML may hang instead of exiting: the panic is the answer, stop it.
+            if (line.Contains("Kernel panic", StringComparison.Ordinal)) limit.CancelAfter(TimeSpan.FromSeconds(1));
+        }
+        int? exit = null;
+        try
+        {
+            exit = await ChildProcess.RunAsync(uml, ["mem=64M", "rootfstype=hostfs", $"hostfs={root.Path}", "ro", "init=/strata-uml-probe", "quiet",
+                "con=null", "con0=fd:0,fd:1"], OnLine, OnLine, limit.Token, Environment(run));
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // its limit, or a panic: the console says which
+        }
+        finally
+        {
+            File.Delete(init);
+        }
+        if (seen)
+        {
+            output.Note("User-Mode Linux passed its probe boot (init ran)");
+            return null;
+        }
+        var why = console.ToString().Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Contains("panic", StringComparison.OrdinalIgnoreCase))
+                  ?? console.ToString().Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0) ?? "no output";
+        var end = exit switch
+        {
+            null => $"stopped after it did not power off (limit {ProbeLimit.TotalSeconds:0} s)",
+            > 128 and < 160 => $"killed by signal {exit - 128}",
+            _ => $"exit {exit}",
+        };
+        return Unavailable($"linux.uml crashed at a probe boot before its init ran ({end}; console: {why})",
+            "a host whose CPU runs User-Mode Linux (it crashes at init on some, e.g. Intel Sapphire Rapids), or the virtual-machine runtime");
+    }
+
+    public async Task RunAsync(GuestRoot root, VaultRun run, TimeSpan left, VaultRunOutput output, CancellationToken ct)
+    {
+        // uml.sh gets a little less than what is left, so it can time out, report and clean up by itself.
+        var args = new List<string> { "--user", run.User, "--timeout", VaultMachine.ScriptSeconds(left), "--root", root.Path };
+        if (run.Only is { } only) args.AddRange(["--only", only]);
+        if (run.VaultOverride is { } vault) args.AddRange(["--vault-override", Path.GetFullPath(vault)]);
+        if (run.Bench) args.Add("--bench");
+        // Its own temp files go into this run's folder too, so nothing of the run outlives it.
+        // SIGTERM first when the run is stopped: uml.sh's own cleanup kills linux.uml's process group.
+        var script = Path.Combine(run.ScenarioDirectory, Script);
+        output.ExitCode = await ChildProcess.RunAsync(script, args, output.Line, output.Note, ct,
+            new Dictionary<string, string>(Environment(run)) { ["TMPDIR"] = root.Folder }, stopGrace: VaultMachine.StopGrace,
+            workingDirectory: Path.GetDirectoryName(Path.GetFullPath(script)));
+    }
+
+    private RuntimeUnavailable Unavailable(string why, string fix) => new(Name, why, fix);
+
+    internal static IReadOnlyDictionary<string, string> Environment(VaultRun run) => run.SearchPath is { } path
+        ? new Dictionary<string, string> { ["PATH"] = path }
+        : new Dictionary<string, string>();
+}

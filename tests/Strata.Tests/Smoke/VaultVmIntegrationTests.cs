@@ -1,0 +1,109 @@
+using Strata.Engine;
+using Strata.Smoke;
+using Strata.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Strata.Tests.Smoke;
+
+/// <summary>
+/// The virtual-machine runtime on the real base image: the real scenario in QEMU (KVM where it works,
+/// else emulation), auto falling past a User-Mode Linux that crashes on this CPU, and the one error
+/// of a host where no runtime can run. Filtered runs: the full scenario runs once per host in the
+/// runtime auto picks (VaultScenarioIntegrationTests); bench/results.md has the VM's full-run times.
+/// </summary>
+[Collection("engine")]
+public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly DockerEngine _docker = new();
+    private readonly TempRepo _temp = new();
+    private string _baseRef = "";
+
+    public async Task InitializeAsync() => _baseRef = await RealChain.BuildAsync(_docker, "base", output.WriteLine);
+
+    public Task DisposeAsync()
+    {
+        _temp.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private static string ScenarioDirectory => Path.Combine(RepositoryRoot.Find(), "smoke", "vault");
+
+    private VaultRun Run(VaultRuntime runtime, string only) => new(_baseRef, "dev", ScenarioDirectory, TimeSpan.FromMinutes(10))
+    {
+        Runtime = runtime, Only = only, KernelCache = VmKernels.Cache, TempRoot = Directory.CreateDirectory(_temp.Path("tmp")).FullName,
+    };
+
+    /// <summary>A linux.uml that crashes as it does at init on Intel Sapphire Rapids hosts.</summary>
+    private string CrashingUml()
+    {
+        _temp.Write("crashing-uml/linux.uml",
+            "#!/bin/sh\necho 'Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b'\nkill -SEGV $$\n", executable: true);
+        return _temp.Path("crashing-uml");
+    }
+
+    private static List<string> Tap(ScenarioOutput run) =>
+        run.StdOut.Split('\n').Where(l => l.StartsWith("ok - ", StringComparison.Ordinal) || l.StartsWith("not ok - ", StringComparison.Ordinal)).ToList();
+
+    [Fact]
+    public async Task The_real_vault_unlocks_writes_and_locks_in_a_virtual_machine()
+    {
+        // The unlock-to-erase path of the scenario (the full one: bench/results.md); forced, so it runs on any host.
+        var run = await VaultMachine.RunAsync(_docker, Run(VaultRuntime.Vm,
+            "preflight|locked at start|unlock a new vault|write and read|dm-crypt LUKS2|ramfs|lock --erase leaves"), output.WriteLine);
+
+        Assert.True(run.ExitCode == 0, run.StdOut + run.StdErr);
+        Assert.Matches(@"(?m)^# runtime: virtual machine: qemu-system-x86_64 [0-9.]+, (KVM|TCG \(full emulation\)), .*guest kernel linux-image-[^ ]*-cloud-amd64", run.StdOut);
+        Assert.Equal(7, Tap(run).Count);
+        Assert.All(Tap(run), l => Assert.StartsWith("ok - ", l));
+        Assert.Contains("# vault scenario: PASS (7 passed, 0 failed, filtered: ", run.StdOut);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_temp.Path("tmp")));
+    }
+
+    [Fact]
+    public async Task Auto_falls_past_a_user_mode_linux_that_crashes_to_an_emulated_vm_and_says_why()
+    {
+        // No KVM (as on AMD hosts of this kind), and a linux.uml that crashes (as on Intel ones): only emulation is left.
+        var run = await VaultMachine.RunAsync(_docker, Run(VaultRuntime.Auto, "locked at start") with
+        {
+            KvmDevice = _temp.Path("no-kvm"),
+            SearchPath = CrashingUml() + ":" + Environment.GetEnvironmentVariable("PATH"),
+        }, output.WriteLine);
+
+        Assert.True(run.ExitCode == 0, run.StdOut + run.StdErr);
+        Assert.Contains("# runtime: virtual machine: qemu-system-x86_64", run.StdOut);
+        Assert.Contains("TCG (full emulation)", run.StdOut);
+        Assert.Contains("# vault scenario: PASS (1 passed, 0 failed, filtered: locked at start)", run.StdOut);
+        // One line each for the faster runtimes, in order, before the runtime line.
+        var passedOver = run.StdOut.Split('\n').Where(l => l.StartsWith("# passed over: ", StringComparison.Ordinal)).ToList();
+        Assert.Contains(passedOver, l => l.StartsWith("# passed over: KVM virtual machine: no " + _temp.Path("no-kvm"), StringComparison.Ordinal));
+        var uml = Assert.Single(passedOver, l => l.StartsWith("# passed over: User-Mode Linux: ", StringComparison.Ordinal));
+        Assert.Contains("linux.uml crashed at a probe boot before its init ran (killed by signal 11; console: Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b)", uml);
+        Assert.True(run.StdOut.IndexOf(uml, StringComparison.Ordinal) < run.StdOut.IndexOf("# runtime: ", StringComparison.Ordinal));
+        // The crash is no vault failure: no TAP line talks about User-Mode Linux.
+        Assert.DoesNotContain(Tap(run), l => l.Contains("UML", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Where_no_runtime_can_run_one_error_names_each_runtime_why_and_the_fix()
+    {
+        // No KVM, a crashing linux.uml, and no QEMU on the search path (nothing but the stand-in).
+        var run = await VaultMachine.RunAsync(_docker, Run(VaultRuntime.Auto, "locked at start") with
+        {
+            KvmDevice = _temp.Path("no-kvm"), SearchPath = CrashingUml(),
+        }, output.WriteLine);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("# runtime: none", run.StdOut);
+        var error = Assert.Single(Tap(run));
+        Assert.StartsWith("not ok - vault scenario ran: no runtime can prove the vault on this host: ", error);
+        foreach (var expected in new[]
+                 {
+                     "near-privileged container: ", "(fix: run on a host whose kernel has device-mapper and dm-crypt",
+                     "KVM virtual machine: no " + _temp.Path("no-kvm"), "(fix: enable KVM",
+                     "User-Mode Linux: linux.uml crashed at a probe boot", "(fix: a host whose CPU runs User-Mode Linux",
+                     "emulated virtual machine (TCG): qemu-system-x86_64 is not installed (fix: apt-get install qemu-system-x86)",
+                 })
+            Assert.Contains(expected, error);
+        Assert.DoesNotContain("# vault scenario:", run.StdOut); // a failed proof, never a verdict of its own
+    }
+}
