@@ -26,7 +26,7 @@ public sealed record BuildOptions
 
 /// <summary>
 /// Builds the stages of a plan on the engine, reusing every stage whose key already exists, and
-/// moves the moving tags. Knows nothing of Cake: the script calls it once per image task.
+/// moves the moving tags. Knows nothing of Cake: ImagePipeline calls it (through StageSources for each stage it builds or adopts).
 /// </summary>
 public sealed class ChainBuilder(DockerEngine docker, BuildOptions options, Action<string> log)
 {
