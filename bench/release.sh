@@ -42,15 +42,17 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break
 # Counts docker CLI calls by their first argument (build, pull, push), then runs the real one.
 mkdir -p "$work/shim"
 real_docker=$(command -v docker)
+# shellcheck disable=SC2016  # $1 and $@ are the shim's own, expanded when it runs
 printf '#!/bin/sh\necho "$1" >> %s/calls\nexec %s "$@"\n' "$work" "$real_docker" >"$work/shim/docker"
 chmod +x "$work/shim/docker"
 
 release() { # CACHE_DIR: prints "seconds stages_built pulls pushes bytes_pulled bytes_pushed"
   : >"$work/calls"
-  local start=$(date +%s%N)
+  local start ms
+  start=$(date +%s%N)
   PATH="$work/shim:$PATH" ./build.sh --target=release --registry="$registry" --cache-dir="$1" "${@:2}" >"$work/last.log" 2>&1 \
     || { tail -n 40 "$work/last.log" >&2; exit 1; }
-  local ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
   python3 - "$ms" "$work/calls" <<'PY'
 import json, sys
 ms, calls = int(sys.argv[1]), open(sys.argv[2]).read().split()

@@ -41,7 +41,8 @@ sed "s|^repository: .*|repository: $repository|" strata.yaml > "$config"
 strata() { ./build.sh --config="$config" "$@"; }
 # Wall time of a command in milliseconds; the command must succeed (its output goes to $work/last.log).
 millis() {
-  local start=$(date +%s%N)
+  local start
+  start=$(date +%s%N)
   "$@" >"$work/last.log" 2>&1 || { tail -20 "$work/last.log" >&2; return 1; }
   echo $(( ($(date +%s%N) - start) / 1000000 ))
 }
@@ -77,9 +78,9 @@ baseline_chain() { # builder [--no-cache]
   cp "$dotfile" "$context/$dotfile"
   for i in "${!chain[@]}"; do
     # (set -e does not reach into a function run as millis' command: each step says so itself)
-    $docker build -q ${2:-} -f "$context/${dockerfiles[$i]}" --build-arg PARENT_IMAGE="$parent" --build-arg USER_UID=1000 \
+    $docker build -q ${2:+"$2"} -f "$context/${dockerfiles[$i]}" --build-arg PARENT_IMAGE="$parent" --build-arg USER_UID=1000 \
       "${version_args[@]}" -t "$baseline:${chain[$i]}-core" "$context" >/dev/null || return
-    $docker build -q ${2:-} -f "$context/Dockerfiles/Dockerfile.dotfiles-stow" --build-arg PARENT_IMAGE="$baseline:${chain[$i]}-core" \
+    $docker build -q ${2:+"$2"} -f "$context/Dockerfiles/Dockerfile.dotfiles-stow" --build-arg PARENT_IMAGE="$baseline:${chain[$i]}-core" \
       --build-arg DOTFILES_HASH="$(date +%s%N)" -t "$baseline:${chain[$i]}" "$context" >/dev/null || return
     parent=$baseline:${chain[$i]}
   done

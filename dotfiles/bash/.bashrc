@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ~/.bashrc: interactive shells only. Scripts, agents and `docker exec` without a terminal
 # return here, so no hook below (prompt, vault offer) ever runs for them.
 case $- in
@@ -15,6 +16,7 @@ alias k=kubectl
 
 # Hooks: one file per concern (prompt, tools, vault ...).
 for hook in "$HOME"/.bashrc.d/*.sh; do
+  # shellcheck source=/dev/null  # each hook is checked on its own
   [ -r "$hook" ] && . "$hook"
 done
 unset hook

@@ -42,6 +42,7 @@ pty_expect() {   # pty_expect ERE [SECONDS]
 pty_wait() {     # pty_wait [SECONDS]: wait for the session to end, PTY_RC = its status
   local t=$(( ${1:-$TIMEOUT} * 5 ))
   while (( t-- > 0 )); do
+    # shellcheck disable=SC2034  # PTY_RC is read by the script that sources this file
     if ! kill -0 "$PTY_PID" 2>/dev/null; then
       wait "$PTY_PID"; PTY_RC=$?; PTY_PID=; exec {PTY_FD}>&-; return 0
     fi

@@ -11,9 +11,9 @@
 set -uo pipefail   # no -e: every check records its own result
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=smoke/vault/tap.sh
+# shellcheck source=tap.sh
 . "$HERE/tap.sh"
-# shellcheck source=smoke/vault/pty.sh
+# shellcheck source=pty.sh
 . "$HERE/pty.sh"
 
 VAULT_USER=${1:-}
@@ -73,7 +73,7 @@ vault_pid() {    # the main vault process of the running session ("bash VAULT_BI
   # Subshells of it share that argv, so take the one whose parent is not such a process.
   local p want="bash $VAULT_BIN unlock "
   for p in $(descendants "$PTY_PID"); do
-    cmdline_of "$p" && [[ $REPLY == "$want" ]] || continue
+    { cmdline_of "$p" && [[ $REPLY == "$want" ]]; } || continue
     parent_of "$p" || continue
     cmdline_of "$REPLY" && [[ $REPLY == "$want" ]] && continue
     printf '%s\n' "$p"; return 0
@@ -83,6 +83,7 @@ vault_pid() {    # the main vault process of the running session ("bash VAULT_BI
 
 # ------------------------------------------------------------------ inspection helpers
 scan_proc() {    # prints /proc files whose argv/environment contain a test passphrase
+  # shellcheck disable=SC2062  # `-f -` reads the patterns from stdin: these globs are the files
   grep -lsaF -f - -- /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null <<<"$PATTERNS"
   return 0
 }
@@ -256,6 +257,7 @@ c_dmcrypt() {
   [[ $(cryptsetup status "$MAP") =~ type:\ *LUKS2 ]] || { echo "cryptsetup status $MAP does not say LUKS2"; return 1; }
   [[ $(stat -c '%U %a' "$SECRETS") == "$VAULT_USER 700" ]] || { echo "$SECRETS is $(stat -c '%U %a' "$SECRETS"), want $VAULT_USER 700"; return 1; }
 }
+# shellcheck disable=SC2088  # a check's name, not a path
 check "~/secrets is an ext4 on a dm-crypt LUKS2 mapping (dm uuid CRYPT-LUKS2-*), owned by $VAULT_USER, mode 700" c_dmcrypt
 
 c_ciphertext() {
@@ -476,7 +478,7 @@ race_body() {
   # vault's lock): one reopens the vault, the other says "already unlocked"; 3 is interrupted
   # (Ctrl+C) while it waits, and the vault that another session opened stays open.
   local dev n opened hfd
-  status_is 0 && [[ $(cat "$SECRETS/kept.txt" 2>/dev/null) == "$MARK" ]] \
+  { status_is 0 && [[ $(cat "$SECRETS/kept.txt" 2>/dev/null) == "$MARK" ]]; } \
     || { echo "setup: needs the reopened vault (with kept.txt) of the check before"; return 1; }
   dev=$(mapping_dev) || { echo "setup: no mapping"; return 1; }
   # The holder: the device is opened here, before the unmount (a background job would open it
@@ -502,7 +504,7 @@ race_body() {
   sess_send 1 "$PASS"$'\n'; sess_send 2 "$PASS"$'\n'
   wait_for 30 helpers_running 2 unlock || { echo "the two helpers did not both reach the lock: $(sess_tail 1)$(sess_tail 2)"; return 1; }
   exec {lk}>&-; lk=
-  sess_end 1 90 && sess_end 2 90 || { echo "the two unlocks did not finish: $(sess_tail 1)$(sess_tail 2)"; return 1; }
+  { sess_end 1 90 && sess_end 2 90; } || { echo "the two unlocks did not finish: $(sess_tail 1)$(sess_tail 2)"; return 1; }
   status_is 0 || { echo "(after two unlocks at once: $(sess_tail 1)$(sess_tail 2))"; return 1; }
   [[ ${S_RC[1]} == 0 && ${S_RC[2]} == 0 ]] || { echo "unlocks exited ${S_RC[1]}, ${S_RC[2]}: $(sess_tail 1)$(sess_tail 2)"; return 1; }
   opened=0
@@ -613,7 +615,7 @@ c_two_namespaces() {
   inB "${AS_DEV[@]}" sh -c 'echo B >"$HOME/secrets/b.txt"' || { echo "B's second vault not writable"; return 1; }
   as_dev "$VAULT_BIN" lock --erase >/dev/null 2>&1 || { echo "A's lock failed"; return 1; }
   nothing_left || return 1
-  bout=$(inB "${AS_DEV[@]}" "$VAULT_BIN" status 2>&1); [[ $? == 0 ]] || { echo "B's vault is not open after A's lock: $bout"; return 1; }
+  bout=$(inB "${AS_DEV[@]}" "$VAULT_BIN" status 2>&1) || { echo "B's vault is not open after A's lock: $bout"; return 1; }
   [[ $(inB cat "$SECRETS/b.txt") == B ]] || { echo "B's file lost after A's lock"; return 1; }
   mapping_named "$bmap" || { echo "B's mapping is not there"; return 1; }
   # Then B's container "stops": every process of its namespace ends (checked by the next check).

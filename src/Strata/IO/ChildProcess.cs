@@ -16,11 +16,16 @@ internal static class ChildProcess
     /// When <paramref name="ct"/> is cancelled the program is stopped and the cancellation rethrown: with a
     /// <paramref name="stopGrace"/>, SIGTERM first (so its own cleanup runs) and its whole tree killed only if it
     /// is still there after the grace; without one, its whole tree is killed at once.
+    /// With <paramref name="readStdout"/>, stdout is that reader's, as bytes (a tar stream), instead of
+    /// <paramref name="onStdOut"/>'s lines; if the reader fails, the program is killed and the failure rethrown.
     /// </summary>
     public static async Task<int> RunAsync(string file, IEnumerable<string> args, Action<string>? onStdOut, Action<string>? onStdErr,
         CancellationToken ct, IReadOnlyDictionary<string, string>? environment = null,
-        Func<Stream, CancellationToken, Task>? writeStdin = null, TimeSpan? stopGrace = null, string? workingDirectory = null)
+        Func<Stream, CancellationToken, Task>? writeStdin = null, TimeSpan? stopGrace = null, string? workingDirectory = null,
+        Func<Stream, CancellationToken, Task>? readStdout = null)
     {
+        if (readStdout is not null && onStdOut is not null)
+            throw new ArgumentException("stdout goes to readStdout or to onStdOut, not both.", nameof(onStdOut));
         var psi = new ProcessStartInfo(file)
         {
             RedirectStandardInput = true,
@@ -41,7 +46,22 @@ internal static class ChildProcess
             while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
                 lock (gate) onLine?.Invoke(line);
         }
-        var pumps = Task.WhenAll(Pump(process.StandardOutput, onStdOut), Pump(process.StandardError, onStdErr));
+        async Task Read(Func<Stream, CancellationToken, Task> reader)
+        {
+            var stdout = process.StandardOutput.BaseStream;
+            try
+            {
+                await reader(stdout, ct);
+            }
+            catch
+            {
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                throw;
+            }
+            await stdout.CopyToAsync(Stream.Null, CancellationToken.None); // what the reader left: the program never blocks on a full pipe
+        }
+        var pumps = Task.WhenAll(readStdout is null ? Pump(process.StandardOutput, onStdOut) : Read(readStdout),
+            Pump(process.StandardError, onStdErr));
         try
         {
             try

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Strata.Engine;
 using Strata.Graph;
 using Strata.IO;
@@ -72,12 +71,12 @@ public sealed class BaseOsProvider(IEngine docker, Action<string> log)
             await docker.Images.ImportAsync(async (stdin, token) =>
             {
                 // tar keeps devices, owners and modes exactly; .NET's TarFile does not handle device nodes.
-                var tar = new ProcessStartInfo("tar") { RedirectStandardOutput = true, UseShellExecute = false };
-                foreach (var a in new[] { "--numeric-owner", "-C", dir, "-c", "." }) tar.ArgumentList.Add(a);
-                using var p = Process.Start(tar)!;
-                await p.StandardOutput.BaseStream.CopyToAsync(stdin, token);
-                await p.WaitForExitAsync(token);
-                if (p.ExitCode != 0) throw new EngineException($"tar of the debootstrapped tree failed (exit {p.ExitCode}).");
+                var errors = new Queue<string>();
+                var tarExit = await ChildProcess.RunAsync("tar", ["--numeric-owner", "-C", dir, "-c", "."], null,
+                    line => { errors.Enqueue(line); if (errors.Count > 15) errors.Dequeue(); }, token,
+                    readStdout: (tar, t) => tar.CopyToAsync(stdin, t));
+                if (tarExit != 0)
+                    throw new EngineException($"tar of the debootstrapped tree failed (exit {tarExit}):\n  " + string.Join("\n  ", errors));
             }, ImageReference.Parse(tag), ct);
             log($"base OS ready: {tag}");
         }

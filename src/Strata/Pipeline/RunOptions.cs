@@ -51,6 +51,8 @@ public sealed record RunOptions
     public string? VaultOverride { get; init; }
     /// <summary>vault-scenario: count the scenario's processes and sudo calls, under User-Mode Linux (--vault-bench).</summary>
     public bool VaultBench { get; init; }
+    /// <summary>test: only the tests this dotnet test filter selects (--filter=EXPR; <c>Needs!=Engine</c> is the lane without an engine).</summary>
+    public string? TestFilter { get; init; }
     /// <summary>Options on the command line that nothing reads (typos): the script warns about them.</summary>
     public IReadOnlyList<string> UnknownOptions { get; init; } = [];
 
@@ -70,6 +72,8 @@ public sealed record RunOptions
         "vault-runtime", "image", "vault-checks", "vault-override", "vault-bench",
         // the registry and releases
         "registry", "registry-password-stdin", "release-tag",
+        // test
+        "filter",
         // pin, bump-pr
         "tool", "check", "github-api", "repository", "dispatch",
         // Cake's own
@@ -124,6 +128,7 @@ public sealed record RunOptions
             VaultChecks = Value("vault-checks") is { Length: > 0 } checks ? checks : null,
             VaultOverride = Value("vault-override") is { Length: > 0 } vault ? Path.GetFullPath(vault) : null,
             VaultBench = Flag("vault-bench"),
+            TestFilter = Value("filter") is { Length: > 0 } filter ? filter : null,
             ReleaseTag = string.IsNullOrEmpty(releaseTag) ? null : ValidTag(releaseTag),
             UnknownOptions = arguments.Keys.Where(k => !KnownOptions.Contains(k)).Order(StringComparer.Ordinal).ToList(),
         };

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 
@@ -70,30 +69,39 @@ public sealed class RegistryCredentials(string user, string secret, string sourc
         return string.Equals(key, host, StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>How long a credential helper may take to answer (one waiting on a locked keychain or a prompt never would).</summary>
+    public static readonly TimeSpan HelperTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Asks a docker credential helper (<c>docker-credential-NAME get</c> on the PATH, the host on stdin); the secret
     /// stays in memory. Null when it has none for the host (it exits non-zero) or is not installed: the config's
-    /// auths are tried next, else the registry is asked anonymously.
+    /// auths are tried next, else the registry is asked anonymously. A helper that does not answer within
+    /// <paramref name="timeout"/> (default <see cref="HelperTimeout"/>) is stopped, and that is an error naming it.
     /// </summary>
-    private static RegistryCredentials? FromHelper(string helper, string host, Func<string, string?> environment)
+    internal static RegistryCredentials? FromHelper(string helper, string host, Func<string, string?> environment, TimeSpan? timeout = null)
     {
         var name = "docker-credential-" + helper;
         if (IO.Executables.Find(name, environment("PATH") ?? "") is not { } path) return null;
-        var psi = new ProcessStartInfo(path, ["get"])
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        using var process = Process.Start(psi)!;
-        var errors = process.StandardError.ReadToEndAsync(); // read, so a talkative helper cannot block on a full pipe
-        process.StandardInput.Write(host);
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        _ = errors.Result;
-        if (process.ExitCode != 0) return null; // "credentials not found"
+        var limit = timeout ?? HelperTimeout;
+        var output = new StringBuilder();
+        int exitCode;
+        using var deadline = new CancellationTokenSource(limit);
         try
         {
-            using var answer = JsonDocument.Parse(output);
+            // Its callers are synchronous (a lazy login, the engine's auth header); Task.Run keeps the wait off any
+            // synchronization context. Its stderr is read and dropped: it may repeat what it was given.
+            exitCode = Task.Run(() => IO.ChildProcess.RunAsync(path, ["get"], line => output.AppendLine(line), null, deadline.Token,
+                writeStdin: (stdin, ct) => stdin.WriteAsync(Encoding.UTF8.GetBytes(host), ct).AsTask())).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            throw new InvalidOperationException($"{path} get did not answer within {limit.TotalSeconds:0} s for {host} and was stopped; " +
+                "check the credential helper named in the docker config (credHelpers or credsStore): it may be waiting for a locked keychain.");
+        }
+        if (exitCode != 0) return null; // "credentials not found"
+        try
+        {
+            using var answer = JsonDocument.Parse(output.ToString());
             var user = answer.RootElement.GetProperty("Username").GetString() ?? "";
             var secret = answer.RootElement.GetProperty("Secret").GetString() ?? "";
             return secret.Length == 0 ? null : new RegistryCredentials(user, secret, name);

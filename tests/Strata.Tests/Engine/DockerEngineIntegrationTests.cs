@@ -8,6 +8,7 @@ namespace Strata.Tests.Engine;
 
 /// <summary>The engine API on the real engine: images, containers, exec, import, and push/pull with a login.</summary>
 [Collection("engine")]
+[Trait("Needs", "Engine")]
 public sealed class DockerEngineIntegrationTests(EngineFixture engine) : IAsyncLifetime
 {
     private readonly string _repository = "strata-it/engine-" + Guid.NewGuid().ToString("N")[..8];

@@ -27,4 +27,27 @@ public sealed class ChildProcessTests : IDisposable
         Assert.Contains("started", lines);
         Assert.Empty(ProcessList.Mentioning(marker));
     }
+
+    [Fact]
+    public async Task A_stdout_reader_gets_the_bytes_exactly_and_a_failing_one_stops_the_program()
+    {
+        // What tar is to the base OS import: a binary stream, NULs and CRs included.
+        var bytes = new MemoryStream();
+        var exitCode = await ChildProcess.RunAsync("printf", [@"a\000b\r\n\377"], null, _ => { }, CancellationToken.None,
+            readStdout: (stdout, ct) => stdout.CopyToAsync(bytes, ct));
+        Assert.Equal(0, exitCode);
+        Assert.Equal(new byte[] { (byte)'a', 0, (byte)'b', (byte)'\r', (byte)'\n', 0xff }, bytes.ToArray());
+
+        // A reader that fails (the engine refused the import) stops the program; its failure is the one seen.
+        var marker = Guid.NewGuid().ToString("N");
+        var run = ChildProcess.RunAsync("sh", ["-c", "yes; :", marker], null, _ => { }, CancellationToken.None,
+            readStdout: async (stdout, ct) =>
+            {
+                await stdout.ReadExactlyAsync(new byte[4], ct);
+                throw new IOException("the import was refused");
+            });
+        var e = await Assert.ThrowsAsync<IOException>(() => run.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal("the import was refused", e.Message);
+        Assert.Empty(ProcessList.Mentioning(marker));
+    }
 }

@@ -9,6 +9,7 @@ namespace Strata.Tests.Images;
 
 /// <summary>A small, fast chain on the real engine: reuse, thin dotfile rebuilds, partial rebuilds, failures.</summary>
 [Collection("engine")]
+[Trait("Needs", "Engine")]
 public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
 {
     private readonly EngineFixture _engine;

@@ -13,6 +13,7 @@ namespace Strata.Tests.Images;
 /// links and bytes, same user, folder and PATH. Checked on the repository's own base image, with each builder.
 /// </summary>
 [Collection("engine")]
+[Trait("Needs", "Engine")]
 public sealed class DotfilesLayerTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly List<string> _tags = [];

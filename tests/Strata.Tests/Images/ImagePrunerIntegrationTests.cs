@@ -11,6 +11,7 @@ namespace Strata.Tests.Images;
 /// it removes only the repository's Strata images no kept plan uses.
 /// </summary>
 [Collection("engine")]
+[Trait("Needs", "Engine")]
 public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLifetime
 {
     private readonly TempRepo _repo = new();

@@ -14,6 +14,7 @@ namespace Strata.Tests.Images;
 /// binaries are fetched and verified on the host, and the built image reports the locked versions.
 /// </summary>
 [Collection("engine")]
+[Trait("Needs", "Engine")]
 public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
 {
     private readonly EngineFixture _engine;

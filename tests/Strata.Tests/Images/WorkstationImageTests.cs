@@ -6,6 +6,7 @@ namespace Strata.Tests.Images;
 
 /// <summary>The published base image as people use it: personal dotfiles at run time, unprivileged shells.</summary>
 [Collection("engine")]
+[Trait("Needs", "Engine")]
 public sealed class WorkstationImageTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly DockerEngine _docker = new();

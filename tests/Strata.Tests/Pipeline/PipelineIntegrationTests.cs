@@ -9,6 +9,7 @@ namespace Strata.Tests.Pipeline;
 /// the chain's OS, no dotfiles layer, a smoke spec written per test.
 /// </summary>
 [Collection("engine")]
+[Trait("Needs", "Engine")]
 public sealed class PipelineIntegrationTests : IAsyncLifetime
 {
     private readonly EngineFixture _engine;

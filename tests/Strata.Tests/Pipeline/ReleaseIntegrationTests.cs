@@ -13,6 +13,7 @@ namespace Strata.Tests.Pipeline;
 /// machine" (everything Strata made removed from the engine, and its cache folder).
 /// </summary>
 [Collection("engine")]
+[Trait("Needs", "Engine")]
 public sealed class ReleaseIntegrationTests : IAsyncLifetime
 {
     private readonly EngineFixture _engine;

@@ -77,4 +77,13 @@ public sealed class RunOptionsTests
             (options.VaultRuntime, options.Image, options.VaultChecks, options.VaultOverride, options.VaultBench));
         Assert.Empty(options.UnknownOptions);
     }
+
+    [Fact]
+    public void The_test_filter_is_read_and_is_no_typo()
+    {
+        Assert.Null(Parse("target=test").TestFilter);
+        var options = Parse("target=test", "filter=Needs!=Engine");
+        Assert.Equal("Needs!=Engine", options.TestFilter);
+        Assert.Empty(options.UnknownOptions);
+    }
 }

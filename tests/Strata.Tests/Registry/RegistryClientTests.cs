@@ -7,6 +7,7 @@ namespace Strata.Tests.Registry;
 
 /// <summary>Strata's registry calls against a real registry (distribution 2.8) on 127.0.0.1.</summary>
 [Collection("engine")]
+[Trait("Needs", "Engine")]
 public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
 {
     private const string Repository = "strata/workstation";

@@ -83,4 +83,29 @@ public sealed class RegistryLocationTests
         Assert.Contains(home.Path("bin/docker-credential-fake") + " get answered something other than", e.Message);
         Assert.DoesNotContain("not json", e.Message);
     }
+
+    [Fact]
+    public void A_credential_helper_that_does_not_answer_is_stopped_and_named_and_its_output_never_shown()
+    {
+        using var home = new TempRepo();
+        // A helper stuck on a locked keychain: it has begun to answer, then waits (a child of its own, too).
+        var marker = Guid.NewGuid().ToString("N");
+        home.Write("bin/docker-credential-stuck", $$"""
+            #!/bin/sh
+            read -r host
+            echo '{"Username":"octo","Secret":"half-said-7'
+            sh -c 'sleep 60; :' {{marker}}
+            """, executable: true);
+        var env = new Dictionary<string, string?> { ["PATH"] = home.Path("bin") + ":/usr/bin:/bin" };
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var e = Assert.Throws<InvalidOperationException>(() =>
+            RegistryCredentials.FromHelper("stuck", "ghcr.io", n => env.GetValueOrDefault(n), TimeSpan.FromSeconds(1)));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"the helper was waited for {clock.Elapsed}");
+        Assert.Contains(home.Path("bin/docker-credential-stuck") + " get did not answer within 1 s for ghcr.io", e.Message);
+        Assert.DoesNotContain("half-said-7", e.Message);
+        Assert.Empty(ProcessList.Mentioning(marker));
+        Assert.Equal(30, RegistryCredentials.HelperTimeout.TotalSeconds);
+    }
 }

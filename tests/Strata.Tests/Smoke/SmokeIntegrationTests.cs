@@ -15,6 +15,7 @@ namespace Strata.Tests.Smoke;
 /// The suite on the real engine: the real specs on the real base image must pass, and images broken on
 /// purpose (built here FROM base) must fail on exactly the checks that find their fault.
 /// </summary>
+[Trait("Needs", "Engine")]
 public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLifetime
 {
 

@@ -14,6 +14,7 @@ namespace Strata.Tests.Smoke;
 /// reuse by fingerprint; and no process or folder left behind by a run that is stopped.
 /// </summary>
 [Collection("engine")]
+[Trait("Needs", "Engine")]
 public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly DockerEngine _docker = new();

@@ -12,6 +12,7 @@ namespace Strata.Tests.Smoke;
 /// runtime auto picks (VaultScenarioIntegrationTests); bench/results.md has the VM's full-run times.
 /// </summary>
 [Collection("engine")]
+[Trait("Needs", "Engine")]
 public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly DockerEngine _docker = new();
