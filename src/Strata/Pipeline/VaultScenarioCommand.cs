@@ -38,7 +38,7 @@ public sealed class VaultScenarioCommand(ImageGraph graph, BuildPlan plan, Build
             throw new VaultScenarioFailedException($"{image}: the vault scenario did not finish within {run.Timeout.TotalMinutes:0} min.");
         if (!tap.Passed)
             throw new VaultScenarioFailedException(
-                $"{image}: the vault scenario failed (exit {output.ExitCode}): {tap.Verdict ?? "no verdict"}" +
+                $"{image}: the vault scenario failed (exit {output.ExitCode}): {(tap.Verdict is { } verdict ? $"{ScenarioCheck.VerdictPrefix} {verdict}" : "no verdict")}" +
                 (tap.Problems.Count > 0 ? $"; it {string.Join("; ", tap.Problems)}" : "") + "; the 'not ok' lines above say why.");
         log($"==> {image}: vault scenario: {tap.Verdict}");
     }

@@ -139,33 +139,45 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         _repo.Write("Dockerfiles/base.smoke.yaml", "vault: true\n" + File.ReadAllText(_repo.Path("Dockerfiles/base.smoke.yaml")));
         // The scenario folder with a stand-in for uml.sh: it checks what Strata hands it (the image's
         // unpacked filesystem, the user, the filter) and answers with the verdict the test asks for.
-        foreach (var guest in new[] { "scenario.sh", "tap.sh", "pty.sh", "uml-init" }) _repo.Write($"smoke/vault/{guest}", "#!/bin/sh\n", executable: true);
-        _repo.Write("smoke/vault/uml.sh", """
-            #!/bin/sh
-            while [ $# -gt 0 ]; do case $1 in --root) root=$2; shift 2 ;; --user) user=$2; shift 2 ;; --only) only=$2; shift 2 ;; *) shift ;; esac; done
-            echo "# runtime: stand-in for $user, only '$only'"
-            if [ -f "$root/etc/os-release" ]; then echo "ok - the image's filesystem is under --root"; else echo "not ok - the image's filesystem is under --root: $root"; fi
-            if [ -e "$(dirname "$0")/verdict-fail" ]; then echo "not ok - asked to fail"; echo "# vault scenario: FAIL"; exit 1; fi
-            echo "# vault scenario: PASS (1 passed, 0 failed)"
-            """, executable: true);
-        var options = new RunOptions { RepositoryRoot = "", VaultRuntime = Strata.Smoke.VaultRuntime.Uml, VaultChecks = "lock" };
-
-        using (var pipeline = NewPipeline(options))
-            await pipeline.VaultScenario.RunAsync();
-        Assert.Contains(_log, l => l.Contains("# runtime: stand-in for root, only 'lock'", StringComparison.Ordinal));
-        Assert.Contains(_log, l => l.Contains("ok - the image's filesystem is under --root", StringComparison.Ordinal));
-        Assert.Contains("==> base: vault scenario: PASS (1 passed, 0 failed)", _log);
-
-        _repo.Write("smoke/vault/verdict-fail", "");
-        using (var failing = NewPipeline(options))
+        foreach (var file in Strata.Smoke.VaultMachine.GuestFiles.Concat(Strata.Smoke.VaultMachine.HostFiles))
+            _repo.Write($"smoke/vault/{file}", "#!/bin/sh\n", executable: true);
+        // A linux.uml that passes the probe boot, so the stand-in uml.sh runs on any CPU (a real one crashes on some).
+        _repo.Write("bin/linux.uml", "#!/bin/sh\necho '@@STRATA-UML-PROBE@@ init runs'\n", executable: true);
+        var path = Environment.GetEnvironmentVariable("PATH");
+        Environment.SetEnvironmentVariable("PATH", _repo.Path("bin") + ":" + path);
+        try
         {
-            var e = await Assert.ThrowsAsync<VaultScenarioFailedException>(() => failing.VaultScenario.RunAsync());
-            Assert.Contains("base: the vault scenario failed (exit 1): # vault scenario: FAIL", e.Message);
-            Assert.False(failing.Prove.IsProven("base")); // the target remembers nothing
-        }
+            _repo.Write("smoke/vault/uml.sh", """
+                #!/bin/sh
+                while [ $# -gt 0 ]; do case $1 in --root) root=$2; shift 2 ;; --user) user=$2; shift 2 ;; --only) only=$2; shift 2 ;; *) shift ;; esac; done
+                echo "# runtime: stand-in for $user, only '$only'"
+                if [ -f "$root/etc/os-release" ]; then echo "ok - the image's filesystem is under --root"; else echo "not ok - the image's filesystem is under --root: $root"; fi
+                if [ -e "$(dirname "$0")/verdict-fail" ]; then echo "not ok - asked to fail"; echo "# vault scenario: FAIL"; exit 1; fi
+                echo "# vault scenario: PASS (1 passed, 0 failed)"
+                """, executable: true);
+            var options = new RunOptions { RepositoryRoot = "", VaultRuntime = Strata.Smoke.VaultRuntime.Uml, VaultChecks = "lock" };
 
-        using var unknown = NewPipeline(options with { Image = "nope" });
-        var wrong = await Assert.ThrowsAsync<OptionException>(() => unknown.VaultScenario.RunAsync());
-        Assert.Contains("--image=nope: not an image of strata.yaml; give one of base.", wrong.Message);
+            using (var pipeline = NewPipeline(options))
+                await pipeline.VaultScenario.RunAsync();
+            Assert.Contains(_log, l => l.Contains("# runtime: stand-in for root, only 'lock'", StringComparison.Ordinal));
+            Assert.Contains(_log, l => l.Contains("ok - the image's filesystem is under --root", StringComparison.Ordinal));
+            Assert.Contains("==> base: vault scenario: PASS (1 passed, 0 failed)", _log);
+
+            _repo.Write("smoke/vault/verdict-fail", "");
+            using (var failing = NewPipeline(options))
+            {
+                var e = await Assert.ThrowsAsync<VaultScenarioFailedException>(() => failing.VaultScenario.RunAsync());
+                Assert.Contains("base: the vault scenario failed (exit 1): # vault scenario: FAIL", e.Message);
+                Assert.False(failing.Prove.IsProven("base")); // the target remembers nothing
+            }
+
+            using var unknown = NewPipeline(options with { Image = "nope" });
+            var wrong = await Assert.ThrowsAsync<OptionException>(() => unknown.VaultScenario.RunAsync());
+            Assert.Contains("--image=nope: not an image of strata.yaml; give one of base.", wrong.Message);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PATH", path);
+        }
     }
 }
