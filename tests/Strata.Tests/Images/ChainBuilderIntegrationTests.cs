@@ -158,11 +158,12 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
             FROM ${PARENT_IMAGE}
             RUN echo "this step fails on purpose" >&2 && exit 42
             """);
-        var containersBefore = AllContainers();
+        var parentCore = good.Get("base").Core.KeyTag.ToString();
+        var containersBefore = ContainersFrom(parentCore);
         var e = await Assert.ThrowsAsync<EngineException>(() => RunAsync(builder));
 
         // The failed step's container is not left behind (the classic builder keeps it without --force-rm).
-        Assert.Equal(containersBefore, AllContainers());
+        Assert.Equal(containersBefore, ContainersFrom(parentCore));
         Assert.Contains("docker build failed", e.Message);
         Assert.Contains("this step fails on purpose", e.Message);
         // The RUN step: BuildKit counts FROM and RUN; the classic builder ARG, FROM, RUN and a step per label.
@@ -172,10 +173,13 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
         Assert.Equal(goodId, (await _engine.Docker.Images.InspectImagesAsync([good.Get("k8s").MovingTag.ToString()])).Single().Id);
     }
 
-    /// <summary>Every container of the engine, running or not (docker ps -aq).</summary>
-    private static IReadOnlyList<string> AllContainers()
+    /// <summary>
+    /// Every container, running or not, of the image or an image built on it (docker ps -aq --filter ancestor=):
+    /// a failed build step's container is one; other tests' containers (run side by side in other lanes) are not.
+    /// </summary>
+    private static IReadOnlyList<string> ContainersFrom(string image)
     {
-        var psi = new System.Diagnostics.ProcessStartInfo("docker", "ps -aq --no-trunc") { RedirectStandardOutput = true };
+        var psi = new System.Diagnostics.ProcessStartInfo("docker", ["ps", "-aq", "--no-trunc", "--filter", "ancestor=" + image]) { RedirectStandardOutput = true };
         using var docker = System.Diagnostics.Process.Start(psi)!;
         var ids = docker.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).Order().ToList();
         docker.WaitForExit();

@@ -20,7 +20,8 @@ public sealed class EngineFixture : IAsyncLifetime
     {
         await Docker.VersionAsync();
         BaseOs = GraphLoader.Load(Path.Combine(RepositoryRoot.Find(), "strata.yaml")).BaseOs;
-        BaseOsImage = await new BaseOsProvider(Docker, _ => { }).EnsureAsync(BaseOs);
+        using (await CrossProcessLock.AcquireAsync(RealChain.BuildLock))
+            BaseOsImage = await new BaseOsProvider(Docker, _ => { }).EnsureAsync(BaseOs);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

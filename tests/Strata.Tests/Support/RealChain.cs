@@ -11,6 +11,9 @@ namespace Strata.Tests.Support;
 /// </summary>
 public static class RealChain
 {
+    /// <summary>The lock of everything that builds the base OS or the real chain (see <see cref="CrossProcessLock"/>).</summary>
+    public const string BuildLock = "real-chain";
+
     public static RunOptions Options() => new() { RepositoryRoot = RepositoryRoot.Find(), SkipBinaryTools = true };
 
     public static BuildPlan Plan()
@@ -22,6 +25,8 @@ public static class RealChain
     /// <summary>Builds (or reuses) the image and its ancestors; returns the image's immutable key tag.</summary>
     public static async Task<string> BuildAsync(IEngine docker, string image, Action<string> log)
     {
+        // The test lanes run side by side: one builds, the others wait and reuse.
+        using var _ = await CrossProcessLock.AcquireAsync(BuildLock);
         using var pipeline = new ImagePipeline(Options(), log, docker);
         return (await pipeline.Build.LineageAsync(image)).Tag;
     }

@@ -14,6 +14,9 @@ internal sealed class UmlRuntime : IVaultRuntime
     public const string Script = "uml.sh";
     private const string ProbeMarker = "@@STRATA-UML-PROBE@@ init runs";
     private static readonly TimeSpan ProbeLimit = TimeSpan.FromSeconds(60);
+    // Whether linux.uml runs is a property of this host's CPU and kernel: a probe that passed is not repeated
+    // in this process (a run proves several images). A failed one is, as it may have been a passing fault.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> Probed = new();
 
     public string Name => "User-Mode Linux";
 
@@ -25,6 +28,11 @@ internal sealed class UmlRuntime : IVaultRuntime
             return Unavailable($"it runs x86-64 images only (this one's programs are {root.Architecture?.ToString() ?? "of an unknown architecture"})", "the virtual-machine runtime");
         if (Executables.Find("linux.uml", run.SearchPath) is not { } uml)
             return Unavailable("linux.uml is not installed", "apt-get install user-mode-linux");
+        if (Probed.ContainsKey(uml))
+        {
+            output.Note("User-Mode Linux passed its probe boot earlier in this run");
+            return null;
+        }
 
         // The probe's init: the image's own /bin/sh, as the real run's init; it powers the guest off.
         var init = Path.Combine(root.Path, "strata-uml-probe");
@@ -57,6 +65,7 @@ internal sealed class UmlRuntime : IVaultRuntime
         }
         if (seen)
         {
+            Probed[uml] = true;
             output.Note("User-Mode Linux passed its probe boot (init ran)");
             return null;
         }
