@@ -94,7 +94,6 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
     }
 
     [Theory]
-    [Trait("Lane", "vault")]
     [InlineData("ENV STRATA_EXTRA=1")]                                                         // the image's environment
     [InlineData("RUN echo 'alias x=y' >>/home/dev/.bashrc.d/10-tools.sh")]                     // a bash start-up file
     [InlineData("USER root\nRUN echo 'Defaults !use_pty' >/etc/sudoers.d/zz && chmod 0440 /etc/sudoers.d/zz\nUSER dev")] // sudoers
@@ -157,7 +156,6 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
     }
 
     [Theory]
-    [Trait("Lane", "vault")]
     [InlineData("pass", VaultRuntime.Auto)]
     [InlineData("fail", VaultRuntime.Auto)]
     [InlineData("timeout", VaultRuntime.Auto)]

@@ -13,7 +13,6 @@ namespace Strata.Tests.Smoke;
 /// </summary>
 [Collection("engine")]
 [Trait("Needs", "Engine")]
-[Trait("Lane", "vault")]
 public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly DockerEngine _docker = new();

@@ -20,7 +20,7 @@ public sealed class EngineFixture : IAsyncLifetime
     {
         await Docker.VersionAsync();
         BaseOs = GraphLoader.Load(Path.Combine(RepositoryRoot.Find(), "strata.yaml")).BaseOs;
-        using (await CrossProcessLock.AcquireAsync(RealChain.BuildLock))
+        using (await CrossProcessLock.AcquireAsync(RealChain.BaseOsLock))
             BaseOsImage = await new BaseOsProvider(Docker, _ => { }).EnsureAsync(BaseOs);
     }
 

@@ -11,7 +11,8 @@ namespace Strata.Tests.Support;
 /// </summary>
 public static class RealChain
 {
-    /// <summary>The lock of everything that builds the base OS or the real chain (see <see cref="CrossProcessLock"/>).</summary>
+    /// <summary>The locks of what builds the base OS, and the real chain on it (see <see cref="CrossProcessLock"/>).</summary>
+    public const string BaseOsLock = "base-os";
     public const string BuildLock = "real-chain";
 
     public static RunOptions Options() => new() { RepositoryRoot = RepositoryRoot.Find(), SkipBinaryTools = true };
@@ -25,9 +26,12 @@ public static class RealChain
     /// <summary>Builds (or reuses) the image and its ancestors; returns the image's immutable key tag.</summary>
     public static async Task<string> BuildAsync(IEngine docker, string image, Action<string> log)
     {
-        // The test lanes run side by side: one builds, the others wait and reuse.
-        using var _ = await CrossProcessLock.AcquireAsync(BuildLock);
+        // The test lanes run side by side: one builds, the others wait and reuse. The base OS has a lock
+        // of its own, so a lane that needs only the OS (EngineFixture) does not wait for a whole chain.
         using var pipeline = new ImagePipeline(Options(), log, docker);
+        using (await CrossProcessLock.AcquireAsync(BaseOsLock))
+            await new BaseOsProvider(docker, log).EnsureAsync(pipeline.Graph.BaseOs);
+        using var _ = await CrossProcessLock.AcquireAsync(BuildLock);
         return (await pipeline.Build.LineageAsync(image)).Tag;
     }
 }
