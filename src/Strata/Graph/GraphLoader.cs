@@ -51,7 +51,7 @@ public static partial class GraphLoader
         var declared = new List<ImageSpec>();
         foreach (var node in imageNodes.Children)
         {
-            var map = doc.Mapping(node, "an image entry", "name", "parent", "dockerfile", "inputs", "args", "host_ca");
+            var map = doc.Mapping(node, "an image entry", "name", "parent", "dockerfile", "inputs", "args", "host_ca", "devcontainer");
             var name = doc.RequiredString(map, "name", "an image entry");
             var where = $"image '{name}'";
             if (!ImageName().IsMatch(name))
@@ -63,7 +63,10 @@ public static partial class GraphLoader
                 doc.OptionalString(map, "parent", where),
                 ReadLayer(doc, map, where, sharedArgs, root),
                 doc.OptionalBool(map, "host_ca", where, fallback: false),
-                (int)node.Start.Line));
+                (int)node.Start.Line)
+            {
+                Devcontainer = StrictYaml.Child(map, "devcontainer") is { } dev ? ReadDevcontainer(doc, dev, where) : null,
+            });
         }
 
         return new ImageGraph(root, configPath, repository, doc.OptionalString(top, "source", "the top level"),
@@ -108,6 +111,50 @@ public static partial class GraphLoader
         return new LayerSpec(Normalize(dockerfile), inputs.Select(Normalize).ToList(), args);
     }
 
+    private static DevcontainerSpec ReadDevcontainer(StrictYaml doc, YamlNode node, string image)
+    {
+        var where = $"{image}: devcontainer";
+        var map = doc.Mapping(node, where, "remote_user", "container_user", "init", "container_env", "mounts", "vault_run_args");
+
+        string? User(string key)
+        {
+            var user = doc.OptionalString(map, key, where);
+            if (user is not null && !UserName().IsMatch(user))
+                throw doc.Error(StrictYaml.Child(map, key)!, $"{where}: {key} '{user}' is not a user name (lower case letters, digits, '_' and '-').");
+            return user;
+        }
+
+        var env = doc.StringMap(map, "container_env", where);
+        foreach (var name in env.Keys.Where(n => !EnvName().IsMatch(n)))
+            throw doc.Error(StrictYaml.Child(map, "container_env")!, $"{where}: container_env '{name}' is not a variable name (letters, digits and '_', not starting with a digit).");
+
+        var mounts = new List<HostMount>();
+        if (StrictYaml.Child(map, "mounts") is { } mountsNode)
+        {
+            if (mountsNode is not YamlSequenceNode list)
+                throw doc.Error(mountsNode, $"'mounts' in {where} must be a list of {{ source, target }} mappings.");
+            foreach (var item in list.Children)
+            {
+                var m = doc.Mapping(item, $"a mount of {where}", "source", "target");
+                var source = doc.RequiredString(m, "source", $"a mount of {where}");
+                var target = doc.RequiredString(m, "target", $"a mount of {where}");
+                if (!target.StartsWith('/'))
+                    throw doc.Error(item, $"{where}: mount target '{target}' must be an absolute path in the container.");
+                // The devcontainer mount string is comma-separated key=value pairs: a comma would split it.
+                if (source.Contains(',') || target.Contains(','))
+                    throw doc.Error(item, $"{where}: a mount's source and target must not contain ','.");
+                if (mounts.Any(x => x.Target == target))
+                    throw doc.Error(item, $"{where}: two mounts target '{target}'; keep one.");
+                mounts.Add(new HostMount(source, target));
+            }
+        }
+
+        var text = doc.OptionalString(map, "init", where);
+        return new DevcontainerSpec(User("remote_user"), User("container_user"),
+            text is null ? null : doc.OptionalBool(map, "init", where, fallback: false),
+            env, mounts, doc.StringList(map, "vault_run_args", where));
+    }
+
     private static void CheckInsideRepository(StrictYaml doc, YamlNode node, string where, string what, string path, string root)
     {
         var full = Path.GetFullPath(Path.Combine(root, path));
@@ -148,6 +195,12 @@ public static partial class GraphLoader
             ordered.Add(image);
         }
     }
+
+    [GeneratedRegex("^[a-z_][a-z0-9_-]{0,31}$")]
+    private static partial Regex UserName();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex EnvName();
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,100}$")]
     private static partial Regex ImageName();

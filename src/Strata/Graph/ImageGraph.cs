@@ -15,7 +15,11 @@ public sealed record LayerSpec(
 
 /// <summary>An image of the chain, as declared in strata.yaml.</summary>
 /// <param name="HostCa">Whether the host's locally added CA certificates go into this image's context.</param>
-public sealed record ImageSpec(string Name, string? Parent, LayerSpec Layer, bool HostCa, int Line);
+public sealed record ImageSpec(string Name, string? Parent, LayerSpec Layer, bool HostCa, int Line)
+{
+    /// <summary>What dev-container tools should know to run this image (null: nothing of its own).</summary>
+    public DevcontainerSpec? Devcontainer { get; init; }
+}
 
 /// <summary>The validated image chain: every image after its parent.</summary>
 public sealed class ImageGraph

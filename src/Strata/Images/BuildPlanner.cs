@@ -79,6 +79,13 @@ public static class BuildPlanner
                 args[VersionArg(tool)] = locked.Version;
             }
             key.Add("parent", parentCore?.Key ?? "base-os:" + DescribeBaseOs(graph.BaseOs));
+            // The devcontainer.metadata label goes on the published stage: on the thin layer when there is
+            // one, so editing it (a label, no file) rebuilds only the thin layers and never a core.
+            var devcontainer = DevcontainerMetadata.For(graph, image.Name);
+            var devcontainerLabels = devcontainer.IsEmpty
+                ? new Dictionary<string, string>()
+                : new Dictionary<string, string> { [DevcontainerMetadata.Label] = devcontainer.ToLabel(image.Name) };
+            if (graph.Dotfiles is null) key.AddMap("label", devcontainerLabels);
             var coreKey = key.Finish();
             // Always present (maybe empty), so a Dockerfile can COPY them whatever is configured.
             List<string> emptyDirs = [ToolsContextDirectory];
@@ -89,6 +96,7 @@ public static class BuildPlanner
                 files, emptyDirs, args, repository.WithTag(coreTag))
             {
                 Tools = binaries,
+                Labels = graph.Dotfiles is null ? devcontainerLabels : new Dictionary<string, string>(),
             };
 
             Stage? thin = null;
@@ -103,6 +111,7 @@ public static class BuildPlanner
                     .AddFiles("input", layerDockerfile, digests)
                     .Add("dotfiles", dotfilesHash!)
                     .AddMap("arg", layer.Args)
+                    .AddMap("label", devcontainerLabels)
                     .Add("parent", coreKey);
                 var publishedKey = pkey.Finish();
                 var layerArgs = new SortedDictionary<string, string>(layer.Args.ToDictionary(), StringComparer.Ordinal)
@@ -110,7 +119,10 @@ public static class BuildPlanner
                     [DotfilesHashArg] = dotfilesHash!,
                 };
                 thin = new Stage(image.Name, StageKind.Published, options.Platform, publishedKey, coreKey, layer.Dockerfile,
-                    layerFiles, [], layerArgs, repository.WithTag($"{image.Name}-{publishedKey[..12]}"));
+                    layerFiles, [], layerArgs, repository.WithTag($"{image.Name}-{publishedKey[..12]}"))
+                {
+                    Labels = devcontainerLabels,
+                };
             }
 
             plans[image.Name] = new ImagePlan(image, core, thin, repository.WithTag(image.Name));

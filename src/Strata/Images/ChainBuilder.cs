@@ -172,6 +172,7 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
             ["dev.strata.image"] = image.Name,
             ["dev.strata.stage"] = stage.Kind.ToString().ToLowerInvariant(),
         };
+        foreach (var (k, v) in stage.Labels) labels[k] = v;
         if (plan.Graph.Source is { } source) labels["org.opencontainers.image.source"] = source;
         if (options.Revision is { } revision) labels["org.opencontainers.image.revision"] = revision;
 

@@ -6,7 +6,8 @@ namespace Strata.Smoke;
 /// <summary>
 /// The checks every image gets without writing them, whatever the image is for: its pinned tools (and
 /// its ancestors') at their locked versions, a UTF-8 locale, a quiet login shell, a default command
-/// that runs (`docker run IMAGE` with no command), no secrets, and the vault scenario where the spec
+/// that runs (`docker run IMAGE` with no command), no secrets, the devcontainer.metadata label where
+/// strata.yaml declares one, and the vault scenario where the spec
 /// says <c>vault: true</c>. What is specific to one workstation (its dotfiles, its folders) belongs
 /// in its <c>Dockerfiles/&lt;image&gt;.smoke.yaml</c>. A spec check of the same name replaces a generated one.
 /// </summary>
@@ -17,6 +18,7 @@ public static class GeneratedChecks
     public const string DefaultCommand = "the image runs with its own command";
     public const string NoSecrets = "no secrets in the image";
     public const string Vault = "vault scenario";
+    public const string Devcontainer = "devcontainer.metadata says what the image is";
 
     public static string ToolCheckName(string tool) => $"tool {tool} is at its locked version";
 
@@ -45,6 +47,10 @@ public static class GeneratedChecks
 
         checks.Add(new DefaultCommandCheck(DefaultCommand, origin));
         checks.Add(new SecretScanCheck(NoSecrets, origin, options.SecretScanPaths, options.SecretScanPrune, options.SecretPatterns));
+
+        var devcontainer = Images.DevcontainerMetadata.For(graph, image);
+        if (!devcontainer.IsEmpty)
+            checks.Add(new DevcontainerCheck(Devcontainer, origin, devcontainer.ToJson()));
 
         if (spec.Vault)
             checks.Add(new ScenarioCheck(Vault, origin, Path.GetFullPath(Path.Combine(graph.RootDirectory, options.VaultDirectory)),
