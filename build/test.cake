@@ -18,27 +18,27 @@ Task(Targets.Test)
         if (System.IO.Directory.Exists(results)) System.IO.Directory.Delete(results, recursive: true);
         DotNetBuild("Strata.slnx", new DotNetBuildSettings { Configuration = "Release" });
 
-        var lanes = new[] { "Lane=vault-proof", "Lane!=vault-proof" };
-        var failures = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+        // The vault proofs are the long pole, and User-Mode Linux slows far more than the load: they run
+        // first in line for the CPU (nice -10 as root, else 0), everything else behind them (nice 10).
+        var root = Environment.UserName == "root";
+        var lanes = new[] { (Filter: "Lane=vault-proof", Nice: root ? -10 : 0), (Filter: "Lane!=vault-proof", Nice: 10) };
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
         System.Threading.Tasks.Parallel.ForEach(lanes, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = lanes.Length }, lane =>
         {
-            try
-            {
-                DotNetTest("Strata.slnx", new DotNetTestSettings
-                {
-                    Configuration = "Release",
-                    NoBuild = true,
-                    NoRestore = true,
-                    ResultsDirectory = System.IO.Path.Combine(results, lane.Replace('!', '-').Replace('=', '-').Replace('&', '_')),
-                    Loggers = new[] { "trx", "console;verbosity=normal" },
-                    Filter = options.TestFilter is { Length: > 0 } filter ? $"({filter})&({lane})" : lane,
-                });
-            }
-            catch (Exception e) { failures.Add(e); }
+            var filter = options.TestFilter is { Length: > 0 } given ? $"({given})&({lane.Filter})" : lane.Filter;
+            var args = new ProcessArgumentBuilder()
+                .Append("-n").Append(lane.Nice.ToString())
+                .Append("dotnet").Append("test").Append("Strata.slnx").Append("--configuration").Append("Release")
+                .Append("--no-build").Append("--no-restore")
+                .Append("--results-directory").AppendQuoted(System.IO.Path.Combine(results, lane.Filter.Replace('!', '-').Replace('=', '-')))
+                .Append("--logger").Append("trx").Append("--logger").AppendQuoted("console;verbosity=normal")
+                .Append("--filter").AppendQuoted(filter);
+            var exit = StartProcess("nice", new ProcessSettings { Arguments = args });
+            if (exit != 0) failures.Add($"{lane.Filter}: dotnet test exited {exit}");
         });
 
         var summary = TestSummary.FromTrxDirectory(results);
         Console.WriteLine(summary);
         if (!failures.IsEmpty || !summary.Succeeded)
-            throw new Exception("the test suite failed (see above)", failures.FirstOrDefault());
+            throw new Exception("the test suite failed (see above)" + (failures.IsEmpty ? "" : ": " + string.Join("; ", failures)));
     });
