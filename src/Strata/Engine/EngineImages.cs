@@ -75,30 +75,32 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
         Action<string>? progress = null)
     {
         var messages = new ProgressMessages(progress);
+        var auth = await AuthAsync(reference, credentials, ct);
         onOperation?.Invoke("pull");
         await EngineCall.RunAsync($"pull {reference}", () => client.Images.CreateImageAsync(
             new ImagesCreateParameters { FromImage = reference.Repository, Tag = reference.Digest ?? reference.TagOrLatest },
-            Auth(reference, credentials), messages, ct), ct);
+            auth, messages, ct), ct);
         if (messages.Error is { } error) throw new EngineException($"could not pull {reference}: {error}");
     }
 
     public async Task PushAsync(ImageReference reference, RegistryCredentials? credentials, Action<string> onOutput, CancellationToken ct = default)
     {
         var messages = new ProgressMessages(onOutput);
+        var auth = await AuthAsync(reference, credentials, ct) ?? new AuthConfig();
         onOperation?.Invoke("push");
         await EngineCall.RunAsync($"push {reference}", () => client.Images.PushImageAsync(reference.Repository,
-            new ImagePushParameters { Tag = reference.TagOrLatest }, Auth(reference, credentials) ?? new AuthConfig(), messages, ct), ct);
+            new ImagePushParameters { Tag = reference.TagOrLatest }, auth, messages, ct), ct);
         if (messages.Error is { } error)
             throw new EngineException($"push {reference} failed: {error}" + (error.Contains("auth", StringComparison.OrdinalIgnoreCase)
                 ? $" (log in first: docker login {reference.Registry})" : ""));
     }
 
     /// <summary>The login for the reference's registry: the one given, else the docker config file's.</summary>
-    private AuthConfig? Auth(ImageReference reference, RegistryCredentials? credentials)
+    private async Task<AuthConfig?> AuthAsync(ImageReference reference, RegistryCredentials? credentials, CancellationToken ct)
     {
         var host = RegistryCredentials.ConfigHost(reference);
-        credentials ??= RegistryCredentials.FromDockerConfig(host,
-            name => name == "DOCKER_CONFIG" && dockerConfig() is { } config ? config : Environment.GetEnvironmentVariable(name));
+        credentials ??= await RegistryCredentials.FromDockerConfigAsync(host,
+            name => name == "DOCKER_CONFIG" && dockerConfig() is { } config ? config : Environment.GetEnvironmentVariable(name), ct);
         return credentials switch
         {
             null => null,

@@ -25,7 +25,7 @@ public sealed class ImagePipeline : IDisposable
     private readonly Lazy<BuildPlan> _plan;
     private readonly Lazy<AssetCache> _assets;
     private readonly Lazy<ChainBuilder> _builder;
-    private readonly Lazy<RegistryCredentials?> _credentials;
+    private readonly RegistryLogin _login;
     private readonly Lazy<IRegistry?> _registry;
     private readonly Lazy<StageSources> _sources;
     private readonly Lazy<SmokeRunner> _smokeSuite;
@@ -73,15 +73,15 @@ public sealed class ImagePipeline : IDisposable
             NoCache = options.NoCache,
             CacheDirectory = options.CacheDirectory,
         }, log));
-        _credentials = new(() => options.Registry is { } location
-            ? RegistryCredentials.Find(location.Host, Environment.GetEnvironmentVariable,
-                options.RegistryPasswordFromStdin ? (readRegistryPassword ?? Console.In.ReadLine)() : null)
-            : null);
+        _login = new RegistryLogin(ct => options.Registry is { } location
+            ? RegistryCredentials.FindAsync(location.Host, Environment.GetEnvironmentVariable,
+                options.RegistryPasswordFromStdin ? (readRegistryPassword ?? Console.In.ReadLine)() : null, ct)
+            : Task.FromResult<RegistryCredentials?>(null));
         // The registry picks an index's entry for the platform the plan builds for.
         _registry = new(() => registry ?? (options.Registry is { } location
-            ? new RegistryClient(location, _credentials.Value, new RegistryClientOptions { Architecture = PlanOptions.Platform.Architecture })
+            ? new RegistryClient(location, _login, new RegistryClientOptions { Architecture = PlanOptions.Platform.Architecture })
             : null));
-        _sources = new(() => new StageSources(Plan, Builder, Engine.Images, _registry.Value, _credentials.Value, Graph.Repository, log));
+        _sources = new(() => new StageSources(Plan, Builder, Engine.Images, _registry.Value, _login, Graph.Repository, log));
         _smokeSuite = new(() => new SmokeRunner(Graph, SmokeTools(), Plan.Lock, SmokeOptions, log));
         _smoke = new(() => smoke ?? _smokeSuite.Value);
         _build = new(() => new BuildCommand(Plan, Builder, _sources.Value, Record, log));

@@ -15,7 +15,7 @@ namespace Strata.Pipeline;
 /// Pulls only what a step needs here, by digest. Without a registry every stage is local or built.
 /// </summary>
 public sealed class StageSources(BuildPlan plan, ChainBuilder builder, IImageStore images, IRegistry? registry,
-    RegistryCredentials? credentials, string repository, Action<string> log)
+    RegistryLogin login, string repository, Action<string> log)
 {
     private readonly Dictionary<ImageReference, RemoteImage?> _remote = [];
     private readonly HashSet<ImageReference> _conflicts = [];
@@ -109,7 +109,7 @@ public sealed class StageSources(BuildPlan plan, ChainBuilder builder, IImageSto
     {
         var reference = ImageReference.Parse(remote.Name).WithDigest(remote.Digest);
         log($"==> {image.Name}: pulling {stage.KeyTag} ({SummaryTable.FormatSize(remote.Size)}) by digest {remote.Digest[..19]}...");
-        await images.PullAsync(reference, credentials, ct);
+        await images.PullAsync(reference, await login.GetAsync(ct), ct);
         await builder.AdoptAsync(plan, stage, reference, ct);
         _sources[stage.KeyTag] = StageSource.Registry;
         _pulled[stage.KeyTag] = await NewLayerBytesAsync(image, stage, remote, ct);
@@ -130,7 +130,7 @@ public sealed class StageSources(BuildPlan plan, ChainBuilder builder, IImageSto
         if (!await AdoptLocalAsync(stage, ct))
             throw new InvalidOperationException($"{stage.KeyTag} is neither in {registry.Location} nor in the engine: build it before pushing.");
         log($"==> {image.Name}: pushing {stage.KeyTag}");
-        await images.PushAsync(stage.KeyTag, credentials, line => log($"[{image.Name}] {line}"), ct);
+        await images.PushAsync(stage.KeyTag, await login.GetAsync(ct), line => log($"[{image.Name}] {line}"), ct);
         _remote.Remove(stage.KeyTag);
         var pushed = await FindRemoteAsync(stage, ct)
             ?? throw new RegistryException($"{stage.KeyTag} was pushed but {registry.Location} does not show it with key {stage.Key}.");

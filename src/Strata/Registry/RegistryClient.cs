@@ -54,17 +54,19 @@ public sealed class RegistryClient : IRegistry
     ];
 
     private readonly RegistryLocation _location;
-    private readonly RegistryCredentials? _credentials;
+    private readonly RegistryLogin _login;
+    // Asked of the login when the registry first wants one (a 401 challenge); kept for the error messages.
+    private RegistryCredentials? _credentials;
     private readonly RegistryClientOptions _options;
     private readonly HttpClient _http;
     private readonly ResiliencePipeline<HttpResponseMessage> _retry;
     private readonly Dictionary<string, AuthenticationHeaderValue> _auth = []; // by scope
 
-    public RegistryClient(RegistryLocation location, RegistryCredentials? credentials, RegistryClientOptions? options = null,
+    public RegistryClient(RegistryLocation location, RegistryLogin login, RegistryClientOptions? options = null,
         HttpMessageHandler? handler = null)
     {
         _location = location;
-        _credentials = credentials;
+        _login = login;
         _options = options ?? new RegistryClientOptions();
         _http = handler is null ? new HttpClient() : new HttpClient(handler);
         _http.BaseAddress = location.BaseUri;
@@ -179,6 +181,7 @@ public sealed class RegistryClient : IRegistry
 
         var challenge = response.Headers.WwwAuthenticate.FirstOrDefault();
         response.Dispose();
+        _credentials = await _login.GetAsync(ct);
         if (challenge is null)
             throw new RegistryAuthException($"{_location.Host} answered 401 for {what} without saying how to authenticate.");
         if (challenge.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))

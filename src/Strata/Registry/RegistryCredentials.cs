@@ -20,17 +20,18 @@ public sealed class RegistryCredentials(string user, string secret, string sourc
     /// STRATA_REGISTRY_PASSWORD (or a password read from stdin by the caller), then what the engine's
     /// client knows (the docker config file's auths, its credential helper). Null: anonymous.
     /// </summary>
-    public static RegistryCredentials? Find(string host, Func<string, string?> environment, string? passwordFromStdin = null)
+    public static async Task<RegistryCredentials?> FindAsync(string host, Func<string, string?> environment, string? passwordFromStdin = null,
+        CancellationToken ct = default)
     {
         var user = environment("STRATA_REGISTRY_USER");
         var password = passwordFromStdin ?? environment("STRATA_REGISTRY_PASSWORD");
         if (!string.IsNullOrEmpty(user) && !string.IsNullOrEmpty(password))
             return new RegistryCredentials(user, password, passwordFromStdin is null ? "STRATA_REGISTRY_PASSWORD" : "stdin");
-        return FromDockerConfig(host, environment);
+        return await FromDockerConfigAsync(host, environment, ct);
     }
 
     /// <summary>The docker client's config (DOCKER_CONFIG or ~/.docker/config.json): credHelpers, credsStore, then auths.</summary>
-    public static RegistryCredentials? FromDockerConfig(string host, Func<string, string?> environment)
+    public static async Task<RegistryCredentials?> FromDockerConfigAsync(string host, Func<string, string?> environment, CancellationToken ct = default)
     {
         var dir = environment("DOCKER_CONFIG") is { Length: > 0 } d ? d
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".docker");
@@ -42,7 +43,7 @@ public sealed class RegistryCredentials(string user, string secret, string sourc
         string? helper = null;
         if (root.TryGetProperty("credHelpers", out var helpers) && helpers.TryGetProperty(host, out var h)) helper = h.GetString();
         else if (root.TryGetProperty("credsStore", out var store)) helper = store.GetString();
-        if (!string.IsNullOrEmpty(helper) && FromHelper(helper, host, environment) is { } fromHelper) return fromHelper;
+        if (!string.IsNullOrEmpty(helper) && await FromHelperAsync(helper, host, environment, ct: ct) is { } fromHelper) return fromHelper;
 
         if (root.TryGetProperty("auths", out var auths))
             foreach (var entry in auths.EnumerateObject())
@@ -78,22 +79,23 @@ public sealed class RegistryCredentials(string user, string secret, string sourc
     /// auths are tried next, else the registry is asked anonymously. A helper that does not answer within
     /// <paramref name="timeout"/> (default <see cref="HelperTimeout"/>) is stopped, and that is an error naming it.
     /// </summary>
-    internal static RegistryCredentials? FromHelper(string helper, string host, Func<string, string?> environment, TimeSpan? timeout = null)
+    internal static async Task<RegistryCredentials?> FromHelperAsync(string helper, string host, Func<string, string?> environment,
+        TimeSpan? timeout = null, CancellationToken ct = default)
     {
         var name = "docker-credential-" + helper;
         if (IO.Executables.Find(name, environment("PATH") ?? "") is not { } path) return null;
         var limit = timeout ?? HelperTimeout;
         var output = new StringBuilder();
         int exitCode;
-        using var deadline = new CancellationTokenSource(limit);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(limit);
         try
         {
-            // Its callers are synchronous (a lazy login, the engine's auth header); Task.Run keeps the wait off any
-            // synchronization context. Its stderr is read and dropped: it may repeat what it was given.
-            exitCode = Task.Run(() => IO.ChildProcess.RunAsync(path, ["get"], line => output.AppendLine(line), null, deadline.Token,
-                writeStdin: (stdin, ct) => stdin.WriteAsync(Encoding.UTF8.GetBytes(host), ct).AsTask())).GetAwaiter().GetResult();
+            // Its stderr is read and dropped: it may repeat what it was given.
+            exitCode = await IO.ChildProcess.RunAsync(path, ["get"], line => output.AppendLine(line), null, deadline.Token,
+                writeStdin: (stdin, token) => stdin.WriteAsync(Encoding.UTF8.GetBytes(host), token).AsTask());
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
         {
             throw new InvalidOperationException($"{path} get did not answer within {limit.TotalSeconds:0} s for {host} and was stopped; " +
                 "check the credential helper named in the docker config (credHelpers or credsStore): it may be waiting for a locked keychain.");

@@ -107,7 +107,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
 
     private async Task<RemoteImage?> RemoteAsync(string tag)
     {
-        using var client = new RegistryClient(Location, null);
+        using var client = new RegistryClient(Location, RegistryLogin.Anonymous);
         return await client.FindAsync(_repository, tag);
     }
 

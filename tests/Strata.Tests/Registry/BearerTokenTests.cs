@@ -42,7 +42,7 @@ public sealed class BearerTokenTests : IAsyncLifetime
 
     private RegistryClient Client(string password) => new(
         RegistryLocation.Parse(_server.BaseUrl.Replace("http://", "", StringComparison.Ordinal) + "/team"),
-        new RegistryCredentials("robot", password, "test"), new RegistryClientOptions { MaxRetries = 1, RetryDelay = TimeSpan.Zero });
+        RegistryLogin.Of(new RegistryCredentials("robot", password, "test")), new RegistryClientOptions { MaxRetries = 1, RetryDelay = TimeSpan.Zero });
 
     [Fact]
     public async Task A_bearer_challenge_is_answered_with_a_token_for_the_scope_and_the_token_is_used()

@@ -39,7 +39,7 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
     public async Task A_pushed_image_is_found_with_its_digest_and_key_label_and_a_missing_tag_is_absent()
     {
         await PushAsync("base-0123456789ab");
-        using var client = new RegistryClient(Location, null, Fast);
+        using var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast);
 
         var found = await client.FindAsync(Repository, "base-0123456789ab");
 
@@ -55,7 +55,7 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
     public async Task Tagging_points_a_new_tag_at_the_same_manifest_without_uploading_it_again()
     {
         await PushAsync("base-0123456789ab");
-        using var client = new RegistryClient(Location, null, Fast);
+        using var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast);
         var source = await client.FindAsync(Repository, "base-0123456789ab");
 
         await client.TagAsync(Repository, source!.Digest, "base");
@@ -67,7 +67,7 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
     [Fact]
     public async Task A_registry_that_does_not_answer_is_an_error_naming_it_never_absent()
     {
-        using var client = new RegistryClient(Location, null, Fast);
+        using var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast);
         await _registry.KillAsync();
 
         var e = await Assert.ThrowsAsync<RegistryException>(() => client.FindAsync(Repository, "base-0123456789ab"));
@@ -81,17 +81,17 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
         await using var locked = await RegistryServer.StartAsync("ci", "right-password-1");
         var location = RegistryLocation.Parse($"{locked.Host}/team");
 
-        using var anonymous = new RegistryClient(location, null, Fast);
+        using var anonymous = new RegistryClient(location, RegistryLogin.Anonymous, Fast);
         var none = await Assert.ThrowsAsync<RegistryAuthException>(() => anonymous.FindAsync(Repository, "base-0123456789ab"));
         Assert.Contains("needs a login", none.Message);
 
-        using var wrong = new RegistryClient(location, new RegistryCredentials("ci", "wrong-password-2", "STRATA_REGISTRY_PASSWORD"), Fast);
+        using var wrong = new RegistryClient(location, RegistryLogin.Of(new RegistryCredentials("ci", "wrong-password-2", "STRATA_REGISTRY_PASSWORD")), Fast);
         var e = await Assert.ThrowsAsync<RegistryAuthException>(() => wrong.FindAsync(Repository, "base-0123456789ab"));
         Assert.Contains($"{locked.Host} refused to look up {locked.Host}/team/strata/workstation:base-0123456789ab (401", e.Message);
         Assert.Contains("with the credentials of ci (from STRATA_REGISTRY_PASSWORD)", e.Message);
         Assert.DoesNotContain("wrong-password-2", e.ToString());
 
-        using var right = new RegistryClient(location, new RegistryCredentials("ci", "right-password-1", "test"), Fast);
+        using var right = new RegistryClient(location, RegistryLogin.Of(new RegistryCredentials("ci", "right-password-1", "test")), Fast);
         Assert.Null(await right.FindAsync(Repository, "base-0123456789ab")); // logged in: 404 is absent
     }
 }

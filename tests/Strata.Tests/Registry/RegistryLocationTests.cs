@@ -31,27 +31,27 @@ public sealed class RegistryLocationTests
     }
 
     [Fact]
-    public void Credentials_come_from_the_environment_first_then_the_docker_config()
+    public async Task Credentials_come_from_the_environment_first_then_the_docker_config()
     {
         using var home = new TempRepo();
         var auth = Convert.ToBase64String(Encoding.UTF8.GetBytes("octo:pat-123"));
         home.Write("config.json", "{\"auths\":{\"ghcr.io\":{\"auth\":\"" + auth + "\"}}}");
         var env = new Dictionary<string, string?> { ["DOCKER_CONFIG"] = home.Root };
 
-        var fromConfig = RegistryCredentials.Find("ghcr.io", n => env.GetValueOrDefault(n))!;
+        var fromConfig = (await RegistryCredentials.FindAsync("ghcr.io", n => env.GetValueOrDefault(n)))!;
         Assert.Equal("octo", fromConfig.User);
         Assert.Equal($"octo (from {home.Path("config.json")})", fromConfig.ToString());
-        Assert.Null(RegistryCredentials.Find("other.example", n => env.GetValueOrDefault(n)));
+        Assert.Null(await RegistryCredentials.FindAsync("other.example", n => env.GetValueOrDefault(n)));
 
         env["STRATA_REGISTRY_USER"] = "ci";
         env["STRATA_REGISTRY_PASSWORD"] = "pw-456";
-        var fromEnv = RegistryCredentials.Find("ghcr.io", n => env.GetValueOrDefault(n))!;
+        var fromEnv = (await RegistryCredentials.FindAsync("ghcr.io", n => env.GetValueOrDefault(n)))!;
         Assert.Equal("ci (from STRATA_REGISTRY_PASSWORD)", fromEnv.ToString());
         Assert.DoesNotContain("pw-456", fromEnv.ToString());
     }
 
     [Fact]
-    public void A_credential_helper_named_in_the_docker_config_is_asked_for_its_host_and_its_secret_never_shown()
+    public async Task A_credential_helper_named_in_the_docker_config_is_asked_for_its_host_and_its_secret_never_shown()
     {
         using var home = new TempRepo();
         // A real helper program, as docker-credential-pass is: `get`, the host on stdin, JSON on stdout.
@@ -69,23 +69,23 @@ public sealed class RegistryLocationTests
         home.Write("config.json", "{\"credHelpers\":{\"ghcr.io\":\"fake\",\"quay.io\":\"fake\",\"broken.example\":\"fake\",\"gone.example\":\"missing\"}," +
                                   "\"auths\":{\"quay.io\":{\"auth\":\"" + auth + "\"}}}");
         var env = new Dictionary<string, string?> { ["DOCKER_CONFIG"] = home.Root, ["PATH"] = home.Path("bin") + ":/usr/bin:/bin" };
-        RegistryCredentials? Find(string host) => RegistryCredentials.Find(host, n => env.GetValueOrDefault(n));
+        Task<RegistryCredentials?> Find(string host) => RegistryCredentials.FindAsync(host, n => env.GetValueOrDefault(n));
 
-        var fromHelper = Find("ghcr.io")!;
+        var fromHelper = (await Find("ghcr.io"))!;
         Assert.Equal(("octo", "helper-secret-1"), (fromHelper.User, fromHelper.Secret));
         Assert.Equal("octo (from docker-credential-fake)", fromHelper.ToString());
         // The helper has none for quay.io: the config's auths are next.
-        Assert.Equal("fallback", Find("quay.io")!.User);
+        Assert.Equal("fallback", (await Find("quay.io"))!.User);
         // A helper that is configured but not installed: anonymous, as with the docker client.
-        Assert.Null(Find("gone.example"));
+        Assert.Null(await Find("gone.example"));
         // A helper that answers nonsense is an error that names it, never its answer.
-        var e = Assert.Throws<InvalidOperationException>(() => Find("broken.example"));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Find("broken.example"));
         Assert.Contains(home.Path("bin/docker-credential-fake") + " get answered something other than", e.Message);
         Assert.DoesNotContain("not json", e.Message);
     }
 
     [Fact]
-    public void A_credential_helper_that_does_not_answer_is_stopped_and_named_and_its_output_never_shown()
+    public async Task A_credential_helper_that_does_not_answer_is_stopped_and_named_and_its_output_never_shown()
     {
         using var home = new TempRepo();
         // A helper stuck on a locked keychain: it has begun to answer, then waits (a child of its own, too).
@@ -99,8 +99,8 @@ public sealed class RegistryLocationTests
         var env = new Dictionary<string, string?> { ["PATH"] = home.Path("bin") + ":/usr/bin:/bin" };
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var e = Assert.Throws<InvalidOperationException>(() =>
-            RegistryCredentials.FromHelper("stuck", "ghcr.io", n => env.GetValueOrDefault(n), TimeSpan.FromSeconds(1)));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            RegistryCredentials.FromHelperAsync("stuck", "ghcr.io", n => env.GetValueOrDefault(n), TimeSpan.FromSeconds(1)));
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"the helper was waited for {clock.Elapsed}");
         Assert.Contains(home.Path("bin/docker-credential-stuck") + " get did not answer within 1 s for ghcr.io", e.Message);
