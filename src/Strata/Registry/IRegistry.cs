@@ -10,4 +10,13 @@ public interface IRegistry : IDisposable
 
     /// <summary>Points <paramref name="newTag"/> at the manifest <paramref name="sourceReference"/> (a tag or digest) names; nothing uploaded again.</summary>
     Task TagAsync(string repository, string sourceReference, string newTag, CancellationToken ct = default);
+
+    /// <summary>The manifest a tag or digest names, as stored, or null when the registry says 404. Changes nothing.</summary>
+    Task<RegistryManifest?> FindManifestAsync(string repository, string reference, CancellationToken ct = default);
+
+    /// <summary>Stores a manifest (an image, an index, an artefact) under a tag or its digest; returns its digest.</summary>
+    Task<string> PushManifestAsync(string repository, string reference, string mediaType, byte[] body, CancellationToken ct = default);
+
+    /// <summary>Uploads a blob unless the registry has it; returns its digest.</summary>
+    Task<string> PushBlobAsync(string repository, byte[] content, CancellationToken ct = default);
 }

@@ -25,6 +25,9 @@ public sealed record RemoteImage(string Name, string Tag, string Digest, IReadOn
 /// <summary>A layer blob of a manifest.</summary>
 public sealed record RemoteLayer(string Digest, long Size);
 
+/// <summary>A manifest (image manifest, index or artefact) exactly as the registry holds it.</summary>
+public sealed record RegistryManifest(byte[] Body, string MediaType, string Digest);
+
 public sealed record RegistryClientOptions
 {
     /// <summary>The architecture picked from a multi-platform index.</summary>
@@ -129,6 +132,62 @@ public sealed class RegistryClient : IRegistry
         Ensure(put, what, "tag");
     }
 
+    /// <summary>The manifest <paramref name="reference"/> (a tag or a digest) names, as stored, or null when the registry says 404.</summary>
+    public async Task<RegistryManifest?> FindManifestAsync(string repository, string reference, CancellationToken ct = default)
+    {
+        var name = _location.RemoteName(repository);
+        var what = $"{_location.ImageName(repository)}:{reference}";
+        using var response = await SendAsync(HttpMethod.Get, $"v2/{name}/manifests/{reference}", name, push: false, what, ct);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        Ensure(response, what, "read the manifest of");
+        var body = await response.Content.ReadAsByteArrayAsync(ct);
+        return new RegistryManifest(body, response.Content.Headers.ContentType?.MediaType ?? ManifestTypes[2], DigestOf(response, body));
+    }
+
+    /// <summary>
+    /// Stores <paramref name="body"/> as a manifest of <paramref name="mediaType"/> under <paramref name="reference"/>
+    /// (a tag, or its own digest) and returns its digest. Every blob it names must be pushed first.
+    /// </summary>
+    public async Task<string> PushManifestAsync(string repository, string reference, string mediaType, byte[] body, CancellationToken ct = default)
+    {
+        var name = _location.RemoteName(repository);
+        var what = $"{_location.ImageName(repository)}:{reference}";
+        using var put = await SendAsync(HttpMethod.Put, $"v2/{name}/manifests/{reference}", name, push: true, what, ct,
+            () => new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue(mediaType) } });
+        Ensure(put, what, "push the manifest");
+        return DigestOf(put, body);
+    }
+
+    /// <summary>
+    /// Uploads <paramref name="content"/> as a blob (one monolithic upload: POST, then PUT with its
+    /// digest) unless the registry already has it, and returns its digest.
+    /// </summary>
+    public async Task<string> PushBlobAsync(string repository, byte[] content, CancellationToken ct = default)
+    {
+        var name = _location.RemoteName(repository);
+        var digest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
+        var what = $"{_location.ImageName(repository)}@{digest}";
+        using (var head = await SendAsync(HttpMethod.Head, $"v2/{name}/blobs/{digest}", name, push: true, what, ct))
+        {
+            if (head.IsSuccessStatusCode) return digest;
+            if (head.StatusCode != HttpStatusCode.NotFound) Ensure(head, what, "look up the blob");
+        }
+        using var start = await SendAsync(HttpMethod.Post, $"v2/{name}/blobs/uploads/", name, push: true, what, ct);
+        Ensure(start, what, "start the upload of");
+        var location = start.Headers.Location
+            ?? throw new RegistryException($"{_location.Host} started an upload of {what} but named no upload location.");
+        var upload = location.IsAbsoluteUri ? location.ToString() : new Uri(_http.BaseAddress!, location).ToString();
+        upload += (upload.Contains('?') ? "&" : "?") + "digest=" + Uri.EscapeDataString(digest);
+        using var put = await SendAsync(HttpMethod.Put, upload, name, push: true, what, ct,
+            () => new ByteArrayContent(content) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } });
+        Ensure(put, what, "upload");
+        return digest;
+    }
+
+    private static string DigestOf(HttpResponseMessage response, byte[] body) =>
+        response.Headers.TryGetValues("Docker-Content-Digest", out var d) ? d.First()
+            : "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body));
+
     private async Task<RemoteImage> DescribeAsync(string repository, string tag, string digest, byte[] manifest, string what, CancellationToken ct)
     {
         var name = _location.RemoteName(repository);
@@ -153,9 +212,7 @@ public sealed class RegistryClient : IRegistry
             throw new RegistryException($"{_location}: {what} names manifest '{reference}', which the registry does not have.");
         Ensure(response, what, "read the manifest of");
         var body = await response.Content.ReadAsByteArrayAsync(ct);
-        var digest = response.Headers.TryGetValues("Docker-Content-Digest", out var d) ? d.First()
-            : "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body));
-        return (body, response.Content.Headers.ContentType?.MediaType ?? ManifestTypes[2], digest);
+        return (body, response.Content.Headers.ContentType?.MediaType ?? ManifestTypes[2], DigestOf(response, body));
     }
 
     private void Ensure(HttpResponseMessage response, string what, string action)

@@ -65,6 +65,32 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pushed_blob_and_an_artefact_manifest_naming_it_read_back_byte_for_byte_and_an_unknown_one_is_absent()
+    {
+        using var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast);
+        var config = Encoding.UTF8.GetBytes("{}");
+        var layer = Encoding.UTF8.GetBytes("{\"hello\":\"world\"}");
+        var configDigest = await client.PushBlobAsync(Repository, config);
+        var layerDigest = await client.PushBlobAsync(Repository, layer);
+        Assert.Equal(layerDigest, await client.PushBlobAsync(Repository, layer)); // already there: not uploaded again
+        const string mediaType = "application/vnd.oci.image.manifest.v1+json";
+        var manifest = Encoding.UTF8.GetBytes($$"""
+            {"schemaVersion":2,"mediaType":"{{mediaType}}","artifactType":"application/vnd.strata.test+json",
+             "config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"{{configDigest}}","size":{{config.Length}}},
+             "layers":[{"mediaType":"application/json","digest":"{{layerDigest}}","size":{{layer.Length}}}]}
+            """);
+
+        var digest = await client.PushManifestAsync(Repository, "artefact", mediaType, manifest);
+
+        Assert.Equal("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(manifest)), digest);
+        var read = await client.FindManifestAsync(Repository, digest);
+        Assert.Equal(manifest, read!.Body);
+        Assert.Equal(mediaType, read.MediaType);
+        Assert.Equal(digest, (await client.FindManifestAsync(Repository, "artefact"))!.Digest);
+        Assert.Null(await client.FindManifestAsync(Repository, "no-such-tag"));
+    }
+
+    [Fact]
     public async Task A_registry_that_does_not_answer_is_an_error_naming_it_never_absent()
     {
         using var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast);

@@ -35,6 +35,30 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
         return Task.CompletedTask;
     }
 
+    private readonly Dictionary<string, RegistryManifest> _manifests = []; // tag or digest -> manifest
+    private readonly HashSet<string> _blobs = [];
+
+    public Task<RegistryManifest?> FindManifestAsync(string repository, string reference, CancellationToken ct = default) =>
+        Task.FromResult(_manifests.GetValueOrDefault(reference));
+
+    public Task<string> PushManifestAsync(string repository, string reference, string mediaType, byte[] body, CancellationToken ct = default)
+    {
+        var manifest = new RegistryManifest(body, mediaType, Digest(body));
+        _manifests[manifest.Digest] = manifest;
+        _manifests[reference] = manifest;
+        if (!reference.StartsWith("sha256:", StringComparison.Ordinal)) _tags[reference] = manifest.Digest;
+        return Task.FromResult(manifest.Digest);
+    }
+
+    public Task<string> PushBlobAsync(string repository, byte[] content, CancellationToken ct = default)
+    {
+        var digest = Digest(content);
+        _blobs.Add(digest);
+        return Task.FromResult(digest);
+    }
+
+    private static string Digest(byte[] body) => "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body));
+
     public void Dispose()
     {
     }
