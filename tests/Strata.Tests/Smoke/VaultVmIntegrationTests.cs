@@ -61,6 +61,27 @@ public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLi
     }
 
     [Fact]
+    public async Task The_real_vault_unlocks_and_locks_on_an_arm64_image_in_an_arm64_virtual_machine()
+    {
+        // An arm64 image with the repository's vault (made without emulation), booted in qemu-system-aarch64:
+        // KVM on an arm64 host that has it, else emulated. The unlock/lock checks only: minutes under emulation.
+        var image = await Arm64VaultImage.GetAsync(_docker, output.WriteLine);
+        var run = await VaultMachine.RunAsync(_docker, Run(VaultRuntime.Vm, "locked at start|unlock a new vault|lock --erase leaves") with
+        {
+            ImageRef = image,
+        }, output.WriteLine);
+
+        Assert.True(run.ExitCode == 0, run.StdOut + run.StdErr);
+        Assert.Matches(@"(?m)^# runtime: virtual machine: qemu-system-aarch64 [0-9.]+, (KVM|TCG \(full emulation\)), .*guest kernel linux-image-[^ ]*-cloud-arm64", run.StdOut);
+        Assert.Contains("# guest kernel: ", run.StdOut);
+        Assert.Contains("(aarch64)", run.StdOut);
+        Assert.Equal(3, Tap(run).Count);
+        Assert.All(Tap(run), l => Assert.StartsWith("ok - ", l));
+        Assert.Contains("# vault scenario: PASS (3 passed, 0 failed, filtered: ", run.StdOut);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_temp.Path("tmp")));
+    }
+
+    [Fact]
     public async Task Auto_falls_past_a_user_mode_linux_that_crashes_to_an_emulated_vm_and_says_why()
     {
         // No KVM (as on AMD hosts of this kind), and a linux.uml that crashes (as on Intel ones): only emulation is left.

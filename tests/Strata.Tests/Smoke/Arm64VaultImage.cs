@@ -1,0 +1,44 @@
+using System.Security.Cryptography;
+using Strata.Engine;
+using Strata.IO;
+using Strata.Oci;
+using Strata.Tests.Support;
+
+namespace Strata.Tests.Smoke;
+
+/// <summary>
+/// An arm64 image that carries the repository's vault and what it needs, for the vault's arm64 path:
+/// made by arm64-vault-root.sh from Debian's arm64 packages without emulation (seconds once its
+/// packages are cached), imported once per content (the script and the vault) and kept in the engine.
+/// </summary>
+internal static class Arm64VaultImage
+{
+    private static string Script => Path.Combine(RepositoryRoot.Find(), "tests", "Strata.Tests", "Smoke", "arm64-vault-root.sh");
+    private static string Vault => Path.Combine(RepositoryRoot.Find(), "dotfiles", "scripts", "vault");
+
+    public static async Task<string> GetAsync(IEngine engine, Action<string> log)
+    {
+        var content = Convert.ToHexStringLower(SHA256.HashData([.. File.ReadAllBytes(Script), .. File.ReadAllBytes(Vault)]))[..12];
+        var reference = ImageReference.Parse($"strata-test/arm64-vault:{content}");
+        using var _ = await CrossProcessLock.AcquireAsync("arm64-vault-image");
+        if ((await engine.Images.InspectImagesAsync([reference.ToString()])).Count > 0) return reference.ToString();
+
+        var cache = Path.Combine(Path.GetDirectoryName(VmKernels.Cache)!, "test-fixtures", "arm64-vault");
+        var tar = Path.Combine(Path.GetTempPath(), $"arm64-vault-{Guid.NewGuid():N}.tar");
+        try
+        {
+            var exit = await ChildProcess.RunAsync(Script, ["--vault", Vault, "--cache", cache, "--out", tar], log, log, CancellationToken.None);
+            if (exit != 0) throw new InvalidOperationException($"arm64-vault-root.sh exited {exit} (its output is in the test log)");
+            await engine.Images.ImportAsync(async (stdin, ct) =>
+            {
+                await using var file = File.OpenRead(tar);
+                await file.CopyToAsync(stdin, ct);
+            }, reference);
+            return reference.ToString();
+        }
+        finally
+        {
+            File.Delete(tar);
+        }
+    }
+}
