@@ -8,6 +8,7 @@
 # Usage: smoke/vault/vm.sh --user USER --root ROOT --kernel KDIR --arch amd64|arm64
 #                          --accel kvm|tcg [--timeout SECONDS]
 #                          [--vault-override FILE] [--bench] [--only REGEX]
+#        smoke/vault/vm.sh --probe --kernel KDIR --arch amd64|arm64 --accel kvm|tcg
 #
 # The kernel's modules and the guest files go into ROOT, which mke2fs -d turns into an ext4
 # root disk (no loop device, no mount); QEMU boots KDIR's kernel on it as an NVMe disk (built
@@ -21,6 +22,11 @@
 # Every exit path (pass, fail, timeout, SIGTERM/INT/HUP) kills QEMU's process group and
 # removes this script's temp folder (the disk) under $TMPDIR; ROOT is Strata's to remove.
 # VAULT_VM_MEM (default 1536M): the guest's memory.
+#
+# --probe: boot the kernel alone (no disk) with the machine, CPU and accelerator of a real run,
+# and pass (exit 0) only if it reaches its root mount. A /dev/kvm that opens is not a KVM that
+# runs guests: under some nested hosts QEMU aborts at the first vCPU ("failed to set MSR") or the
+# guest hangs, so Strata trusts KVM only after this probe (seconds). Prints one "# probe: ..." line.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,6 +40,8 @@ ACCEL=
 OVERRIDE=
 BENCH=
 ONLY=
+PROBE=
+PROBE_LIMIT=${VAULT_VM_PROBE_LIMIT:-30}
 
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 64; }
 while [[ $# -gt 0 ]]; do
@@ -47,17 +55,21 @@ while [[ $# -gt 0 ]]; do
     --bench) BENCH=1; shift ;;
     --only) ONLY=${2:?}; shift 2 ;;
     --vault-override) OVERRIDE=$(realpath "${2:?}"); shift 2 ;;
+    --probe) PROBE=1; shift ;;
     *) usage ;;
   esac
 done
-[[ -n $VAULT_USER && -n $ROOT && -n $KDIR && $ARCH =~ ^(amd64|arm64)$ && $ACCEL =~ ^(kvm|tcg)$ && $RUN_TIMEOUT =~ ^[0-9]+$ ]] || usage
+[[ -n $KDIR && $ARCH =~ ^(amd64|arm64)$ && $ACCEL =~ ^(kvm|tcg)$ && $RUN_TIMEOUT =~ ^[0-9]+$ ]] || usage
+[[ -n $PROBE || ( -n $VAULT_USER && -n $ROOT ) ]] || usage
 DEADLINE=$((SECONDS + RUN_TIMEOUT))
 note() { printf '# %s\n' "$*" >&2; }
 fail() { note "$*"; printf '# runtime: none\nnot ok - vault scenario ran: %s\n' "$*"; exit 1; }
 
-for f in "${GUEST_FILES[@]}" vm-init; do [[ -r $HERE/$f ]] || fail "$HERE/$f not found"; done
-[[ -z $OVERRIDE || -r $OVERRIDE ]] || fail "--vault-override file not readable"
-[[ -d $ROOT/etc ]] || fail "--root $ROOT holds no unpacked image (no etc/)"
+if [[ -z $PROBE ]]; then
+  for f in "${GUEST_FILES[@]}" vm-init; do [[ -r $HERE/$f ]] || fail "$HERE/$f not found"; done
+  [[ -z $OVERRIDE || -r $OVERRIDE ]] || fail "--vault-override file not readable"
+  [[ -d $ROOT/etc ]] || fail "--root $ROOT holds no unpacked image (no etc/)"
+fi
 kernels=("$KDIR"/boot/vmlinuz-*)
 [[ -f ${kernels[0]} ]] || fail "no boot/vmlinuz-* in $KDIR (vm-kernel.sh fetches it)"
 KERNEL=${kernels[0]}
@@ -119,19 +131,48 @@ make_disk() {
   note "root disk: ${size} MB (sparse), made in $((SECONDS - t0)) s"
 }
 
+# ------------------------------------------------------------------ the probe boot
+probe_vm() {
+  local t0=$SECONDS said
+  # No root disk: the kernel boots, finds no root and panics; -no-reboot turns that into an exit.
+  setsid "$QEMU" -nodefaults -no-user-config -display none -no-reboot "${MACHINE[@]}" -accel "$(accel)" \
+    -m 256M -smp 1 -kernel "$KERNEL" -append "console=$CONSOLE root=/dev/strata-probe-no-disk panic=-1 loglevel=3" \
+    -serial "file:$TMP/console" </dev/null >"$TMP/qemu.log" 2>&1 &
+  VM_PID=$!
+  while kill -0 "$VM_PID" 2>/dev/null && (( SECONDS - t0 < PROBE_LIMIT )); do
+    sleep 0.2
+    # (grep reads a file: no pipe, no SIGPIPE under pipefail)
+    if grep -q 'Unable to mount root fs' "$TMP/console" 2>/dev/null; then break; fi
+  done
+  kill -KILL -- "-$VM_PID" 2>/dev/null || true
+  wait "$VM_PID" 2>/dev/null || true
+  VM_PID=
+  if grep -q 'Unable to mount root fs' "$TMP/console" 2>/dev/null; then
+    echo "# probe: the guest kernel booted to its root mount in $((SECONDS - t0)) s ($QEMU, $ACCEL, ${MACHINE[*]})"
+    exit 0
+  fi
+  said=$(tr '\n' ' ' <"$TMP/qemu.log" | cut -c1-300)
+  if (( SECONDS - t0 >= PROBE_LIMIT )); then
+    echo "# probe: the guest kernel did not reach its root mount within ${PROBE_LIMIT} s ($QEMU, $ACCEL, ${MACHINE[*]})${said:+; QEMU said: $said}"
+  else
+    echo "# probe: QEMU stopped before the guest kernel reached its root mount ($QEMU, $ACCEL, ${MACHINE[*]}); QEMU said: ${said:-nothing}"
+  fi
+  exit 1
+}
+accel() { if [[ $ACCEL == kvm ]]; then echo kvm; else echo tcg,thread=multi; fi; }
+
 timed_out() { echo "not ok - vault scenario finished in time: no verdict within ${RUN_TIMEOUT}s (--timeout)"; }
 
 # ------------------------------------------------------------------ the virtual machine
 run_vm() {
-  local accel smp t0 up
-  accel=$([[ $ACCEL == kvm ]] && echo kvm || echo tcg,thread=multi)
+  local smp t0 up
   smp=$(nproc); (( smp <= 4 )) || smp=4
   echo "# runtime: virtual machine: $QEMU $("$QEMU" --version | sed -n '1s/^.* version \([^ ]*\).*$/\1/p'), $([[ $ACCEL == kvm ]] && echo KVM || echo 'TCG (full emulation)'), ${MACHINE[*]}, guest kernel ${KDIR##*/} (Debian, no initrd)"
   note "booting $QEMU ($ACCEL) with kernel $KVER"
   t0=$SECONDS
   # Its own process group, so that every exit path can kill all of it (not just one pid).
   # No network, no display, no default devices: a serial console and the root disk only.
-  setsid "$QEMU" -nodefaults -no-user-config -display none -no-reboot "${MACHINE[@]}" -accel "$accel" \
+  setsid "$QEMU" -nodefaults -no-user-config -display none -no-reboot "${MACHINE[@]}" -accel "$(accel)" \
     -m "${VAULT_VM_MEM:-1536M}" -smp "$smp" -kernel "$KERNEL" \
     -append "console=$CONSOLE root=/dev/nvme0n1 rootfstype=ext4 rw init=/strata-smoke/init panic=-1 quiet" \
     -drive "file=$TMP/root.img,if=none,id=root,format=raw,cache=unsafe" -device nvme,drive=root,serial=strata-root \
@@ -176,6 +217,7 @@ relay_console() {   # print the scenario's new TAP lines as they come (progress 
 }
 
 # ------------------------------------------------------------------ main
+[[ -z $PROBE ]] || probe_vm
 START=$SECONDS
 make_disk
 run_vm

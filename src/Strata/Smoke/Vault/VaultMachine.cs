@@ -10,7 +10,7 @@ namespace Strata.Smoke;
 /// fastest first, probing before it trusts:
 /// <list type="number">
 /// <item>a privileged container, else a near-privileged one (<see cref="VaultContainers"/>): only if <c>vault preflight</c> passes in it;</item>
-/// <item>a KVM virtual machine (<see cref="VmRuntime"/>): only if /dev/kvm opens and the image is of the host's architecture;</item>
+/// <item>a KVM virtual machine (<see cref="VmRuntime"/>): only if /dev/kvm opens, the image is of the host's architecture and a probe boot of the guest kernel under KVM reaches its root mount;</item>
 /// <item>User-Mode Linux (<see cref="UmlRuntime"/>): x86-64 only, and only after a probe boot shows linux.uml runs on this CPU;</item>
 /// <item>an emulated virtual machine (TCG): any amd64 or arm64 image, on any host with QEMU.</item>
 /// </list>

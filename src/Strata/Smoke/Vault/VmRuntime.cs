@@ -15,6 +15,9 @@ internal sealed class VmRuntime(bool accelerated) : IVaultRuntime
     public const string KernelScript = "vm-kernel.sh";
 
     private string? _kernel;
+    // A KVM that booted the guest kernel once is trusted for the rest of this process (a run proves several
+    // images); a failed probe is repeated, as it may have been a passing fault.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> KvmBooted = new();
 
     public bool Accelerated { get; } = accelerated;
 
@@ -39,7 +42,36 @@ internal sealed class VmRuntime(bool accelerated) : IVaultRuntime
             return Unavailable("mke2fs is not installed (it makes the root disk)", "apt-get install e2fsprogs");
 
         (_kernel, var error) = await KernelAsync(arch, run, output, ct);
-        return _kernel is null ? Unavailable(error, "apt-get update on a host that reaches a Debian archive") : null;
+        if (_kernel is null) return Unavailable(error, "apt-get update on a host that reaches a Debian archive");
+        return Accelerated ? await ProbeKvmAsync(arch, run, output, ct) : null;
+    }
+
+    /// <summary>
+    /// A /dev/kvm that opens is not a KVM that runs guests: on some nested hosts QEMU aborts at the first
+    /// vCPU ("failed to set MSR 0x10a") or the guest hangs. vm.sh --probe boots the kernel alone (seconds).
+    /// </summary>
+    private async Task<RuntimeUnavailable?> ProbeKvmAsync(GuestArchitecture arch, VaultRun run, VaultRunOutput output, CancellationToken ct)
+    {
+        var key = $"{run.SearchPath}|{_kernel}";
+        if (KvmBooted.ContainsKey(key))
+        {
+            output.Note("KVM booted the guest kernel at a probe earlier in this run");
+            return null;
+        }
+        var said = new StringBuilder();
+        var exit = await ChildProcess.RunAsync(Path.Combine(run.ScenarioDirectory, Script),
+            ["--probe", "--kernel", _kernel!, "--arch", arch.Debian, "--accel", "kvm"], l => said.AppendLine(l), _ => { }, ct, UmlRuntime.Environment(run),
+            stopGrace: VaultMachine.StopGrace);
+        var line = said.ToString().Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith("# probe: ", StringComparison.Ordinal))?["# probe: ".Length..]
+                   ?? $"vm.sh --probe printed no result (exit {exit})";
+        if (exit == 0)
+        {
+            KvmBooted[key] = true;
+            output.Note($"KVM passed its probe boot: {line}");
+            return null;
+        }
+        return Unavailable($"/dev/kvm opens, but QEMU could not boot the guest kernel with KVM at a probe boot: {line}",
+            "a host whose KVM runs guests (nested virtualisation on, a QEMU that knows this CPU), or the emulated virtual machine");
     }
 
     /// <summary>vm-kernel.sh: the cached (or just fetched) guest kernel's folder, or why there is none.</summary>
