@@ -39,7 +39,7 @@ public sealed class AttachCommand(BuildPlan plan, ProveCommand prove, StageSourc
         var previous = await registry.FindAsync(repository, image.Name, ct);
         _changes.Add(new ImageChange(image.Name, previous?.Digest, digest,
             previous is null ? null : await SbomComponentsAsync(previous.Digest, ct), await SbomComponentsAsync(digest, ct) ?? []));
-        _released[image.Name] = new ReleasedImage(image.Name, image.Platform.ToString(), digest, image.Key, expected.ProofKey,
+        _released[image.Name] = new ReleasedImage(image.Name, registry.Location.ImageName(repository), image.Platform.ToString(), digest, image.Key, expected.ProofKey,
             BaseOs.Digest ?? BaseOs.ToString(), (await ParentAsync(image, ct))?.Digest, []);
     }
 

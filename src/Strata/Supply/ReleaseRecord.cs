@@ -3,8 +3,8 @@ using Strata.IO;
 
 namespace Strata.Supply;
 
-/// <summary>One released image manifest: what it is, what it was made from and the tags this release wrote.</summary>
-public sealed record ReleasedImage(string Name, string Platform, string Digest, string Key, string ProofKey, string BaseDigest,
+/// <summary>One released image manifest: what it is (<see cref="Reference"/>: the registry's name for it), what it was made from and the tags this release wrote.</summary>
+public sealed record ReleasedImage(string Name, string Reference, string Platform, string Digest, string Key, string ProofKey, string BaseDigest,
     string? ParentDigest, IReadOnlyList<string> Tags);
 
 /// <summary>

@@ -142,6 +142,7 @@ public sealed class AttachTests : IDisposable
         {
             Assert.Equal((await _registry.FindAsync(Repository, image.Name))!.Digest, image.Digest);
             Assert.Equal([image.Name], image.Tags);
+            Assert.Equal("registry.example:5000/team/acme/tiny", image.Reference);
             Assert.Equal("sha256:d7e12182ce18b85b93007c1dedf31f2d29e01ccf3182cc4017c709b6259bc132", image.BaseDigest);
         }
         Assert.Equal(released[0].BaseDigest, released[0].ParentDigest); // the first image is built FROM the base OS
