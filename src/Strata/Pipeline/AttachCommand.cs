@@ -37,8 +37,9 @@ public sealed class AttachCommand(BuildPlan plan, ProveCommand prove, StageSourc
         var expected = Expect(plan, image, digest, prove.ProofKey(image.Name));
         await new EvidenceAttacher(_referrers, proofs, log).AttachAsync(expected, (kind, c) => MakeAsync(image, digest, kind, c), ct);
         var previous = await registry.FindAsync(repository, image.Name, ct);
+        var now = await SbomComponentsAsync(digest, ct) ?? [];
         _changes.Add(new ImageChange(image.Name, previous?.Digest, digest,
-            previous is null ? null : await SbomComponentsAsync(previous.Digest, ct), await SbomComponentsAsync(digest, ct) ?? []));
+            previous is null ? null : previous.Digest == digest ? now : await SbomComponentsAsync(previous.Digest, ct), now));
         _released[image.Name] = new ReleasedImage(image.Name, registry.Location.ImageName(repository), image.Platform.ToString(), digest, image.Key, expected.ProofKey,
             BaseOs.Digest ?? BaseOs.ToString(), (await ParentAsync(image, ct))?.Digest, []);
     }
