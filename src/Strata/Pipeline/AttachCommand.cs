@@ -36,7 +36,7 @@ public sealed class AttachCommand(BuildPlan plan, ProveCommand prove, StageSourc
     {
         var expected = Expect(plan, image, digest, prove.ProofKey(image.Name));
         await new EvidenceAttacher(_referrers, proofs, log).AttachAsync(expected, (kind, c) => MakeAsync(image, digest, kind, c), ct);
-        var previous = await registry.FindAsync(repository, image.Name, ct);
+        var previous = await registry.FindManifestAsync(repository, image.Name, ct); // the moving tag, before it moves
         var now = await SbomComponentsAsync(digest, ct) ?? [];
         _changes.Add(new ImageChange(image.Name, previous?.Digest, digest,
             previous is null ? null : previous.Digest == digest ? now : await SbomComponentsAsync(previous.Digest, ct), now));

@@ -74,6 +74,6 @@ public sealed class EvidenceVerifier(IRegistry registry, string repository)
     public static string Table(IReadOnlyList<VerifyRow> rows) => SummaryTable.Render(
         ["image", "digest", "tags", "sbom", "provenance", "smoke report"],
         rows.Select(r => (IReadOnlyList<string>)[
-            $"{r.Image} ({r.MovingTag})", r.Digest is null ? "-" : r.Digest[..19] + "...", r.TagProblem is null ? "ok" : "FAIL",
+            r.MovingTag == r.Image ? r.Image : $"{r.Image} ({r.MovingTag})", r.Digest is null ? "-" : r.Digest[..19] + "...", r.TagProblem is null ? "ok" : "FAIL",
             .. EvidenceKinds.All.Select(k => r.Evidence[k] is null ? "ok" : "FAIL")]));
 }

@@ -24,6 +24,17 @@ public sealed class Referrers(IRegistry registry, string repository)
     public const string IndexType = "application/vnd.oci.image.index.v1+json";
     public const string EmptyType = "application/vnd.oci.empty.v1+json";
     private static readonly byte[] EmptyConfig = "{}"u8.ToArray();
+    // Content-addressed reads are the same every time: an artefact read to judge it is not fetched again to list its packages.
+    private readonly Dictionary<string, byte[]> _blobs = [];
+    private bool? _hasApi; // whether the registry answers the referrers API; asked once
+
+    private async Task<RegistryManifest?> FindReferrersAsync(string subject, CancellationToken ct)
+    {
+        if (_hasApi == false) return null;
+        var index = await registry.FindReferrersAsync(repository, subject, ct);
+        _hasApi = index is not null;
+        return index;
+    }
 
     /// <summary>The referrers tag of a manifest digest: <c>sha256:HEX</c> becomes <c>sha256-HEX</c>.</summary>
     public static string TagOf(string digest) => digest.Replace(':', '-');
@@ -31,7 +42,7 @@ public sealed class Referrers(IRegistry registry, string repository)
     /// <summary>The manifests that name <paramref name="subject"/> as their subject (the API's answer, else the tag schema's index). Changes nothing.</summary>
     public async Task<IReadOnlyList<Referrer>> ListAsync(string subject, CancellationToken ct = default)
     {
-        var index = await registry.FindReferrersAsync(repository, subject, ct) ?? await registry.FindManifestAsync(repository, TagOf(subject), ct);
+        var index = await FindReferrersAsync(subject, ct) ?? await registry.FindManifestAsync(repository, TagOf(subject), ct);
         return index is null ? [] : Parse(index.Body);
     }
 
@@ -43,8 +54,11 @@ public sealed class Referrers(IRegistry registry, string repository)
         foreach (var layer in JsonNode.Parse(manifest.Body)?["layers"]?.AsArray() ?? [])
         {
             var digest = layer!["digest"]!.GetValue<string>();
-            var content = await registry.FindBlobAsync(repository, digest, ct);
-            if (content is null) return null;
+            if (!_blobs.TryGetValue(digest, out var content))
+            {
+                if (await registry.FindBlobAsync(repository, digest, ct) is not { } found) return null;
+                content = _blobs[digest] = found;
+            }
             layers.Add(new ArtifactLayer(layer["mediaType"]!.GetValue<string>(), content));
         }
         return layers;
@@ -76,7 +90,7 @@ public sealed class Referrers(IRegistry registry, string repository)
         };
         var body = Encoding.UTF8.GetBytes(manifest.ToJsonString());
         var digest = await registry.PushManifestAsync(repository, Digest(body), ManifestType, body, ct);
-        if (await registry.FindReferrersAsync(repository, subject, ct) is null)
+        if (await FindReferrersAsync(subject, ct) is null)
             await IndexAsync(subject, new Referrer(digest, artifactType, body.Length), ct);
         return digest;
     }
