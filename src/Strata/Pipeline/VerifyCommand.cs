@@ -15,6 +15,8 @@ public sealed class VerifyCommand(BuildPlan plan, ProveCommand prove, IRegistry 
     {
         var verifier = new EvidenceVerifier(registry, repository);
         var rows = new List<VerifyRow>();
+        if (image is not null && plan.Images.All(i => i.Name != image))
+            throw new OptionException($"--image={image}: strata.yaml has no such image (it has {string.Join(", ", plan.Images.Select(i => i.Name))}).");
         foreach (var planned in image is null ? plan.Images : [plan.Get(image)])
             rows.Add(await verifier.VerifyAsync(new VerifyTarget(planned.Name, planned.Name, planned.Published.KeyTag.Tag!, planned.Key,
                 prove.ProofKey(planned.Name), AttachCommand.Binaries(plan, planned)), ct));

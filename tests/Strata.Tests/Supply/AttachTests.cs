@@ -186,5 +186,7 @@ public sealed class AttachTests : IDisposable
         var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync("os"));
 
         Assert.Contains($"os: the provenance names key ffffffffffff, not {plan.Key[..12]}", e.Message);
+        Assert.Contains("--image=nope: strata.yaml has no such image (it has os, app)",
+            (await Assert.ThrowsAsync<OptionException>(() => pipeline.Verify.RunAsync("nope"))).Message);
     }
 }
