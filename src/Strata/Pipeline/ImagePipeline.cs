@@ -121,7 +121,14 @@ public sealed class ImagePipeline : IDisposable
         Options.Revision ?? GitRevision.Read(Options.RepositoryRoot), Supply.BuilderIdentity.FromEnvironment(Environment.GetEnvironmentVariable),
         Options.ArtifactsDirectory, _log);
 
-    public VerifyCommand Verify => new(Plan, Prove, RequireRegistry(Targets.Verify), Graph.Repository, _log);
+    public VerifyCommand Verify
+    {
+        get
+        {
+            var registry = RequireRegistry(Targets.Verify); // before the plan: a missing --registry is the first thing to say
+            return new(Plan, Prove, registry, Graph.Repository, _log);
+        }
+    }
 
     private IRegistry RequireRegistry(string target) => _registry.Value
         ?? throw new OptionException($"--target={target} works on a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");

@@ -170,6 +170,18 @@ public sealed class AttachTests : IDisposable
     }
 
     [Fact]
+    public void Verify_without_a_registry_says_to_give_one_before_it_plans_anything()
+    {
+        _repo.Write("tools.lock.json", "not json"); // planning would fail: the missing option must be said first
+        using var pipeline = new ImagePipeline(new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") },
+            _log.Add, _engine, smoke: _smoke);
+
+        var e = Assert.Throws<OptionException>(() => pipeline.Verify);
+
+        Assert.Equal("--target=verify works on a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).", e.Message);
+    }
+
+    [Fact]
     public async Task Verify_fails_when_the_provenance_names_another_key()
     {
         using var pipeline = NewPipeline();
