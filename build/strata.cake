@@ -8,6 +8,7 @@
 //   ./build.sh --target=plan       print each image's key and whether it would be built
 //   ./build.sh --target=pin        pin tools.yaml into tools.lock.json (bump-pr: as a pull request)
 //   ./build.sh --target=test       run the test suite
+//   ./build.sh --target=verify --registry=R   check the evidence attached to the moving tags
 //   ./build.sh --target=prune      remove images no recent plan uses (--keep=N, --dry-run)
 //   ./build.sh --target=vault-scenario   the vault scenario alone on base (--vault-checks=REGEX)
 //   ./build.sh --tree | --dryrun   show the task graph / what would run
@@ -20,6 +21,7 @@
 #load "bump-pr.cake"
 #load "test.cake"
 #load "release.cake"
+#load "verify.cake"
 #load "prune.cake"
 #load "vault.cake"
 

@@ -131,7 +131,12 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
     {
         var wanted = paths.ToHashSet(StringComparer.Ordinal);
         if (wanted.Count == 0) return [];
-        var folder = ImageArchive.CommonFolder(wanted);
+        return await ReadFolderAsync(image, ImageArchive.CommonFolder(wanted), wanted.Contains, ct);
+    }
+
+    public async Task<IReadOnlyList<ImageFile>> ReadFolderAsync(string image, string folder, Func<string, bool> include, CancellationToken ct = default)
+    {
+        folder = folder.TrimEnd('/');
         return await containers.WithCreatedContainerAsync<IReadOnlyList<ImageFile>>(image, async id =>
         {
             ContainerArchiveResponse archive;
@@ -148,7 +153,7 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
             using var whole = new MemoryStream();
             await using (var stream = archive.Stream!) await stream.CopyToAsync(whole, ct);
             whole.Position = 0;
-            return await ImageArchive.ReadFilesAsync(whole, folder, wanted, ct);
+            return await ImageArchive.ReadFilesAsync(whole, folder, include, ct);
         }, ct);
     }
 

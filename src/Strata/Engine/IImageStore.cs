@@ -33,6 +33,9 @@ public interface IImageStore
     /// <summary>Reads the regular files among <paramref name="paths"/> (absolute) from an image without running anything; absent paths are left out.</summary>
     Task<IReadOnlyList<ImageFile>> ReadFilesAsync(string image, IEnumerable<string> paths, CancellationToken ct = default);
 
+    /// <summary>Reads the regular files under <paramref name="folder"/> whose absolute path <paramref name="include"/> accepts, without running anything; an absent folder gives none.</summary>
+    Task<IReadOnlyList<ImageFile>> ReadFolderAsync(string image, string folder, Func<string, bool> include, CancellationToken ct = default);
+
     /// <summary>Streams an image's whole filesystem as a tar (what <c>docker export</c> gives) to <paramref name="read"/>.</summary>
     Task ExportImageAsync(string image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default);
 }

@@ -12,7 +12,11 @@ public static class ImageArchive
     /// <summary>The deepest folder holding every path: what one archive request must fetch.</summary>
     public static string CommonFolder(IEnumerable<string> paths) => paths.Select(p => p[..p.LastIndexOf('/')]).Aggregate(Common);
 
-    public static async Task<IReadOnlyList<ImageFile>> ReadFilesAsync(Stream tarOfFolder, string folder, IReadOnlySet<string> wanted,
+    public static Task<IReadOnlyList<ImageFile>> ReadFilesAsync(Stream tarOfFolder, string folder, IReadOnlySet<string> wanted,
+        CancellationToken ct) => ReadFilesAsync(tarOfFolder, folder, wanted.Contains, ct);
+
+    /// <summary>The regular files of the folder's tar whose absolute path <paramref name="wanted"/> accepts.</summary>
+    public static async Task<IReadOnlyList<ImageFile>> ReadFilesAsync(Stream tarOfFolder, string folder, Func<string, bool> wanted,
         CancellationToken ct)
     {
         var parent = folder[..Math.Max(0, folder.LastIndexOf('/'))];
@@ -21,7 +25,7 @@ public static class ImageArchive
         while (await NextEntryAsync(tar, ct) is { } entry)
         {
             var path = parent + "/" + entry.Name.TrimEnd('/');
-            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || !wanted.Contains(path)) continue;
+            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || !wanted(path)) continue;
             using var content = new MemoryStream();
             if (entry.DataStream is { } data) await data.CopyToAsync(content, ct);
             files.Add(new ImageFile(path, content.ToArray(), entry.Mode));

@@ -113,8 +113,25 @@ public sealed class ImagePipeline : IDisposable
     public ProveCommand Prove => _prove.Value;
 
     public ReleaseCommand Release => Options.Registry is { } registry
-        ? new ReleaseCommand(Plan, Build, Prove, _sources.Value, Record, registry, Graph.Repository, Options.ReleaseTag, _log)
+        ? new ReleaseCommand(Plan, Build, Prove, _sources.Value, Record, registry, Graph.Repository, Options.ReleaseTag, Attach, _log)
         : throw new OptionException("--target=release publishes to a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
+
+    /// <summary>The release's supply-chain step: SBOM, provenance and smoke report attached per manifest digest, and the release record.</summary>
+    public AttachCommand Attach => new(Plan, Prove, _sources.Value, Engine, RequireRegistry(Targets.Release), Graph.Repository, Proofs, PlanOptions.Tools,
+        Options.Revision ?? GitRevision.Read(Options.RepositoryRoot), Supply.BuilderIdentity.FromEnvironment(Environment.GetEnvironmentVariable),
+        Options.ArtifactsDirectory, _log);
+
+    public VerifyCommand Verify
+    {
+        get
+        {
+            var registry = RequireRegistry(Targets.Verify); // before the plan: a missing --registry is the first thing to say
+            return new(Plan, Prove, registry, Graph.Repository, _log);
+        }
+    }
+
+    private IRegistry RequireRegistry(string target) => _registry.Value
+        ?? throw new OptionException($"--target={target} works on a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
 
     public VaultScenarioCommand VaultScenario => new(Graph, Plan, Build, _smokeSuite.Value, Engine, Options, _log);
 

@@ -19,4 +19,13 @@ public interface IRegistry : IDisposable
 
     /// <summary>Uploads a blob unless the registry has it; returns its digest.</summary>
     Task<string> PushBlobAsync(string repository, byte[] content, CancellationToken ct = default);
+
+    /// <summary>The blob of <paramref name="digest"/>, or null when the registry says 404. Changes nothing.</summary>
+    Task<byte[]?> FindBlobAsync(string repository, string digest, CancellationToken ct = default);
+
+    /// <summary>
+    /// The referrers API's index of the manifests whose subject is <paramref name="digest"/>, or null when the
+    /// registry has no referrers API (a 404: distribution 2.8, GHCR); then the referrers tag schema applies. Changes nothing.
+    /// </summary>
+    Task<RegistryManifest?> FindReferrersAsync(string repository, string digest, CancellationToken ct = default);
 }

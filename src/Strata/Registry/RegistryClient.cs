@@ -184,6 +184,29 @@ public sealed class RegistryClient : IRegistry
         return digest;
     }
 
+    /// <summary>The blob <paramref name="digest"/> names, or null when the registry says 404.</summary>
+    public async Task<byte[]?> FindBlobAsync(string repository, string digest, CancellationToken ct = default)
+    {
+        var name = _location.RemoteName(repository);
+        var what = $"{_location.ImageName(repository)}@{digest}";
+        using var response = await SendAsync(HttpMethod.Get, $"v2/{name}/blobs/{digest}", name, push: false, what, ct);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        Ensure(response, what, "read the blob");
+        return await response.Content.ReadAsByteArrayAsync(ct);
+    }
+
+    /// <summary>GET /v2/NAME/referrers/DIGEST (OCI distribution 1.1); null on 404: the registry has no referrers API.</summary>
+    public async Task<RegistryManifest?> FindReferrersAsync(string repository, string digest, CancellationToken ct = default)
+    {
+        var name = _location.RemoteName(repository);
+        var what = $"the referrers of {_location.ImageName(repository)}@{digest}";
+        using var response = await SendAsync(HttpMethod.Get, $"v2/{name}/referrers/{digest}", name, push: false, what, ct);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        Ensure(response, what, "list");
+        var body = await response.Content.ReadAsByteArrayAsync(ct);
+        return new RegistryManifest(body, response.Content.Headers.ContentType?.MediaType ?? ManifestTypes[1], DigestOf(response, body));
+    }
+
     private static string DigestOf(HttpResponseMessage response, byte[] body) =>
         response.Headers.TryGetValues("Docker-Content-Digest", out var d) ? d.First()
             : "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body));

@@ -8,6 +8,9 @@ using Strata.Keys;
 
 namespace Strata.Smoke;
 
+/// <summary>A recorded pass: the image, the reference tested, how many checks passed and the vault runtime that proved it.</summary>
+public sealed record RecordedProof(string Image, string ImageRef, int Passed, string? VaultRuntime);
+
 /// <summary>
 /// Remembers that an image passed its smoke tests. A proof is keyed by the image's content key and
 /// everything that decides a pass: every check as planned (spec and generated checks with their
@@ -52,9 +55,25 @@ public sealed class SmokeProof(string directory)
 
     public bool IsProven(string proofKey) => File.Exists(PathOf(proofKey));
 
-    public void Record(string proofKey, SmokeResult result) =>
+    /// <summary>Remembers a pass; the run's counts and its JUnit report are kept beside it, for the smoke report a release attaches.</summary>
+    public void Record(string proofKey, SmokeResult result)
+    {
+        if (result.ReportPath is { } report && File.Exists(report)) AtomicFile.Write(PathOf(proofKey) + ".xml", s => { using var r = File.OpenRead(report); r.CopyTo(s); });
+        AtomicFile.WriteAllText(PathOf(proofKey) + ".json",
+            JsonSerializer.Serialize(new RecordedProof(result.Image, result.ImageRef, result.PassedCount, result.VaultRuntime)));
         AtomicFile.WriteAllText(PathOf(proofKey),
             $"{result.Image} {result.ImageRef}: {result.PassedCount} checks passed; vault runtime: {result.VaultRuntime ?? "none"}\n");
+    }
+
+    /// <summary>What a recorded pass says (null for an unproven key, or one recorded before counts were kept) and its JUnit report, if any.</summary>
+    public (RecordedProof? Proof, byte[]? JUnit) Read(string proofKey)
+    {
+        if (!IsProven(proofKey)) return (null, null);
+        var json = PathOf(proofKey) + ".json";
+        var xml = PathOf(proofKey) + ".xml";
+        return (File.Exists(json) ? JsonSerializer.Deserialize<RecordedProof>(File.ReadAllText(json)) : null,
+            File.Exists(xml) ? File.ReadAllBytes(xml) : null);
+    }
 
     private string PathOf(string proofKey) => Path.Combine(directory, proofKey);
 

@@ -86,6 +86,9 @@ public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
     public Task<IReadOnlyList<ImageFile>> ReadFilesAsync(string image, IEnumerable<string> paths, CancellationToken ct = default) =>
         Task.FromResult<IReadOnlyList<ImageFile>>([]);
 
+    public Task<IReadOnlyList<ImageFile>> ReadFolderAsync(string image, string folder, Func<string, bool> include, CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyList<ImageFile>>([]);
+
     public Task ExportImageAsync(string image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default) =>
         throw new NotSupportedException();
 

@@ -26,7 +26,7 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
 
     public Task<RemoteImage?> FindAsync(string repository, string tag, CancellationToken ct = default) =>
         Task.FromResult(_tags.TryGetValue(tag, out var digest)
-            ? new RemoteImage(location.ImageName(repository), tag, digest, _labels[digest], [new RemoteLayer(digest, 10)])
+            ? new RemoteImage(location.ImageName(repository), tag, digest, _labels.GetValueOrDefault(digest) ?? new Dictionary<string, string>(), [new RemoteLayer(digest, 10)])
             : null);
 
     public Task TagAsync(string repository, string sourceReference, string newTag, CancellationToken ct = default)
@@ -36,10 +36,22 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
     }
 
     private readonly Dictionary<string, RegistryManifest> _manifests = []; // tag or digest -> manifest
-    private readonly HashSet<string> _blobs = [];
+    private readonly Dictionary<string, byte[]> _blobs = []; // digest -> content
 
+    /// <summary>A pushed manifest, or for an image a stand-in image manifest under its digest.</summary>
     public Task<RegistryManifest?> FindManifestAsync(string repository, string reference, CancellationToken ct = default) =>
-        Task.FromResult(_manifests.GetValueOrDefault(reference));
+        Task.FromResult(_manifests.GetValueOrDefault(reference) ?? (_tags.GetValueOrDefault(reference, reference) is var digest && _labels.ContainsKey(digest)
+            ? new RegistryManifest("{\"schemaVersion\":2}"u8.ToArray(), "application/vnd.oci.image.manifest.v1+json", digest)
+            : null));
+
+    /// <summary>Every manifest pushed through the API (artefacts, indexes), by digest.</summary>
+    public IReadOnlyList<string> PushedManifests => _manifests.Keys.Where(k => k.StartsWith("sha256:", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Deletes a manifest by digest (as DELETE /v2/NAME/manifests/DIGEST would).</summary>
+    public void DeleteManifest(string digest)
+    {
+        foreach (var key in _manifests.Where(m => m.Value.Digest == digest).Select(m => m.Key).ToList()) _manifests.Remove(key);
+    }
 
     public Task<string> PushManifestAsync(string repository, string reference, string mediaType, byte[] body, CancellationToken ct = default)
     {
@@ -53,9 +65,16 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
     public Task<string> PushBlobAsync(string repository, byte[] content, CancellationToken ct = default)
     {
         var digest = Digest(content);
-        _blobs.Add(digest);
+        _blobs[digest] = content;
         return Task.FromResult(digest);
     }
+
+    public Task<byte[]?> FindBlobAsync(string repository, string digest, CancellationToken ct = default) =>
+        Task.FromResult(_blobs.GetValueOrDefault(digest));
+
+    /// <summary>Like distribution 2.8 and GHCR: no referrers API, so clients keep the referrers tag schema.</summary>
+    public Task<RegistryManifest?> FindReferrersAsync(string repository, string digest, CancellationToken ct = default) =>
+        Task.FromResult<RegistryManifest?>(null);
 
     private static string Digest(byte[] body) => "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body));
 

@@ -1,0 +1,118 @@
+using Strata.Engine;
+using Strata.Images;
+using Strata.Oci;
+using Strata.Registry;
+using Strata.Smoke;
+using Strata.Supply;
+using Strata.Tools;
+
+namespace Strata.Pipeline;
+
+/// <summary>
+/// The release's supply-chain step, per image manifest digest: attaches the SBOM (read from the image
+/// through the engine), the provenance and the smoke report (<see cref="EvidenceAttacher"/>, which refuses
+/// an unproven image), and keeps the release record (artifacts/release.json, deleted when a release starts,
+/// written when it finished) and the release notes (the previous moving tag's SBOM against the new one).
+/// </summary>
+public sealed class AttachCommand(BuildPlan plan, ProveCommand prove, StageSources sources, IEngine engine, IRegistry registry,
+    string repository, SmokeProof proofs, ToolSet? tools, string? commit, BuilderIdentity builtBy, string artifactsDirectory, Action<string> log)
+{
+    private readonly Referrers _referrers = new(registry, repository);
+    private readonly List<ImageChange> _changes = [];
+    private readonly Dictionary<string, ReleasedImage> _released = [];
+
+    public ReleaseRecord Record { get; } = new(Path.Combine(artifactsDirectory, "release.json"));
+    public string NotesPath => Path.Combine(artifactsDirectory, "release-notes.md");
+
+    /// <summary>A release starts: no earlier record may stand for it.</summary>
+    public void Begin()
+    {
+        Record.Delete();
+        if (File.Exists(NotesPath)) File.Delete(NotesPath);
+    }
+
+    /// <summary>Attaches what the manifest <paramref name="digest"/> of <paramref name="image"/> lacks, and notes it for the record.</summary>
+    public async Task AttachAsync(ImagePlan image, string digest, CancellationToken ct = default)
+    {
+        var expected = Expect(plan, image, digest, prove.ProofKey(image.Name));
+        await new EvidenceAttacher(_referrers, proofs, log).AttachAsync(expected, (kind, c) => MakeAsync(image, digest, kind, c), ct);
+        var previous = await registry.FindManifestAsync(repository, image.Name, ct); // the moving tag, before it moves
+        var now = await SbomComponentsAsync(digest, ct) ?? [];
+        _changes.Add(new ImageChange(image.Name, previous?.Digest, digest,
+            previous is null ? null : previous.Digest == digest ? now : await SbomComponentsAsync(previous.Digest, ct), now));
+        _released[image.Name] = new ReleasedImage(image.Name, registry.Location.ImageName(repository), image.Platform.ToString(), digest, image.Key, expected.ProofKey,
+            BaseOs.Digest ?? BaseOs.ToString(), (await ParentAsync(image, ct))?.Digest, []);
+    }
+
+    /// <summary>A moving tag this release wrote onto the image's manifest.</summary>
+    public void TagWritten(ImagePlan image, string tag) =>
+        _released[image.Name] = _released[image.Name] with { Tags = [.. _released[image.Name].Tags, tag] };
+
+    /// <summary>Every image passed and its tags moved: the record and the notes are written.</summary>
+    public void Finish()
+    {
+        Record.Write(plan.Images.Where(i => _released.ContainsKey(i.Name)).Select(i => _released[i.Name]).ToList());
+        IO.AtomicFile.WriteAllText(NotesPath, ReleaseNotes.Render(_changes));
+        log($"==> release record: {Record.Path}; notes: {NotesPath}");
+    }
+
+    /// <summary>What the image's evidence must say: its digest and key, the current proof key, every binary its lineage installs.</summary>
+    public static Expectation Expect(BuildPlan plan, ImagePlan image, string digest, string proofKey) =>
+        new(image.Name, digest, image.Key, proofKey, Binaries(plan, image));
+
+    public static IReadOnlyList<PinnedBinary> Binaries(BuildPlan plan, ImagePlan image) => plan.Lineage(image.Name)
+        .SelectMany(i => i.Core.Tools)
+        .Select(t =>
+        {
+            var locked = plan.Lock.Get(t.Name);
+            var asset = locked.Asset(t.Name, image.Platform.Architecture);
+            return new PinnedBinary(t.Name, locked.Version, asset.Url, asset.Sha256);
+        })
+        .ToList();
+
+    private ImageReference BaseOs => ImageReference.Parse(plan.Graph.BaseOs.Image);
+
+    /// <summary>What the image was built FROM: its parent's core in the registry, or the base OS for the first image.</summary>
+    private async Task<ImageReference?> ParentAsync(ImagePlan image, CancellationToken ct)
+    {
+        if (image.Spec.Parent is not { } parent) return BaseOs;
+        var core = plan.Get(parent).Core;
+        return await sources.FindRemoteAsync(core, ct) is { } remote ? ImageReference.Parse(remote.Name).WithDigest(remote.Digest) : core.KeyTag;
+    }
+
+    private async Task<IReadOnlyList<ArtifactLayer>> MakeAsync(ImagePlan image, string digest, EvidenceKind kind, CancellationToken ct)
+    {
+        var reference = ImageReference.Parse(registry.Location.ImageName(repository)).WithDigest(digest);
+        switch (kind)
+        {
+            case EvidenceKind.Sbom:
+                // Read from the image itself: pulled (by digest) only when this machine does not have it.
+                await sources.EnsureLocalAsync(image, image.Published, ct);
+                var contents = await ImageContents.ReadAsync(engine.Images, image.Published.KeyTag.ToString(), ct);
+                return [new ArtifactLayer(kind.ArtifactType(), Sbom.Write(new SbomInput(reference, image.Key, image.Platform, contents,
+                    Binaries(plan, image), await ParentAsync(image, ct))))];
+            case EvidenceKind.Provenance:
+                var builder = await engine.Builds.ResolveBuilderAsync(ct);
+                var npm = plan.Lineage(image.Name).SelectMany(i => tools?.ForImage(i.Name) ?? []).OfType<NpmTool>()
+                    .ToDictionary(t => t.Package, t => plan.Lock.Get(t.Name).Version);
+                return [new ArtifactLayer(kind.ArtifactType(), Provenance.Write(new ProvenanceInput(reference, image.Key, image.Name, image.Platform,
+                    builder.Name, builtBy, commit, BaseOs, await ParentAsync(image, ct), Binaries(plan, image), npm,
+                    image.ThinLayer?.BuildArgs.GetValueOrDefault(BuildPlanner.DotfilesHashArg))))];
+            default:
+                var proofKey = prove.ProofKey(image.Name);
+                var (proof, junit) = proofs.Read(proofKey);
+                var report = new SmokeAttestation(image.Name, digest, image.Key, proofKey, Passed: proofs.IsProven(proofKey),
+                    proof?.Passed ?? 0, proof?.VaultRuntime, SmokeProof.StrataVersion);
+                return junit is null
+                    ? [new ArtifactLayer(kind.ArtifactType(), report.ToJson())]
+                    : [new ArtifactLayer(kind.ArtifactType(), report.ToJson()), new ArtifactLayer(SmokeAttestation.JUnitMediaType, junit)];
+        }
+    }
+
+    private async Task<IReadOnlyList<SbomComponent>?> SbomComponentsAsync(string digest, CancellationToken ct)
+    {
+        foreach (var referrer in (await _referrers.ListAsync(digest, ct)).Where(r => r.ArtifactType == EvidenceKind.Sbom.ArtifactType()))
+            if (await _referrers.ReadAsync(referrer, ct) is [var sbom, ..]) return Sbom.ReadComponents(sbom.Content);
+        return null;
+    }
+}

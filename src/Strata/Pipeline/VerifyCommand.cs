@@ -1,0 +1,33 @@
+using Strata.Images;
+using Strata.Registry;
+using Strata.Supply;
+
+namespace Strata.Pipeline;
+
+/// <summary>
+/// The verify verb: for each moving tag in the registry (every image, or one), checks that its manifest
+/// carries an SBOM with the locked tools, a provenance naming its digest and key, and a passing smoke
+/// report under the current checks; prints a table and fails, naming every problem and the fix, on any.
+/// </summary>
+public sealed class VerifyCommand(BuildPlan plan, ProveCommand prove, IRegistry registry, string repository, Action<string> log)
+{
+    public async Task<IReadOnlyList<VerifyRow>> RunAsync(string? image = null, CancellationToken ct = default)
+    {
+        var verifier = new EvidenceVerifier(registry, repository);
+        var rows = new List<VerifyRow>();
+        if (image is not null && plan.Images.All(i => i.Name != image))
+            throw new OptionException($"--image={image}: strata.yaml has no such image (it has {string.Join(", ", plan.Images.Select(i => i.Name))}).");
+        foreach (var planned in image is null ? plan.Images : [plan.Get(image)])
+            rows.Add(await verifier.VerifyAsync(new VerifyTarget(planned.Name, planned.Name, planned.Published.KeyTag.Tag!, planned.Key,
+                prove.ProofKey(planned.Name), AttachCommand.Binaries(plan, planned)), ct));
+        log(EvidenceVerifier.Table(rows).TrimEnd());
+        var problems = rows.SelectMany(r => r.Problems).ToList();
+        if (problems.Count > 0)
+            throw new VerifyFailedException(
+                $"verify failed for {registry.Location.ImageName(repository)}:\n  " + string.Join("\n  ", problems) +
+                "\nA tag without its evidence is not to be trusted. Release again from the released commit " +
+                $"(./build.sh --target=release --registry={registry.Location}) to attach what is missing; a moved key tag must be put back first.");
+        log($"==> verify: {rows.Count} moving tag(s) carry their SBOM, provenance and a passing smoke report");
+        return rows;
+    }
+}

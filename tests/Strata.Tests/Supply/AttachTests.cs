@@ -1,0 +1,204 @@
+using System.Text.Json.Nodes;
+using Strata.Images;
+using Strata.Oci;
+using Strata.Pipeline;
+using Strata.Registry;
+using Strata.Smoke;
+using Strata.Supply;
+using Strata.Tests.Support;
+using Strata.Tests.Support.Fakes;
+
+namespace Strata.Tests.Supply;
+
+/// <summary>
+/// The supply-chain step of a release on the in-memory engine, registry (no referrers API, like
+/// distribution 2.8: the tag schema) and smoke runner: the gate, once per kind, a half-done attach
+/// finished, the release record, and verify's verdicts. The real registry: SupplyIntegrationTests.
+/// </summary>
+public sealed class AttachTests : IDisposable
+{
+    private const string Os = "debian:trixie-slim@sha256:d7e12182ce18b85b93007c1dedf31f2d29e01ccf3182cc4017c709b6259bc132";
+    private const string Repository = "acme/tiny";
+    private readonly TempRepo _repo = new();
+    private readonly FakeRegistry _registry = new(RegistryLocation.Parse("registry.example:5000/team"));
+    private readonly FakeEngine _engine;
+    private readonly FakeSmokeRunner _smoke = new();
+    private readonly List<string> _log = [];
+
+    public AttachTests()
+    {
+        _engine = new FakeEngine(_registry);
+        _engine.Add(new Dictionary<string, string>(), Os);
+        _repo.Write("strata.yaml", $"""
+                repository: {Repository}
+                base_os:
+                  image: "{Os}"
+                  debootstrap: {"{"} suite: trixie, variant: minbase, mirror: "http://deb.debian.org/debian" {"}"}
+                images:
+                  - {"{"} name: os, dockerfile: Dockerfiles/Dockerfile.os {"}"}
+                  - {"{"} name: app, parent: os, dockerfile: Dockerfiles/Dockerfile.app {"}"}
+                """)
+            .Write("Dockerfiles/Dockerfile.os", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\n")
+            .Write("Dockerfiles/Dockerfile.app", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN true\n");
+    }
+
+    public void Dispose() => _repo.Dispose();
+
+    private ImagePipeline NewPipeline() => new(
+        new RunOptions
+        {
+            RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache"), Revision = "0123abc",
+            Registry = _registry.Location,
+        },
+        _log.Add, _engine, registry: _registry, smoke: _smoke);
+
+    private async Task<IReadOnlyList<Referrer>> ReferrersOfAsync(string tag) =>
+        await new Referrers(_registry, Repository).ListAsync((await _registry.FindAsync(Repository, tag))!.Digest);
+
+    [Fact]
+    public async Task Nothing_is_attached_to_an_image_that_has_not_passed_its_smoke_tests()
+    {
+        var attacher = new EvidenceAttacher(new Referrers(_registry, Repository), new SmokeProof(_repo.Path("proofs")), _log.Add);
+        var expected = new Expectation("os", "sha256:" + new string('a', 64), new string('1', 64), new string('2', 64), []);
+        var asked = 0;
+
+        var e = await Assert.ThrowsAsync<AttachRefusedException>(() => attacher.AttachAsync(expected, (_, _) =>
+        {
+            asked++;
+            return Task.FromResult<IReadOnlyList<ArtifactLayer>>([]);
+        }));
+
+        Assert.Contains("has not passed its smoke tests", e.Message);
+        Assert.Contains("--target=smoke-os", e.Message);
+        Assert.Equal(0, asked);
+        Assert.Empty(_registry.PushedManifests);
+    }
+
+    [Fact]
+    public async Task A_release_attaches_an_sbom_a_provenance_and_a_smoke_report_to_each_digest_and_a_second_release_attaches_nothing()
+    {
+        using (var pipeline = NewPipeline()) await pipeline.Release.RunAsync();
+
+        foreach (var image in new[] { "os", "app" })
+        {
+            var referrers = await ReferrersOfAsync(image);
+            Assert.Equal(EvidenceKinds.All.Select(k => k.ArtifactType()).Order(), referrers.Select(r => r.ArtifactType!).Order());
+        }
+        Assert.Equal(6, _log.Count(l => l.Contains(" attached to ", StringComparison.Ordinal)));
+        var before = _registry.PushedManifests;
+        _log.Clear();
+
+        using (var again = NewPipeline()) await again.Release.RunAsync();
+
+        Assert.Equal(before, _registry.PushedManifests);
+        Assert.DoesNotContain(_log, l => l.Contains(" attached to ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_rerun_finishes_a_half_done_attach_and_attaches_nothing_twice()
+    {
+        using var pipeline = NewPipeline();
+        await pipeline.Release.RunAsync();
+        var digest = (await _registry.FindAsync(Repository, "os"))!.Digest;
+        // As if the first run died after the SBOM: the provenance and the smoke report are gone.
+        foreach (var r in (await ReferrersOfAsync("os")).Where(r => r.ArtifactType != EvidenceKind.Sbom.ArtifactType()))
+            _registry.DeleteManifest(r.Digest);
+        _log.Clear();
+
+        var attached = await new EvidenceAttacher(new Referrers(_registry, Repository), pipeline.Proofs, _log.Add).AttachAsync(
+            AttachCommand.Expect(pipeline.Plan, pipeline.Plan.Get("os"), digest, pipeline.Prove.ProofKey("os")),
+            (kind, _) => MakeAgainAsync(kind, digest));
+
+        Assert.Equal([EvidenceKind.Provenance, EvidenceKind.SmokeReport], attached);
+        var rows = await pipeline.Verify.RunAsync();
+        Assert.All(rows, r => Assert.True(r.Ok, string.Join("; ", r.Problems)));
+
+        async Task<IReadOnlyList<ArtifactLayer>> MakeAgainAsync(EvidenceKind kind, string subject)
+        {
+            var plan = pipeline.Plan.Get("os");
+            return kind == EvidenceKind.Provenance
+                ? [new ArtifactLayer(kind.ArtifactType(), Provenance.Write(new ProvenanceInput(ImageReference.Parse("x/os").WithDigest(subject), plan.Key,
+                    "os", plan.Platform, "fake", new BuilderIdentity("urn:test", null), "0123abc", ImageReference.Parse(Os), null, [],
+                    new Dictionary<string, string>(), null)))]
+                : [new ArtifactLayer(kind.ArtifactType(), new SmokeAttestation("os", subject, plan.Key, pipeline.Prove.ProofKey("os"), true, 1, null, "t").ToJson())];
+        }
+    }
+
+    [Fact]
+    public async Task A_release_that_fails_half_way_leaves_no_release_record_and_a_passing_one_records_every_digest()
+    {
+        _repo.Write("artifacts/release.json", """{"images":[{"name":"os","digest":"sha256:stale"}]}""");
+        _smoke.Failing.Add("app");
+        using (var failing = NewPipeline())
+            await Assert.ThrowsAsync<SmokeFailedException>(() => failing.Release.RunAsync());
+        Assert.False(File.Exists(_repo.Path("artifacts/release.json")));
+
+        _smoke.Failing.Clear();
+        using (var passing = NewPipeline()) await passing.Release.RunAsync();
+
+        var released = ReleaseRecord.Read(_repo.Path("artifacts/release.json"));
+        Assert.Equal(["os", "app"], released.Select(r => r.Name));
+        foreach (var image in released)
+        {
+            Assert.Equal((await _registry.FindAsync(Repository, image.Name))!.Digest, image.Digest);
+            Assert.Equal([image.Name], image.Tags);
+            Assert.Equal("registry.example:5000/team/acme/tiny", image.Reference);
+            Assert.Equal("sha256:d7e12182ce18b85b93007c1dedf31f2d29e01ccf3182cc4017c709b6259bc132", image.BaseDigest);
+        }
+        Assert.Equal(released[0].BaseDigest, released[0].ParentDigest); // the first image is built FROM the base OS
+        Assert.Equal(released[0].Digest, released[1].ParentDigest);     // without a dotfiles layer, the parent's core is what it publishes
+        Assert.Contains("# What changes in the images", File.ReadAllText(_repo.Path("artifacts/release-notes.md")));
+    }
+
+    [Fact]
+    public async Task Verify_passes_after_a_release_and_names_a_deleted_referrer_and_a_moved_key_tag()
+    {
+        using var pipeline = NewPipeline();
+        await pipeline.Release.RunAsync();
+        Assert.All(await pipeline.Verify.RunAsync(), r => Assert.True(r.Ok, string.Join("; ", r.Problems)));
+
+        var provenance = (await ReferrersOfAsync("app")).Single(r => r.ArtifactType == EvidenceKind.Provenance.ArtifactType());
+        _registry.DeleteManifest(provenance.Digest);
+        var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync());
+        Assert.Contains("app: the provenance is listed in the referrers index, but its manifest or blobs are gone", e.Message);
+        Assert.DoesNotContain("os:", e.Message);
+
+        await _registry.TagAsync(Repository, (await _registry.FindAsync(Repository, "app"))!.Digest, pipeline.Plan.Get("os").Published.KeyTag.Tag!);
+        e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync());
+        Assert.Contains($"os: its key tag {pipeline.Plan.Get("os").Published.KeyTag.Tag} names", e.Message);
+        Assert.Contains("the key tag was moved", e.Message);
+    }
+
+    [Fact]
+    public void Verify_without_a_registry_says_to_give_one_before_it_plans_anything()
+    {
+        _repo.Write("tools.lock.json", "not json"); // planning would fail: the missing option must be said first
+        using var pipeline = new ImagePipeline(new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") },
+            _log.Add, _engine, smoke: _smoke);
+
+        var e = Assert.Throws<OptionException>(() => pipeline.Verify);
+
+        Assert.Equal("--target=verify works on a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).", e.Message);
+    }
+
+    [Fact]
+    public async Task Verify_fails_when_the_provenance_names_another_key()
+    {
+        using var pipeline = NewPipeline();
+        await pipeline.Release.RunAsync();
+        var digest = (await _registry.FindAsync(Repository, "os"))!.Digest;
+        var provenance = (await ReferrersOfAsync("os")).Single(r => r.ArtifactType == EvidenceKind.Provenance.ArtifactType());
+        _registry.DeleteManifest(provenance.Digest);
+        var plan = pipeline.Plan.Get("os");
+        var other = Provenance.Write(new ProvenanceInput(ImageReference.Parse("x/os").WithDigest(digest), new string('f', 64), "os", plan.Platform,
+            "fake", new BuilderIdentity("urn:test", null), null, ImageReference.Parse(Os), null, [], new Dictionary<string, string>(), null));
+        await new Referrers(_registry, Repository).AttachAsync(digest, EvidenceKind.Provenance.ArtifactType(),
+            [new ArtifactLayer(EvidenceKind.Provenance.ArtifactType(), other)], new Dictionary<string, string>());
+
+        var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync("os"));
+
+        Assert.Contains($"os: the provenance names key ffffffffffff, not {plan.Key[..12]}", e.Message);
+        Assert.Contains("--image=nope: strata.yaml has no such image (it has os, app)",
+            (await Assert.ThrowsAsync<OptionException>(() => pipeline.Verify.RunAsync("nope"))).Message);
+    }
+}

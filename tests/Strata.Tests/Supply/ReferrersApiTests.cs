@@ -1,0 +1,59 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Strata.Registry;
+using Strata.Supply;
+using Strata.Tests.Support.Fakes;
+
+namespace Strata.Tests.Supply;
+
+/// <summary>
+/// A registry with the referrers API (OCI distribution 1.1: Harbor, Zot, ACR, distribution 3) indexes the
+/// artefacts itself: Strata then reads the API and writes no sha256-HEX tag. (Without the API, the tag
+/// schema: AttachTests on the fake, SupplyIntegrationTests on distribution 2.8.)
+/// </summary>
+public sealed class ReferrersApiTests
+{
+    private const string Repository = "acme/tiny";
+    private const string Image = "sha256:ab00000000000000000000000000000000000000000000000000000000000000";
+
+    /// <summary>The fake registry plus the referrers API: the index is computed from the manifests' subjects.</summary>
+    private sealed class WithReferrersApi(FakeRegistry inner) : IRegistry
+    {
+        public RegistryLocation Location => inner.Location;
+        public Task<RemoteImage?> FindAsync(string repository, string tag, CancellationToken ct = default) => inner.FindAsync(repository, tag, ct);
+        public Task TagAsync(string repository, string sourceReference, string newTag, CancellationToken ct = default) => inner.TagAsync(repository, sourceReference, newTag, ct);
+        public Task<RegistryManifest?> FindManifestAsync(string repository, string reference, CancellationToken ct = default) => inner.FindManifestAsync(repository, reference, ct);
+        public Task<string> PushManifestAsync(string repository, string reference, string mediaType, byte[] body, CancellationToken ct = default) =>
+            inner.PushManifestAsync(repository, reference, mediaType, body, ct);
+        public Task<string> PushBlobAsync(string repository, byte[] content, CancellationToken ct = default) => inner.PushBlobAsync(repository, content, ct);
+        public Task<byte[]?> FindBlobAsync(string repository, string digest, CancellationToken ct = default) => inner.FindBlobAsync(repository, digest, ct);
+
+        public async Task<RegistryManifest?> FindReferrersAsync(string repository, string digest, CancellationToken ct = default)
+        {
+            var manifests = new JsonArray();
+            foreach (var pushed in inner.PushedManifests)
+                if (JsonNode.Parse((await inner.FindManifestAsync(repository, pushed, ct))!.Body) is { } m && m["subject"]?["digest"]?.GetValue<string>() == digest)
+                    manifests.Add(new JsonObject { ["mediaType"] = Referrers.ManifestType, ["digest"] = pushed, ["size"] = 1, ["artifactType"] = m["artifactType"]!.GetValue<string>() });
+            var body = Encoding.UTF8.GetBytes(new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = Referrers.IndexType, ["manifests"] = manifests }.ToJsonString());
+            return new RegistryManifest(body, Referrers.IndexType, Referrers.Digest(body));
+        }
+
+        public void Dispose() => inner.Dispose();
+    }
+
+    [Fact]
+    public async Task Where_the_registry_has_the_referrers_api_it_is_used_and_no_referrers_tag_is_written()
+    {
+        var fake = new FakeRegistry(RegistryLocation.Parse("registry.example/team"));
+        fake.Put("tiny", Image, new Dictionary<string, string>());
+        var referrers = new Referrers(new WithReferrersApi(fake), Repository);
+
+        var sbom = await referrers.AttachAsync(Image, EvidenceKind.Sbom.ArtifactType(), [new ArtifactLayer(EvidenceKind.Sbom.ArtifactType(), "{}"u8.ToArray())],
+            new Dictionary<string, string>());
+
+        Assert.False(fake.Has(Referrers.TagOf(Image)));
+        var listed = Assert.Single(await referrers.ListAsync(Image));
+        Assert.Equal((sbom, EvidenceKind.Sbom.ArtifactType()), (listed.Digest, listed.ArtifactType));
+        Assert.Equal("{}"u8.ToArray(), Assert.Single((await referrers.ReadAsync(listed))!).Content);
+    }
+}
