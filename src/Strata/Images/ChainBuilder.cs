@@ -188,14 +188,14 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
             if (stage.Kind == StageKind.Published && plan.Graph.Dotfiles is { } layer)
                 (files, directories) = await DotfilesHome.ContextAsync(docker, stage, layer.Inputs, from, staging!, options.CacheDirectory, ct);
             var request = new BuildRequest(stage.Dockerfile, args, labels, [stage.KeyTag], options.Network) { NoCache = options.NoCache };
-            var id = await docker.Builds.BuildAsync(
+            var built = await docker.Builds.BuildAsync(
                 request,
                 (stdin, token) => ContextTar.WriteAsync(stdin, files, directories, token),
                 // Both builders already say "step n/m" (classic: "Step 3/7 :", BuildKit: "#7 [3/7]").
                 line => log($"[{image.Name}] {line}"),
                 ct);
 
-            var info = (await docker.Images.InspectImagesAsync([id], ct)).Single();
+            var info = (await docker.Images.InspectImagesAsync([built.Id], ct)).Single();
             _local![stage.KeyTag] = info;
         }
         finally
