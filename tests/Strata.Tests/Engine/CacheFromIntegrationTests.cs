@@ -1,9 +1,7 @@
 using System.Formats.Tar;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Strata.Engine;
-using Strata.IO;
 using Strata.Oci;
 using Strata.Registry;
 using Strata.Tests.Support;
@@ -46,7 +44,7 @@ public sealed class CacheFromIntegrationTests(EngineFixture engine, ITestOutputH
             try { await engine.Docker.Images.RemoveImageAsync(image, force: true); }
             catch (EngineNotFoundException) { }
         }
-        await RemoveBuildRecordsAsync();
+        await BuildRecords.RemoveAsync(_nonce);
         await _registry.DisposeAsync();
     }
 
@@ -101,27 +99,7 @@ public sealed class CacheFromIntegrationTests(EngineFixture engine, ITestOutputH
     private async Task ForgetAsync(DockerEngine docker, ImageReference tag)
     {
         await docker.Images.RemoveImageAsync(tag.ToString()); // the classic builder's intermediate images go with it
-        if ((await docker.Builds.ResolveBuilderAsync()).BuildKit) await RemoveBuildRecordsAsync();
-    }
-
-    /// <summary>BuildKit's build records of this test's steps (found by the nonce in their description), children first.</summary>
-    private async Task RemoveBuildRecordsAsync()
-    {
-        if (!File.Exists("/usr/bin/docker")) return;
-        for (var round = 0; round < 4; round++)
-        {
-            var json = new StringBuilder();
-            await ChildProcess.RunAsync("/usr/bin/docker", ["system", "df", "-v", "--format", "{{json .BuildCache}}"], l => json.Append(l), null,
-                CancellationToken.None);
-            var ours = JsonDocument.Parse(json.ToString()).RootElement.EnumerateArray()
-                .Where(r => r.GetProperty("Description").GetString()!.Contains(_nonce, StringComparison.Ordinal))
-                .Select(r => r.GetProperty("ID").GetString()!).ToList();
-            output.WriteLine($"build records of this test: {string.Join(", ", ours)}");
-            if (ours.Count == 0) return;
-            // One id per call (the engine takes one value per filter); a record with children goes in a later round.
-            foreach (var id in ours)
-                await ChildProcess.RunAsync("/usr/bin/docker", ["builder", "prune", "--force", "--filter", "id=" + id], null, null, CancellationToken.None);
-        }
+        if ((await docker.Builds.ResolveBuilderAsync()).BuildKit) await BuildRecords.RemoveAsync(_nonce);
     }
 
     /// <summary>Every entry of the image's filesystem: path, type, mode, owner, size, link target and content sha256.</summary>

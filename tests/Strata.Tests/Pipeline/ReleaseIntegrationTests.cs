@@ -219,6 +219,31 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_changed_last_line_on_a_new_machine_rebuilds_only_that_core_with_its_earlier_steps_from_the_previous_core()
+    {
+        var nonce = "strata-it-tail-" + Guid.NewGuid().ToString("N")[..12]; // its build records are this test's alone
+        string K8s(string last) => $"ARG PARENT_IMAGE\nFROM ${{PARENT_IMAGE}}\nRUN echo \"MARKER package-install\" \"k8s {nonce}\" && touch /opt/app/k8s\nRUN echo {nonce} {last} > /opt/app/tail\n";
+        _repo.Write("Dockerfiles/Dockerfile.k8s", K8s("one"));
+        await ReleaseAsync();
+        string previousCore;
+        using (var first = NewPipeline()) previousCore = (await RemoteAsync(first.Plan.Get("k8s").Core.KeyTag.Tag!))!.Digest;
+        await RemoveLocalAsync();
+        await BuildRecords.RemoveAsync(nonce);
+        _repo.Write("Dockerfiles/Dockerfile.k8s", K8s("two"));
+
+        var results = await ReleaseAsync();
+
+        Assert.False(Ran("package-install base"));
+        Assert.False(Ran("package-install k8s")); // the earlier step came from the cache (the marker is its output, not its command line)
+        var core = results.Single(r => r.Name == "k8s").Stages.Single(s => s.Stage == "core");
+        Assert.Equal(Reporting.StageSource.Built, core.Source);
+        Assert.Equal(Location.ImageName(_repository) + "@" + previousCore, core.CacheFrom);
+        Assert.Equal(1, core.CachedSteps);
+        Assert.All(results.Single(r => r.Name == "base").Stages, s => Assert.Equal(Reporting.StageSource.Registry, s.Source));
+        await BuildRecords.RemoveAsync(nonce);
+    }
+
+    [Fact]
     public async Task A_registry_that_dies_during_the_push_moves_no_moving_tag_and_the_next_run_finishes_the_job()
     {
         using (var pipeline = NewPipeline())
