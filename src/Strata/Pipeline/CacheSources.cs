@@ -22,7 +22,7 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
         if (stage.Kind != StageKind.Core) return null;
         if (await PreviousCoreKeyAsync(image, ct) is not { } key || key == stage.Key) return null;
 
-        var tag = stage.KeyTag.WithTag(stage.KeyTag.Tag![..^12] + key[..12]);
+        var tag = KeyTag(stage, key);
         var local = (await images.InspectImagesAsync([tag.ToString()], ct)).SingleOrDefault();
         if (local?.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) == key) return new CacheSource(tag, key, CacheOrigin.Local);
 
@@ -40,9 +40,14 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
         {
             log($"==> {image.Name}: pulling the previous version {source.Image} ({SummaryTable.FormatSize(source.Size)}) as layer cache");
             await images.PullAsync(source.Image, await login.GetAsync(ct), ct);
+            // Under its key tag, like every stage Strata pulls: prune and the plan history know it, nothing is left untagged.
+            await images.TagAsync(source.Image.ToString(), KeyTag(stage, source.Key), ct);
         }
         return source;
     }
+
+    /// <summary>The key tag the stage had under another key (the key's first 12 characters end every key tag).</summary>
+    private static ImageReference KeyTag(Stage stage, string key) => stage.KeyTag.WithTag(stage.KeyTag.Tag![..^12] + key[..12]);
 
     /// <summary>The core key of the image under the moving tag (engine, else registry); null when there is none.</summary>
     private async Task<string?> PreviousCoreKeyAsync(ImagePlan image, CancellationToken ct)

@@ -133,6 +133,7 @@ public sealed class CacheSourceTests : IDisposable
         Assert.Equal(2, pulls.Count);
         Assert.Contains($"pull {plannedCore.CacheFrom}", pulls);
         Assert.All(pulls, p => Assert.Contains("@sha256:", p));
+        Assert.Contains($"registry.example:5000/team/acme/workstation:{previousK8s}", _engine.Tags); // kept under its key tag, not untagged
     }
 
     [Fact]
