@@ -192,10 +192,15 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
         var staging = stage.Tools.Count > 0 || stage.Kind == StageKind.Published ? Directory.CreateTempSubdirectory("strata-stage-").FullName : null;
         try
         {
-            IReadOnlyList<Keys.InputFile> files = stage.Files.Concat(await PlaceToolsAsync(plan, stage, staging, ct)).ToList();
+            var tools = (await PlaceToolsAsync(plan, stage, staging, ct)).ToList();
+            IReadOnlyList<Keys.InputFile> files = stage.Files.Concat(tools).ToList();
             IReadOnlyList<ContextDirectory> directories = stage.EmptyDirectories.Select(d => new ContextDirectory(d, (UnixFileMode)0b111_101_101)).ToList();
             if (stage.Kind == StageKind.Published && plan.Graph.Dotfiles is { } layer)
-                (files, directories) = await DotfilesHome.ContextAsync(docker, stage, layer.Inputs, from, staging!, options.CacheDirectory, ct);
+            {
+                // The thin layer's context: the prepared home, and the pinned binaries of the image's lineage.
+                var home = await DotfilesHome.ContextAsync(docker, stage, layer.Inputs, from, staging!, options.CacheDirectory, ct);
+                (files, directories) = ([.. home.Files, .. tools], [.. home.Directories, .. directories]);
+            }
             // A core carries BuildKit's inline cache, so its next version can build with it as cache anywhere.
             var cache = stage.Kind == StageKind.Core && !options.NoCache && options.CacheSources is { } sources
                 ? await sources.PrepareAsync(image, stage, ct)
@@ -233,7 +238,7 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
         var placed = new List<Keys.InputFile>();
         foreach (var tool in stage.Tools)
         {
-            var destination = Path.Combine(staging!, tool.Name);
+            var destination = Path.Combine(Directory.CreateDirectory(Path.Combine(staging!, "tools")).FullName, tool.Name);
             await ToolInstaller.PlaceAsync(tool, plan.Lock, stage.Platform.Architecture, assets, destination, ct);
             placed.Add(new Keys.InputFile($"{BuildPlanner.ToolsContextDirectory}/{tool.Name}", destination, Executable: true, LinkTarget: null));
         }
