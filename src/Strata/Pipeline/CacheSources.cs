@@ -9,18 +9,21 @@ namespace Strata.Pipeline;
 /// <summary>
 /// The previous version of a core stage, as layer cache for building it again: the image under the moving
 /// tag names it (a published image's parent key is its core's key), in the engine first, then in the
-/// registry; the core is then looked for under its key tag, in the same order. <see cref="FindAsync"/>
+/// registry; without a moving tag (images built, never promoted), the newest core of the image that the
+/// plan history names and the engine has. The core is then looked for under its key tag, in the engine,
+/// then in the registry. <see cref="FindAsync"/>
 /// asks and changes nothing (the plan); <see cref="PrepareAsync"/> pulls the core by digest when only
 /// the registry has it (the builders read local images only). Only the core is pulled: the layers it
 /// shares with its parent's core are here already.
 /// </summary>
-public sealed class CacheSources(IImageStore images, IRegistry? registry, RegistryLogin login, string repository, Action<string> log)
-    : ICacheSources
+public sealed class CacheSources(IImageStore images, IRegistry? registry, RegistryLogin login, string repository, PlanHistory? history,
+    Action<string> log) : ICacheSources
 {
     public async Task<CacheSource?> FindAsync(ImagePlan image, Stage stage, CancellationToken ct = default)
     {
         if (stage.Kind != StageKind.Core) return null;
-        if (await PreviousCoreKeyAsync(image, ct) is not { } key || key == stage.Key) return null;
+        var key = await PreviousCoreKeyAsync(image, ct) ?? await LastPlannedCoreKeyAsync(image, stage, ct);
+        if (key is null || key == stage.Key) return null;
 
         var tag = KeyTag(stage, key);
         var local = (await images.InspectImagesAsync([tag.ToString()], ct)).SingleOrDefault();
@@ -47,7 +50,23 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
     }
 
     /// <summary>The key tag the stage had under another key (the key's first 12 characters end every key tag).</summary>
-    private static ImageReference KeyTag(Stage stage, string key) => stage.KeyTag.WithTag(stage.KeyTag.Tag![..^12] + key[..12]);
+    private static ImageReference KeyTag(Stage stage, string key) => stage.KeyTag.WithTag(stage.KeyTag.Tag![..^12] + key[..Math.Min(12, key.Length)]);
+
+    /// <summary>The full key of the newest core of this image in the plan history that the engine has (not this plan's).</summary>
+    private async Task<string?> LastPlannedCoreKeyAsync(ImagePlan image, Stage stage, CancellationToken ct)
+    {
+        if (history is null) return null;
+        var prefix = KeyTag(stage, "").ToString(); // the key tag without its key
+        foreach (var plan in history.Plans().Reverse())
+            foreach (var tag in plan.Where(t => t.StartsWith(prefix, StringComparison.Ordinal) && t != stage.KeyTag.ToString()))
+            {
+                var labels = (await images.InspectImagesAsync([tag], ct)).SingleOrDefault()?.Labels;
+                if (labels?.GetValueOrDefault(ChainBuilder.ImageLabel) == image.Name && labels.GetValueOrDefault(ChainBuilder.StageLabel) == "core" &&
+                    labels.GetValueOrDefault(ChainBuilder.KeyLabel) is { Length: >= 12 } key)
+                    return key;
+            }
+        return null;
+    }
 
     /// <summary>The core key of the image under the moving tag (engine, else registry); null when there is none.</summary>
     private async Task<string?> PreviousCoreKeyAsync(ImagePlan image, CancellationToken ct)

@@ -83,7 +83,8 @@ public sealed class ImagePipeline : IDisposable
         _registry = new(() => registry ?? (options.Registry is { } location
             ? new RegistryClient(location, _login, new RegistryClientOptions { Architecture = PlanOptions.Platform.Architecture })
             : null));
-        _cacheSources = new(() => options.NoCache ? null : new CacheSources(Engine.Images, _registry.Value, _login, Graph.Repository, log));
+        _cacheSources = new(() => options.NoCache ? null : new CacheSources(Engine.Images, _registry.Value, _login, Graph.Repository,
+            PlanHistory.For(options.CacheDirectory, Graph.Repository), log));
         _sources = new(() => new StageSources(Plan, Builder, Engine.Images, _registry.Value, _login, Graph.Repository, log));
         _smokeSuite = new(() => new SmokeRunner(Graph, SmokeTools(), Plan.Lock, SmokeOptions, log));
         _smoke = new(() => smoke ?? _smokeSuite.Value);

@@ -90,6 +90,25 @@ public sealed class CacheSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task Without_a_moving_tag_the_newest_core_the_plan_history_names_is_the_cache_source()
+    {
+        string previous;
+        using (var first = NewPipeline())
+        {
+            await first.Build.RunAsync("base"); // built, never promoted: no moving tag
+            first.Reports.Write();             // the end of a run records its plan
+            previous = first.Plan.Get("base").Core.KeyTag.ToString();
+        }
+        Assert.DoesNotContain("acme/workstation:base", _engine.Tags);
+        _repo.Write("Dockerfiles/Dockerfile.base", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN echo base\nRUN echo changed\n");
+
+        using var pipeline = NewPipeline();
+        await pipeline.Build.RunAsync("base");
+
+        Assert.Equal([previous], CoreBuild("base").CacheFrom.Select(r => r.ToString()));
+    }
+
+    [Fact]
     public async Task Without_a_previous_version_or_with_no_cache_no_cache_source_is_given()
     {
         using (var first = NewPipeline())
