@@ -76,7 +76,7 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable) : IIm
         }
     }
 
-    public async Task<string> BuildAsync(BuildRequest request, Func<Stream, CancellationToken, Task> writeContext,
+    public async Task<BuiltImage> BuildAsync(BuildRequest request, Func<Stream, CancellationToken, Task> writeContext,
         Action<string> onOutput, CancellationToken ct = default)
     {
         ResolvedBuilder builder;
@@ -95,6 +95,9 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable) : IIm
         foreach (var tag in request.Tags) args.AddRange(["--tag", tag.ToString()]);
         if (request.Network is { } network) args.AddRange(["--network", network]);
         if (request.NoCache) args.Add("--no-cache");
+        foreach (var image in request.CacheFrom) args.AddRange(["--cache-from", image.ToString()]);
+        // Only BuildKit reads it; the classic builder would warn that the argument was not consumed.
+        if (request.InlineCache && builder.BuildKit) args.AddRange(["--build-arg", "BUILDKIT_INLINE_CACHE=1"]);
         // The classic builder keeps the container of a failed step unless told otherwise.
         if (!builder.BuildKit) args.Add("--force-rm");
         args.Add("-");
@@ -132,7 +135,7 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable) : IIm
             }
             var id = File.Exists(iidFile) ? (await File.ReadAllTextAsync(iidFile, ct)).Trim() : "";
             if (id.Length == 0) throw new EngineException("docker build succeeded but wrote no image id.");
-            return id;
+            return new BuiltImage(id, output.CachedSteps);
         }
         finally
         {

@@ -30,7 +30,20 @@ public sealed record BuildRequest(
 {
     /// <summary>Build every step again, ignoring the builder's cache (a truly cold build).</summary>
     public bool NoCache { get; init; }
+
+    /// <summary>
+    /// Images (in the engine) whose layers may serve this build's steps: `--cache-from` on both builders.
+    /// The classic builder then takes a local step only when it is an ancestor of one of them.
+    /// </summary>
+    public IReadOnlyList<ImageReference> CacheFrom { get; init; } = [];
+
+    /// <summary>Write BuildKit's inline cache into the image's config (BUILDKIT_INLINE_CACHE=1), so a later build
+    /// can use it as <see cref="CacheFrom"/>. The classic builder has no such metadata: ignored there.</summary>
+    public bool InlineCache { get; init; }
 }
+
+/// <summary>What a successful build made: the image id, and how many of its RUN/COPY/ADD steps the cache served.</summary>
+public sealed record BuiltImage(string Id, int CachedSteps);
 
 /// <summary>The engine refused or failed an operation; the message carries the engine's own error.</summary>
 public class EngineException(string message) : Exception(message);

@@ -10,8 +10,9 @@ public interface IImageBuilder
 
     /// <summary>
     /// Builds an image from a tar build context; every output line goes to <paramref name="onOutput"/> as it
-    /// arrives. Returns the new image id. A failed build throws <see cref="EngineException"/> and tags nothing.
+    /// arrives. Returns the new image id and the steps the cache served. A failed build throws
+    /// <see cref="EngineException"/> and tags nothing.
     /// </summary>
-    Task<string> BuildAsync(BuildRequest request, Func<Stream, CancellationToken, Task> writeContext, Action<string> onOutput,
+    Task<BuiltImage> BuildAsync(BuildRequest request, Func<Stream, CancellationToken, Task> writeContext, Action<string> onOutput,
         CancellationToken ct = default);
 }

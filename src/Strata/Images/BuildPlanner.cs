@@ -51,6 +51,7 @@ public static class BuildPlanner
 
         var repository = ImageReference.Parse(options.Repository ?? graph.Repository);
         var plans = new Dictionary<string, ImagePlan>();
+        var thinTools = new Dictionary<string, IReadOnlyList<ToolSpec>>(); // the binaries each thin layer copies
         foreach (var image in graph.Images)
         {
             var parentCore = image.Parent is null ? null : plans[image.Parent].Core;
@@ -60,24 +61,21 @@ public static class BuildPlanner
             var binaries = tools.OfType<BinaryTool>().Where(options.Installs).ToList();
             var args = new SortedDictionary<string, string>(image.Layer.Args.ToDictionary(), StringComparer.Ordinal);
 
+            // With a dotfiles layer, pinned binaries are not part of the chain children build on: each thin layer
+            // copies those of the image and its ancestors, so a tool bump rebuilds no core and re-runs no
+            // package install anywhere; it changes the published keys of the images that carry the tool.
+            var lineageTools = (image.Parent is null ? [] : thinTools[image.Parent])
+                .Concat(graph.Dotfiles is null ? [] : tools.OfType<BinaryTool>()).OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
+            thinTools[image.Name] = lineageTools;
+            var coreTools = graph.Dotfiles is null ? tools : tools.Where(t => t is not BinaryTool).ToList();
+
             using var key = new KeyBuilder()
                 .Add("stage", "core")
                 .Add("dockerfile", image.Layer.Dockerfile)
                 .AddFiles("input", files, digests)
                 .AddMap("arg", image.Layer.Args);
-            foreach (var tool in tools)
-            {
-                if (!options.Installs(tool))
-                {
-                    key.Add("tool." + tool.Name, "skipped");
-                    continue;
-                }
-                var locked = Locked(options, tool, image.Name);
-                key.Add("tool." + tool.Name, $"{locked.Version} {locked.Tag}");
-                foreach (var (arch, asset) in locked.Assets.OrderBy(a => a.Key, StringComparer.Ordinal))
-                    key.Add($"tool.{tool.Name}.{arch}", $"{asset.Url} {asset.Sha256}");
-                args[VersionArg(tool)] = locked.Version;
-            }
+            foreach (var tool in coreTools)
+                if (AddTool(key, options, tool, image.Name) is { } version) args[VersionArg(tool)] = version;
             key.Add("parent", parentCore?.Key ?? "base-os:" + DescribeBaseOs(graph.BaseOs));
             // The devcontainer.metadata label goes on the published stage: on the thin layer when there is
             // one, so editing it (a label, no file) rebuilds only the thin layers and never a core.
@@ -95,7 +93,7 @@ public static class BuildPlanner
             var core = new Stage(image.Name, StageKind.Core, options.Platform, coreKey, parentCore?.Key, image.Layer.Dockerfile,
                 files, emptyDirs, args, repository.WithTag(coreTag))
             {
-                Tools = binaries,
+                Tools = graph.Dotfiles is null ? binaries : [],
                 Labels = graph.Dotfiles is null ? devcontainerLabels : new Dictionary<string, string>(),
             };
 
@@ -113,21 +111,38 @@ public static class BuildPlanner
                     .AddMap("arg", layer.Args)
                     .AddMap("label", devcontainerLabels)
                     .Add("parent", coreKey);
+                foreach (var tool in lineageTools) AddTool(pkey, options, tool, image.Name);
                 var publishedKey = pkey.Finish();
                 var layerArgs = new SortedDictionary<string, string>(layer.Args.ToDictionary(), StringComparer.Ordinal)
                 {
                     [DotfilesHashArg] = dotfilesHash!,
                 };
                 thin = new Stage(image.Name, StageKind.Published, options.Platform, publishedKey, coreKey, layer.Dockerfile,
-                    layerFiles, [], layerArgs, repository.WithTag($"{image.Name}-{publishedKey[..12]}"))
+                    layerFiles, [ToolsContextDirectory], layerArgs, repository.WithTag($"{image.Name}-{publishedKey[..12]}"))
                 {
                     Labels = devcontainerLabels,
+                    Tools = lineageTools.OfType<BinaryTool>().Where(options.Installs).ToList(),
                 };
             }
 
             plans[image.Name] = new ImagePlan(image, core, thin, repository.WithTag(image.Name));
         }
         return new BuildPlan(graph, graph.Images.Select(i => plans[i.Name]).ToList(), options.Lock);
+    }
+
+    /// <summary>Adds a tool's locked version and assets to a key (or that it is left out); returns the version, null when left out.</summary>
+    private static string? AddTool(KeyBuilder key, PlanOptions options, ToolSpec tool, string image)
+    {
+        if (!options.Installs(tool))
+        {
+            key.Add("tool." + tool.Name, "skipped");
+            return null;
+        }
+        var locked = Locked(options, tool, image);
+        key.Add("tool." + tool.Name, $"{locked.Version} {locked.Tag}");
+        foreach (var (arch, asset) in locked.Assets.OrderBy(a => a.Key, StringComparer.Ordinal))
+            key.Add($"tool.{tool.Name}.{arch}", $"{asset.Url} {asset.Sha256}");
+        return locked.Version;
     }
 
     /// <summary>The build argument carrying a tool's locked version: gemini-cli gives GEMINI_CLI_VERSION.</summary>

@@ -20,6 +20,8 @@ public sealed record BuildOptions
     public string? CacheDirectory { get; init; }
     /// <summary>Build every step again, ignoring the builder's cache (images whose key exists are still reused).</summary>
     public bool NoCache { get; init; }
+    /// <summary>Where a core that must be built finds its previous version as layer cache; null: nowhere (and not with <see cref="NoCache"/>).</summary>
+    public ICacheSources? CacheSources { get; init; }
 }
 
 /// <summary>
@@ -31,11 +33,15 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
 {
     public const string KeyLabel = "dev.strata.key";
     public const string ParentKeyLabel = "dev.strata.parent-key";
+    public const string ImageLabel = "dev.strata.image";
+    public const string StageLabel = "dev.strata.stage";
 
     // What exists locally, by key tag and by moving tag; filled by one inspect call, then kept current.
     private ConcurrentDictionary<ImageReference, ImageInfo>? _local;
     // Thin layers started ahead of their image's turn (see StartThinLayersAsync), by key tag.
     private readonly ConcurrentDictionary<ImageReference, Task> _started = new();
+    // What each stage built in this run used, by key tag.
+    private readonly ConcurrentDictionary<ImageReference, StageBuild> _builds = new();
     private readonly BaseOsProvider _baseOs = new(docker, log);
 
     /// <summary>Looks up every stage of the plan with one engine call.</summary>
@@ -53,6 +59,9 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
                 _local[tag] = image;
         return _local;
     }
+
+    /// <summary>What the stage's build in this run used (cache source, cached steps); null when this run did not build it.</summary>
+    public StageBuild? BuildOf(Stage stage) => _builds.GetValueOrDefault(stage.KeyTag);
 
     /// <summary>Whether a stage's image exists: its key tag is there and carries the same full key.</summary>
     public async Task<bool> ExistsAsync(BuildPlan plan, Stage stage, CancellationToken ct = default)
@@ -169,8 +178,8 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
             ["org.opencontainers.image.title"] = image.MovingTag.ToString(),
             [KeyLabel] = stage.Key,
             [ParentKeyLabel] = stage.ParentKey ?? "",
-            ["dev.strata.image"] = image.Name,
-            ["dev.strata.stage"] = stage.Kind.ToString().ToLowerInvariant(),
+            [ImageLabel] = image.Name,
+            [StageLabel] = stage.Kind.ToString().ToLowerInvariant(),
         };
         foreach (var (k, v) in stage.Labels) labels[k] = v;
         if (plan.Graph.Source is { } source) labels["org.opencontainers.image.source"] = source;
@@ -183,19 +192,36 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
         var staging = stage.Tools.Count > 0 || stage.Kind == StageKind.Published ? Directory.CreateTempSubdirectory("strata-stage-").FullName : null;
         try
         {
-            IReadOnlyList<Keys.InputFile> files = stage.Files.Concat(await PlaceToolsAsync(plan, stage, staging, ct)).ToList();
+            var tools = (await PlaceToolsAsync(plan, stage, staging, ct)).ToList();
+            IReadOnlyList<Keys.InputFile> files = stage.Files.Concat(tools).ToList();
             IReadOnlyList<ContextDirectory> directories = stage.EmptyDirectories.Select(d => new ContextDirectory(d, (UnixFileMode)0b111_101_101)).ToList();
             if (stage.Kind == StageKind.Published && plan.Graph.Dotfiles is { } layer)
-                (files, directories) = await DotfilesHome.ContextAsync(docker, stage, layer.Inputs, from, staging!, options.CacheDirectory, ct);
-            var request = new BuildRequest(stage.Dockerfile, args, labels, [stage.KeyTag], options.Network) { NoCache = options.NoCache };
-            var id = await docker.Builds.BuildAsync(
+            {
+                // The thin layer's context: the prepared home, and the pinned binaries of the image's lineage.
+                var home = await DotfilesHome.ContextAsync(docker, stage, layer.Inputs, from, staging!, options.CacheDirectory, ct);
+                (files, directories) = ([.. home.Files, .. tools], [.. home.Directories, .. directories]);
+            }
+            // A core carries BuildKit's inline cache, so its next version can build with it as cache anywhere.
+            var cache = stage.Kind == StageKind.Core && !options.NoCache && options.CacheSources is { } sources
+                ? await sources.PrepareAsync(image, stage, ct)
+                : null;
+            if (cache is not null) log($"==> {image.Name}: layer cache from the previous version {cache.Image} (key {cache.ShortKey})");
+            var request = new BuildRequest(stage.Dockerfile, args, labels, [stage.KeyTag], options.Network)
+            {
+                NoCache = options.NoCache,
+                InlineCache = stage.Kind == StageKind.Core,
+                CacheFrom = cache is null ? [] : [cache.Image],
+            };
+            var built = await docker.Builds.BuildAsync(
                 request,
                 (stdin, token) => ContextTar.WriteAsync(stdin, files, directories, token),
                 // Both builders already say "step n/m" (classic: "Step 3/7 :", BuildKit: "#7 [3/7]").
                 line => log($"[{image.Name}] {line}"),
                 ct);
 
-            var info = (await docker.Images.InspectImagesAsync([id], ct)).Single();
+            if (cache is not null) log($"==> {image.Name}: {built.CachedSteps} steps served by the layer cache");
+            _builds[stage.KeyTag] = new StageBuild(cache, built.CachedSteps);
+            var info = (await docker.Images.InspectImagesAsync([built.Id], ct)).Single();
             _local![stage.KeyTag] = info;
         }
         finally
@@ -212,7 +238,7 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
         var placed = new List<Keys.InputFile>();
         foreach (var tool in stage.Tools)
         {
-            var destination = Path.Combine(staging!, tool.Name);
+            var destination = Path.Combine(Directory.CreateDirectory(Path.Combine(staging!, "tools")).FullName, tool.Name);
             await ToolInstaller.PlaceAsync(tool, plan.Lock, stage.Platform.Architecture, assets, destination, ct);
             placed.Add(new Keys.InputFile($"{BuildPlanner.ToolsContextDirectory}/{tool.Name}", destination, Executable: true, LinkTarget: null));
         }

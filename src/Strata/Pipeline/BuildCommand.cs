@@ -35,7 +35,7 @@ public sealed class BuildCommand(BuildPlan plan, ChainBuilder builder, StageSour
 
         var stages = new List<StageReport>();
         foreach (var stage in planned.Stages)
-            stages.Add(StageReports.Of(stage, await sources.ReportedSourceAsync(stage, ct)));
+            stages.Add(StageReports.Of(stage, await sources.ReportedSourceAsync(stage, ct), builder.BuildOf(stage)));
         var built = stages.Any(st => st.Source == StageSource.Built);
         var local = (await builder.LocalImagesAsync(plan, ct)).GetValueOrDefault(planned.Published.KeyTag);
         var remote = local is null ? await sources.FindRemoteAsync(planned.Published, ct) : null;
@@ -64,6 +64,10 @@ public sealed class BuildCommand(BuildPlan plan, ChainBuilder builder, StageSour
 /// <summary>A stage as reports show it.</summary>
 public static class StageReports
 {
-    public static StageReport Of(Stage stage, StageSource source) =>
-        new(stage.Kind.ToString().ToLowerInvariant(), stage.Key, stage.KeyTag.ToString(), source);
+    public static StageReport Of(Stage stage, StageSource source, StageBuild? build = null) =>
+        new(stage.Kind.ToString().ToLowerInvariant(), stage.Key, stage.KeyTag.ToString(), source)
+        {
+            CacheFrom = build?.Cache?.Image.ToString(),
+            CachedSteps = build?.CachedSteps,
+        };
 }

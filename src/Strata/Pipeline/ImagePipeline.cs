@@ -28,6 +28,7 @@ public sealed class ImagePipeline : IDisposable
     private readonly RegistryLogin _login;
     private readonly Lazy<IRegistry?> _registry;
     private readonly Lazy<StageSources> _sources;
+    private readonly Lazy<CacheSources?> _cacheSources;
     private readonly Lazy<SmokeRunner> _smokeSuite;
     private readonly Lazy<ISmokeRunner> _smoke;
     private readonly Lazy<BuildCommand> _build;
@@ -72,6 +73,7 @@ public sealed class ImagePipeline : IDisposable
             Assets = _assets.Value,
             NoCache = options.NoCache,
             CacheDirectory = options.CacheDirectory,
+            CacheSources = _cacheSources!.Value,
         }, log));
         _login = new RegistryLogin(ct => options.Registry is { } location
             ? RegistryCredentials.FindAsync(location.Host, Environment.GetEnvironmentVariable,
@@ -81,6 +83,8 @@ public sealed class ImagePipeline : IDisposable
         _registry = new(() => registry ?? (options.Registry is { } location
             ? new RegistryClient(location, _login, new RegistryClientOptions { Architecture = PlanOptions.Platform.Architecture })
             : null));
+        _cacheSources = new(() => options.NoCache ? null : new CacheSources(Engine.Images, _registry.Value, _login, Graph.Repository,
+            PlanHistory.For(options.CacheDirectory, Graph.Repository), log));
         _sources = new(() => new StageSources(Plan, Builder, Engine.Images, _registry.Value, _login, Graph.Repository, log));
         _smokeSuite = new(() => new SmokeRunner(Graph, SmokeTools(), Plan.Lock, SmokeOptions, log));
         _smoke = new(() => smoke ?? _smokeSuite.Value);
@@ -108,7 +112,7 @@ public sealed class ImagePipeline : IDisposable
         Docker = Engine, VaultProofDirectory = Path.Combine(Options.CacheDirectory, "vault-proofs"), VaultRuntime = Options.VaultRuntime,
     };
 
-    public PlanCommand Planning => new(Plan, _sources.Value, Options.ArtifactsDirectory, _log);
+    public PlanCommand Planning => new(Plan, _sources.Value, _cacheSources.Value, Options.ArtifactsDirectory, _log);
     public BuildCommand Build => _build.Value;
     public ProveCommand Prove => _prove.Value;
 

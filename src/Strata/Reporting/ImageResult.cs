@@ -37,7 +37,13 @@ public sealed record StageReport(
     [property: JsonPropertyName("stage")] string Stage,
     [property: JsonPropertyName("key")] string Key,
     [property: JsonPropertyName("tag")] string Tag,
-    [property: JsonPropertyName("source")] StageSource Source);
+    [property: JsonPropertyName("source")] StageSource Source)
+{
+    /// <summary>The previous version used as layer cache (a plan: that would be used); a key tag, or name@digest when pulled from the registry. Null: none.</summary>
+    [JsonPropertyName("cache_from")] public string? CacheFrom { get; init; }
+    /// <summary>The RUN/COPY/ADD steps the builder's cache served when the stage was built in this run; null when it was not built.</summary>
+    [JsonPropertyName("cached_steps")] public int? CachedSteps { get; init; }
+}
 
 /// <summary>What happened to one image in a run: the rows of the summary and of build-report.json.</summary>
 public sealed record ImageResult(

@@ -12,6 +12,7 @@ namespace Strata.Tests.Images;
 /// <summary>
 /// The k8s image of a small chain built from tools pinned against the stand-in GitHub server:
 /// binaries are fetched and verified on the host, and the built image reports the locked versions.
+/// With a dotfiles layer they ride on the thin layers, so a bump rebuilds no core.
 /// </summary>
 [Collection("engine")]
 [Trait("Needs", "Engine")]
@@ -22,6 +23,7 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
     private readonly TempRepo _cache = new();
     private readonly string _repository = "strata-it/tools-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> _log = [];
+    private readonly string _nonce = "strata-it-tools-" + Guid.NewGuid().ToString("N")[..12];
     private StandInServer _server = null!;
 
     public PinnedToolsIntegrationTests(EngineFixture engine) => _engine = engine;
@@ -59,6 +61,7 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _engine.RemoveRepositoryAsync(_repository);
+        await BuildRecords.RemoveAsync(_nonce);
         await _server.DisposeAsync();
         _cache.Dispose();
         _repo.Dispose();
@@ -107,7 +110,9 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
         });
     }
 
-    private async Task<BuildPlan> BuildK8sAsync(string cacheName)
+    private Task<BuildPlan> BuildK8sAsync(string cacheName) => BuildAsync(cacheName, "base", "k8s");
+
+    private async Task<BuildPlan> BuildAsync(string cacheName, params string[] images)
     {
         var plan = BuildPlanner.Plan(GraphLoader.Load(_repo.Path("strata.yaml")), new PlanOptions
         {
@@ -117,8 +122,7 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
         });
         using var assets = new AssetCache(Path.Combine(_cache.Root, cacheName));
         var builder = new ChainBuilder(_engine.Docker, new BuildOptions { Assets = assets }, line => { lock (_log) _log.Add(line); });
-        await builder.BuildImageAsync(plan, "base");
-        await builder.BuildImageAsync(plan, "k8s");
+        foreach (var image in images) await builder.BuildImageAsync(plan, image);
         return plan;
     }
 
@@ -139,6 +143,45 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
         var helm = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), tag, ["helm"]);
         var talosctl = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), tag, ["talosctl"]);
         Assert.Equal("helm version 3.19.1", helm.StdOut.Trim());
+        Assert.Equal("talosctl version 1.13.8", talosctl.StdOut.Trim());
+    }
+
+    [Fact]
+    public async Task With_a_dotfiles_layer_a_tool_bump_rebuilds_only_thin_layers_and_no_package_install()
+    {
+        _repo.Write("Dockerfiles/Dockerfile.k8s", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\n")
+            // The nonce: no earlier run's layer cache may serve this step.
+            .Write("Dockerfiles/Dockerfile.gemini", $"ARG PARENT_IMAGE\nFROM ${{PARENT_IMAGE}}\nRUN echo \"MARKER\" \"package-install gemini {_nonce}\"\n")
+            .Write("Dockerfiles/Dockerfile.dotfiles",
+                "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nCOPY .strata/tools/ /usr/local/bin/\nCOPY .strata/home/ /home/dev/\n")
+            .Write("dotfiles/bashrc", "export EDITOR=nvim\n")
+            .Write("strata.yaml", $"""
+                repository: {_repository}
+                {_engine.BaseOsYaml()}
+                dotfiles:
+                  dockerfile: Dockerfiles/Dockerfile.dotfiles
+                  inputs: [dotfiles]
+                images:
+                  - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
+                  - {"{"} name: k8s, parent: base, dockerfile: Dockerfiles/Dockerfile.k8s {"}"}
+                  - {"{"} name: gemini, parent: k8s, dockerfile: Dockerfiles/Dockerfile.gemini {"}"}
+                """);
+        await PinAsync();
+        await BuildAsync("first", "base", "k8s", "gemini");
+        Assert.Contains(_log, l => l.Contains("MARKER package-install gemini", StringComparison.Ordinal));
+
+        ServeHelm("3.19.2");
+        await PinAsync();
+        _log.Clear();
+        var plan = await BuildAsync("second", "base", "k8s", "gemini");
+
+        Assert.DoesNotContain(_log, l => l.Contains("building core", StringComparison.Ordinal));
+        Assert.DoesNotContain(_log, l => l.Contains("MARKER package-install gemini", StringComparison.Ordinal));
+        Assert.Contains("==> base: reused " + plan.Get("base").Published.KeyTag, _log);
+        var gemini = plan.Get("gemini").Published.KeyTag.ToString();
+        var helm = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), gemini, ["helm"]);
+        var talosctl = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), gemini, ["talosctl"]);
+        Assert.Equal("helm version 3.19.2", helm.StdOut.Trim());
         Assert.Equal("talosctl version 1.13.8", talosctl.StdOut.Trim());
     }
 

@@ -21,6 +21,8 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     private readonly RecordingDocker _docker = new();
     private readonly string _repository = "strata-it/release-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> _log = [];
+    // In the steps of a test that must meet no build cache of them (BuildKit's records are removed by it).
+    private readonly string _nonce = "strata-it-tail-" + Guid.NewGuid().ToString("N")[..12];
     private RegistryServer _registry = null!;
 
     public ReleaseIntegrationTests(EngineFixture engine)
@@ -72,6 +74,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await RemoveLocalAsync();
+        await BuildRecords.RemoveAsync(_nonce);
         await _registry.DisposeAsync();
         _docker.Dispose();
         _repo.Dispose();
@@ -216,6 +219,34 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         }
         Assert.All(results, r => Assert.True(r.BytesPulled > 0 && r.BytesPushed > 0, $"{r.Name}: pulled {r.BytesPulled}, pushed {r.BytesPushed}"));
         Assert.All(results, r => Assert.Equal([Reporting.StageSource.Registry, Reporting.StageSource.Built], r.Stages.Select(s => s.Source)));
+    }
+
+    [Fact]
+    public async Task A_changed_last_line_on_a_new_machine_rebuilds_only_that_core_with_its_earlier_steps_from_the_previous_core()
+    {
+        string K8s(string last) => $"ARG PARENT_IMAGE\nFROM ${{PARENT_IMAGE}}\nRUN echo \"MARKER package-install\" \"k8s {_nonce}\" && touch /opt/app/k8s\nRUN echo {_nonce} {last} > /opt/app/tail\n";
+        _repo.Write("Dockerfiles/Dockerfile.k8s", K8s("one"));
+        await ReleaseAsync();
+        string previousCore, previousTag;
+        using (var first = NewPipeline())
+        {
+            previousTag = first.Plan.Get("k8s").Core.KeyTag.ToString();
+            previousCore = (await RemoteAsync(first.Plan.Get("k8s").Core.KeyTag.Tag!))!.Digest;
+        }
+        await RemoveLocalAsync();
+        await BuildRecords.RemoveAsync(_nonce);
+        _repo.Write("Dockerfiles/Dockerfile.k8s", K8s("two"));
+
+        var results = await ReleaseAsync();
+
+        Assert.False(Ran("package-install base"));
+        Assert.False(Ran("package-install k8s")); // the earlier step came from the cache (the marker is its output, not its command line)
+        var core = results.Single(r => r.Name == "k8s").Stages.Single(s => s.Stage == "core");
+        Assert.Equal(Reporting.StageSource.Built, core.Source);
+        Assert.Equal(Location.ImageName(_repository) + "@" + previousCore, core.CacheFrom);
+        Assert.Equal(1, core.CachedSteps);
+        Assert.Single(await _engine.Docker.Images.InspectImagesAsync([previousTag])); // pulled under its key tag: prune knows it
+        Assert.All(results.Single(r => r.Name == "base").Stages, s => Assert.Equal(Reporting.StageSource.Registry, s.Source));
     }
 
     [Fact]

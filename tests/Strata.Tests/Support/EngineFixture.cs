@@ -38,7 +38,7 @@ public sealed class EngineFixture : IAsyncLifetime
     public static async Task<string> BuildDockerfileAsync(IEngine docker, string tag, string dockerfile, Action<string>? log = null)
     {
         var request = new BuildRequest("Dockerfile", new Dictionary<string, string>(), new Dictionary<string, string>(), [ImageReference.Parse(tag)], null);
-        return await docker.Builds.BuildAsync(request, async (stdin, ct) =>
+        return (await docker.Builds.BuildAsync(request, async (stdin, ct) =>
         {
             await using var tar = new System.Formats.Tar.TarWriter(stdin, System.Formats.Tar.TarEntryFormat.Gnu, leaveOpen: true);
             var entry = new System.Formats.Tar.GnuTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "Dockerfile")
@@ -47,7 +47,7 @@ public sealed class EngineFixture : IAsyncLifetime
                 Mode = (UnixFileMode)0b110_100_100,
             };
             await tar.WriteEntryAsync(entry, ct);
-        }, log ?? (_ => { }));
+        }, log ?? (_ => { }))).Id;
     }
 
     /// <summary>The base_os block of strata.yaml, for test graphs that share the debootstrapped OS.</summary>

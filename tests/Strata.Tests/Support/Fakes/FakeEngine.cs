@@ -96,12 +96,16 @@ public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
 
     public Task<ResolvedBuilder> ResolveBuilderAsync(CancellationToken ct = default) => Task.FromResult(new ResolvedBuilder("fake", true));
 
-    public async Task<string> BuildAsync(BuildRequest request, Func<Stream, CancellationToken, Task> writeContext, Action<string> onOutput,
+    /// <summary>The requests of every build, in order.</summary>
+    public List<BuildRequest> Requests { get; } = [];
+
+    public async Task<BuiltImage> BuildAsync(BuildRequest request, Func<Stream, CancellationToken, Task> writeContext, Action<string> onOutput,
         CancellationToken ct = default)
     {
         Operations.Add($"build {string.Join(",", request.Tags)}");
+        Requests.Add(request);
         await writeContext(Stream.Null, ct);
-        return Add(request.Labels, request.Tags.Select(t => t.ToString()).ToArray());
+        return new BuiltImage(Add(request.Labels, request.Tags.Select(t => t.ToString()).ToArray()), request.CacheFrom.Count);
     }
 
     public void Dispose()
