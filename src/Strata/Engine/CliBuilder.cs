@@ -95,6 +95,7 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable) : IIm
         foreach (var tag in request.Tags) args.AddRange(["--tag", tag.ToString()]);
         if (request.Network is { } network) args.AddRange(["--network", network]);
         if (request.NoCache) args.Add("--no-cache");
+        if (request.Platform is { } platform) args.AddRange(["--platform", platform.ToString()]);
         // The classic builder keeps the container of a failed step unless told otherwise.
         if (!builder.BuildKit) args.Add("--force-rm");
         args.Add("-");

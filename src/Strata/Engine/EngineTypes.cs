@@ -30,6 +30,8 @@ public sealed record BuildRequest(
 {
     /// <summary>Build every step again, ignoring the builder's cache (a truly cold build).</summary>
     public bool NoCache { get; init; }
+    /// <summary>The platform to build for (--platform): BuildKit honours it, the classic builder of engine 20.10 builds the base image's.</summary>
+    public Platform? Platform { get; init; }
 }
 
 /// <summary>The engine refused or failed an operation; the message carries the engine's own error.</summary>

@@ -17,8 +17,10 @@ public sealed record PlanOptions
     public bool SkipBinaryTools { get; init; }
     /// <summary>The image repository tags are made in; null: strata.yaml's (a registry run puts its host in front).</summary>
     public string? Repository { get; init; }
-    /// <summary>The platform the images are built for (the engine's). Not yet part of a key: one platform is built per run.</summary>
+    /// <summary>The platform the images are planned for: part of every key, with only its architecture's entries of the lock.</summary>
     public Platform Platform { get; init; } = Platform.Host;
+    /// <summary>The engine's own platform: its images get the plain local moving tag (<c>repo:image</c>), others <c>repo:image-ARCH</c>.</summary>
+    public Platform Native { get; init; } = Platform.Host;
 
     /// <summary>Whether the images hold this tool (with --skip-tools, the GitHub-released binaries are left out).</summary>
     public bool Installs(ToolSpec tool) => !(SkipBinaryTools && tool is BinaryTool);
@@ -51,7 +53,8 @@ public static class BuildPlanner
 
         var repository = ImageReference.Parse(options.Repository ?? graph.Repository);
         var plans = new Dictionary<string, ImagePlan>();
-        foreach (var image in graph.Images)
+        var platform = options.Platform;
+        foreach (var image in graph.ImagesFor(platform))
         {
             var parentCore = image.Parent is null ? null : plans[image.Parent].Core;
             var files = InputSet.Collect(graph.RootDirectory, [image.Layer.Dockerfile, .. image.Layer.Inputs], graph.Exclude).ToList();
@@ -62,6 +65,7 @@ public static class BuildPlanner
 
             using var key = new KeyBuilder()
                 .Add("stage", "core")
+                .Add("platform", platform.ToString())
                 .Add("dockerfile", image.Layer.Dockerfile)
                 .AddFiles("input", files, digests)
                 .AddMap("arg", image.Layer.Args);
@@ -74,8 +78,9 @@ public static class BuildPlanner
                 }
                 var locked = Locked(options, tool, image.Name);
                 key.Add("tool." + tool.Name, $"{locked.Version} {locked.Tag}");
-                foreach (var (arch, asset) in locked.Assets.OrderBy(a => a.Key, StringComparer.Ordinal))
-                    key.Add($"tool.{tool.Name}.{arch}", $"{asset.Url} {asset.Sha256}");
+                // Only this platform's download: a bump that changes another architecture's sha256 alone keeps this key.
+                key.Add($"tool.{tool.Name}.{platform.Architecture}",
+                    locked.Assets.TryGetValue(platform.Architecture, out var asset) ? $"{asset.Url} {asset.Sha256}" : "absent");
                 args[VersionArg(tool)] = locked.Version;
             }
             key.Add("parent", parentCore?.Key ?? "base-os:" + DescribeBaseOs(graph.BaseOs));
@@ -92,7 +97,7 @@ public static class BuildPlanner
             if (image.HostCa) emptyDirs.Add(HostCa.ContextDirectory);
             // Without a dotfiles layer the core is what is published, and is tagged as such.
             var coreTag = graph.Dotfiles is null ? $"{image.Name}-{coreKey[..12]}" : $"{image.Name}-core-{coreKey[..12]}";
-            var core = new Stage(image.Name, StageKind.Core, options.Platform, coreKey, parentCore?.Key, image.Layer.Dockerfile,
+            var core = new Stage(image.Name, StageKind.Core, platform, coreKey, parentCore?.Key, image.Layer.Dockerfile,
                 files, emptyDirs, args, repository.WithTag(coreTag))
             {
                 Tools = binaries,
@@ -118,16 +123,18 @@ public static class BuildPlanner
                 {
                     [DotfilesHashArg] = dotfilesHash!,
                 };
-                thin = new Stage(image.Name, StageKind.Published, options.Platform, publishedKey, coreKey, layer.Dockerfile,
+                thin = new Stage(image.Name, StageKind.Published, platform, publishedKey, coreKey, layer.Dockerfile,
                     layerFiles, [], layerArgs, repository.WithTag($"{image.Name}-{publishedKey[..12]}"))
                 {
                     Labels = devcontainerLabels,
                 };
             }
 
-            plans[image.Name] = new ImagePlan(image, core, thin, repository.WithTag(image.Name));
+            // The engine holds one image per tag: the native platform's gets the plain moving tag, another's its architecture too.
+            var movingTag = platform == options.Native ? image.Name : $"{image.Name}-{platform.Architecture}";
+            plans[image.Name] = new ImagePlan(image, core, thin, repository.WithTag(movingTag));
         }
-        return new BuildPlan(graph, graph.Images.Select(i => plans[i.Name]).ToList(), options.Lock);
+        return new BuildPlan(graph, graph.ImagesFor(platform).Select(i => plans[i.Name]).ToList(), options.Lock) { Platform = platform };
     }
 
     /// <summary>The build argument carrying a tool's locked version: gemini-cli gives GEMINI_CLI_VERSION.</summary>

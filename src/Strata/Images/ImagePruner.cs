@@ -36,7 +36,7 @@ public sealed class ImagePruner(IEngine docker, Action<string> log)
         var strataImages = await docker.Images.ListImagesAsync(labels: [ChainBuilder.KeyLabel], ct: ct);
         var byKey = strataImages.GroupBy(i => i.Labels[ChainBuilder.KeyLabel]).ToDictionary(g => g.Key, g => g.First());
         // A root stage builds on the base OS image (not Strata's): its own layers are its size less the OS's.
-        var os = await docker.Images.InspectImagesAsync([plan.Graph.BaseOs.Image, BaseOsProvider.FallbackTag(plan.Graph.BaseOs)], ct);
+        var os = await docker.Images.InspectImagesAsync([plan.Graph.BaseOs.Image, BaseOsProvider.FallbackTag(plan.Graph.BaseOs, plan.Platform)], ct);
         var osSize = os.Count > 0 ? os.Min(i => i.Size) : 0;
         var removed = new List<PrunedImage>();
         var keptNames = new List<string>();

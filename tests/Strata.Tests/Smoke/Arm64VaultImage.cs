@@ -33,7 +33,7 @@ internal static class Arm64VaultImage
             {
                 await using var file = File.OpenRead(tar);
                 await file.CopyToAsync(stdin, ct);
-            }, reference);
+            }, reference, Platform.LinuxArm64);
             return reference.ToString();
         }
         finally

@@ -80,8 +80,16 @@ public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
         return Task.CompletedTask;
     }
 
-    public Task ImportAsync(Func<Stream, CancellationToken, Task> writeTar, ImageReference reference, CancellationToken ct = default) =>
+    public Task ImportAsync(Func<Stream, CancellationToken, Task> writeTar, ImageReference reference, Platform platform, CancellationToken ct = default) =>
         throw new NotSupportedException();
+
+    private readonly Dictionary<string, Platform> _platforms = []; // by id; absent: the engine's own
+
+    /// <summary>Builds give their image the request's platform, unless the classic builder's habit is imitated: the base image's.</summary>
+    public bool IgnorePlatform { get; set; }
+
+    public Task<Platform?> PlatformOfAsync(string image, CancellationToken ct = default) =>
+        Task.FromResult(Find(image) is { } info ? _platforms.GetValueOrDefault(info.Id, Platform.LinuxAmd64) : null);
 
     public Task<IReadOnlyList<ImageFile>> ReadFilesAsync(string image, IEnumerable<string> paths, CancellationToken ct = default) =>
         Task.FromResult<IReadOnlyList<ImageFile>>([]);
@@ -98,7 +106,9 @@ public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
     {
         Operations.Add($"build {string.Join(",", request.Tags)}");
         await writeContext(Stream.Null, ct);
-        return Add(request.Labels, request.Tags.Select(t => t.ToString()).ToArray());
+        var id = Add(request.Labels, request.Tags.Select(t => t.ToString()).ToArray());
+        if (request.Platform is { } platform && !IgnorePlatform) _platforms[id] = platform;
+        return id;
     }
 
     public void Dispose()
