@@ -17,10 +17,11 @@ public static class Targets
     public const string BumpPr = "bump-pr";
     public const string Test = "test";
     public const string Release = "release";
+    public const string ReleaseIndex = "release-index";
     public const string Prune = "prune";
     public const string VaultScenario = "vault-scenario";
 
-    public static readonly IReadOnlyList<string> BuiltIn = [Default, Images, Plan, Smoke, Pin, BumpPr, Test, Release, Prune, VaultScenario];
+    public static readonly IReadOnlyList<string> BuiltIn = [Default, Images, Plan, Smoke, Pin, BumpPr, Test, Release, ReleaseIndex, Prune, VaultScenario];
 
     public static string SmokeOf(string image) => SmokePrefix + image;
 

@@ -36,6 +36,14 @@ public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
         return id;
     }
 
+    /// <summary>An image of another platform than the engine's (amd64), e.g. an imported arm64 base OS.</summary>
+    public string Add(Platform platform, IReadOnlyDictionary<string, string> labels, params string[] tags)
+    {
+        var id = Add(labels, tags);
+        _platforms[id] = platform;
+        return id;
+    }
+
     public ImageInfo? Find(string reference) =>
         _tags.TryGetValue(Normal(reference), out var id) ? With(id) : _images.ContainsKey(reference) ? With(reference) : null;
 
