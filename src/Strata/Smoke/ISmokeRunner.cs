@@ -29,10 +29,11 @@ public sealed class SmokeRunner(ImageGraph graph, ToolSet tools, ToolLock toolLo
     public string ProofKey(ImagePlan image)
     {
         if (!_proofKeys.TryGetValue(image.Key, out var key))
-            _proofKeys[image.Key] = key = SmokeProof.Key(graph, image.Key, Plan(image.Name), options);
+            _proofKeys[image.Key] = key = SmokeProof.Key(graph, image.Key,
+                SmokeSuite.Plan(graph, image.Name, tools, toolLock, options with { Platform = image.Platform }), options);
         return key;
     }
 
     public Task<SmokeResult> RunAsync(ImagePlan image, CancellationToken ct = default) =>
-        SmokeSuite.RunAsync(graph, image.Name, image.Published.KeyTag.ToString(), tools, toolLock, options, log, ct);
+        SmokeSuite.RunAsync(graph, image.Name, image.Published.KeyTag.ToString(), tools, toolLock, options with { Platform = image.Platform }, log, ct);
 }
