@@ -16,25 +16,21 @@ namespace Strata.Tests.Pipeline;
 /// </summary>
 public sealed class PlatformGateTests : IDisposable
 {
-    private const string Os = "debian:trixie-slim@sha256:d7e12182ce18b85b93007c1dedf31f2d29e01ccf3182cc4017c709b6259bc132";
-    private readonly TempRepo _repo = new();
+    private readonly FakeWorld _world = new();
     private readonly TempRepo _binfmt = new();
-    private readonly FakeRegistry _registry = new(RegistryLocation.Parse("registry.example:5000/team"));
-    private readonly FakeEngine _engine;
-    private readonly FakeSmokeRunner _smoke = new();
-    private readonly List<string> _log = [];
+    private TempRepo _repo => _world.Repo;
+    private FakeRegistry _registry => _world.Registry;
+    private FakeEngine _engine => _world.Engine;
+    private FakeSmokeRunner _smoke => _world.Smoke;
+    private List<string> _log => _world.Log;
 
     public PlatformGateTests()
     {
-        _engine = new FakeEngine(_registry);
-        _engine.Add(new Dictionary<string, string>(), Os);
         _binfmt.Write("status", "enabled\n").Write("qemu-aarch64", "enabled\n");
         _repo.Write("strata.yaml", $"""
                 repository: acme/workstation
                 platforms: [linux/amd64, linux/arm64]
-                base_os:
-                  image: "{Os}"
-                  debootstrap: {"{"} suite: trixie, variant: minbase, mirror: "http://deb.debian.org/debian" {"}"}
+                {FakeWorld.BaseOsYaml}
                 images:
                   - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
                   - {"{"} name: k8s, parent: base, dockerfile: Dockerfiles/Dockerfile.k8s {"}"}
@@ -49,18 +45,12 @@ public sealed class PlatformGateTests : IDisposable
 
     public void Dispose()
     {
-        _repo.Dispose();
+        _world.Dispose();
         _binfmt.Dispose();
     }
 
-    private ImagePipeline NewPipeline(string? platforms = null) => new(
-        new RunOptions
-        {
-            RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache"), Revision = "test",
-            Registry = _registry.Location, ReleaseTag = "v1.0.0",
-            Platforms = platforms is null ? null : PlatformSelection.Parse(platforms),
-        },
-        _log.Add, _engine, registry: _registry, smoke: _smoke) { BinfmtDirectory = _binfmt.Root };
+    private ImagePipeline NewPipeline(string? platforms = null) =>
+        _world.Pipeline(withRegistry: true, o => o with { Platforms = platforms is null ? null : PlatformSelection.Parse(platforms) }, _binfmt.Root);
 
     [Fact]
     public async Task A_release_makes_each_moving_tag_an_index_of_both_platforms_and_a_second_release_writes_nothing()
