@@ -16,7 +16,7 @@ foreach (var image in graph?.Images ?? [])
         {
             // The thin dotfiles layers of this run's images start together (each needs only its core).
             await strata.StartThinLayersAsync(tasksToRun);
-            await strata.Build.RunAsync(name);
+            await strata.BuildAsync(name); // for each platform of --platform (default: the engine's)
         });
     if (image.Parent is not null) task.IsDependentOn(image.Parent);
 }

@@ -95,6 +95,7 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable) : IIm
         foreach (var tag in request.Tags) args.AddRange(["--tag", tag.ToString()]);
         if (request.Network is { } network) args.AddRange(["--network", network]);
         if (request.NoCache) args.Add("--no-cache");
+        if (request.Platform is { } platform) args.AddRange(["--platform", platform.ToString()]);
         foreach (var image in request.CacheFrom) args.AddRange(["--cache-from", image.ToString()]);
         // Only BuildKit reads it; the classic builder would warn that the argument was not consumed.
         if (request.InlineCache && builder.BuildKit) args.AddRange(["--build-arg", "BUILDKIT_INLINE_CACHE=1"]);

@@ -3,6 +3,7 @@ using Docker.DotNet;
 using Docker.DotNet.Models;
 using Strata.Oci;
 using Strata.Registry;
+using Platform = Strata.Oci.Platform;
 
 namespace Strata.Engine;
 
@@ -109,7 +110,8 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
         };
     }
 
-    public async Task ImportAsync(Func<Stream, CancellationToken, Task> writeTar, ImageReference reference, CancellationToken ct = default)
+    public async Task ImportAsync(Func<Stream, CancellationToken, Task> writeTar, ImageReference reference, Platform platform,
+        CancellationToken ct = default)
     {
         var pipe = new Pipe();
         var messages = new ProgressMessages(null);
@@ -121,9 +123,41 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
         }, ct);
         await using var body = pipe.Reader.AsStream();
         var send = EngineCall.RunAsync($"import {reference}", () => client.Images.CreateImageAsync(
-            new ImagesCreateParameters { Repo = reference.Repository, Tag = reference.TagOrLatest }, body, null, messages, ct), ct);
+            new ImagesCreateParameters { Repo = reference.Repository, Tag = reference.TagOrLatest, Platform = platform.ToString() },
+            body, null, messages, ct), ct);
         await Task.WhenAll(write, send);
         if (messages.Error is { } error) throw new EngineException($"import {reference} failed: {error}");
+        if (await PlatformOfAsync(reference.ToString(), ct) != platform) await RelabelAsync(reference, platform, ct);
+    }
+
+    public async Task<Platform?> PlatformOfAsync(string image, CancellationToken ct = default)
+    {
+        try
+        {
+            var i = await EngineCall.RunAsync($"inspect image {image}", () => client.Images.InspectImageAsync(image, ct), ct);
+            return new Platform(i.Os ?? "linux", i.Architecture ?? "", string.IsNullOrEmpty(i.Variant) ? null : i.Variant);
+        }
+        catch (EngineNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Rewrites the platform in an image's config (docker save, the config edited, docker load under the same tag): engine 20.10's
+    /// import ignores the platform asked for, and BuildKit uses a local base image only when its config names the build's platform.
+    /// </summary>
+    private async Task RelabelAsync(ImageReference reference, Platform platform, CancellationToken ct)
+    {
+        using var edited = new MemoryStream();
+        await using (var saved = await EngineCall.RunAsync($"save {reference}", () => client.Images.SaveImageAsync(reference.ToString(), ct), ct))
+            await ImageConfigs.SetPlatformAsync(saved, edited, platform, ct);
+        edited.Position = 0;
+        var messages = new ProgressMessages(null);
+        await EngineCall.RunAsync($"load {reference}", () => client.Images.LoadImageAsync(new ImageLoadParameters { Quiet = true }, edited, messages, ct), ct);
+        if (messages.Error is { } error) throw new EngineException($"load {reference} as {platform} failed: {error}");
+        if (await PlatformOfAsync(reference.ToString(), ct) is var now && now != platform)
+            throw new EngineException($"{reference} is {now?.ToString() ?? "missing"} after loading it as {platform}.");
     }
 
     /// <summary>One archive of the paths' common folder from a created (never started) container: each archive request mounts it, so one for all.</summary>

@@ -40,6 +40,9 @@ public sealed record BuildRequest(
     /// <summary>Write BuildKit's inline cache into the image's config (BUILDKIT_INLINE_CACHE=1), so a later build
     /// can use it as <see cref="CacheFrom"/>. The classic builder has no such metadata: ignored there.</summary>
     public bool InlineCache { get; init; }
+
+    /// <summary>The platform to build for (--platform): BuildKit honours it, the classic builder of engine 20.10 builds the base image's.</summary>
+    public Platform? Platform { get; init; }
 }
 
 /// <summary>What a successful build made: the image id, and how many of its RUN/COPY/ADD steps the cache served.</summary>

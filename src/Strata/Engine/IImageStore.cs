@@ -27,8 +27,14 @@ public interface IImageStore
     /// <summary>Pushes a local tag to its registry; progress lines go to <paramref name="onOutput"/>. Credentials as for <see cref="PullAsync"/>.</summary>
     Task PushAsync(ImageReference reference, RegistryCredentials? credentials, Action<string> onOutput, CancellationToken ct = default);
 
-    /// <summary>Imports a root filesystem tar as an image (docker import), streamed as it is written.</summary>
-    Task ImportAsync(Func<Stream, CancellationToken, Task> writeTar, ImageReference reference, CancellationToken ct = default);
+    /// <summary>
+    /// Imports a root filesystem tar as an image of <paramref name="platform"/> (docker import), streamed as it is written.
+    /// Engine 20.10 labels every import with its own architecture: the image's config is then corrected.
+    /// </summary>
+    Task ImportAsync(Func<Stream, CancellationToken, Task> writeTar, ImageReference reference, Platform platform, CancellationToken ct = default);
+
+    /// <summary>The platform an image's config declares (os, architecture, variant); null when there is no such image. Changes nothing.</summary>
+    Task<Platform?> PlatformOfAsync(string image, CancellationToken ct = default);
 
     /// <summary>Reads the regular files among <paramref name="paths"/> (absolute) from an image without running anything; absent paths are left out.</summary>
     Task<IReadOnlyList<ImageFile>> ReadFilesAsync(string image, IEnumerable<string> paths, CancellationToken ct = default);

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
+using Strata.Oci;
 using Strata.Yaml;
 
 namespace Strata.Graph;
@@ -26,7 +27,7 @@ public static partial class GraphLoader
     private static ImageGraph Build(StrictYaml doc, string configPath, string root)
     {
         var top = doc.Mapping(doc.Root, "the top level",
-            "repository", "source", "base_os", "exclude", "args", "dotfiles", "images");
+            "repository", "source", "platforms", "base_os", "exclude", "args", "dotfiles", "images");
 
         var repository = doc.RequiredString(top, "repository", "the top level");
         if (!RepositoryName().IsMatch(repository))
@@ -36,6 +37,7 @@ public static partial class GraphLoader
         var baseOs = ReadBaseOs(doc, StrictYaml.Child(top, "base_os")
             ?? throw doc.Error(top, "the top level has no 'base_os'; add the pinned OS image and its debootstrap fallback."));
         var sharedArgs = doc.StringMap(top, "args", "the top level");
+        var platforms = ReadPlatforms(doc, top, "the top level") ?? [Platform.LinuxAmd64];
         var exclude = doc.StringList(top, "exclude", "the top level");
 
         LayerSpec? dotfiles = null;
@@ -51,7 +53,7 @@ public static partial class GraphLoader
         var declared = new List<ImageSpec>();
         foreach (var node in imageNodes.Children)
         {
-            var map = doc.Mapping(node, "an image entry", "name", "parent", "dockerfile", "inputs", "args", "host_ca", "devcontainer");
+            var map = doc.Mapping(node, "an image entry", "name", "parent", "dockerfile", "inputs", "args", "host_ca", "devcontainer", "platforms");
             var name = doc.RequiredString(map, "name", "an image entry");
             var where = $"image '{name}'";
             if (!ImageName().IsMatch(name))
@@ -66,11 +68,54 @@ public static partial class GraphLoader
                 (int)node.Start.Line)
             {
                 Devcontainer = StrictYaml.Child(map, "devcontainer") is { } dev ? ReadDevcontainer(doc, dev, where) : null,
+                Platforms = ReadPlatforms(doc, map, where) ?? platforms,
             });
         }
 
+        var ordered = InBuildOrder(declared, doc.FileName);
+        CheckNarrowing(ordered, platforms, doc.FileName);
         return new ImageGraph(root, configPath, repository, doc.OptionalString(top, "source", "the top level"),
-            baseOs, dotfiles, exclude, InBuildOrder(declared, doc.FileName));
+            baseOs, dotfiles, exclude, ordered) { Platforms = platforms };
+    }
+
+    /// <summary>A list of OS/ARCH platforms (null when the key is absent); a malformed or repeated one is an error at its line.</summary>
+    private static IReadOnlyList<Platform>? ReadPlatforms(StrictYaml doc, YamlMappingNode map, string where)
+    {
+        if (StrictYaml.Child(map, "platforms") is not { } node) return null;
+        if (node is not YamlSequenceNode list || list.Children.Count == 0)
+            throw doc.Error(node, $"'platforms' in {where} must be a non-empty list, e.g. [linux/amd64, linux/arm64].");
+        var platforms = new List<Platform>();
+        foreach (var item in list.Children)
+        {
+            if (item is not YamlScalarNode { Value: { } text })
+                throw doc.Error(item, $"every entry of 'platforms' in {where} must be a single OS/ARCH value.");
+            Platform platform;
+            try
+            {
+                platform = Platform.Parse(text);
+            }
+            catch (FormatException e)
+            {
+                throw doc.Error(item, $"{where}: {e.Message}");
+            }
+            if (platforms.Contains(platform)) throw doc.Error(item, $"{where}: platform {platform} is listed twice.");
+            platforms.Add(platform);
+        }
+        return platforms;
+    }
+
+    /// <summary>An image may narrow its parent's platforms, never widen them: it is built on its parent of the same platform.</summary>
+    private static void CheckNarrowing(IReadOnlyList<ImageSpec> images, IReadOnlyList<Platform> chain, string fileName)
+    {
+        var byName = images.ToDictionary(i => i.Name);
+        foreach (var image in images)
+        {
+            var (above, what) = image.Parent is { } parent ? (byName[parent].Platforms, $"its parent '{parent}'") : (chain, "the chain");
+            if (image.Platforms.FirstOrDefault(p => !above.Contains(p)) is { } extra)
+                throw new StrataConfigException(
+                    $"{fileName}: line {image.Line}: image '{image.Name}' declares {extra}, which {what} is not built for " +
+                    $"({string.Join(", ", above)}); an image may only narrow the platforms above it.");
+        }
     }
 
     private static BaseOsSpec ReadBaseOs(StrictYaml doc, YamlNode node)

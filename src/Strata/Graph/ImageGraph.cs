@@ -19,6 +19,9 @@ public sealed record ImageSpec(string Name, string? Parent, LayerSpec Layer, boo
 {
     /// <summary>What dev-container tools should know to run this image (null: nothing of its own).</summary>
     public DevcontainerSpec? Devcontainer { get; init; }
+
+    /// <summary>The platforms this image is built and published for: the chain's, or fewer (strata.yaml's per-image <c>platforms:</c>).</summary>
+    public IReadOnlyList<Oci.Platform> Platforms { get; init; } = [Oci.Platform.LinuxAmd64];
 }
 
 /// <summary>The validated image chain: every image after its parent.</summary>
@@ -61,6 +64,11 @@ public sealed class ImageGraph
     public IReadOnlyList<string> Exclude { get; }
     /// <summary>All images, each after its parent.</summary>
     public IReadOnlyList<ImageSpec> Images { get; }
+    /// <summary>The platforms the chain is published for (strata.yaml's <c>platforms:</c>; linux/amd64 when absent).</summary>
+    public IReadOnlyList<Oci.Platform> Platforms { get; init; } = [Oci.Platform.LinuxAmd64];
+
+    /// <summary>The images built for <paramref name="platform"/>, each after its parent.</summary>
+    public IReadOnlyList<ImageSpec> ImagesFor(Oci.Platform platform) => Images.Where(i => i.Platforms.Contains(platform)).ToList();
 
     public bool Contains(string name) => _byName.ContainsKey(name);
 

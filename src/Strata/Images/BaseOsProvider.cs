@@ -7,36 +7,50 @@ using Strata.Oci;
 namespace Strata.Images;
 
 /// <summary>
-/// Finds the chain's OS image: the pinned image if it is local or can be pulled; otherwise an
-/// equivalent built from the Debian archive with debootstrap, imported once and reused after.
+/// Finds the chain's OS image for one platform: the pinned image (an index: the engine resolves it to its own
+/// platform's manifest) if it is local and of that platform or can be pulled; otherwise an equivalent built from
+/// the Debian archive with debootstrap (<c>--arch</c> of the platform), imported once, labelled with its platform
+/// and reused after.
 /// </summary>
 public sealed class BaseOsProvider(IEngine docker, Action<string> log)
 {
-    /// <summary>The local tag of the debootstrapped equivalent; its name carries a hash of the recipe.</summary>
-    public static string FallbackTag(BaseOsSpec os)
+    /// <summary>The local tag of the debootstrapped equivalent for a platform; its name carries the architecture and a hash of the recipe.</summary>
+    public static string FallbackTag(BaseOsSpec os, Platform platform)
     {
         using var key = new KeyBuilder().Add("base-os", BuildPlanner.DescribeBaseOs(os));
-        return $"strata-base-os:{os.Debootstrap.Suite}-{os.Debootstrap.Variant}-{key.Finish()[..12]}";
+        return $"strata-base-os:{os.Debootstrap.Suite}-{os.Debootstrap.Variant}-{platform.Architecture}-{key.Finish()[..12]}";
     }
 
-    /// <summary>Returns a local image reference usable in FROM.</summary>
-    public async Task<string> EnsureAsync(BaseOsSpec os, CancellationToken ct = default)
+    /// <summary>Returns a local image reference of <paramref name="platform"/> usable in FROM.</summary>
+    public async Task<string> EnsureAsync(BaseOsSpec os, Platform platform, CancellationToken ct = default)
     {
-        var fallback = FallbackTag(os);
-        if ((await docker.Images.InspectImagesAsync([os.Image], ct)).Count > 0) return os.Image;
-        if ((await docker.Images.InspectImagesAsync([fallback], ct)).Count > 0) return fallback;
+        var fallback = FallbackTag(os, platform);
+        // The pinned digest names an index: a local copy is the platform of whoever pulled it.
+        if (await docker.Images.PlatformOfAsync(os.Image, ct) == platform) return os.Image;
+        if (await docker.Images.PlatformOfAsync(fallback, ct) == platform) return fallback;
 
-        log($"base OS {os.Image} is not available locally; pulling it");
-        var (pulled, reason) = await docker.Images.TryPullAsync(ImageReference.Parse(os.Image), ct, line => log($"[pull] {line}"));
-        if (pulled) return os.Image;
-
-        log($"base OS could not be pulled ({reason}).");
-        log($"Building an equivalent from the Debian archive instead: debootstrap --variant={os.Debootstrap.Variant} {os.Debootstrap.Suite} {os.Debootstrap.Mirror} (about 30 s; once, then reused as {fallback})");
-        await DebootstrapAsync(os.Debootstrap, fallback, ct);
+        if (platform == (await docker.VersionAsync(ct)).Platform)
+        {
+            log($"base OS {os.Image} is not available locally; pulling it");
+            var (pulled, reason) = await docker.Images.TryPullAsync(ImageReference.Parse(os.Image), ct, line => log($"[pull] {line}"));
+            if (pulled && await docker.Images.PlatformOfAsync(os.Image, ct) == platform) return os.Image;
+            log($"base OS could not be pulled ({reason}).");
+        }
+        log($"Building an equivalent from the Debian archive instead: debootstrap --arch={Debian(platform)} --variant={os.Debootstrap.Variant} " +
+            $"{os.Debootstrap.Suite} {os.Debootstrap.Mirror} (about 30 s natively, 2 min emulated; once, then reused as {fallback})");
+        await DebootstrapAsync(os.Debootstrap, platform, fallback, ct);
         return fallback;
     }
 
-    private async Task DebootstrapAsync(DebootstrapSpec spec, string tag, CancellationToken ct)
+    /// <summary>Debian's name of the architecture (debootstrap --arch).</summary>
+    private static string Debian(Platform platform) => platform.Architecture switch
+    {
+        "arm" => platform.Variant is "v7" or null ? "armhf" : "armel",
+        "386" => "i386",
+        var arch => arch,
+    };
+
+    private async Task DebootstrapAsync(DebootstrapSpec spec, Platform platform, string tag, CancellationToken ct)
     {
         if (Executables.Find("debootstrap", alsoIn: ["/usr/sbin", "/sbin"]) is not { } debootstrap)
             throw new EngineException(
@@ -56,7 +70,8 @@ public sealed class BaseOsProvider(IEngine docker, Action<string> log)
                 if (line.StartsWith("I: Retrieving", StringComparison.Ordinal) || line.StartsWith("I: Base system", StringComparison.Ordinal))
                     log("[debootstrap] " + line[3..]);
             }
-            var exitCode = await ChildProcess.RunAsync(debootstrap, [$"--variant={spec.Variant}", spec.Suite, dir, spec.Mirror], Show, Show, ct);
+            var exitCode = await ChildProcess.RunAsync(debootstrap,
+                [$"--arch={Debian(platform)}", $"--variant={spec.Variant}", spec.Suite, dir, spec.Mirror], Show, Show, ct);
             if (exitCode != 0)
                 throw new EngineException($"debootstrap failed (exit {exitCode}):\n  " + string.Join("\n  ", tail));
 
@@ -77,7 +92,7 @@ public sealed class BaseOsProvider(IEngine docker, Action<string> log)
                     readStdout: (tar, t) => tar.CopyToAsync(stdin, t));
                 if (tarExit != 0)
                     throw new EngineException($"tar of the debootstrapped tree failed (exit {tarExit}):\n  " + string.Join("\n  ", errors));
-            }, ImageReference.Parse(tag), ct);
+            }, ImageReference.Parse(tag), platform, ct);
             log($"base OS ready: {tag}");
         }
         finally

@@ -53,8 +53,13 @@ public sealed record ImagePlan(ImageSpec Spec, Stage Core, Stage? ThinLayer, Ima
     public IEnumerable<Stage> Stages => ThinLayer is null ? [Core] : [Core, ThinLayer];
 }
 
+/// <summary>The plan of one platform: the images strata.yaml builds for it, each after its parent.</summary>
 public sealed record BuildPlan(ImageGraph Graph, IReadOnlyList<ImagePlan> Images, ToolLock Lock)
 {
+    public Platform Platform { get; init; } = Platform.LinuxAmd64;
+
+    public bool Contains(string name) => Images.Any(i => i.Name == name);
+
     public ImagePlan Get(string name) => Images.Single(i => i.Name == name);
 
     /// <summary>The image and its ancestors, root first.</summary>

@@ -17,8 +17,10 @@ public sealed record PlanOptions
     public bool SkipBinaryTools { get; init; }
     /// <summary>The image repository tags are made in; null: strata.yaml's (a registry run puts its host in front).</summary>
     public string? Repository { get; init; }
-    /// <summary>The platform the images are built for (the engine's). Not yet part of a key: one platform is built per run.</summary>
+    /// <summary>The platform the images are planned for: part of every key, with only its architecture's entries of the lock.</summary>
     public Platform Platform { get; init; } = Platform.Host;
+    /// <summary>The engine's own platform: its images get the plain local moving tag (<c>repo:image</c>), others <c>repo:image-ARCH</c>.</summary>
+    public Platform Native { get; init; } = Platform.Host;
 
     /// <summary>Whether the images hold this tool (with --skip-tools, the GitHub-released binaries are left out).</summary>
     public bool Installs(ToolSpec tool) => !(SkipBinaryTools && tool is BinaryTool);
@@ -52,7 +54,8 @@ public static class BuildPlanner
         var repository = ImageReference.Parse(options.Repository ?? graph.Repository);
         var plans = new Dictionary<string, ImagePlan>();
         var thinTools = new Dictionary<string, IReadOnlyList<ToolSpec>>(); // the binaries each thin layer copies
-        foreach (var image in graph.Images)
+        var platform = options.Platform;
+        foreach (var image in graph.ImagesFor(platform))
         {
             var parentCore = image.Parent is null ? null : plans[image.Parent].Core;
             var files = InputSet.Collect(graph.RootDirectory, [image.Layer.Dockerfile, .. image.Layer.Inputs], graph.Exclude).ToList();
@@ -71,11 +74,12 @@ public static class BuildPlanner
 
             using var key = new KeyBuilder()
                 .Add("stage", "core")
+                .Add("platform", platform.ToString())
                 .Add("dockerfile", image.Layer.Dockerfile)
                 .AddFiles("input", files, digests)
                 .AddMap("arg", image.Layer.Args);
             foreach (var tool in coreTools)
-                if (AddTool(key, options, tool, image.Name) is { } version) args[VersionArg(tool)] = version;
+                if (AddTool(key, options, tool, image.Name, platform) is { } version) args[VersionArg(tool)] = version;
             key.Add("parent", parentCore?.Key ?? "base-os:" + DescribeBaseOs(graph.BaseOs));
             // The devcontainer.metadata label goes on the published stage: on the thin layer when there is
             // one, so editing it (a label, no file) rebuilds only the thin layers and never a core.
@@ -90,7 +94,7 @@ public static class BuildPlanner
             if (image.HostCa) emptyDirs.Add(HostCa.ContextDirectory);
             // Without a dotfiles layer the core is what is published, and is tagged as such.
             var coreTag = graph.Dotfiles is null ? $"{image.Name}-{coreKey[..12]}" : $"{image.Name}-core-{coreKey[..12]}";
-            var core = new Stage(image.Name, StageKind.Core, options.Platform, coreKey, parentCore?.Key, image.Layer.Dockerfile,
+            var core = new Stage(image.Name, StageKind.Core, platform, coreKey, parentCore?.Key, image.Layer.Dockerfile,
                 files, emptyDirs, args, repository.WithTag(coreTag))
             {
                 Tools = graph.Dotfiles is null ? binaries : [],
@@ -111,13 +115,13 @@ public static class BuildPlanner
                     .AddMap("arg", layer.Args)
                     .AddMap("label", devcontainerLabels)
                     .Add("parent", coreKey);
-                foreach (var tool in lineageTools) AddTool(pkey, options, tool, image.Name);
+                foreach (var tool in lineageTools) AddTool(pkey, options, tool, image.Name, platform);
                 var publishedKey = pkey.Finish();
                 var layerArgs = new SortedDictionary<string, string>(layer.Args.ToDictionary(), StringComparer.Ordinal)
                 {
                     [DotfilesHashArg] = dotfilesHash!,
                 };
-                thin = new Stage(image.Name, StageKind.Published, options.Platform, publishedKey, coreKey, layer.Dockerfile,
+                thin = new Stage(image.Name, StageKind.Published, platform, publishedKey, coreKey, layer.Dockerfile,
                     layerFiles, [ToolsContextDirectory], layerArgs, repository.WithTag($"{image.Name}-{publishedKey[..12]}"))
                 {
                     Labels = devcontainerLabels,
@@ -125,13 +129,18 @@ public static class BuildPlanner
                 };
             }
 
-            plans[image.Name] = new ImagePlan(image, core, thin, repository.WithTag(image.Name));
+            // The engine holds one image per tag: the native platform's gets the plain moving tag, another's its architecture too.
+            var movingTag = platform == options.Native ? image.Name : $"{image.Name}-{platform.Architecture}";
+            plans[image.Name] = new ImagePlan(image, core, thin, repository.WithTag(movingTag));
         }
-        return new BuildPlan(graph, graph.Images.Select(i => plans[i.Name]).ToList(), options.Lock);
+        return new BuildPlan(graph, graph.ImagesFor(platform).Select(i => plans[i.Name]).ToList(), options.Lock) { Platform = platform };
     }
 
-    /// <summary>Adds a tool's locked version and assets to a key (or that it is left out); returns the version, null when left out.</summary>
-    private static string? AddTool(KeyBuilder key, PlanOptions options, ToolSpec tool, string image)
+    /// <summary>
+    /// Adds a tool's locked version and this platform's asset to a key (or that it is left out); returns the version, null
+    /// when left out. Only this platform's download: a bump that changes another architecture's sha256 alone keeps the key.
+    /// </summary>
+    private static string? AddTool(KeyBuilder key, PlanOptions options, ToolSpec tool, string image, Platform platform)
     {
         if (!options.Installs(tool))
         {
@@ -140,8 +149,8 @@ public static class BuildPlanner
         }
         var locked = Locked(options, tool, image);
         key.Add("tool." + tool.Name, $"{locked.Version} {locked.Tag}");
-        foreach (var (arch, asset) in locked.Assets.OrderBy(a => a.Key, StringComparer.Ordinal))
-            key.Add($"tool.{tool.Name}.{arch}", $"{asset.Url} {asset.Sha256}");
+        key.Add($"tool.{tool.Name}.{platform.Architecture}",
+            locked.Assets.TryGetValue(platform.Architecture, out var asset) ? $"{asset.Url} {asset.Sha256}" : "absent");
         return locked.Version;
     }
 

@@ -121,7 +121,7 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
             if (await ExistsAsync(plan, stage, ct)) continue;
             var from = stage == image.ThinLayer
                 ? image.Core.KeyTag.ToString()
-                : parentRef?.ToString() ?? await _baseOs.EnsureAsync(plan.Graph.BaseOs, ct);
+                : parentRef?.ToString() ?? await _baseOs.EnsureAsync(plan.Graph.BaseOs, plan.Platform, ct);
             await BuildStageAsync(plan, image, stage, from, ct);
             built = true;
         }
@@ -209,6 +209,7 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
             var request = new BuildRequest(stage.Dockerfile, args, labels, [stage.KeyTag], options.Network)
             {
                 NoCache = options.NoCache,
+                Platform = stage.Platform,
                 InlineCache = stage.Kind == StageKind.Core,
                 CacheFrom = cache is null ? [] : [cache.Image],
             };
@@ -221,6 +222,7 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
 
             if (cache is not null) log($"==> {image.Name}: {built.CachedSteps} steps served by the layer cache");
             _builds[stage.KeyTag] = new StageBuild(cache, built.CachedSteps);
+            await CheckPlatformAsync(image, stage, built.Id, ct);
             var info = (await docker.Images.InspectImagesAsync([built.Id], ct)).Single();
             _local![stage.KeyTag] = info;
         }
@@ -228,6 +230,24 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
         {
             if (staging is not null) Directory.Delete(staging, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// A built image must be of the stage's platform. The classic builder of engine 20.10 ignores --platform and builds for its base
+    /// image's; BuildKit honours it. A mismatch removes the tag just made (its key would lie) and names the fix.
+    /// </summary>
+    private async Task CheckPlatformAsync(ImagePlan image, Stage stage, string id, CancellationToken ct)
+    {
+        var built = await docker.Images.PlatformOfAsync(id, ct);
+        if (built == stage.Platform) return;
+        await docker.Images.RemoveImageAsync(stage.KeyTag.ToString(), force: false, ct);
+        var builder = await docker.Builds.ResolveBuilderAsync(ct);
+        throw new EngineException(
+            $"{image.Name}: asked for {stage.Platform}, the {builder.Name} built {built?.ToString() ?? "an image of no platform"}. " +
+            (builder.BuildKit
+                ? "The base image is of another platform: check the base OS image (docker image inspect) or remove it so it is made again."
+                : "The classic builder ignores --platform (it builds for its base image's platform): build with BuildKit (--builder=buildkit; " +
+                  "on Docker 20.10 its own client /usr/bin/docker drives it, elsewhere the buildx plugin)."));
     }
 
     /// <summary>Fetches (or finds in the cache) every pinned binary of the stage, verified, for the context.</summary>

@@ -23,20 +23,26 @@ public sealed record PruneResult(bool DryRun, IReadOnlyList<PrunedImage> Removed
 /// </summary>
 public sealed class ImagePruner(IEngine docker, Action<string> log)
 {
-    public async Task<PruneResult> PruneAsync(BuildPlan plan, PlanHistory history, int keep, bool dryRun, CancellationToken ct = default)
+    public Task<PruneResult> PruneAsync(BuildPlan plan, PlanHistory history, int keep, bool dryRun, CancellationToken ct = default) =>
+        PruneAsync([plan], history, keep, dryRun, ct);
+
+    /// <param name="current">The current plan of every declared platform: pruning on one platform never removes another's images.</param>
+    public async Task<PruneResult> PruneAsync(IReadOnlyList<BuildPlan> current, PlanHistory history, int keep, bool dryRun, CancellationToken ct = default)
     {
         if (keep < 0) throw new ArgumentException($"--keep={keep}: give the number of earlier plans whose images stay (0 or more).");
+        var plan = current[0];
         var repository = plan.Graph.Repository;
-        history.Record(plan);
+        history.Record(current);
         var plans = history.Plans();
         var kept = new HashSet<string>(plans.Skip(Math.Max(0, plans.Count - 1 - keep)).SelectMany(p => p), StringComparer.Ordinal);
-        kept.UnionWith(PlanHistory.KeyTags(plan));
+        kept.UnionWith(PlanHistory.KeyTags(current));
 
         // Every image with Strata's key label, with all its tags (a reference filter would hide the other repositories' tags).
         var strataImages = await docker.Images.ListImagesAsync(labels: [ChainBuilder.KeyLabel], ct: ct);
         var byKey = strataImages.GroupBy(i => i.Labels[ChainBuilder.KeyLabel]).ToDictionary(g => g.Key, g => g.First());
         // A root stage builds on the base OS image (not Strata's): its own layers are its size less the OS's.
-        var os = await docker.Images.InspectImagesAsync([plan.Graph.BaseOs.Image, BaseOsProvider.FallbackTag(plan.Graph.BaseOs)], ct);
+        var os = await docker.Images.InspectImagesAsync(
+            [plan.Graph.BaseOs.Image, .. current.Select(p => BaseOsProvider.FallbackTag(p.Graph.BaseOs, p.Platform))], ct);
         var osSize = os.Count > 0 ? os.Min(i => i.Size) : 0;
         var removed = new List<PrunedImage>();
         var keptNames = new List<string>();

@@ -33,8 +33,8 @@ public sealed class PlanHistory(string path)
         }
     }
 
-    /// <summary>Records the plan's key tags (every stage of every image) unless they equal the newest entry.</summary>
-    public void Record(BuildPlan plan)
+    /// <summary>Records the plans' key tags (every stage of every image, of every platform) unless they equal the newest entry.</summary>
+    public void Record(params IReadOnlyList<BuildPlan> plan)
     {
         var tags = KeyTags(plan);
         var plans = Plans().ToList();
@@ -44,6 +44,6 @@ public sealed class PlanHistory(string path)
         AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, plans));
     }
 
-    public static IReadOnlyList<string> KeyTags(BuildPlan plan) =>
-        plan.Images.SelectMany(i => i.Stages).Select(s => s.KeyTag.ToString()).Distinct().Order(StringComparer.Ordinal).ToList();
+    public static IReadOnlyList<string> KeyTags(params IReadOnlyList<BuildPlan> plans) =>
+        plans.SelectMany(p => p.Images).SelectMany(i => i.Stages).Select(s => s.KeyTag.ToString()).Distinct().Order(StringComparer.Ordinal).ToList();
 }

@@ -9,17 +9,19 @@ using Strata.Tools;
 namespace Strata.Pipeline;
 
 /// <summary>
-/// The release's supply-chain step, per image manifest digest: attaches the SBOM (read from the image
-/// through the engine), the provenance and the smoke report (<see cref="EvidenceAttacher"/>, which refuses
-/// an unproven image), and keeps the release record (artifacts/release.json, deleted when a release starts,
-/// written when it finished) and the release notes (the previous moving tag's SBOM against the new one).
+/// The release's supply-chain step, per image manifest digest (one per platform): attaches the SBOM (read from
+/// the image through the engine), the provenance and the smoke report (<see cref="EvidenceAttacher"/>, which
+/// refuses an unproven image), and keeps the release record (artifacts/release.json: the platforms' manifests and
+/// the indexes the moving tags became; deleted when a release starts, written when it finished) and the release
+/// notes (the previous moving tag's SBOM, for the same platform, against the new one).
 /// </summary>
-public sealed class AttachCommand(BuildPlan plan, ProveCommand prove, StageSources sources, IEngine engine, IRegistry registry,
-    string repository, SmokeProof proofs, ToolSet? tools, string? commit, BuilderIdentity builtBy, string artifactsDirectory, Action<string> log)
+public sealed class AttachCommand(IEngine engine, IRegistry registry, string repository, SmokeProof proofs, ToolSet? tools, string? commit,
+    BuilderIdentity builtBy, string artifactsDirectory, Action<string> log)
 {
     private readonly Referrers _referrers = new(registry, repository);
     private readonly List<ImageChange> _changes = [];
-    private readonly Dictionary<string, ReleasedImage> _released = [];
+    private readonly List<ReleasedImage> _released = [];
+    private readonly List<ReleasedIndex> _indexes = [];
 
     public ReleaseRecord Record { get; } = new(Path.Combine(artifactsDirectory, "release.json"));
     public string NotesPath => Path.Combine(artifactsDirectory, "release-notes.md");
@@ -31,29 +33,43 @@ public sealed class AttachCommand(BuildPlan plan, ProveCommand prove, StageSourc
         if (File.Exists(NotesPath)) File.Delete(NotesPath);
     }
 
-    /// <summary>Attaches what the manifest <paramref name="digest"/> of <paramref name="image"/> lacks, and notes it for the record.</summary>
-    public async Task AttachAsync(ImagePlan image, string digest, CancellationToken ct = default)
+    /// <summary>Attaches what the manifest <paramref name="digest"/> of <paramref name="image"/> (of the run's platform) lacks, and notes it for the record.</summary>
+    public async Task AttachAsync(PlatformRun run, ImagePlan image, string digest, CancellationToken ct = default)
     {
-        var expected = Expect(plan, image, digest, prove.ProofKey(image.Name));
-        await new EvidenceAttacher(_referrers, proofs, log).AttachAsync(expected, (kind, c) => MakeAsync(image, digest, kind, c), ct);
-        var previous = await registry.FindManifestAsync(repository, image.Name, ct); // the moving tag, before it moves
+        var expected = Expect(run.Plan, image, digest, run.Prove.ProofKey(image.Name));
+        await new EvidenceAttacher(_referrers, proofs, log).AttachAsync(expected, (kind, c) => MakeAsync(run, image, digest, kind, c), ct);
+        var previous = await PreviousDigestAsync(image, ct); // the moving tag's, for this platform, before it moves
         var now = await SbomComponentsAsync(digest, ct) ?? [];
-        _changes.Add(new ImageChange(image.Name, previous?.Digest, digest,
-            previous is null ? null : previous.Digest == digest ? now : await SbomComponentsAsync(previous.Digest, ct), now));
-        _released[image.Name] = new ReleasedImage(image.Name, registry.Location.ImageName(repository), image.Platform.ToString(), digest, image.Key, expected.ProofKey,
-            BaseOs.Digest ?? BaseOs.ToString(), (await ParentAsync(image, ct))?.Digest, []);
+        _changes.Add(new ImageChange($"{image.Name} ({image.Platform})", previous, digest,
+            previous is null ? null : previous == digest ? now : await SbomComponentsAsync(previous, ct), now));
+        _released.Add(new ReleasedImage(image.Name, registry.Location.ImageName(repository), image.Platform.ToString(), digest, image.Key, expected.ProofKey,
+            BaseOs(run.Plan).Digest ?? BaseOs(run.Plan).ToString(), (await ParentAsync(run, image, ct))?.Digest, [image.Published.KeyTag.Tag!]));
     }
 
-    /// <summary>A moving tag this release wrote onto the image's manifest.</summary>
-    public void TagWritten(ImagePlan image, string tag) =>
-        _released[image.Name] = _released[image.Name] with { Tags = [.. _released[image.Name].Tags, tag] };
+    /// <summary>A moving tag this release made an index of the platforms' manifests.</summary>
+    public void IndexWritten(string image, string tag, string digest, IReadOnlyList<PlatformManifest> entries)
+    {
+        var existing = _indexes.FindIndex(i => i.Name == image && i.Digest == digest);
+        if (existing >= 0) _indexes[existing] = _indexes[existing] with { Tags = [.. _indexes[existing].Tags, tag] };
+        else _indexes.Add(new ReleasedIndex(image, registry.Location.ImageName(repository), digest, [tag],
+            entries.Select(e => e.Platform.ToString()).ToList()));
+    }
 
-    /// <summary>Every image passed and its tags moved: the record and the notes are written.</summary>
+    /// <summary>The release finished (every image of its platforms passed; the moving tags moved if every platform was there): the record and the notes are written.</summary>
     public void Finish()
     {
-        Record.Write(plan.Images.Where(i => _released.ContainsKey(i.Name)).Select(i => _released[i.Name]).ToList());
+        Record.Write(_released, _indexes);
         IO.AtomicFile.WriteAllText(NotesPath, ReleaseNotes.Render(_changes));
         log($"==> release record: {Record.Path}; notes: {NotesPath}");
+    }
+
+    /// <summary>The manifest digest the image's moving tag names for this image's platform (an index's entry), or null.</summary>
+    private async Task<string?> PreviousDigestAsync(ImagePlan image, CancellationToken ct)
+    {
+        if (await registry.FindManifestAsync(repository, image.Name, ct) is not { } moving) return null;
+        return moving.MediaType == ImageIndex.MediaType
+            ? ImageIndex.Read(moving.Body).FirstOrDefault(m => m.Platform == image.Platform)?.Digest
+            : moving.Digest;
     }
 
     /// <summary>What the image's evidence must say: its digest and key, the current proof key, every binary its lineage installs.</summary>
@@ -70,18 +86,19 @@ public sealed class AttachCommand(BuildPlan plan, ProveCommand prove, StageSourc
         })
         .ToList();
 
-    private ImageReference BaseOs => ImageReference.Parse(plan.Graph.BaseOs.Image);
+    private static ImageReference BaseOs(BuildPlan plan) => ImageReference.Parse(plan.Graph.BaseOs.Image);
 
     /// <summary>What the image was built FROM: its parent's core in the registry, or the base OS for the first image.</summary>
-    private async Task<ImageReference?> ParentAsync(ImagePlan image, CancellationToken ct)
+    private static async Task<ImageReference?> ParentAsync(PlatformRun run, ImagePlan image, CancellationToken ct)
     {
-        if (image.Spec.Parent is not { } parent) return BaseOs;
-        var core = plan.Get(parent).Core;
-        return await sources.FindRemoteAsync(core, ct) is { } remote ? ImageReference.Parse(remote.Name).WithDigest(remote.Digest) : core.KeyTag;
+        if (image.Spec.Parent is not { } parent) return BaseOs(run.Plan);
+        var core = run.Plan.Get(parent).Core;
+        return await run.Sources.FindRemoteAsync(core, ct) is { } remote ? ImageReference.Parse(remote.Name).WithDigest(remote.Digest) : core.KeyTag;
     }
 
-    private async Task<IReadOnlyList<ArtifactLayer>> MakeAsync(ImagePlan image, string digest, EvidenceKind kind, CancellationToken ct)
+    private async Task<IReadOnlyList<ArtifactLayer>> MakeAsync(PlatformRun run, ImagePlan image, string digest, EvidenceKind kind, CancellationToken ct)
     {
+        var (plan, prove, sources) = (run.Plan, run.Prove, run.Sources);
         var reference = ImageReference.Parse(registry.Location.ImageName(repository)).WithDigest(digest);
         switch (kind)
         {
@@ -90,13 +107,13 @@ public sealed class AttachCommand(BuildPlan plan, ProveCommand prove, StageSourc
                 await sources.EnsureLocalAsync(image, image.Published, ct);
                 var contents = await ImageContents.ReadAsync(engine.Images, image.Published.KeyTag.ToString(), ct);
                 return [new ArtifactLayer(kind.ArtifactType(), Sbom.Write(new SbomInput(reference, image.Key, image.Platform, contents,
-                    Binaries(plan, image), await ParentAsync(image, ct))))];
+                    Binaries(plan, image), await ParentAsync(run, image, ct))))];
             case EvidenceKind.Provenance:
                 var builder = await engine.Builds.ResolveBuilderAsync(ct);
                 var npm = plan.Lineage(image.Name).SelectMany(i => tools?.ForImage(i.Name) ?? []).OfType<NpmTool>()
                     .ToDictionary(t => t.Package, t => plan.Lock.Get(t.Name).Version);
                 return [new ArtifactLayer(kind.ArtifactType(), Provenance.Write(new ProvenanceInput(reference, image.Key, image.Name, image.Platform,
-                    builder.Name, builtBy, commit, BaseOs, await ParentAsync(image, ct), Binaries(plan, image), npm,
+                    builder.Name, builtBy, commit, BaseOs(plan), await ParentAsync(run, image, ct), Binaries(plan, image), npm,
                     image.ThinLayer?.BuildArgs.GetValueOrDefault(BuildPlanner.DotfilesHashArg))))];
             default:
                 var proofKey = prove.ProofKey(image.Name);

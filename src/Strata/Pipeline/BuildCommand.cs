@@ -46,6 +46,7 @@ public sealed class BuildCommand(BuildPlan plan, ChainBuilder builder, StageSour
         var result = new ImageResult(image, planned.Key, planned.Published.KeyTag.ToString(), local?.Id ?? remote?.Digest ?? "",
             built ? ImageStatus.Built : ImageStatus.Reused, clock.Elapsed.TotalSeconds, local?.Size ?? remote?.Size ?? 0)
         {
+            Platform = plan.Platform.ToString(),
             Stages = stages,
             BytesPulled = sources.BytesPulled(planned),
         };

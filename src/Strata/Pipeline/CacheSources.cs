@@ -27,7 +27,9 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
 
         var tag = KeyTag(stage, key);
         var local = (await images.InspectImagesAsync([tag.ToString()], ct)).SingleOrDefault();
-        if (local?.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) == key) return new CacheSource(tag, key, CacheOrigin.Local);
+        // (a core's key tag does not name its platform: the other platform's core of another key must not serve)
+        if (local?.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) == key)
+            return await images.PlatformOfAsync(tag.ToString(), ct) == stage.Platform ? new CacheSource(tag, key, CacheOrigin.Local) : null;
 
         if (registry is null) return null;
         var remote = await registry.FindAsync(repository, tag.Tag!, ct);
@@ -62,7 +64,7 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
             {
                 var labels = (await images.InspectImagesAsync([tag], ct)).SingleOrDefault()?.Labels;
                 if (labels?.GetValueOrDefault(ChainBuilder.ImageLabel) == image.Name && labels.GetValueOrDefault(ChainBuilder.StageLabel) == "core" &&
-                    labels.GetValueOrDefault(ChainBuilder.KeyLabel) is { Length: >= 12 } key)
+                    labels.GetValueOrDefault(ChainBuilder.KeyLabel) is { Length: >= 12 } key && await images.PlatformOfAsync(tag, ct) == stage.Platform)
                     return key;
             }
         return null;
@@ -71,8 +73,10 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
     /// <summary>The core key of the image under the moving tag (engine, else registry); null when there is none.</summary>
     private async Task<string?> PreviousCoreKeyAsync(ImagePlan image, CancellationToken ct)
     {
+        // The registry's moving tag is an index read for the engine's own platform: only the native plan (plain moving tag) asks it.
+        var native = image.MovingTag.Tag == image.Name;
         var labels = (await images.InspectImagesAsync([image.MovingTag.ToString()], ct)).SingleOrDefault()?.Labels
-                     ?? (registry is null ? null : (await registry.FindAsync(repository, image.MovingTag.Tag!, ct))?.Labels);
+                     ?? (registry is null || !native ? null : (await registry.FindAsync(repository, image.MovingTag.Tag!, ct))?.Labels);
         if (labels is null || labels.GetValueOrDefault(ChainBuilder.ImageLabel) != image.Name) return null;
         var key = labels.GetValueOrDefault(ChainBuilder.StageLabel) == "published"
             ? labels.GetValueOrDefault(ChainBuilder.ParentKeyLabel)

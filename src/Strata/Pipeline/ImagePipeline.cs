@@ -2,6 +2,8 @@ using Strata.Downloads;
 using Strata.Engine;
 using Strata.Graph;
 using Strata.Images;
+using Strata.Oci;
+using Strata.Platforms;
 using Strata.Registry;
 using Strata.Smoke;
 using Strata.Tools;
@@ -9,10 +11,11 @@ using Strata.Tools;
 namespace Strata.Pipeline;
 
 /// <summary>
-/// The composition root of a run: it wires the services (the engine, the plan, the chain builder, the
-/// stage sources, the registry, the smoke runner, the proofs) and hands out one command per verb
-/// (<see cref="Plan"/>, <see cref="Build"/>, <see cref="Prove"/>, <see cref="Release"/>, <see cref="Prune"/>,
-/// <see cref="VaultScenario"/>), which make every decision. It decides nothing itself.
+/// The composition root of a run: it wires the services (the engine, the registry, the smoke runner, the proofs and,
+/// per platform, a <see cref="PlatformRun"/>: the plan, the chain builder, the stage sources) and hands out one command
+/// per verb (<see cref="Planning"/>, <see cref="Build"/>, <see cref="Prove"/>, <see cref="Release"/>, <see cref="PruneAsync"/>,
+/// <see cref="VaultScenario"/>), which make every decision. It decides nothing itself. The image targets run for each
+/// platform of <see cref="Platforms"/> in turn (<see cref="BuildAsync"/>, <see cref="ProveAndPromoteAsync"/>).
 /// Nothing is read when it is created: strata.yaml, tools.yaml and the lock are loaded by the first
 /// command that needs them, so a target that needs none of them (test, pin) runs with a broken config.
 /// </summary>
@@ -22,17 +25,14 @@ public sealed class ImagePipeline : IDisposable
     private readonly bool _ownsEngine;
     private readonly Lazy<ImageGraph> _graph;
     private readonly Lazy<PlanOptions> _planOptions;
-    private readonly Lazy<BuildPlan> _plan;
+    private readonly Lazy<Platform> _native;
+    private readonly Dictionary<Platform, PlatformRun> _runs = [];
     private readonly Lazy<AssetCache> _assets;
-    private readonly Lazy<ChainBuilder> _builder;
     private readonly RegistryLogin _login;
     private readonly Lazy<IRegistry?> _registry;
-    private readonly Lazy<StageSources> _sources;
-    private readonly Lazy<CacheSources?> _cacheSources;
     private readonly Lazy<SmokeRunner> _smokeSuite;
     private readonly Lazy<ISmokeRunner> _smoke;
-    private readonly Lazy<BuildCommand> _build;
-    private readonly Lazy<ProveCommand> _prove;
+    private bool _emulationChecked;
 
     /// <param name="engine">null: the real engine (disposed with the pipeline).</param>
     /// <param name="readRegistryPassword">Asked once, when the registry is first used with --registry-password-stdin (the script reads stdin).</param>
@@ -64,33 +64,20 @@ public sealed class ImagePipeline : IDisposable
             SkipBinaryTools = options.SkipBinaryTools,
             Repository = options.Registry?.ImageName(Graph.Repository),
         });
-        _plan = new(() => BuildPlanner.Plan(Graph, PlanOptions));
+        // The engine's own platform: what --platform=native builds, and whose images get the plain local moving tags.
+        _native = new(() => Engine.VersionAsync().GetAwaiter().GetResult().Platform);
         _assets = new(() => new AssetCache(Path.Combine(options.CacheDirectory, "assets"), options.Mirror, log: log));
-        _builder = new(() => new ChainBuilder(Engine, new BuildOptions
-        {
-            Network = options.Network,
-            Revision = options.Revision ?? GitRevision.Read(options.RepositoryRoot),
-            Assets = _assets.Value,
-            NoCache = options.NoCache,
-            CacheDirectory = options.CacheDirectory,
-            CacheSources = _cacheSources!.Value,
-        }, log));
         _login = new RegistryLogin(ct => options.Registry is { } location
             ? RegistryCredentials.FindAsync(location.Host, Environment.GetEnvironmentVariable,
                 options.RegistryPasswordFromStdin ? (readRegistryPassword ?? Console.In.ReadLine)() : null, ct)
             : Task.FromResult<RegistryCredentials?>(null));
-        // The registry picks an index's entry for the platform the plan builds for.
+        // Key tags name one platform's image; an index (a moving tag) is read for the engine's platform.
         _registry = new(() => registry ?? (options.Registry is { } location
-            ? new RegistryClient(location, _login, new RegistryClientOptions { Architecture = PlanOptions.Platform.Architecture })
+            ? new RegistryClient(location, _login, new RegistryClientOptions { Architecture = Native.Architecture })
             : null));
-        _cacheSources = new(() => options.NoCache ? null : new CacheSources(Engine.Images, _registry.Value, _login, Graph.Repository,
-            PlanHistory.For(options.CacheDirectory, Graph.Repository), log));
-        _sources = new(() => new StageSources(Plan, Builder, Engine.Images, _registry.Value, _login, Graph.Repository, log));
-        _smokeSuite = new(() => new SmokeRunner(Graph, SmokeTools(), Plan.Lock, SmokeOptions, log));
+        _smokeSuite = new(() => new SmokeRunner(Graph, SmokeTools(), PlanOptions.Lock, SmokeOptions, log));
         _smoke = new(() => smoke ?? _smokeSuite.Value);
-        _build = new(() => new BuildCommand(Plan, Builder, _sources.Value, Record, log));
-        _prove = new(() => new ProveCommand(Plan, _smoke.Value, Proofs, _sources.Value, Builder, Record, log));
-        Reports = new RunReports(Record, () => Plan, options.ArtifactsDirectory, options.CacheDirectory);
+        Reports = new RunReports(Record, () => Graph.Platforms.Select(p => For(p).Plan).ToList(), options.ArtifactsDirectory, options.CacheDirectory);
     }
 
     public RunOptions Options { get; }
@@ -102,9 +89,47 @@ public sealed class ImagePipeline : IDisposable
     public RunReports Reports { get; }
     public ImageGraph Graph => _graph.Value;
     public PlanOptions PlanOptions => _planOptions.Value;
-    public BuildPlan Plan => _plan.Value;
+    /// <summary>Where binfmt_misc is (tests give a stand-in): emulation of a foreign platform is checked there before any build.</summary>
+    public string BinfmtDirectory { get; init; } = Emulation.BinfmtDirectory;
+
+    /// <summary>The engine's own platform.</summary>
+    public Platform Native => _native.Value;
+
+    /// <summary>The platforms this run builds (--platform; default the engine's own), in strata.yaml's order.</summary>
+    public IReadOnlyList<Platform> Platforms =>
+        (Options.Platforms ?? new PlatformSelection.Native()).Resolve(Graph.Platforms, Native, Options.ConfigFile);
+
+    /// <summary>The platforms a release builds and proves (--platform; default every declared one).</summary>
+    public IReadOnlyList<Platform> ReleasePlatforms =>
+        (Options.Platforms ?? new PlatformSelection.All()).Resolve(Graph.Platforms, Native, Options.ConfigFile);
+
+    /// <summary>The run's services for one platform, made when first asked for.</summary>
+    public PlatformRun For(Platform platform)
+    {
+        if (_runs.TryGetValue(platform, out var run)) return run;
+        var plan = BuildPlanner.Plan(Graph, PlanOptions with { Platform = platform, Native = Native });
+        var cache = Options.NoCache ? null : new CacheSources(Engine.Images, _registry.Value, _login, Graph.Repository,
+            PlanHistory.For(Options.CacheDirectory, Graph.Repository), _log);
+        var builder = new ChainBuilder(Engine, new BuildOptions
+        {
+            Network = Options.Network,
+            Revision = Options.Revision ?? GitRevision.Read(Options.RepositoryRoot),
+            Assets = _assets.Value,
+            NoCache = Options.NoCache,
+            CacheDirectory = Options.CacheDirectory,
+            CacheSources = cache,
+        }, _log);
+        var sources = new StageSources(plan, builder, Engine.Images, _registry.Value, _login, Graph.Repository, _log);
+        var build = new BuildCommand(plan, builder, sources, Record, _log);
+        var prove = new ProveCommand(plan, _smoke.Value, Proofs, sources, builder, Record, _log);
+        return _runs[platform] = new PlatformRun(platform, plan, builder, sources, build, prove) { Cache = cache };
+    }
+
+    /// <summary>The first platform of the run (the only one unless --platform lists more): its plan and verbs, for one-platform callers.</summary>
+    private PlatformRun First => For(Platforms[0]);
+    public BuildPlan Plan => First.Plan;
     /// <summary>The mechanism under the gates (for tests): builds and tags without asking for proofs.</summary>
-    internal ChainBuilder Builder => _builder.Value;
+    internal ChainBuilder Builder => First.Builder;
 
     /// <summary>The smoke suite's settings for this run: vault proofs are kept in the cache, beside the smoke proofs.</summary>
     public SmokeOptions SmokeOptions => new()
@@ -112,25 +137,61 @@ public sealed class ImagePipeline : IDisposable
         Docker = Engine, VaultProofDirectory = Path.Combine(Options.CacheDirectory, "vault-proofs"), VaultRuntime = Options.VaultRuntime,
     };
 
-    public PlanCommand Planning => new(Plan, _sources.Value, _cacheSources.Value, Options.ArtifactsDirectory, _log);
-    public BuildCommand Build => _build.Value;
-    public ProveCommand Prove => _prove.Value;
+    public PlanCommand Planning => new(Platforms.Select(For).ToList(), Options.ArtifactsDirectory, _log);
+    public BuildCommand Build => First.Build;
+    public ProveCommand Prove => First.Prove;
 
-    public ReleaseCommand Release => Options.Registry is { } registry
-        ? new ReleaseCommand(Plan, Build, Prove, _sources.Value, Record, registry, Graph.Repository, Options.ReleaseTag, Attach, _log)
-        : throw new OptionException("--target=release publishes to a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
+    /// <summary>Builds the image (ancestors must exist) for every platform of the run that strata.yaml builds it for.</summary>
+    public async Task BuildAsync(string image, CancellationToken ct = default)
+    {
+        foreach (var run in RunsFor(image)) await run.Build.RunAsync(image, ct);
+    }
+
+    /// <summary>Proves the image and moves its local moving tag, for every platform of the run that has it.</summary>
+    public async Task ProveAndPromoteAsync(string image, CancellationToken ct = default)
+    {
+        foreach (var run in RunsFor(image)) await run.Prove.ProveAndPromoteAsync(image, ct);
+    }
+
+    private IEnumerable<PlatformRun> RunsFor(string image)
+    {
+        RequireEmulation(Platforms);
+        return Platforms.Select(For).Where(r => r.Plan.Contains(image));
+    }
+
+    /// <summary>Before any build: every foreign platform must be runnable here (binfmt_misc and QEMU), or the run stops with the fix.</summary>
+    private void RequireEmulation(IReadOnlyList<Platform> platforms)
+    {
+        if (_emulationChecked) return;
+        Emulation.Require(platforms, Native, BinfmtDirectory);
+        _emulationChecked = true;
+    }
+
+    public ReleaseCommand Release => ReleaseOf(ReleasePlatforms);
+
+    /// <summary>release-index: the moving tags become indexes of what each platform's release pushed and proved; builds nothing.</summary>
+    public ReleaseCommand ReleaseIndex => ReleaseOf([]);
+
+    private ReleaseCommand ReleaseOf(IReadOnlyList<Platform> selected)
+    {
+        if (Options.Registry is null || _registry.Value is not { } registry)
+            throw new OptionException("--target=release publishes to a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
+        RequireEmulation(selected);
+        return new ReleaseCommand(Graph.Platforms.Select(For).ToList(), selected, registry, Record, Graph.Repository, Options.ReleaseTag, Attach, _log);
+    }
 
     /// <summary>The release's supply-chain step: SBOM, provenance and smoke report attached per manifest digest, and the release record.</summary>
-    public AttachCommand Attach => new(Plan, Prove, _sources.Value, Engine, RequireRegistry(Targets.Release), Graph.Repository, Proofs, PlanOptions.Tools,
+    public AttachCommand Attach => new(Engine, RequireRegistry(Targets.Release), Graph.Repository, Proofs, PlanOptions.Tools,
         Options.Revision ?? GitRevision.Read(Options.RepositoryRoot), Supply.BuilderIdentity.FromEnvironment(Environment.GetEnvironmentVariable),
         Options.ArtifactsDirectory, _log);
 
+    /// <summary>verify: the moving tags of every declared platform (or those --platform names), per platform's manifest.</summary>
     public VerifyCommand Verify
     {
         get
         {
             var registry = RequireRegistry(Targets.Verify); // before the plan: a missing --registry is the first thing to say
-            return new(Plan, Prove, registry, Graph.Repository, _log);
+            return new(ReleasePlatforms.Select(For).ToList(), registry, Graph.Repository, _log);
         }
     }
 
@@ -142,7 +203,9 @@ public sealed class ImagePipeline : IDisposable
     /// <summary>Removes (or with <paramref name="dryRun"/> lists) this repository's images no recent plan uses.</summary>
     public async Task<PruneResult> PruneAsync(int keep, bool dryRun, CancellationToken ct = default)
     {
-        var result = await new ImagePruner(Engine, _log).PruneAsync(Plan, PlanHistory.For(Options.CacheDirectory, Graph.Repository), keep, dryRun, ct);
+        // Every declared platform's plan is current: a prune on one platform's run never removes another's images.
+        var result = await new ImagePruner(Engine, _log).PruneAsync(Graph.Platforms.Select(p => For(p).Plan).ToList(),
+            PlanHistory.For(Options.CacheDirectory, Graph.Repository), keep, dryRun, ct);
         _log(result.Summary().TrimEnd());
         return result;
     }
@@ -154,7 +217,9 @@ public sealed class ImagePipeline : IDisposable
     public async Task StartThinLayersAsync(IEnumerable<string> targets, CancellationToken ct = default)
     {
         // A broken strata.yaml is for the targets that use it to report.
-        if (Options.Registry is null && TryGraph(out _) is { } graph) await Build.StartThinLayersAsync(graph, targets, ct);
+        if (Options.Registry is null && TryGraph(out _) is { } graph)
+            foreach (var platform in Platforms)
+                await For(platform).Build.StartThinLayersAsync(graph, targets, ct);
     }
 
     /// <summary>Fails with the config error when strata.yaml cannot be used (for targets that only group others).</summary>

@@ -36,19 +36,7 @@ public sealed class ProveCommand(BuildPlan plan, ISmokeRunner smoke, SmokeProof 
     {
         var planned = plan.Get(image);
         var proofKey = ProofKey(image);
-        if (proofs.IsProven(proofKey))
-        {
-            log($"==> {image}: smoke tests passed earlier for {planned.Published.KeyTag}");
-            return;
-        }
-        // A release elsewhere proved this image under these very checks: its proof tag says so.
-        if (await sources.FindTagAsync(ProofTag(image), ct) is { } marker &&
-            marker.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) == planned.Key)
-        {
-            log($"==> {image}: smoke tests passed in an earlier release ({marker.Name}:{marker.Tag})");
-            proofs.Record(proofKey, new SmokeResult(image, planned.Published.KeyTag.ToString(), [], null, null, TimeSpan.Zero));
-            return;
-        }
+        if (await IsProvenAnywhereAsync(image, ct)) return;
         await sources.EnsureLocalAsync(planned, planned.Published, ct);
         var result = await smoke.RunAsync(planned, ct);
         record.Record(result);
@@ -56,6 +44,26 @@ public sealed class ProveCommand(BuildPlan plan, ISmokeRunner smoke, SmokeProof 
             throw new SmokeFailedException(
                 $"{image}: {result.FailedCount} smoke check(s) failed; {planned.MovingTag} was not moved. Report: {result.ReportPath}", result);
         proofs.Record(proofKey, result);
+    }
+
+    /// <summary>
+    /// Whether the image passed its smoke tests under these checks here, or in a release elsewhere (its proof tag in the registry
+    /// carries its key); a proof found in the registry is remembered here. Runs no test.
+    /// </summary>
+    public async Task<bool> IsProvenAnywhereAsync(string image, CancellationToken ct = default)
+    {
+        var planned = plan.Get(image);
+        var proofKey = ProofKey(image);
+        if (proofs.IsProven(proofKey))
+        {
+            log($"==> {image} ({plan.Platform}): smoke tests passed earlier for {planned.Published.KeyTag}");
+            return true;
+        }
+        if (await sources.FindTagAsync(ProofTag(image), ct) is not { } marker || marker.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) != planned.Key)
+            return false;
+        log($"==> {image} ({plan.Platform}): smoke tests passed in an earlier release ({marker.Name}:{marker.Tag})");
+        proofs.Record(proofKey, new SmokeResult(image, planned.Published.KeyTag.ToString(), [], null, null, TimeSpan.Zero));
+        return true;
     }
 
     /// <summary>Moves the image's local moving tag onto its published stage: only a proven image is promoted.</summary>

@@ -53,6 +53,8 @@ public sealed record RunOptions
     public bool VaultBench { get; init; }
     /// <summary>test: only the tests this dotnet test filter selects (--filter=EXPR; <c>Needs!=Engine</c> is the lane without an engine).</summary>
     public string? TestFilter { get; init; }
+    /// <summary>Which platforms the run builds (--platform=native|all|OS/ARCH[,...]); null: the engine's own, a release every declared one.</summary>
+    public Platforms.PlatformSelection? Platforms { get; init; }
     /// <summary>Options on the command line that nothing reads (typos): the script warns about them.</summary>
     public IReadOnlyList<string> UnknownOptions { get; init; } = [];
 
@@ -65,7 +67,7 @@ public sealed record RunOptions
     public static readonly IReadOnlySet<string> KnownOptions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
         // Strata's, for every target
-        "target", "config", "tools", "lock", "cache-dir", "mirror", "host-ca", "network", "skip-tools", "revision", "builder", "no-cache",
+        "target", "config", "tools", "lock", "cache-dir", "mirror", "host-ca", "network", "skip-tools", "revision", "builder", "no-cache", "platform",
         // prune
         "keep", "dry-run",
         // the vault scenario
@@ -128,6 +130,7 @@ public sealed record RunOptions
             VaultChecks = Value("vault-checks") is { Length: > 0 } checks ? checks : null,
             VaultOverride = Value("vault-override") is { Length: > 0 } vault ? Path.GetFullPath(vault) : null,
             VaultBench = Flag("vault-bench"),
+            Platforms = Value("platform") is { Length: > 0 } platform ? ParsePlatforms(platform) : null,
             TestFilter = Value("filter") is { Length: > 0 } filter ? filter : null,
             ReleaseTag = string.IsNullOrEmpty(releaseTag) ? null : ValidTag(releaseTag),
             UnknownOptions = arguments.Keys.Where(k => !KnownOptions.Contains(k)).Order(StringComparer.Ordinal).ToList(),
@@ -144,6 +147,18 @@ public sealed record RunOptions
             $"--vault-runtime={value}: give auto (what works here, fastest first: a container, a KVM virtual machine, User-Mode Linux, " +
             "an emulated virtual machine), container, vm (QEMU: KVM, else emulation) or uml."),
     };
+
+    private static Platforms.PlatformSelection ParsePlatforms(string value)
+    {
+        try
+        {
+            return Strata.Platforms.PlatformSelection.Parse(value);
+        }
+        catch (FormatException e)
+        {
+            throw new OptionException(e.Message);
+        }
+    }
 
     private static Registry.RegistryLocation ParseRegistry(string value)
     {

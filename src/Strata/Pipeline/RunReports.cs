@@ -8,7 +8,7 @@ namespace Strata.Pipeline;
 /// The end of a run, in two explicit steps: <see cref="Write"/> writes artifacts/build-report.json and
 /// records the plan in the history prune keeps; <see cref="Summary"/> only renders the tables.
 /// </summary>
-public sealed class RunReports(RunRecord record, Func<BuildPlan> plan, string artifactsDirectory, string cacheDirectory)
+public sealed class RunReports(RunRecord record, Func<IReadOnlyList<BuildPlan>> plans, string artifactsDirectory, string cacheDirectory)
 {
     public string BuildReportPath => Path.Combine(artifactsDirectory, "build-report.json");
 
@@ -17,7 +17,8 @@ public sealed class RunReports(RunRecord record, Func<BuildPlan> plan, string ar
     {
         if (record.Images.Count == 0) return;
         ReportFiles.WriteBuildReport(BuildReportPath, record.Images);
-        PlanHistory.For(cacheDirectory, plan().Graph.Repository).Record(plan()); // per repository as strata.yaml names it
+        var current = plans(); // every declared platform's, as prune keeps them
+        PlanHistory.For(cacheDirectory, current[0].Graph.Repository).Record(current); // per repository as strata.yaml names it
     }
 
     /// <summary>The build table and the smoke table; empty when nothing ran. Writes nothing.</summary>

@@ -17,11 +17,12 @@ public static class Targets
     public const string BumpPr = "bump-pr";
     public const string Test = "test";
     public const string Release = "release";
+    public const string ReleaseIndex = "release-index";
     public const string Verify = "verify";
     public const string Prune = "prune";
     public const string VaultScenario = "vault-scenario";
 
-    public static readonly IReadOnlyList<string> BuiltIn = [Default, Images, Plan, Smoke, Pin, BumpPr, Test, Release, Verify, Prune, VaultScenario];
+    public static readonly IReadOnlyList<string> BuiltIn = [Default, Images, Plan, Smoke, Pin, BumpPr, Test, Release, ReleaseIndex, Verify, Prune, VaultScenario];
 
     public static string SmokeOf(string image) => SmokePrefix + image;
 

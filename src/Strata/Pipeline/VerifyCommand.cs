@@ -9,17 +9,19 @@ namespace Strata.Pipeline;
 /// carries an SBOM with the locked tools, a provenance naming its digest and key, and a passing smoke
 /// report under the current checks; prints a table and fails, naming every problem and the fix, on any.
 /// </summary>
-public sealed class VerifyCommand(BuildPlan plan, ProveCommand prove, IRegistry registry, string repository, Action<string> log)
+public sealed class VerifyCommand(IReadOnlyList<PlatformRun> runs, IRegistry registry, string repository, Action<string> log)
 {
     public async Task<IReadOnlyList<VerifyRow>> RunAsync(string? image = null, CancellationToken ct = default)
     {
         var verifier = new EvidenceVerifier(registry, repository);
         var rows = new List<VerifyRow>();
-        if (image is not null && plan.Images.All(i => i.Name != image))
-            throw new OptionException($"--image={image}: strata.yaml has no such image (it has {string.Join(", ", plan.Images.Select(i => i.Name))}).");
-        foreach (var planned in image is null ? plan.Images : [plan.Get(image)])
-            rows.Add(await verifier.VerifyAsync(new VerifyTarget(planned.Name, planned.Name, planned.Published.KeyTag.Tag!, planned.Key,
-                prove.ProofKey(planned.Name), AttachCommand.Binaries(plan, planned)), ct));
+        var names = runs.SelectMany(r => r.Plan.Images).Select(i => i.Name).Distinct().ToList();
+        if (image is not null && !names.Contains(image))
+            throw new OptionException($"--image={image}: strata.yaml has no such image (it has {string.Join(", ", names)}).");
+        foreach (var run in runs)
+            foreach (var planned in run.Plan.Images.Where(i => image is null || i.Name == image))
+                rows.Add(await verifier.VerifyAsync(new VerifyTarget(planned.Name, planned.Name, planned.Published.KeyTag.Tag!, planned.Key,
+                    run.Prove.ProofKey(planned.Name), AttachCommand.Binaries(run.Plan, planned)) { Platform = run.Platform }, ct));
         log(EvidenceVerifier.Table(rows).TrimEnd());
         var problems = rows.SelectMany(r => r.Problems).ToList();
         if (problems.Count > 0)

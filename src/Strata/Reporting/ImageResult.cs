@@ -55,6 +55,8 @@ public sealed record ImageResult(
     [property: JsonPropertyName("seconds")] double Seconds,
     [property: JsonPropertyName("size_bytes")] long SizeBytes)
 {
+    /// <summary>The platform this result is for (an image has one result per platform the run built).</summary>
+    [JsonPropertyName("platform")] public string Platform { get; init; } = "";
     [JsonPropertyName("stages")] public IReadOnlyList<StageReport> Stages { get; init; } = [];
     /// <summary>Compressed layer bytes pulled from the registry for this image in this run.</summary>
     [JsonPropertyName("bytes_pulled")] public long BytesPulled { get; init; }
@@ -69,5 +71,6 @@ public sealed record PlannedImage(
     [property: JsonPropertyName("parent")] string? Parent,
     [property: JsonPropertyName("status")] PlanAction Status)
 {
+    [JsonPropertyName("platform")] public string Platform { get; init; } = "";
     [JsonPropertyName("stages")] public IReadOnlyList<StageReport> Stages { get; init; } = [];
 }

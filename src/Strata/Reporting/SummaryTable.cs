@@ -20,10 +20,10 @@ public static class SummaryTable
     }
 
     public static string ForBuild(IEnumerable<ImageResult> results) => Render(
-        ["IMAGE", "KEY", "STATUS", "DURATION", "SIZE"],
+        ["IMAGE", "PLATFORM", "KEY", "STATUS", "DURATION", "SIZE"],
         results.Select(r => (IReadOnlyList<string>)
         [
-            r.Name, r.Key[..12], r.Status.ToString().ToLowerInvariant(),
+            r.Name, r.Platform, r.Key[..12], r.Status.ToString().ToLowerInvariant(),
             r.Seconds.ToString("0.0", CultureInfo.InvariantCulture) + " s",
             FormatSize(r.SizeBytes),
         ]));

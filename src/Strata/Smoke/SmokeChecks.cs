@@ -78,6 +78,9 @@ public abstract record SmokeCheck(string Name, string Origin)
 }
 
 /// <summary>Patterns an output must match (every one) and must not match (any). Patterns are multi-line regexes.</summary>
+/// <summary>A command check's expectations on one platform; null: the check's own.</summary>
+public sealed record PlatformExpectation(int? ExitCode, OutputRules? Stdout, OutputRules? Stderr);
+
 public sealed record OutputRules(IReadOnlyList<Regex> Match, IReadOnlyList<Regex> NoMatch, bool Empty)
 {
     public static OutputRules None { get; } = new([], [], false);
@@ -99,6 +102,16 @@ public sealed record CommandCheck(string Name, string Origin, string Run, string
     OutputRules Stdout, OutputRules Stderr) : SmokeCheck(Name, Origin)
 {
     public override CheckKind Kind => CheckKind.Command;
+
+    /// <summary>What differs on a platform where the output legitimately does (<c>uname -m</c>); resolved by <see cref="On"/> before a run.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyDictionary<Oci.Platform, PlatformExpectation> ByPlatform { get; init; } = new Dictionary<Oci.Platform, PlatformExpectation>();
+
+    /// <summary>The check as it runs in an image of <paramref name="platform"/>: that platform's expectations in place of the defaults.</summary>
+    public CommandCheck On(Oci.Platform? platform) =>
+        platform is not null && ByPlatform.TryGetValue(platform, out var e)
+            ? this with { ExitCode = e.ExitCode ?? ExitCode, Stdout = e.Stdout ?? Stdout, Stderr = e.Stderr ?? Stderr, ByPlatform = new Dictionary<Oci.Platform, PlatformExpectation>() }
+            : this with { ByPlatform = new Dictionary<Oci.Platform, PlatformExpectation>() };
 
     public override async Task<IReadOnlyList<CheckResult>> RunAsync(SmokeContext c, CancellationToken ct)
     {

@@ -33,6 +33,8 @@ public sealed record EffectiveSpec(string Image, string User, bool Vault, IReadO
 ///     stderr: [...]
 ///     stderr_not: [...]
 ///     stderr_empty: true
+///     platforms:                    # where the output legitimately differs: what a platform expects instead
+///       linux/arm64: { stdout: ["^aarch64$"] }
 /// files:
 ///   - path: /etc/sudoers.d/dev      # or ~/x: in the spec user's home
 ///     name: ...             # default "file PATH exists" / "file PATH is absent"
@@ -139,7 +141,7 @@ public static class SmokeSpecLoader
     private static CommandCheck ReadCommand(StrictYaml doc, YamlNode node)
     {
         var map = doc.Mapping(node, "a command check", "name", "run", "user", "login", "exit_code",
-            "stdout", "stdout_not", "stderr", "stderr_not", "stderr_empty");
+            "stdout", "stdout_not", "stderr", "stderr_not", "stderr_empty", "platforms");
         var name = doc.RequiredString(map, "name", "a command check");
         var where = $"command check '{name}'";
         var exitText = doc.OptionalString(map, "exit_code", where) ?? "0";
@@ -152,7 +154,44 @@ public static class SmokeSpecLoader
             exitCode,
             new OutputRules(Patterns(doc, map, "stdout", where), Patterns(doc, map, "stdout_not", where), false),
             new OutputRules(Patterns(doc, map, "stderr", where), Patterns(doc, map, "stderr_not", where),
-                doc.OptionalBool(map, "stderr_empty", where, false)));
+                doc.OptionalBool(map, "stderr_empty", where, false)))
+        {
+            ByPlatform = ReadPlatformExpectations(doc, map, where),
+        };
+    }
+
+    /// <summary>platforms: { linux/arm64: { stdout: [...], exit_code: N, ... } }: what a platform expects instead.</summary>
+    private static Dictionary<Oci.Platform, PlatformExpectation> ReadPlatformExpectations(StrictYaml doc, YamlMappingNode map, string where)
+    {
+        var result = new Dictionary<Oci.Platform, PlatformExpectation>();
+        if (StrictYaml.Child(map, "platforms") is not { } node) return result;
+        if (node is not YamlMappingNode platforms)
+            throw doc.Error(node, $"'platforms' in {where} must map a platform (linux/arm64) to what it expects (stdout, exit_code, ...).");
+        foreach (var (key, value) in platforms.Children)
+        {
+            Oci.Platform platform;
+            try
+            {
+                platform = Oci.Platform.Parse(((YamlScalarNode)key).Value ?? "");
+            }
+            catch (FormatException e)
+            {
+                throw doc.Error(key, $"{where}: {e.Message}");
+            }
+            var at = $"{where} on {platform}";
+            var m = doc.Mapping(value, at, "exit_code", "stdout", "stdout_not", "stderr", "stderr_not", "stderr_empty");
+            var exitText = doc.OptionalString(m, "exit_code", at);
+            int? exitCode = exitText is null ? null
+                : int.TryParse(exitText, out var n) && n is >= 0 and <= 255 ? n
+                : throw doc.Error(StrictYaml.Child(m, "exit_code")!, $"{at}: exit_code must be a number from 0 to 255, not '{exitText}'.");
+            bool Has(params string[] keys) => keys.Any(k => StrictYaml.Child(m, k) is not null);
+            result[platform] = new PlatformExpectation(exitCode,
+                Has("stdout", "stdout_not") ? new OutputRules(Patterns(doc, m, "stdout", at), Patterns(doc, m, "stdout_not", at), false) : null,
+                Has("stderr", "stderr_not", "stderr_empty")
+                    ? new OutputRules(Patterns(doc, m, "stderr", at), Patterns(doc, m, "stderr_not", at), doc.OptionalBool(m, "stderr_empty", at, false))
+                    : null);
+        }
+        return result;
     }
 
     private static FileCheck ReadFile(StrictYaml doc, YamlNode node)

@@ -7,6 +7,8 @@ namespace Strata.Smoke;
 
 public sealed record SmokeOptions
 {
+    /// <summary>The platform of the image under test: a command check's expectations for it replace the defaults (null: the defaults).</summary>
+    public Oci.Platform? Platform { get; init; }
     /// <summary>The engine; one container per image is started and removed through it.</summary>
     public IEngine Docker { get; init; } = new DockerEngine();
     /// <summary>Where the JUnit files go (artifacts/smoke/&lt;image&gt;.xml), relative to the repository; null: none written.</summary>
@@ -79,7 +81,8 @@ public static class SmokeSuite
         var spec = SmokeSpecLoader.Resolve(graph, image, options.SpecDirectory);
         var checks = GeneratedChecks.For(graph, image, spec, tools, toolLock, options).ToList();
         foreach (var check in spec.Checks) SmokeSpecLoader.Put(checks, check);
-        return new SmokePlan(image, spec, checks);
+        // A command's per-platform expectations are resolved here, so a proof key holds what runs on that platform.
+        return new SmokePlan(image, spec, checks.Select(c => c is CommandCheck command ? command.On(options.Platform) : c).ToList());
     }
 
     /// <summary>

@@ -4,15 +4,24 @@ using Strata.Reporting;
 namespace Strata.Supply;
 
 /// <summary>One image to verify: its moving tag and key tag in the registry and what its evidence must say (digest aside).</summary>
-public sealed record VerifyTarget(string Image, string MovingTag, string KeyTag, string Key, string ProofKey, IReadOnlyList<PinnedBinary> Binaries);
+public sealed record VerifyTarget(string Image, string MovingTag, string KeyTag, string Key, string ProofKey, IReadOnlyList<PinnedBinary> Binaries)
+{
+    /// <summary>Where the moving tag is an OCI image index: the platform whose entry is verified (null: the registry's choice).</summary>
+    public Oci.Platform? Platform { get; init; }
+}
 
 /// <summary>What verify found for one moving tag: its digest and, per kind, the problem (null: it holds up).</summary>
 public sealed record VerifyRow(string Image, string MovingTag, string? Digest, string? TagProblem, IReadOnlyDictionary<EvidenceKind, string?> Evidence)
 {
+    /// <summary>The platform whose manifest was verified (an index's entry); null where the tag is no index.</summary>
+    public string? Platform { get; init; }
+
     public bool Ok => TagProblem is null && Evidence.Values.All(p => p is null);
 
-    public IEnumerable<string> Problems => (TagProblem is null ? [] : new[] { $"{Image}: {TagProblem}" })
-        .Concat(Evidence.Where(e => e.Value is not null).Select(e => $"{Image}: the {e.Key.Title()} {e.Value}"));
+    private string Named => Platform is null ? Image : $"{Image} ({Platform})";
+
+    public IEnumerable<string> Problems => (TagProblem is null ? [] : new[] { $"{Named}: {TagProblem}" })
+        .Concat(Evidence.Where(e => e.Value is not null).Select(e => $"{Named}: the {e.Key.Title()} {e.Value}"));
 }
 
 /// <summary>Verify failed: something is missing or inconsistent; the message lists every problem and the fix.</summary>
@@ -30,10 +39,11 @@ public sealed class EvidenceVerifier(IRegistry registry, string repository)
 
     public async Task<VerifyRow> VerifyAsync(VerifyTarget target, CancellationToken ct = default)
     {
-        var moving = await registry.FindAsync(repository, target.MovingTag, ct);
+        var moving = await MovingAsync(target, ct);
         if (moving is null)
-            return new VerifyRow(target.Image, target.MovingTag, null, $"{registry.Location.ImageName(repository)}:{target.MovingTag} is not in the registry",
-                EvidenceKinds.All.ToDictionary(k => k, _ => (string?)"cannot be checked"));
+            return new VerifyRow(target.Image, target.MovingTag, null,
+                $"{registry.Location.ImageName(repository)}:{target.MovingTag} is not in the registry{(target.Platform is { } p ? $" (or lists no {p} image)" : "")}",
+                EvidenceKinds.All.ToDictionary(k => k, _ => (string?)"cannot be checked")) { Platform = target.Platform?.ToString() };
         var tagProblem = await TagProblemAsync(target, moving, ct);
         var expected = new Expectation(target.Image, moving.Digest, target.Key, target.ProofKey, target.Binaries);
         var referrers = await _referrers.ListAsync(moving.Digest, ct);
@@ -55,7 +65,17 @@ public sealed class EvidenceVerifier(IRegistry registry, string repository)
             }
             evidence[kind] = problem;
         }
-        return new VerifyRow(target.Image, target.MovingTag, moving.Digest, tagProblem, evidence);
+        return new VerifyRow(target.Image, target.MovingTag, moving.Digest, tagProblem, evidence) { Platform = target.Platform?.ToString() };
+    }
+
+    /// <summary>The image the moving tag names: itself, or where it is an index, its entry for the target's platform.</summary>
+    private async Task<RemoteImage?> MovingAsync(VerifyTarget target, CancellationToken ct)
+    {
+        if (target.Platform is { } platform && await registry.FindManifestAsync(repository, target.MovingTag, ct) is { MediaType: Oci.ImageIndex.MediaType } index)
+            return Oci.ImageIndex.Read(index.Body).FirstOrDefault(m => m.Platform == platform) is { } entry
+                ? await registry.FindAsync(repository, entry.Digest, ct)
+                : null;
+        return await registry.FindAsync(repository, target.MovingTag, ct);
     }
 
     private async Task<string?> TagProblemAsync(VerifyTarget target, RemoteImage moving, CancellationToken ct)
@@ -72,8 +92,8 @@ public sealed class EvidenceVerifier(IRegistry registry, string repository)
 
     /// <summary>The table verify prints: a row per moving tag, a column per kind.</summary>
     public static string Table(IReadOnlyList<VerifyRow> rows) => SummaryTable.Render(
-        ["image", "digest", "tags", "sbom", "provenance", "smoke report"],
+        ["image", "platform", "digest", "tags", "sbom", "provenance", "smoke report"],
         rows.Select(r => (IReadOnlyList<string>)[
-            r.MovingTag == r.Image ? r.Image : $"{r.Image} ({r.MovingTag})", r.Digest is null ? "-" : r.Digest[..19] + "...", r.TagProblem is null ? "ok" : "FAIL",
+            r.MovingTag == r.Image ? r.Image : $"{r.Image} ({r.MovingTag})", r.Platform ?? "-", r.Digest is null ? "-" : r.Digest[..19] + "...", r.TagProblem is null ? "ok" : "FAIL",
             .. EvidenceKinds.All.Select(k => r.Evidence[k] is null ? "ok" : "FAIL")]));
 }

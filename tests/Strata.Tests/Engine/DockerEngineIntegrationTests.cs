@@ -44,9 +44,11 @@ public sealed class DockerEngineIntegrationTests(EngineFixture engine) : IAsyncL
             {
                 DataStream = new MemoryStream(Encoding.UTF8.GetBytes("hello\n")),
             }, ct);
-        }, tag);
+        }, tag, Platform.LinuxArm64);
 
         var imported = Assert.Single(await Docker.Images.InspectImagesAsync([tag.ToString(), $"{_repository}:absent"]));
+        // Engine 20.10 labels an import with its own architecture; the config is corrected to the platform asked for.
+        Assert.Equal(Platform.LinuxArm64, await Docker.Images.PlatformOfAsync(tag.ToString()));
         await Docker.Images.TagAsync(tag.ToString(), ImageReference.Parse($"{_repository}:second"));
         var listed = Assert.Single(await Docker.Images.ListImagesAsync(_repository));
         Assert.Equal(imported.Id, listed.Id);

@@ -1,4 +1,5 @@
 using Strata.Graph;
+using Strata.Oci;
 using Strata.Tests.Support;
 
 namespace Strata.Tests.Graph;
@@ -170,11 +171,47 @@ public class GraphLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Platforms_default_to_amd64_and_an_image_may_narrow_the_chains()
+    {
+        Assert.Equal([Platform.LinuxAmd64], Load("images:\n  - { name: base, dockerfile: Dockerfiles/Dockerfile.base }\n").Platforms);
+
+        var graph = Load("""
+            platforms: [linux/amd64, linux/aarch64]
+            images:
+              - { name: base, dockerfile: Dockerfiles/Dockerfile.base }
+              - { name: k8s, parent: base, dockerfile: Dockerfiles/Dockerfile.k8s, platforms: [linux/arm64] }
+            """);
+
+        Assert.Equal([Platform.LinuxAmd64, Platform.LinuxArm64], graph.Platforms);
+        Assert.Equal([Platform.LinuxAmd64, Platform.LinuxArm64], graph.Get("base").Platforms);
+        Assert.Equal([Platform.LinuxArm64], graph.Get("k8s").Platforms);
+        Assert.Equal(["base"], graph.ImagesFor(Platform.LinuxAmd64).Select(i => i.Name));
+    }
+
+    [Theory]
+    [InlineData("platforms: [linux/amd64, linux/sparc]\nimages:\n  - { name: base, dockerfile: Dockerfiles/Dockerfile.base }\n",
+        "line 5", "unknown architecture 'sparc'")]
+    [InlineData("platforms: [amd64]\nimages:\n  - { name: base, dockerfile: Dockerfiles/Dockerfile.base }\n", "line 5", "OS/ARCH")]
+    [InlineData("platforms: []\nimages:\n  - { name: base, dockerfile: Dockerfiles/Dockerfile.base }\n", "line 5", "non-empty list")]
+    [InlineData("platforms: [linux/arm64, linux/aarch64]\nimages:\n  - { name: base, dockerfile: Dockerfiles/Dockerfile.base }\n",
+        "line 5", "listed twice")]
+    [InlineData("images:\n  - { name: base, dockerfile: Dockerfiles/Dockerfile.base, platforms: [linux/arm64] }\n",
+        "line 6", "only narrow")]
+    public void A_malformed_unknown_or_widening_platform_is_an_error_at_its_line(string yaml, string line, string why)
+    {
+        var e = Fails(yaml);
+
+        Assert.Contains($"strata.yaml: {line}:", e.Message);
+        Assert.Contains(why, e.Message);
+    }
+
+    [Fact]
     public void The_repository_strata_yaml_is_valid()
     {
         var root = RepositoryRoot.Find();
         var graph = GraphLoader.Load(Path.Combine(root, "strata.yaml"));
         Assert.Equal(["base", "k8s", "gemini", "latest"], graph.Images.Select(i => i.Name));
         Assert.NotNull(graph.Dotfiles);
+        Assert.Equal([Platform.LinuxAmd64, Platform.LinuxArm64], graph.Platforms);
     }
 }

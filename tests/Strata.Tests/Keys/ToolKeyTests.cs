@@ -1,5 +1,6 @@
 using Strata.Graph;
 using Strata.Images;
+using Strata.Oci;
 using Strata.Tests.Support;
 using Strata.Tools;
 
@@ -14,7 +15,9 @@ public class ToolKeyTests
 {
     private static readonly string Root = RepositoryRoot.Find();
 
-    private static ToolLock Lock(string helmVersion, string helmSha)
+    private static ToolLock Lock(string helmVersion, string helmSha) => Lock(helmVersion, _ => helmSha);
+
+    private static ToolLock Lock(string helmVersion, Func<string, string> helmSha)
     {
         var tools = ToolsFile.Load(Path.Combine(Root, "tools.yaml"));
         var entries = tools.Tools.ToDictionary(t => t.Name, t => t is NpmTool
@@ -22,17 +25,55 @@ public class ToolKeyTests
             : new LockedTool("1.0.0", "v1.0.0", ToolSpec.Architectures.ToDictionary(a => a,
                 a => new LockedAsset($"https://example.invalid/{t.Name}/{a}", new string('a', 64)))));
         entries["helm"] = new LockedTool(helmVersion, "v" + helmVersion, ToolSpec.Architectures.ToDictionary(a => a,
-            a => new LockedAsset($"https://get.helm.sh/helm-v{helmVersion}-linux-{a}.tar.gz", helmSha)));
+            a => new LockedAsset($"https://get.helm.sh/helm-v{helmVersion}-linux-{a}.tar.gz", helmSha(a))));
         return new ToolLock(entries);
     }
 
-    private static BuildPlan Plan(ToolLock toolLock) =>
+    private static BuildPlan Plan(ToolLock toolLock, Platform? platform = null) =>
         BuildPlanner.Plan(GraphLoader.Load(Path.Combine(Root, "strata.yaml")), new PlanOptions
         {
             HostCa = HostCaMode.Off,
             Tools = ToolsFile.Load(Path.Combine(Root, "tools.yaml")),
             Lock = toolLock,
+            Platform = platform ?? Platform.LinuxAmd64,
         });
+
+    [Fact]
+    public void An_arm64_only_sha256_change_moves_only_the_arm64_keys()
+    {
+        var before = Lock("3.19.1", _ => new string('1', 64));
+        var after = Lock("3.19.1", arch => arch == "arm64" ? new string('4', 64) : new string('1', 64));
+
+        foreach (var image in new[] { "base", "k8s", "gemini", "latest" })
+            Assert.Equal(Plan(before, Platform.LinuxAmd64).Get(image).Key, Plan(after, Platform.LinuxAmd64).Get(image).Key);
+        Assert.Equal(Plan(before, Platform.LinuxArm64).Get("base").Key, Plan(after, Platform.LinuxArm64).Get("base").Key);
+        foreach (var image in new[] { "k8s", "gemini", "latest" })
+            Assert.NotEqual(Plan(before, Platform.LinuxArm64).Get(image).Key, Plan(after, Platform.LinuxArm64).Get(image).Key);
+    }
+
+    [Fact]
+    public void Every_key_covers_its_platform_and_the_moving_tag_names_a_foreign_one()
+    {
+        var toolLock = Lock("3.19.1", new string('1', 64));
+        var amd64 = Plan(toolLock, Platform.LinuxAmd64);
+        var arm64 = Plan(toolLock, Platform.LinuxArm64);
+
+        foreach (var image in amd64.Images)
+        {
+            var other = arm64.Get(image.Name);
+            Assert.NotEqual(image.Core.Key, other.Core.Key);
+            Assert.NotEqual(image.Key, other.Key);
+            Assert.Equal(Platform.LinuxArm64, other.Platform);
+        }
+        // Without any pinned tool (whose URLs name the architecture), the platform alone still tells the keys apart.
+        var graph = GraphLoader.Load(Path.Combine(Root, "strata.yaml"));
+        Assert.NotEqual(BuildPlanner.Plan(graph, new PlanOptions { HostCa = HostCaMode.Off, Platform = Platform.LinuxAmd64 }).Get("base").Key,
+            BuildPlanner.Plan(graph, new PlanOptions { HostCa = HostCaMode.Off, Platform = Platform.LinuxArm64 }).Get("base").Key);
+        var native = Platform.Host == Platform.LinuxArm64 ? arm64 : amd64;
+        var foreign = native == arm64 ? amd64 : arm64;
+        Assert.Equal("base", native.Get("base").MovingTag.Tag);
+        Assert.Equal($"base-{foreign.Platform.Architecture}", foreign.Get("base").MovingTag.Tag);
+    }
 
     [Fact]
     public void Bumping_helm_changes_the_keys_of_k8s_gemini_and_latest_but_not_base()

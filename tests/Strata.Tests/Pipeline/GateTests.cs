@@ -14,22 +14,17 @@ namespace Strata.Tests.Pipeline;
 /// </summary>
 public sealed class GateTests : IDisposable
 {
-    private const string Os = "debian:trixie-slim@sha256:d7e12182ce18b85b93007c1dedf31f2d29e01ccf3182cc4017c709b6259bc132";
-    private readonly TempRepo _repo = new();
-    private readonly FakeRegistry _registry = new(RegistryLocation.Parse("registry.example:5000/team"));
-    private readonly FakeEngine _engine;
-    private readonly FakeSmokeRunner _smoke = new();
-    private readonly List<string> _log = [];
+    private readonly FakeWorld _world = new();
+    private TempRepo _repo => _world.Repo;
+    private FakeRegistry _registry => _world.Registry;
+    private FakeEngine _engine => _world.Engine;
+    private FakeSmokeRunner _smoke => _world.Smoke;
 
     public GateTests()
     {
-        _engine = new FakeEngine(_registry);
-        _engine.Add(new Dictionary<string, string>(), Os);
         _repo.Write("strata.yaml", $"""
                 repository: acme/workstation
-                base_os:
-                  image: "{Os}"
-                  debootstrap: {"{"} suite: trixie, variant: minbase, mirror: "http://deb.debian.org/debian" {"}"}
+                {FakeWorld.BaseOsYaml}
                 dotfiles:
                   dockerfile: Dockerfiles/Dockerfile.dotfiles
                   inputs: [dotfiles]
@@ -43,15 +38,9 @@ public sealed class GateTests : IDisposable
             .Write("dotfiles/bashrc", "export EDITOR=nvim\n");
     }
 
-    public void Dispose() => _repo.Dispose();
+    public void Dispose() => _world.Dispose();
 
-    private ImagePipeline NewPipeline(bool withRegistry = false) => new(
-        new RunOptions
-        {
-            RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache"), Revision = "test",
-            Registry = withRegistry ? _registry.Location : null, ReleaseTag = "v1.0.0",
-        },
-        _log.Add, _engine, registry: withRegistry ? _registry : null, smoke: _smoke);
+    private ImagePipeline NewPipeline(bool withRegistry = false) => _world.Pipeline(withRegistry);
 
     [Fact]
     public async Task An_image_that_never_passed_its_smoke_tests_is_never_promoted()
@@ -104,8 +93,8 @@ public sealed class GateTests : IDisposable
             foreach (var image in passing.Plan.Images)
             {
                 var published = (await _registry.FindAsync("", image.Published.KeyTag.Tag!))!.Digest;
-                Assert.Equal(published, (await _registry.FindAsync("", image.Name))!.Digest);
-                Assert.Equal(published, (await _registry.FindAsync("", image.Name + "-v1.0.0"))!.Digest);
+                Assert.Equal(published, Assert.Single(_registry.IndexOf(image.Name)!).Digest);
+                Assert.Equal(published, Assert.Single(_registry.IndexOf(image.Name + "-v1.0.0")!).Digest);
             }
         }
     }

@@ -86,4 +86,17 @@ public sealed class RunOptionsTests
         Assert.Equal("Needs!=Engine", options.TestFilter);
         Assert.Empty(options.UnknownOptions);
     }
+
+    [Fact]
+    public void The_platform_selection_is_read_and_a_bad_one_is_an_option_error()
+    {
+        Assert.Null(Parse().Platforms);
+        var options = Parse("platform=linux/arm64,linux/amd64");
+        Assert.Equal(new Strata.Platforms.PlatformSelection.Listed([Strata.Oci.Platform.LinuxArm64, Strata.Oci.Platform.LinuxAmd64]), options.Platforms);
+        Assert.Empty(options.UnknownOptions);
+        Assert.IsType<Strata.Platforms.PlatformSelection.All>(Parse("platform=all").Platforms);
+
+        var e = Assert.Throws<OptionException>(() => Parse("platform=arm64"));
+        Assert.Contains("--platform=arm64", e.Message);
+    }
 }

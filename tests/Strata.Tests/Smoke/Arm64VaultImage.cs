@@ -9,7 +9,8 @@ namespace Strata.Tests.Smoke;
 /// <summary>
 /// An arm64 image that carries the repository's vault and what it needs, for the vault's arm64 path:
 /// made by arm64-vault-root.sh from Debian's arm64 packages without emulation (seconds once its
-/// packages are cached), imported once per content (the script and the vault) and kept in the engine.
+/// packages are cached), imported once per content (the script and the vault), labelled arm64, and kept in the engine.
+/// Also the arm64 root of the platform tests (a FROM for builds under emulation).
 /// </summary>
 internal static class Arm64VaultImage
 {
@@ -21,7 +22,8 @@ internal static class Arm64VaultImage
         var content = Convert.ToHexStringLower(SHA256.HashData([.. File.ReadAllBytes(Script), .. File.ReadAllBytes(Vault)]))[..12];
         var reference = ImageReference.Parse($"strata-test/arm64-vault:{content}");
         using var _ = await CrossProcessLock.AcquireAsync("arm64-vault-image");
-        if ((await engine.Images.InspectImagesAsync([reference.ToString()])).Count > 0) return reference.ToString();
+        // An import from before imports were labelled with their platform says amd64: imported again.
+        if (await engine.Images.PlatformOfAsync(reference.ToString()) == Platform.LinuxArm64) return reference.ToString();
 
         var cache = Path.Combine(Path.GetDirectoryName(VmKernels.Cache)!, "test-fixtures", "arm64-vault");
         var tar = Path.Combine(Path.GetTempPath(), $"arm64-vault-{Guid.NewGuid():N}.tar");
@@ -33,7 +35,7 @@ internal static class Arm64VaultImage
             {
                 await using var file = File.OpenRead(tar);
                 await file.CopyToAsync(stdin, ct);
-            }, reference);
+            }, reference, Platform.LinuxArm64);
             return reference.ToString();
         }
         finally

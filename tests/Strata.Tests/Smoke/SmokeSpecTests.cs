@@ -98,7 +98,7 @@ public sealed class SmokeSpecTests : IDisposable
                 run: true
                 stdot: x
             """);
-        Assert.Equal("base.smoke.yaml: line 4: unknown key 'stdot' in a command check. Allowed keys: name, run, user, login, exit_code, stdout, stdout_not, stderr, stderr_not, stderr_empty.", message);
+        Assert.Equal("base.smoke.yaml: line 4: unknown key 'stdot' in a command check. Allowed keys: name, run, user, login, exit_code, stdout, stdout_not, stderr, stderr_not, stderr_empty, platforms.", message);
     }
 
     [Fact]
@@ -212,6 +212,36 @@ public sealed class SmokeSpecTests : IDisposable
             "helm": { "version": "3.19.2", "tag": "v3.19.2" },
             "gemini-cli": { "version": "0.61.0", "tag": "v0.61.0" } } }
         """);
+
+    [Fact]
+    public void A_command_may_expect_other_output_on_a_platform_and_its_proof_key_follows_that_platforms_expectation()
+    {
+        _repo.Write("Dockerfiles/base.smoke.yaml", """
+            commands:
+              - name: the machine
+                run: uname -m
+                stdout: ['^x86_64$']
+                platforms:
+                  linux/arm64: { stdout: ['^aarch64$'] }
+            """);
+        CommandCheck On(Strata.Oci.Platform? platform) => (CommandCheck)SmokeSuite.Plan(Graph(), "base", Tools(), Lock(),
+            new SmokeOptions { Platform = platform }).Checks.Single(c => c.Name == "the machine");
+
+        Assert.Equal("^x86_64$", On(Strata.Oci.Platform.LinuxAmd64).Stdout.Match.Single().ToString());
+        Assert.Equal("^aarch64$", On(Strata.Oci.Platform.LinuxArm64).Stdout.Match.Single().ToString());
+        Assert.Equal("^x86_64$", On(null).Stdout.Match.Single().ToString());
+        Assert.Empty(On(Strata.Oci.Platform.LinuxArm64).ByPlatform); // resolved: nothing left to differ in a proof key
+
+        var e = Assert.Throws<StrataConfigException>(() => Parse("""
+            commands:
+              - name: the machine
+                run: uname -m
+                platforms:
+                  linux/sparc: { stdout: [x] }
+            """));
+        Assert.Contains("base.smoke.yaml: line 5:", e.Message);
+        Assert.Contains("unknown architecture 'sparc'", e.Message);
+    }
 
     [Fact]
     public void Generated_checks_cover_the_tools_of_the_image_and_its_ancestors_and_fail_unpinned_ones()

@@ -52,8 +52,12 @@ public sealed class AttachTests : IDisposable
         },
         _log.Add, _engine, registry: _registry, smoke: _smoke);
 
+    /// <summary>The image manifest a moving tag names: the index's entry (one platform here), or the tag's own manifest.</summary>
+    private async Task<string> ImageDigestAsync(string tag) =>
+        _registry.IndexOf(tag) is [var entry] ? entry.Digest : (await _registry.FindAsync(Repository, tag))!.Digest;
+
     private async Task<IReadOnlyList<Referrer>> ReferrersOfAsync(string tag) =>
-        await new Referrers(_registry, Repository).ListAsync((await _registry.FindAsync(Repository, tag))!.Digest);
+        await new Referrers(_registry, Repository).ListAsync(await ImageDigestAsync(tag));
 
     [Fact]
     public async Task Nothing_is_attached_to_an_image_that_has_not_passed_its_smoke_tests()
@@ -99,7 +103,7 @@ public sealed class AttachTests : IDisposable
     {
         using var pipeline = NewPipeline();
         await pipeline.Release.RunAsync();
-        var digest = (await _registry.FindAsync(Repository, "os"))!.Digest;
+        var digest = await ImageDigestAsync("os");
         // As if the first run died after the SBOM: the provenance and the smoke report are gone.
         foreach (var r in (await ReferrersOfAsync("os")).Where(r => r.ArtifactType != EvidenceKind.Sbom.ArtifactType()))
             _registry.DeleteManifest(r.Digest);
@@ -134,16 +138,30 @@ public sealed class AttachTests : IDisposable
         Assert.False(File.Exists(_repo.Path("artifacts/release.json")));
 
         _smoke.Failing.Clear();
-        using (var passing = NewPipeline()) await passing.Release.RunAsync();
+        var keyTags = new Dictionary<string, string>();
+        using (var passing = NewPipeline())
+        {
+            await passing.Release.RunAsync();
+            foreach (var planned in passing.Plan.Images) keyTags[planned.Name] = planned.Published.KeyTag.Tag!;
+        }
 
         var released = ReleaseRecord.Read(_repo.Path("artifacts/release.json"));
         Assert.Equal(["os", "app"], released.Select(r => r.Name));
         foreach (var image in released)
         {
-            Assert.Equal((await _registry.FindAsync(Repository, image.Name))!.Digest, image.Digest);
-            Assert.Equal([image.Name], image.Tags);
+            Assert.Equal(await ImageDigestAsync(image.Name), image.Digest);
+            Assert.Equal([keyTags[image.Name]], image.Tags);
             Assert.Equal("registry.example:5000/team/acme/tiny", image.Reference);
             Assert.Equal("sha256:d7e12182ce18b85b93007c1dedf31f2d29e01ccf3182cc4017c709b6259bc132", image.BaseDigest);
+        }
+        // The moving tags became indexes of the one declared platform: their digests are what the workflow signs.
+        var indexes = ReleaseRecord.ReadIndexes(_repo.Path("artifacts/release.json"));
+        Assert.Equal(["os", "app"], indexes.Select(i => i.Name));
+        foreach (var index in indexes)
+        {
+            Assert.Equal((await _registry.FindManifestAsync(Repository, index.Name))!.Digest, index.Digest);
+            Assert.Equal([index.Name], index.Tags);
+            Assert.Equal(["linux/amd64"], index.Platforms);
         }
         Assert.Equal(released[0].BaseDigest, released[0].ParentDigest); // the first image is built FROM the base OS
         Assert.Equal(released[0].Digest, released[1].ParentDigest);     // without a dotfiles layer, the parent's core is what it publishes
@@ -160,12 +178,12 @@ public sealed class AttachTests : IDisposable
         var provenance = (await ReferrersOfAsync("app")).Single(r => r.ArtifactType == EvidenceKind.Provenance.ArtifactType());
         _registry.DeleteManifest(provenance.Digest);
         var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync());
-        Assert.Contains("app: the provenance is listed in the referrers index, but its manifest or blobs are gone", e.Message);
+        Assert.Contains("app (linux/amd64): the provenance is listed in the referrers index, but its manifest or blobs are gone", e.Message);
         Assert.DoesNotContain("os:", e.Message);
 
-        await _registry.TagAsync(Repository, (await _registry.FindAsync(Repository, "app"))!.Digest, pipeline.Plan.Get("os").Published.KeyTag.Tag!);
+        await _registry.TagAsync(Repository, await ImageDigestAsync("app"), pipeline.Plan.Get("os").Published.KeyTag.Tag!);
         e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync());
-        Assert.Contains($"os: its key tag {pipeline.Plan.Get("os").Published.KeyTag.Tag} names", e.Message);
+        Assert.Contains($"os (linux/amd64): its key tag {pipeline.Plan.Get("os").Published.KeyTag.Tag} names", e.Message);
         Assert.Contains("the key tag was moved", e.Message);
     }
 
@@ -186,7 +204,7 @@ public sealed class AttachTests : IDisposable
     {
         using var pipeline = NewPipeline();
         await pipeline.Release.RunAsync();
-        var digest = (await _registry.FindAsync(Repository, "os"))!.Digest;
+        var digest = await ImageDigestAsync("os");
         var provenance = (await ReferrersOfAsync("os")).Single(r => r.ArtifactType == EvidenceKind.Provenance.ArtifactType());
         _registry.DeleteManifest(provenance.Digest);
         var plan = pipeline.Plan.Get("os");
@@ -197,7 +215,7 @@ public sealed class AttachTests : IDisposable
 
         var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync("os"));
 
-        Assert.Contains($"os: the provenance names key ffffffffffff, not {plan.Key[..12]}", e.Message);
+        Assert.Contains($"os (linux/amd64): the provenance names key ffffffffffff, not {plan.Key[..12]}", e.Message);
         Assert.Contains("--image=nope: strata.yaml has no such image (it has os, app)",
             (await Assert.ThrowsAsync<OptionException>(() => pipeline.Verify.RunAsync("nope"))).Message);
     }

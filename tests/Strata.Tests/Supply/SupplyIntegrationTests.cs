@@ -173,7 +173,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
                 (await http.DeleteAsync($"http://{_registry.Host}/v2/{Location.RemoteName(_repository)}/manifests/{sbom.Digest}")).StatusCode);
 
         var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync());
-        Assert.Contains("app: the SBOM is listed in the referrers index, but its manifest or blobs are gone", e.Message);
+        Assert.Contains("app (linux/amd64): the SBOM is listed in the referrers index, but its manifest or blobs are gone", e.Message);
         Assert.Contains("--target=release", e.Message);
 
         // A release again finishes the job: the SBOM alone is attached anew.

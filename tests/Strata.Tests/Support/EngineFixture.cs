@@ -21,7 +21,7 @@ public sealed class EngineFixture : IAsyncLifetime
         await Docker.VersionAsync();
         BaseOs = GraphLoader.Load(Path.Combine(RepositoryRoot.Find(), "strata.yaml")).BaseOs;
         using (await CrossProcessLock.AcquireAsync(RealChain.BaseOsLock))
-            BaseOsImage = await new BaseOsProvider(Docker, _ => { }).EnsureAsync(BaseOs);
+            BaseOsImage = await new BaseOsProvider(Docker, _ => { }).EnsureAsync(BaseOs, Platform.Host);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

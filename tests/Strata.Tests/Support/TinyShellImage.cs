@@ -32,7 +32,8 @@ public static partial class TinyShellImage
                     DataStream = content, Mode = (UnixFileMode)0b111_101_101,
                 }, ct);
             }
-        }, tag);
+        }, tag, System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64
+            ? Strata.Oci.Platform.LinuxArm64 : Strata.Oci.Platform.LinuxAmd64); // the host's own programs
     }
 
     // "	libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" and "	/lib64/ld-linux-x86-64.so.2 (0x...)"

@@ -36,6 +36,14 @@ public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
         return id;
     }
 
+    /// <summary>An image of another platform than the engine's (amd64), e.g. an imported arm64 base OS.</summary>
+    public string Add(Platform platform, IReadOnlyDictionary<string, string> labels, params string[] tags)
+    {
+        var id = Add(labels, tags);
+        _platforms[id] = platform;
+        return id;
+    }
+
     public ImageInfo? Find(string reference) =>
         _tags.TryGetValue(Normal(reference), out var id) ? With(id) : _images.ContainsKey(reference) ? With(reference) : null;
 
@@ -80,8 +88,16 @@ public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
         return Task.CompletedTask;
     }
 
-    public Task ImportAsync(Func<Stream, CancellationToken, Task> writeTar, ImageReference reference, CancellationToken ct = default) =>
+    public Task ImportAsync(Func<Stream, CancellationToken, Task> writeTar, ImageReference reference, Platform platform, CancellationToken ct = default) =>
         throw new NotSupportedException();
+
+    private readonly Dictionary<string, Platform> _platforms = []; // by id; absent: the engine's own
+
+    /// <summary>Builds give their image the request's platform, unless the classic builder's habit is imitated: the base image's.</summary>
+    public bool IgnorePlatform { get; set; }
+
+    public Task<Platform?> PlatformOfAsync(string image, CancellationToken ct = default) =>
+        Task.FromResult(Find(image) is { } info ? _platforms.GetValueOrDefault(info.Id, Platform.LinuxAmd64) : null);
 
     public Task<IReadOnlyList<ImageFile>> ReadFilesAsync(string image, IEnumerable<string> paths, CancellationToken ct = default) =>
         Task.FromResult<IReadOnlyList<ImageFile>>([]);
@@ -105,7 +121,9 @@ public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
         Operations.Add($"build {string.Join(",", request.Tags)}");
         Requests.Add(request);
         await writeContext(Stream.Null, ct);
-        return new BuiltImage(Add(request.Labels, request.Tags.Select(t => t.ToString()).ToArray()), request.CacheFrom.Count);
+        var id = Add(request.Labels, request.Tags.Select(t => t.ToString()).ToArray());
+        if (request.Platform is { } platform && !IgnorePlatform) _platforms[id] = platform;
+        return new BuiltImage(id, request.CacheFrom.Count);
     }
 
     public void Dispose()

@@ -15,23 +15,43 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
 
     public bool Has(string tag) => _tags.ContainsKey(tag);
 
+    /// <summary>An image pushed by the engine: its tag, its (stand-in) image manifest and the labels of its config.</summary>
     public void Put(string tag, string digest, IReadOnlyDictionary<string, string> labels)
     {
         _tags[tag] = digest;
         _labels[digest] = labels;
+        _manifests[tag] = _manifests[digest] = new RegistryManifest(
+            System.Text.Encoding.UTF8.GetBytes($"{{\"schemaVersion\":2,\"config\":\"{digest}\"}}"), DockerManifest, digest);
     }
+
+    private const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
+
+    /// <summary>The platforms' image digests the index under <paramref name="tag"/> lists; null when the tag is not an index.</summary>
+    public IReadOnlyList<Strata.Oci.PlatformManifest>? IndexOf(string tag) =>
+        _manifests.TryGetValue(tag, out var m) && m.MediaType == Strata.Oci.ImageIndex.MediaType ? Strata.Oci.ImageIndex.Read(m.Body) : null;
+
+    /// <summary>How many manifests were written through the API (indexes), counting rewrites of the same bytes.</summary>
+    public int ManifestWrites { get; private set; }
 
     public RemoteImage? ByDigest(string digest) =>
         _labels.TryGetValue(digest, out var labels) ? new RemoteImage(location.Host, digest, digest, labels, []) : null;
 
-    public Task<RemoteImage?> FindAsync(string repository, string tag, CancellationToken ct = default) =>
-        Task.FromResult(_tags.TryGetValue(tag, out var digest)
-            ? new RemoteImage(location.ImageName(repository), tag, digest, _labels.GetValueOrDefault(digest) ?? new Dictionary<string, string>(), [new RemoteLayer(digest, 10)])
-            : null);
+    /// <summary>The platform an index is read for (as <see cref="RegistryClient"/> reads it for the engine's).</summary>
+    public Strata.Oci.Platform Platform { get; set; } = Strata.Oci.Platform.LinuxAmd64;
+
+    /// <summary>As the real client: a tag or a digest; an index is read for <see cref="Platform"/> (its digest, that entry's labels).</summary>
+    public Task<RemoteImage?> FindAsync(string repository, string tag, CancellationToken ct = default)
+    {
+        if (!_tags.TryGetValue(tag, out var digest) && !_labels.ContainsKey(digest = tag)) return Task.FromResult<RemoteImage?>(null);
+        var image = IndexOf(tag)?.FirstOrDefault(m => m.Platform == Platform)?.Digest ?? digest;
+        return Task.FromResult<RemoteImage?>(new RemoteImage(location.ImageName(repository), tag, digest,
+            _labels.GetValueOrDefault(image) ?? new Dictionary<string, string>(), [new RemoteLayer(image, 10)]));
+    }
 
     public Task TagAsync(string repository, string sourceReference, string newTag, CancellationToken ct = default)
     {
         _tags[newTag] = _tags.GetValueOrDefault(sourceReference, sourceReference);
+        if (_manifests.GetValueOrDefault(sourceReference) is { } manifest) _manifests[newTag] = manifest;
         return Task.CompletedTask;
     }
 
@@ -55,6 +75,7 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
 
     public Task<string> PushManifestAsync(string repository, string reference, string mediaType, byte[] body, CancellationToken ct = default)
     {
+        ManifestWrites++;
         var manifest = new RegistryManifest(body, mediaType, Digest(body));
         _manifests[manifest.Digest] = manifest;
         _manifests[reference] = manifest;

@@ -1,0 +1,52 @@
+using Strata.Images;
+using Strata.Pipeline;
+using Strata.Registry;
+
+namespace Strata.Tests.Support.Fakes;
+
+/// <summary>
+/// What a gate test runs on: a repository to write strata.yaml into, and an in-memory engine (holding the pinned base
+/// OS), registry and smoke runner; pipelines over them log into <see cref="Log"/>.
+/// </summary>
+public sealed class FakeWorld : IDisposable
+{
+    public const string Os = "debian:trixie-slim@sha256:d7e12182ce18b85b93007c1dedf31f2d29e01ccf3182cc4017c709b6259bc132";
+
+    public FakeWorld()
+    {
+        Engine = new FakeEngine(Registry);
+        Engine.Add(new Dictionary<string, string>(), Os);
+    }
+
+    public TempRepo Repo { get; } = new();
+    public FakeRegistry Registry { get; } = new(RegistryLocation.Parse("registry.example:5000/team"));
+    public FakeEngine Engine { get; }
+    public FakeSmokeRunner Smoke { get; } = new();
+    public List<string> Log { get; } = [];
+
+    /// <summary>strata.yaml's base_os block for <see cref="Os"/>.</summary>
+    public static string BaseOsYaml => $"""
+        base_os:
+          image: "{Os}"
+          debootstrap: {"{"} suite: trixie, variant: minbase, mirror: "http://deb.debian.org/debian" {"}"}
+        """;
+
+    /// <summary>
+    /// A pipeline on the fakes: the repository, its own cache folder, revision "test", release tag v1.0.0; <paramref name="withRegistry"/>
+    /// adds the registry; <paramref name="binfmtDirectory"/> is a stand-in binfmt_misc for foreign platforms.
+    /// </summary>
+    public ImagePipeline Pipeline(bool withRegistry, Func<RunOptions, RunOptions>? adjust = null, string? binfmtDirectory = null)
+    {
+        var options = new RunOptions
+        {
+            RepositoryRoot = Repo.Root, HostCa = HostCaMode.Off, CacheDirectory = Repo.Path(".cache"), Revision = "test",
+            Registry = withRegistry ? Registry.Location : null, ReleaseTag = "v1.0.0",
+        };
+        return new ImagePipeline(adjust?.Invoke(options) ?? options, Log.Add, Engine, registry: withRegistry ? Registry : null, smoke: Smoke)
+        {
+            BinfmtDirectory = binfmtDirectory ?? Strata.Platforms.Emulation.BinfmtDirectory,
+        };
+    }
+
+    public void Dispose() => Repo.Dispose();
+}
