@@ -15,7 +15,7 @@ namespace Strata.Tests.Pipeline;
 /// </summary>
 public sealed class CacheSourceTests : IDisposable
 {
-    private const string Os = "debian:trixie-slim@sha256:d7e12182ce18b85b93007c1dedf31f2d29e01ccf3182cc4017c709b6259bc132";
+    private const string Os = FakeWorld.Os;
     private readonly TempRepo _repo = new();
     private readonly FakeRegistry _registry = new(RegistryLocation.Parse("registry.example:5000/team"));
     private FakeEngine _engine;
@@ -26,9 +26,7 @@ public sealed class CacheSourceTests : IDisposable
         _engine = NewEngine();
         _repo.Write("strata.yaml", $"""
                 repository: acme/workstation
-                base_os:
-                  image: "{Os}"
-                  debootstrap: {"{"} suite: trixie, variant: minbase, mirror: "http://deb.debian.org/debian" {"}"}
+                {FakeWorld.BaseOsYaml}
                 dotfiles:
                   dockerfile: Dockerfiles/Dockerfile.dotfiles
                   inputs: [dotfiles]

@@ -17,7 +17,7 @@ namespace Strata.Tests.Supply;
 /// </summary>
 public sealed class AttachTests : IDisposable
 {
-    private const string Os = "debian:trixie-slim@sha256:d7e12182ce18b85b93007c1dedf31f2d29e01ccf3182cc4017c709b6259bc132";
+    private const string Os = FakeWorld.Os;
     private const string Repository = "acme/tiny";
     private readonly TempRepo _repo = new();
     private readonly FakeRegistry _registry = new(RegistryLocation.Parse("registry.example:5000/team"));
@@ -31,9 +31,7 @@ public sealed class AttachTests : IDisposable
         _engine.Add(new Dictionary<string, string>(), Os);
         _repo.Write("strata.yaml", $"""
                 repository: {Repository}
-                base_os:
-                  image: "{Os}"
-                  debootstrap: {"{"} suite: trixie, variant: minbase, mirror: "http://deb.debian.org/debian" {"}"}
+                {FakeWorld.BaseOsYaml}
                 images:
                   - {"{"} name: os, dockerfile: Dockerfiles/Dockerfile.os {"}"}
                   - {"{"} name: app, parent: os, dockerfile: Dockerfiles/Dockerfile.app {"}"}
