@@ -4,7 +4,7 @@
 //
 // The suite is built once, then run as two test processes side by side (lanes): the vault proofs
 // (trait Lane=vault-proof: the whole scenario, minutes under User-Mode Linux or an emulated VM, on
-// about one core) and everything else. Two, not more: User-Mode Linux slows down far more than the
+// about one core, and the clean-up runs) and everything else, each about half of the time. Two, not more: User-Mode Linux slows down far more than the
 // load on a 2-core machine. Within a lane tests run one at a time; the lanes share the engine and
 // build the base OS and the real chain under cross-process locks.
 using Strata.Pipeline;
