@@ -24,24 +24,61 @@ public static class BumpDescription
         return "Bump " + string.Join(", ", parts);
     }
 
-    /// <summary>The images of the chain whose keys the new lock changes, and the ones it leaves alone.</summary>
+    /// <summary>
+    /// Per image and platform strata.yaml builds it for, whether the new lock changes its key: a key covers only its own
+    /// platform's downloads, so a bump whose arm64 sha256 alone changed rebuilds only arm64 images. With one platform
+    /// declared an entry is the image's name; with more, "k8s (linux/arm64)".
+    /// </summary>
     public static (IReadOnlyList<string> Change, IReadOnlyList<string> Keep) Images(ImageGraph graph, ToolSet tools, ToolLock before, ToolLock after)
     {
-        var now = BuildPlanner.Plan(graph, new PlanOptions { HostCa = HostCaMode.Off, Tools = tools, Lock = after });
-        BuildPlan? old;
+        var change = new List<string>();
+        var keep = new List<string>();
+        var plans = graph.Platforms.ToDictionary(p => p, p => (Now: Plan(graph, tools, after, p)!, Old: Plan(graph, tools, before, p)));
+        foreach (var image in graph.Images)
+        {
+            var platforms = graph.Platforms.Where(p => plans[p].Now.Contains(image.Name)).ToList();
+            var changed = platforms.Where(p => plans[p].Old is not { } old || old.Get(image.Name).Key != plans[p].Now.Get(image.Name).Key).ToList();
+            if (changed.Count > 0) change.Add(Entry(graph, image.Name, changed));
+            if (changed.Count < platforms.Count) keep.Add(Entry(graph, image.Name, platforms.Except(changed).ToList()));
+        }
+        return (change, keep);
+    }
+
+    /// <summary>Per image, the pinned tools of its lineage the new lock changes: what a reviewer of the bump gets in each image.</summary>
+    public static IReadOnlyList<(string Image, IReadOnlyList<string> Tools)> ToolsPerImage(ImageGraph graph, ToolSet tools, ToolLock before, ToolLock after)
+    {
+        var changed = ToolLock.Changes(before, after).ToDictionary(c => c.Name);
+        return graph.Images
+            .Select(image => (image.Name, Tools: (IReadOnlyList<string>)graph.Lineage(image.Name).SelectMany(i => tools.ForImage(i.Name))
+                .Where(t => changed.ContainsKey(t.Name)).Select(t => Describe(changed[t.Name])).ToList()))
+            .Where(i => i.Tools.Count > 0).ToList();
+    }
+
+    private static string Describe((string Name, LockedTool? Old, LockedTool? Now) change) => change switch
+    {
+        (_, { } old, { } now) when old.Version == now.Version => $"{change.Name} {now.Version} (new downloads)",
+        (_, { } old, { } now) => $"{change.Name} {old.Version} -> {now.Version}",
+        (_, null, { } now) => $"{change.Name} {now.Version} (new)",
+        _ => $"{change.Name} (removed)",
+    };
+
+    private static BuildPlan? Plan(ImageGraph graph, ToolSet tools, ToolLock lockFile, Oci.Platform platform)
+    {
         try
         {
-            old = BuildPlanner.Plan(graph, new PlanOptions { HostCa = HostCaMode.Off, Tools = tools, Lock = before });
+            return BuildPlanner.Plan(graph, new PlanOptions { HostCa = HostCaMode.Off, Tools = tools, Lock = lockFile, Platform = platform, Native = platform });
         }
         catch (StrataConfigException)
         {
-            old = null; // the old lock missed a tool: every image that installs one is new
+            return null; // the old lock missed a tool: every image that installs one is new
         }
-        var change = now.Images.Where(i => old is null || old.Get(i.Name).Key != i.Key).Select(i => i.Name).ToList();
-        return (change, now.Images.Select(i => i.Name).Except(change).ToList());
     }
 
-    public static string Body(PinResult pin, IReadOnlyList<string> imagesChange, IReadOnlyList<string> imagesKeep, string lockPath)
+    private static string Entry(ImageGraph graph, string image, IReadOnlyList<Oci.Platform> platforms) =>
+        graph.Platforms.Count == 1 ? image : $"{image} ({string.Join(", ", platforms)})";
+
+    public static string Body(PinResult pin, IReadOnlyList<string> imagesChange, IReadOnlyList<string> imagesKeep, string lockPath,
+        IReadOnlyList<(string Image, IReadOnlyList<string> Tools)>? toolsPerImage = null)
     {
         var text = new StringBuilder();
         text.Append(Marker).Append('\n');
@@ -68,6 +105,14 @@ public static class BumpDescription
         text.Append('\n');
         text.Append("**Images whose keys change** (rebuilt): ").Append(List(imagesChange)).Append('\n');
         text.Append("**Images whose keys do not change** (reused): ").Append(List(imagesKeep)).Append("\n\n");
+        if (toolsPerImage is { Count: > 0 })
+        {
+            // What a consumer of each published image gets; package-level changes come with the release notes
+            // (artifacts/release-notes.md, from the SBOMs), once the images are built.
+            text.Append("**What changes in the images** (the pinned tools each carries, its ancestors' included):\n\n");
+            foreach (var (image, changes) in toolsPerImage) text.Append($"- `{image}`: {string.Join(", ", changes)}\n");
+            text.Append('\n');
+        }
         text.Append("**What CI proves before merge**: `ci.yml` runs `.ci/run` on this branch: the new lock loads, every image key is ");
         text.Append("computed from it, and the chain is built and smoke-tested as `./build.sh --skip-tools` builds it (npm tools at their new ");
         text.Append("version; the GitHub-released binaries are left out there). Every binary is checked against the sha256 above ");

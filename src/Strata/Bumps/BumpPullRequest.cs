@@ -55,9 +55,10 @@ public sealed class BumpPullRequest(GitHubApi github, Pinner pinner, Action<stri
         log(pin.Diff.TrimEnd('\n'));
 
         var content = Encoding.UTF8.GetBytes(pin.Lock.ToJson());
-        var (change, keep) = BumpDescription.Images(GraphLoader.Load(options.ConfigPath), tools, before, pin.Lock);
+        var graph = GraphLoader.Load(options.ConfigPath);
+        var (change, keep) = BumpDescription.Images(graph, tools, before, pin.Lock);
         var title = BumpDescription.Title(before, pin.Lock);
-        var body = BumpDescription.Body(pin, change, keep, options.LockFile);
+        var body = BumpDescription.Body(pin, change, keep, options.LockFile, BumpDescription.ToolsPerImage(graph, tools, before, pin.Lock));
 
         var branch = await GetBranchAsync(options, options.Branch).ConfigureAwait(false);
         string? commit = null;

@@ -176,6 +176,8 @@ public sealed class BumpPullRequestTests(ITestOutputHelper output) : IAsyncLifet
         Assert.DoesNotContain("| gemini-cli |", body);
         Assert.Contains("**Images whose keys change** (rebuilt): `k8s`", body);
         Assert.Contains("**Images whose keys do not change** (reused): `base`, `gemini`", body);
+        Assert.Contains("**What changes in the images**", body);
+        Assert.Matches(@"(?m)^- `k8s`: (helm 3\.19\.2 -> 3\.19\.4, k9s 0\.50\.1 -> 0\.50\.2|k9s 0\.50\.1 -> 0\.50\.2, helm 3\.19\.2 -> 3\.19\.4)$", body);
         Assert.Contains("What CI proves before merge", body);
     }
 

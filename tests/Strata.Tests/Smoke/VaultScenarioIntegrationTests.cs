@@ -156,7 +156,6 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
     }
 
     [Theory]
-    [InlineData("pass", VaultRuntime.Auto)]
     [InlineData("fail", VaultRuntime.Auto)]
     [InlineData("timeout", VaultRuntime.Auto)]
     [InlineData("cancel", VaultRuntime.Auto)]
@@ -164,9 +163,10 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
     [Trait("Lane", "vault-proof")] // (about 160 s of machines booted: beside the full scenario, the two lanes end together)
     public async Task A_run_leaves_no_process_no_folder_and_no_container_whatever_its_end(string how, VaultRuntime runtime)
     {
-        // A short pass and a short failure (one check each), the run's own limit, and a cancellation
-        // (Strata's backstop, or Ctrl+C) while the machine under test runs: in the runtime auto picks here,
-        // and in a virtual machine (QEMU and its disk image).
+        // A short failure (one check), the run's own limit, and a cancellation (Strata's backstop, or Ctrl+C)
+        // while the machine under test runs: in the runtime auto picks here, and in a virtual machine (QEMU and
+        // its disk image). A pass ends as a failure does (the scenario's verdict, then the script's own clean-up);
+        // the passing runs of VaultVmIntegrationTests assert the same of it, for CI's time.
         var tmp = Directory.CreateDirectory(_temp.Path("tmp")).FullName;
         // base under a tag of this run's own: the containers' label names it, so another lane's vault run on base is not counted.
         var imageRef = $"strata-vault-test/leftovers:{Guid.NewGuid():N}"[..^20];
@@ -179,7 +179,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
         run = how switch
         {
             "fail" => run with { User = "nosuchuser" },
-            "timeout" => run with { Only = null, Timeout = TimeSpan.FromSeconds(40) },
+            "timeout" => run with { Only = null, Timeout = TimeSpan.FromSeconds(30) },
             "cancel" => run with { Only = null },
             _ => run,
         };
@@ -194,7 +194,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
             if (how == "cancel" && !started && line.StartsWith(ScenarioCheck.RuntimePrefix, StringComparison.Ordinal))
             {
                 started = true;
-                cancel.CancelAfter(TimeSpan.FromSeconds(10));
+                cancel.CancelAfter(TimeSpan.FromSeconds(5));
             }
         }
 
@@ -205,8 +205,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
             result = await VaultMachine.RunAsync(_docker, run, Progress, cancel.Token);
 
         if (how == "cancel") Assert.True(started, "the machine under test never started");
-        else Assert.Equal(how == "pass", result!.ExitCode == 0);
-        if (how == "pass") Assert.Contains("# vault scenario: PASS (1 passed, 0 failed, filtered: locked at start)", result!.StdOut);
+        else Assert.NotEqual(0, result!.ExitCode);
         if (how == "fail") Assert.Contains("not ok - ", result!.StdOut);
         if (how == "timeout") Assert.True(result!.TimedOut || result.StdOut.Contains("not ok - vault scenario finished in time", StringComparison.Ordinal),
             result.StdOut);
