@@ -15,4 +15,4 @@ Task(Targets.BumpPr)
         CacheDirectory = options.CacheDirectory,
         Mirror = options.Mirror,
         DispatchWorkflow = Argument<string>("dispatch", null),
-    }, line => Console.WriteLine(line)));
+    }, line => Console.WriteLine(line), stopping));

@@ -14,6 +14,21 @@ foreach (var unknown in options.UnknownOptions)
 if (options.SkipBinaryTools)
     Warning("--skip-tools: the GitHub-released binaries of tools.yaml are left out of every image (their keys differ from complete images).");
 
+// Ctrl+C or SIGTERM stops the run the way a failure does: the step in progress is cancelled and cleans up
+// (its containers, the vault's temp folder and exported image, its linux.uml or QEMU) instead of the process
+// dying mid-way; the reports are still written. A second signal ends the process at once.
+var stop = new System.Threading.CancellationTokenSource();
+Action<System.Runtime.InteropServices.PosixSignalContext> onSignal = signal =>
+{
+    if (stop.IsCancellationRequested) return;
+    signal.Cancel = true;
+    Console.Error.WriteLine($"strata: {signal.Signal}: stopping and cleaning up (again to quit at once)");
+    stop.Cancel();
+};
+var onSigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, onSignal);
+var onSigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, onSignal);
+var stopping = stop.Token;
+
 // Engine output holds braces: write lines as they are, not as format strings.
 var strata = new ImagePipeline(options, line => Console.WriteLine(line));
 // Image targets are declared from the graph; without a usable strata.yaml there are none.

@@ -15,8 +15,8 @@ foreach (var image in graph?.Images ?? [])
         .Does(async () =>
         {
             // The thin dotfiles layers of this run's images start together (each needs only its core).
-            await strata.StartThinLayersAsync(tasksToRun);
-            await strata.BuildAsync(name); // for each platform of --platform (default: the engine's)
+            await strata.StartThinLayersAsync(tasksToRun, stopping);
+            await strata.BuildAsync(name, stopping); // for each platform of --platform (default: the engine's)
         });
     if (image.Parent is not null) task.IsDependentOn(image.Parent);
 }

@@ -14,4 +14,4 @@ Task(Targets.Pin)
         GitHubApi = Argument<string>("github-api", null),
         CacheDirectory = options.CacheDirectory,
         Mirror = options.Mirror,
-    }, line => Console.WriteLine(line)));
+    }, line => Console.WriteLine(line), stopping));

@@ -9,6 +9,6 @@ foreach (var image in graph?.Images ?? [])
     Task(Targets.SmokeOf(name))
         .Description($"Smoke-test {name}; move {graph.Repository}:{name} when it passes")
         .IsDependentOn(name)
-        .Does(async () => await strata.ProveAndPromoteAsync(name));
+        .Does(async () => await strata.ProveAndPromoteAsync(name, stopping));
     smoke.IsDependentOn(Targets.SmokeOf(name));
 }

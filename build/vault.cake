@@ -6,4 +6,4 @@ using Strata.Pipeline;
 
 Task(Targets.VaultScenario)
     .Description("Run the vault scenario on one image (--image, --vault-checks, --vault-override, --vault-runtime, --vault-bench)")
-    .Does(async () => await strata.VaultScenario.RunAsync());
+    .Does(async () => await strata.VaultScenario.RunAsync(stopping));

@@ -121,7 +121,6 @@ public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLi
     }
 
     [Fact]
-    [Trait("Lane", "vault-proof")]
     public async Task Auto_falls_past_a_kvm_that_cannot_boot_and_a_user_mode_linux_that_crashes_to_an_emulated_vm_and_says_why()
     {
         // A /dev/kvm on which QEMU aborts (as on some AMD hosts of this kind), and a linux.uml that crashes
@@ -152,7 +151,6 @@ public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLi
     }
 
     [Fact]
-    [Trait("Lane", "vault-proof")]
     public async Task Where_no_runtime_can_run_one_error_names_each_runtime_why_and_the_fix()
     {
         // No KVM, a crashing linux.uml, and no QEMU on the search path (nothing but the stand-in).
