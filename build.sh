@@ -18,7 +18,8 @@ fi
 
 lib=.build/lib
 stamp=$lib/.built
-if [[ ! -f $stamp || -n $(find src Directory.Build.props global.json -newer "$stamp" -print -quit) ]]; then
+# (src's bin/ and obj/ are build output: the test target's own build writes there, and must not make the library stale)
+if [[ ! -f $stamp || -n $(find src Directory.Build.props global.json \( -name bin -o -name obj \) -prune -o -newer "$stamp" -print -quit) ]]; then
   echo "build.sh: building the Strata library" >&2
   publish=(dotnet publish src/Strata -c Release -o "$lib" --nologo -v quiet -p:GenerateDocumentationFile=false)
   # ReadyToRun (precompiled, the library and its dependencies) for this machine's architecture: every run
