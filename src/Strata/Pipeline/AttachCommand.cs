@@ -37,13 +37,14 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
     public async Task AttachAsync(PlatformRun run, ImagePlan image, string digest, CancellationToken ct = default)
     {
         var expected = Expect(run.Plan, image, digest, run.Prove.ProofKey(image.Name));
-        await new EvidenceAttacher(_referrers, proofs, log).AttachAsync(expected, (kind, c) => MakeAsync(run, image, digest, kind, c), ct);
+        var parent = await ParentAsync(run, image, ct); // asked of the registry once: the SBOM, the provenance and the record name it
+        await new EvidenceAttacher(_referrers, proofs, log).AttachAsync(expected, (kind, c) => MakeAsync(run, image, digest, parent, kind, c), ct);
         var previous = await PreviousDigestAsync(image, ct); // the moving tag's, for this platform, before it moves
         var now = await SbomComponentsAsync(digest, ct) ?? [];
         _changes.Add(new ImageChange($"{image.Name} ({image.Platform})", previous, digest,
             previous is null ? null : previous == digest ? now : await SbomComponentsAsync(previous, ct), now));
         _released.Add(new ReleasedImage(image.Name, registry.Location.ImageName(repository), image.Platform.ToString(), digest, image.Key, expected.ProofKey,
-            BaseOs(run.Plan).Digest ?? BaseOs(run.Plan).ToString(), (await ParentAsync(run, image, ct))?.Digest, [image.Published.KeyTag.Tag!]));
+            BaseOs(run.Plan).Digest ?? BaseOs(run.Plan).ToString(), parent?.Digest, [image.Published.KeyTag.Tag!]));
     }
 
     /// <summary>A moving tag this release made an index of the platforms' manifests.</summary>
@@ -96,7 +97,8 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
         return await run.Sources.FindRemoteAsync(core, ct) is { } remote ? ImageReference.Parse(remote.Name).WithDigest(remote.Digest) : core.KeyTag;
     }
 
-    private async Task<IReadOnlyList<ArtifactLayer>> MakeAsync(PlatformRun run, ImagePlan image, string digest, EvidenceKind kind, CancellationToken ct)
+    private async Task<IReadOnlyList<ArtifactLayer>> MakeAsync(PlatformRun run, ImagePlan image, string digest, ImageReference? parent, EvidenceKind kind,
+        CancellationToken ct)
     {
         var (plan, prove, sources) = (run.Plan, run.Prove, run.Sources);
         var reference = ImageReference.Parse(registry.Location.ImageName(repository)).WithDigest(digest);
@@ -107,13 +109,13 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
                 await sources.EnsureLocalAsync(image, image.Published, ct);
                 var contents = await ImageContents.ReadAsync(engine.Images, image.Published.KeyTag.ToString(), ct);
                 return [new ArtifactLayer(kind.ArtifactType(), Sbom.Write(new SbomInput(reference, image.Key, image.Platform, contents,
-                    Binaries(plan, image), await ParentAsync(run, image, ct))))];
+                    Binaries(plan, image), parent)))];
             case EvidenceKind.Provenance:
                 var builder = await engine.Builds.ResolveBuilderAsync(ct);
                 var npm = plan.Lineage(image.Name).SelectMany(i => tools?.ForImage(i.Name) ?? []).OfType<NpmTool>()
                     .ToDictionary(t => t.Package, t => plan.Lock.Get(t.Name).Version);
                 return [new ArtifactLayer(kind.ArtifactType(), Provenance.Write(new ProvenanceInput(reference, image.Key, image.Name, image.Platform,
-                    builder.Name, builtBy, commit, BaseOs(plan), await ParentAsync(run, image, ct), Binaries(plan, image), npm,
+                    builder.Name, builtBy, commit, BaseOs(plan), parent, Binaries(plan, image), npm,
                     image.ThinLayer?.BuildArgs.GetValueOrDefault(BuildPlanner.DotfilesHashArg))))];
             default:
                 var proofKey = prove.ProofKey(image.Name);

@@ -12,16 +12,7 @@ public class BumpDescriptionTests
     private static readonly ImageGraph Graph = GraphLoader.Load(Path.Combine(Root, "strata.yaml"));
     private static readonly ToolSet Tools = ToolsFile.Load(Path.Combine(Root, "tools.yaml"));
 
-    private static ToolLock Lock(string helmVersion, Func<string, string> helmSha)
-    {
-        var entries = Tools.Tools.ToDictionary(t => t.Name, t => t is NpmTool
-            ? new LockedTool("0.61.0", "v0.61.0", new Dictionary<string, LockedAsset>())
-            : new LockedTool("1.0.0", "v1.0.0", ToolSpec.Architectures.ToDictionary(a => a,
-                a => new LockedAsset($"https://example.invalid/{t.Name}/{a}", new string('a', 64)))));
-        entries["helm"] = new LockedTool(helmVersion, "v" + helmVersion, ToolSpec.Architectures.ToDictionary(a => a,
-            a => new LockedAsset($"https://get.helm.sh/helm-v{helmVersion}-linux-{a}.tar.gz", helmSha(a))));
-        return new ToolLock(entries);
-    }
+    private static ToolLock Lock(string helmVersion, Func<string, string> helmSha) => Keys.ToolKeyTests.Lock(helmVersion, helmSha);
 
     [Fact]
     public void A_bump_of_the_arm64_download_alone_lists_only_arm64_images_as_rebuilt()

@@ -17,7 +17,8 @@ public class ToolKeyTests
 
     private static ToolLock Lock(string helmVersion, string helmSha) => Lock(helmVersion, _ => helmSha);
 
-    private static ToolLock Lock(string helmVersion, Func<string, string> helmSha)
+    /// <summary>A lock of the repository's tools.yaml: helm at <paramref name="helmVersion"/> with a sha256 per architecture, the others fixed.</summary>
+    internal static ToolLock Lock(string helmVersion, Func<string, string> helmSha)
     {
         var tools = ToolsFile.Load(Path.Combine(Root, "tools.yaml"));
         var entries = tools.Tools.ToDictionary(t => t.Name, t => t is NpmTool
