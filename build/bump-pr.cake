@@ -1,18 +1,8 @@
-// bump-pr: pin every tool against the default branch's lock and propose the difference as one
-// commit on strata/tool-bumps and one pull request (opened, updated, or closed when stale).
+// bump-pr: pin every tool against the default branch's lock, and every package of the images against it, and propose
+// the difference as one commit on strata/tool-bumps and one pull request (opened, updated, or closed when stale).
 // Needs GITHUB_TOKEN; the repository from --repository or GITHUB_REPOSITORY. See the README.
-using Strata.Bumps;
+using Strata.Pipeline;
 
 Task(Targets.BumpPr)
-    .Description("Open or update the tool-bump pull request (--repository=owner/name, --github-api=URL, --dispatch=ci.yml)")
-    .Does(async () => await BumpCommand.RunAsync(new BumpCommandOptions
-    {
-        Repository = Argument<string>("repository", null),
-        ToolsPath = options.ToolsPath,
-        ConfigPath = options.ConfigPath,
-        LockFile = options.LockFile,
-        GitHubApi = Argument<string>("github-api", null),
-        CacheDirectory = options.CacheDirectory,
-        Mirror = options.Mirror,
-        DispatchWorkflow = Argument<string>("dispatch", null),
-    }, line => Console.WriteLine(line), stopping));
+    .Description("Open or update the bump pull request: tools and packages (--repository=owner/name, --github-api=URL, --dispatch=ci.yml)")
+    .Does(async () => await strata.BumpAsync(stopping));

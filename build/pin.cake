@@ -1,17 +1,8 @@
-// pin: resolve the newest allowed version of every tool through the GitHub releases API and
-// write tools.lock.json (atomically). --tool=NAME pins one; --check only compares and fails
-// with a readable diff when the lock is stale (for CI). Building never talks to GitHub.
-using Strata.Tools;
+// pin: the tools of tools.yaml through the GitHub releases API into tools.lock.json, then every package the images
+// install (Debian packages per image and platform, npm dependency trees) into packages.lock.json and locks/npm/.
+// --tool=NAME pins one tool; --skip-tools only the packages; --check only compares and fails with a readable diff.
+using Strata.Pipeline;
 
 Task(Targets.Pin)
-    .Description("Pin every tool of tools.yaml into tools.lock.json (--tool=NAME, --check, --github-api=URL)")
-    .Does(async () => await PinCommand.RunAsync(new PinCommandOptions
-    {
-        ToolsPath = options.ToolsPath,
-        LockPath = options.LockPath,
-        Tool = Argument<string>("tool", null),
-        Check = HasArgument("check"),
-        GitHubApi = Argument<string>("github-api", null),
-        CacheDirectory = options.CacheDirectory,
-        Mirror = options.Mirror,
-    }, line => Console.WriteLine(line), stopping));
+    .Description("Pin tools.yaml into tools.lock.json and the images' packages into packages.lock.json (--tool=NAME, --skip-tools, --check, --platform)")
+    .Does(async () => await strata.PinAsync(stopping));

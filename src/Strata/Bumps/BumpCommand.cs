@@ -24,7 +24,9 @@ public sealed record BumpCommandOptions
 /// <summary>The bump-pr target: wires the GitHub client, the download cache and the pinner, then runs <see cref="BumpPullRequest"/>.</summary>
 public static class BumpCommand
 {
-    public static async Task<BumpResult> RunAsync(BumpCommandOptions options, Action<string> log, CancellationToken ct = default)
+    /// <param name="pinPackages">The package pin of this checkout against a new tool lock, with the files it wrote (null: tools only).</param>
+    public static async Task<BumpResult> RunAsync(BumpCommandOptions options, Action<string> log, CancellationToken ct = default,
+        Func<ToolLock, CancellationToken, Task<(Packages.PackagePinResult, IReadOnlyList<(string, byte[])>)>>? pinPackages = null)
     {
         var repository = BumpOptions.RepositoryFrom(options.Repository);
         var clientOptions = GitHubClientOptions.FromEnvironment(Path.Combine(options.CacheDirectory, "github"), options.GitHubApi, log);
@@ -35,8 +37,9 @@ public static class BumpCommand
         using var http = new HttpClient();
         using var assets = new AssetCache(Path.Combine(options.CacheDirectory, "assets"), options.Mirror, log: log);
         var pinner = new Pinner(new GitHubReleasesClient(github), assets, http, log);
-        return await new BumpPullRequest(github, pinner, log).RunAsync(new BumpOptions
+        return await new BumpPullRequest(github, pinner, log, pinPackages).RunAsync(new BumpOptions
         {
+            Packages = Packages.PackageLock.Load(Path.Combine(Path.GetDirectoryName(options.ConfigPath)!, Packages.PackageLock.DefaultFileName)),
             Repository = repository,
             ToolsPath = options.ToolsPath,
             ConfigPath = options.ConfigPath,

@@ -12,6 +12,8 @@ public sealed record BumpOptions
     public required string ConfigPath { get; init; }
     /// <summary>The lock's path in the repository (it is read from the default branch, not from the checkout).</summary>
     public string LockFile { get; init; } = Tools.ToolLock.DefaultFileName;
+    /// <summary>The checkout's package lock: the images' keys when only the tools are pinned (empty: none installs a package).</summary>
+    public Packages.PackageLock Packages { get; init; } = Strata.Packages.PackageLock.Empty;
     /// <summary>The one branch bumps are committed to.</summary>
     public string Branch { get; init; } = DefaultBranch;
     /// <summary>A workflow file to dispatch on the branch after a new commit (with GITHUB_TOKEN, which starts no workflow itself); null: none.</summary>

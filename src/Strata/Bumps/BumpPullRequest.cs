@@ -3,6 +3,7 @@ using System.Text;
 using Octokit;
 using Strata.GitHub;
 using Strata.Graph;
+using Strata.Packages;
 using Strata.Tools;
 
 namespace Strata.Bumps;
@@ -27,7 +28,12 @@ public sealed record BumpResult(BumpOutcome Outcome, int? PullRequest, string? C
 /// hidden marker. Git objects are written first and the branch ref is moved last, so a failure
 /// part-way leaves the branch as it was. A run that finds nothing new writes nothing.
 /// </summary>
-public sealed class BumpPullRequest(GitHubApi github, Pinner pinner, Action<string> log)
+/// <param name="pinPackages">
+/// Pins the packages against the new tool lock (in this checkout of the default branch) and returns what changed and the
+/// files to commit beside the tool lock (repository path, content); null: tools only.
+/// </param>
+public sealed class BumpPullRequest(GitHubApi github, Pinner pinner, Action<string> log,
+    Func<ToolLock, CancellationToken, Task<(PackagePinResult Result, IReadOnlyList<(string Path, byte[] Content)> Files)>>? pinPackages = null)
 {
     private IGitHubClient Client => github.Client;
 
@@ -43,30 +49,32 @@ public sealed class BumpPullRequest(GitHubApi github, Pinner pinner, Action<stri
 
         var tools = ToolsFile.Load(options.ToolsPath);
         var pin = await pinner.ResolveAsync(tools, before, ct: ct).ConfigureAwait(false);
+        var (packages, packageFiles) = pinPackages is null ? (null, []) : await pinPackages(pin.Lock, ct).ConfigureAwait(false);
         var open = await FindPullRequestAsync(options).ConfigureAwait(false);
 
-        if (!pin.Changed)
+        if (!pin.Changed && packages is not { Changed: true })
         {
             log($"{options.LockFile} on {main} is up to date: nothing to propose.");
             if (open is null) return new BumpResult(BumpOutcome.UpToDate, null, null, null);
             await CloseStaleAsync(options, open, main).ConfigureAwait(false);
             return new BumpResult(BumpOutcome.StalePullRequestClosed, open.Number, null, null);
         }
-        log(pin.Diff.TrimEnd('\n'));
+        log((pin.Diff + (packages?.Diff() ?? "")).TrimEnd('\n'));
 
-        var content = Encoding.UTF8.GetBytes(pin.Lock.ToJson());
+        // One commit: the tool lock, and the package locks when the packages are pinned too.
+        IReadOnlyList<(string Path, byte[] Content)> files = [(options.LockFile, Encoding.UTF8.GetBytes(pin.Lock.ToJson())), .. packageFiles];
         var graph = GraphLoader.Load(options.ConfigPath);
-        var (change, keep) = BumpDescription.Images(graph, tools, before, pin.Lock);
-        var title = BumpDescription.Title(before, pin.Lock);
-        var body = BumpDescription.Body(pin, change, keep, options.LockFile, BumpDescription.ToolsPerImage(graph, tools, before, pin.Lock));
+        var (change, keep) = BumpDescription.Images(graph, tools, before, pin.Lock, packages?.Previous ?? options.Packages, packages?.Lock ?? options.Packages);
+        var title = BumpDescription.Title(before, pin.Lock, packages);
+        var body = BumpDescription.Body(pin, change, keep, options.LockFile, BumpDescription.ToolsPerImage(graph, tools, before, pin.Lock), packages);
 
         var branch = await GetBranchAsync(options, options.Branch).ConfigureAwait(false);
         string? commit = null;
-        if (branch is not null && await HoldsAsync(options, branch, head, content).ConfigureAwait(false))
-            log($"{options.Branch} already holds this lock on top of {main}: no new commit.");
+        if (branch is not null && await HoldsAsync(options, branch, head, files).ConfigureAwait(false))
+            log($"{options.Branch} already holds these locks on top of {main}: no new commit.");
         else
         {
-            commit = await CommitAsync(options, head, content, title).ConfigureAwait(false);
+            commit = await CommitAsync(options, head, files, title).ConfigureAwait(false);
             await MoveBranchAsync(options, branch is not null, commit).ConfigureAwait(false);
             log($"{options.Branch} now at {commit[..12]}, on top of {main} ({head[..12]}).");
         }
@@ -110,30 +118,38 @@ public sealed class BumpPullRequest(GitHubApi github, Pinner pinner, Action<stri
         return files.Count == 1 ? ToolLock.Parse(files[0].Content, $"{options.LockFile} on {reference}") : null;
     }
 
-    /// <summary>Whether the branch is one commit on top of <paramref name="head"/> whose lock is exactly <paramref name="content"/>.</summary>
-    private async Task<bool> HoldsAsync(BumpOptions options, string branch, string head, byte[] content)
+    /// <summary>Whether the branch is one commit on top of <paramref name="head"/> whose files are exactly <paramref name="files"/>.</summary>
+    private async Task<bool> HoldsAsync(BumpOptions options, string branch, string head, IReadOnlyList<(string Path, byte[] Content)> files)
     {
         var (owner, name) = (options.Repository.Owner, options.Repository.Name);
         var commit = await github.CallAsync("GET", $"repos/{options.Repository}/git/commits/{branch}",
             () => Client.Git.Commit.Get(owner, name, branch)).ConfigureAwait(false);
         if (commit.Parents.Count != 1 || commit.Parents[0].Sha != head) return false;
-        var files = await github.CallAsync("GET", $"repos/{options.Repository}/contents/{options.LockFile}?ref={branch}",
-            () => Client.Repository.Content.GetAllContentsByRef(owner, name, options.LockFile, branch), () => []).ConfigureAwait(false);
-        return files.Count == 1 && files[0].Sha == GitBlobSha(content);
+        foreach (var (path, content) in files)
+        {
+            var found = await github.CallAsync("GET", $"repos/{options.Repository}/contents/{path}?ref={branch}",
+                () => Client.Repository.Content.GetAllContentsByRef(owner, name, path, branch), () => []).ConfigureAwait(false);
+            if (found.Count != 1 || found[0].Sha != GitBlobSha(content)) return false;
+        }
+        return true;
     }
 
-    /// <summary>Blob, tree and commit on top of <paramref name="head"/>; nothing any branch points at yet.</summary>
-    private async Task<string> CommitAsync(BumpOptions options, string head, byte[] content, string title)
+    /// <summary>Blobs, tree and commit on top of <paramref name="head"/>; nothing any branch points at yet.</summary>
+    private async Task<string> CommitAsync(BumpOptions options, string head, IReadOnlyList<(string Path, byte[] Content)> files, string title)
     {
         var (owner, name) = (options.Repository.Owner, options.Repository.Name);
         var git = $"repos/{options.Repository}/git";
         var parent = await github.CallAsync("GET", $"{git}/commits/{head}", () => Client.Git.Commit.Get(owner, name, head)).ConfigureAwait(false);
-        var blob = await github.CallAsync("POST", $"{git}/blobs", () => Client.Git.Blob.Create(owner, name,
-            new NewBlob { Content = Convert.ToBase64String(content), Encoding = EncodingType.Base64 })).ConfigureAwait(false);
         var tree = new NewTree { BaseTree = parent.Tree.Sha };
-        tree.Tree.Add(new NewTreeItem { Path = options.LockFile, Mode = "100644", Type = TreeType.Blob, Sha = blob.Sha });
+        foreach (var (path, content) in files)
+        {
+            var blob = await github.CallAsync("POST", $"{git}/blobs", () => Client.Git.Blob.Create(owner, name,
+                new NewBlob { Content = Convert.ToBase64String(content), Encoding = EncodingType.Base64 })).ConfigureAwait(false);
+            tree.Tree.Add(new NewTreeItem { Path = path, Mode = "100644", Type = TreeType.Blob, Sha = blob.Sha });
+        }
         var newTree = await github.CallAsync("POST", $"{git}/trees", () => Client.Git.Tree.Create(owner, name, tree)).ConfigureAwait(false);
-        var message = $"{title}\n\nPinned by Strata's bump-pr run: every tool of tools.yaml at its newest allowed release.\n";
+        var message = $"{title}\n\nPinned by Strata's bump-pr run: every tool of tools.yaml at its newest allowed release" +
+                      (files.Count > 1 ? ", and every package the images install at the archive's current version.\n" : ".\n");
         var commit = await github.CallAsync("POST", $"{git}/commits",
             () => Client.Git.Commit.Create(owner, name, new NewCommit(message, newTree.Sha, head))).ConfigureAwait(false);
         return commit.Sha;

@@ -27,7 +27,7 @@ public static partial class GraphLoader
     private static ImageGraph Build(StrictYaml doc, string configPath, string root)
     {
         var top = doc.Mapping(doc.Root, "the top level",
-            "repository", "source", "platforms", "base_os", "exclude", "args", "dotfiles", "images");
+            "repository", "source", "platforms", "base_os", "apt", "exclude", "args", "dotfiles", "images");
 
         var repository = doc.RequiredString(top, "repository", "the top level");
         if (!RepositoryName().IsMatch(repository))
@@ -36,6 +36,7 @@ public static partial class GraphLoader
 
         var baseOs = ReadBaseOs(doc, StrictYaml.Child(top, "base_os")
             ?? throw doc.Error(top, "the top level has no 'base_os'; add the pinned OS image and its debootstrap fallback."));
+        var aptSources = ReadAptSources(doc, top, baseOs);
         var sharedArgs = doc.StringMap(top, "args", "the top level");
         var platforms = ReadPlatforms(doc, top, "the top level") ?? [Platform.LinuxAmd64];
         var exclude = doc.StringList(top, "exclude", "the top level");
@@ -75,7 +76,7 @@ public static partial class GraphLoader
         var ordered = InBuildOrder(declared, doc.FileName);
         CheckNarrowing(ordered, platforms, doc.FileName);
         return new ImageGraph(root, configPath, repository, doc.OptionalString(top, "source", "the top level"),
-            baseOs, dotfiles, exclude, ordered) { Platforms = platforms };
+            baseOs, dotfiles, exclude, ordered) { Platforms = platforms, AptSources = aptSources };
     }
 
     /// <summary>A list of OS/ARCH platforms (null when the key is absent); a malformed or repeated one is an error at its line.</summary>
@@ -117,6 +118,29 @@ public static partial class GraphLoader
                     $"({string.Join(", ", above)}); an image may only narrow the platforms above it.");
         }
     }
+
+    /// <summary>
+    /// Where locked installs take packages from: <c>apt: { sources: ["deb URL SUITE COMPONENT...", ...] }</c>. Absent: the
+    /// debootstrap mirror's suite and its -updates, and the security archive beside the mirror (…/debian-security).
+    /// </summary>
+    private static IReadOnlyList<string> ReadAptSources(StrictYaml doc, YamlMappingNode top, BaseOsSpec baseOs)
+    {
+        if (StrictYaml.Child(top, "apt") is not { } node)
+        {
+            var (mirror, suite) = (baseOs.Debootstrap.Mirror.TrimEnd('/'), baseOs.Debootstrap.Suite);
+            return [$"deb {mirror} {suite} main", $"deb {mirror} {suite}-updates main", $"deb {mirror}-security {suite}-security main"];
+        }
+        var map = doc.Mapping(node, "apt", "sources");
+        var sources = doc.StringList(map, "sources", "apt");
+        if (sources.Count == 0) throw doc.Error(map, "apt.sources must list at least one source, e.g. \"deb http://deb.debian.org/debian trixie main\".");
+        foreach (var source in sources)
+            if (!AptSource().IsMatch(source))
+                throw doc.Error(map, $"apt.sources: '{source}' is not a one-line apt source: write \"deb [options] URL SUITE COMPONENT...\" (or \"deb URL ./\" for a flat archive).");
+        return sources;
+    }
+
+    [GeneratedRegex(@"^deb (\[[^\]]*\] )?(https?|file)://\S+ \S+( \S+)*$")]
+    private static partial Regex AptSource();
 
     private static BaseOsSpec ReadBaseOs(StrictYaml doc, YamlNode node)
     {

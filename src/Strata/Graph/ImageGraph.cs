@@ -64,6 +64,12 @@ public sealed class ImageGraph
     public IReadOnlyList<string> Exclude { get; }
     /// <summary>All images, each after its parent.</summary>
     public IReadOnlyList<ImageSpec> Images { get; }
+    /// <summary>
+    /// The apt sources (one-line style) every locked install reads, and the package lock is resolved from: strata.yaml's
+    /// <c>apt: sources:</c>, else the debootstrap mirror's suite, its updates and its security archive.
+    /// </summary>
+    public IReadOnlyList<string> AptSources { get; init; } = [];
+
     /// <summary>The platforms the chain is published for (strata.yaml's <c>platforms:</c>; linux/amd64 when absent).</summary>
     public IReadOnlyList<Oci.Platform> Platforms { get; init; } = [Oci.Platform.LinuxAmd64];
 

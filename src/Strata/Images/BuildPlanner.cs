@@ -1,6 +1,7 @@
 using Strata.Graph;
 using Strata.Keys;
 using Strata.Oci;
+using Strata.Packages;
 using Strata.Tools;
 
 namespace Strata.Images;
@@ -13,6 +14,10 @@ public sealed record PlanOptions
     public ToolSet? Tools { get; init; }
     /// <summary>tools.lock.json: the pinned versions and sha256s.</summary>
     public ToolLock Lock { get; init; } = ToolLock.Empty;
+    /// <summary>packages.lock.json: the Debian packages each image installs, per platform, by version and sha256.</summary>
+    public PackageLock Packages { get; init; } = PackageLock.Empty;
+    /// <summary>--apt-snapshot: locked installs read the snapshot of the lock's resolution time from this archive (other keys: the sources are in the image).</summary>
+    public Uri? AptSnapshot { get; init; }
     /// <summary>Build without the GitHub-released binaries (no GitHub and no mirror here). Such images get other keys.</summary>
     public bool SkipBinaryTools { get; init; }
     /// <summary>The image repository tags are made in; null: strata.yaml's (a registry run puts its host in front).</summary>
@@ -63,6 +68,8 @@ public static class BuildPlanner
             var tools = options.Tools?.ForImage(image.Name).OrderBy(t => t.Name, StringComparer.Ordinal).ToList() ?? [];
             var binaries = tools.OfType<BinaryTool>().Where(options.Installs).ToList();
             var args = new SortedDictionary<string, string>(image.Layer.Args.ToDictionary(), StringComparer.Ordinal);
+            // The image's part of the package lock, as the files its install steps read: the key covers their bytes.
+            var (aptFiles, aptDirectories) = AptFiles(graph, image, options, platform);
 
             // With a dotfiles layer, pinned binaries are not part of the chain children build on: each thin layer
             // copies those of the image and its ancestors, so a tool bump rebuilds no core and re-runs no
@@ -71,13 +78,17 @@ public static class BuildPlanner
                 .Concat(graph.Dotfiles is null ? [] : tools.OfType<BinaryTool>()).OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
             thinTools[image.Name] = lineageTools;
             var coreTools = graph.Dotfiles is null ? tools : tools.Where(t => t is not BinaryTool).ToList();
+            // An npm tool's whole dependency tree, locked with integrity hashes, goes into the context it is installed from.
+            foreach (var npm in coreTools.OfType<NpmTool>().Where(options.Installs))
+                files.AddRange(NpmLockFiles(graph, npm, Locked(options, npm, image.Name).Version, image.Name));
 
             using var key = new KeyBuilder()
                 .Add("stage", "core")
                 .Add("platform", platform.ToString())
                 .Add("dockerfile", image.Layer.Dockerfile)
                 .AddFiles("input", files, digests)
-                .AddMap("arg", image.Layer.Args);
+                .AddMap("arg", image.Layer.Args)
+                .AddGenerated("generated", aptFiles);
             foreach (var tool in coreTools)
                 if (AddTool(key, options, tool, image.Name, platform) is { } version) args[VersionArg(tool)] = version;
             key.Add("parent", parentCore?.Key ?? "base-os:" + DescribeBaseOs(graph.BaseOs));
@@ -92,6 +103,7 @@ public static class BuildPlanner
             // Always present (maybe empty), so a Dockerfile can COPY them whatever is configured.
             List<string> emptyDirs = [ToolsContextDirectory];
             if (image.HostCa) emptyDirs.Add(HostCa.ContextDirectory);
+            emptyDirs.AddRange(aptDirectories);
             // Without a dotfiles layer the core is what is published, and is tagged as such.
             var coreTag = graph.Dotfiles is null ? $"{image.Name}-{coreKey[..12]}" : $"{image.Name}-core-{coreKey[..12]}";
             var core = new Stage(image.Name, StageKind.Core, platform, coreKey, parentCore?.Key, image.Layer.Dockerfile,
@@ -99,6 +111,7 @@ public static class BuildPlanner
             {
                 Tools = graph.Dotfiles is null ? binaries : [],
                 Labels = graph.Dotfiles is null ? devcontainerLabels : new Dictionary<string, string>(),
+                Generated = aptFiles,
             };
 
             Stage? thin = null;
@@ -152,6 +165,37 @@ public static class BuildPlanner
         key.Add($"tool.{tool.Name}.{platform.Architecture}",
             locked.Assets.TryGetValue(platform.Architecture, out var asset) ? $"{asset.Url} {asset.Sha256}" : "absent");
         return locked.Version;
+    }
+
+    /// <summary>
+    /// The lock's files for an image whose Dockerfile runs apt-get install (none for one that does not). Every package the
+    /// Dockerfile names must be locked for this platform: a Dockerfile edited since the last pin fails here, before any build.
+    /// </summary>
+    private static (IReadOnlyList<GeneratedFile>, IReadOnlyList<string>) AptFiles(ImageGraph graph, ImageSpec image, PlanOptions options, Platform platform)
+    {
+        var packages = options.Packages;
+        var dockerfile = image.Layer.Dockerfile;
+        if (AptInstall.Read(File.ReadAllText(Path.Combine(graph.RootDirectory, dockerfile)), dockerfile) is not { } install) return ([], []);
+        var locked = packages.For(platform, image.Name)
+            ?? throw new StrataConfigException(
+                $"{PackageLock.DefaultFileName} has no packages of image '{image.Name}' for {platform}, which {dockerfile} installs " +
+                $"({string.Join(" ", install.Packages)}). Lock them: ./build.sh --target=pin (add --skip-tools without GitHub access).");
+        if (!locked.Requested.SequenceEqual(install.Packages))
+            throw new StrataConfigException(
+                $"{dockerfile} installs {string.Join(" ", install.Packages)}, but {PackageLock.DefaultFileName} was resolved for " +
+                $"{string.Join(" ", locked.Requested)} (image '{image.Name}', {platform}): the Dockerfile changed since the last pin. " +
+                "Run ./build.sh --target=pin (add --skip-tools without GitHub access) and commit the lock.");
+        var sources = options.AptSnapshot is { } snapshot
+            ? AptContext.Snapshot(graph.AptSources, snapshot, packages.Platforms[platform].Resolved)
+            : graph.AptSources;
+        return AptContext.For(sources, locked.Packages);
+    }
+
+    private static IEnumerable<InputFile> NpmLockFiles(ImageGraph graph, NpmTool tool, string version, string image)
+    {
+        var (manifest, lockFile) = NpmLock.Require(graph.RootDirectory, tool, version, image);
+        foreach (var file in new[] { manifest, lockFile })
+            yield return new InputFile($"{NpmLock.ContextFolder(tool.Name)}/{Path.GetFileName(file)}", Path.Combine(graph.RootDirectory, file), false, null);
     }
 
     /// <summary>The build argument carrying a tool's locked version: gemini-cli gives GEMINI_CLI_VERSION.</summary>

@@ -4,6 +4,7 @@ using Strata.Downloads;
 using Strata.Engine;
 using Strata.Graph;
 using Strata.Oci;
+using Strata.Packages;
 using Strata.Tools;
 
 namespace Strata.Images;
@@ -189,11 +190,13 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
         {
             [BuildPlanner.ParentImageArg] = from,
         };
-        var staging = stage.Tools.Count > 0 || stage.Kind == StageKind.Published ? Directory.CreateTempSubdirectory("strata-stage-").FullName : null;
+        var staging = stage.Tools.Count > 0 || stage.Generated.Count > 0 || stage.Kind == StageKind.Published
+            ? Directory.CreateTempSubdirectory("strata-stage-").FullName
+            : null;
         try
         {
             var tools = (await PlaceToolsAsync(plan, stage, staging, ct)).ToList();
-            IReadOnlyList<Keys.InputFile> files = stage.Files.Concat(tools).ToList();
+            IReadOnlyList<Keys.InputFile> files = stage.Files.Concat(tools).Concat(WriteGenerated(stage, staging)).ToList();
             IReadOnlyList<ContextDirectory> directories = stage.EmptyDirectories.Select(d => new ContextDirectory(d, (UnixFileMode)0b111_101_101)).ToList();
             if (stage.Kind == StageKind.Published && plan.Graph.Dotfiles is { } layer)
             {
@@ -213,12 +216,25 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
                 InlineCache = stage.Kind == StageKind.Core,
                 CacheFrom = cache is null ? [] : [cache.Image],
             };
-            var built = await docker.Builds.BuildAsync(
-                request,
-                (stdin, token) => ContextTar.WriteAsync(stdin, files, directories, token),
-                // Both builders already say "step n/m" (classic: "Step 3/7 :", BuildKit: "#7 [3/7]").
-                line => log($"[{image.Name}] {line}"),
-                ct);
+            var aptErrors = new List<string>();
+            BuiltImage built;
+            try
+            {
+                built = await docker.Builds.BuildAsync(
+                    request,
+                    (stdin, token) => ContextTar.WriteAsync(stdin, files, directories, token),
+                    // Both builders already say "step n/m" (classic: "Step 3/7 :", BuildKit: "#7 [3/7]").
+                    line =>
+                    {
+                        if (stage.Generated.Count > 0 && LockedInstallFailure.IsAptError(line)) lock (aptErrors) aptErrors.Add(line);
+                        log($"[{image.Name}] {line}");
+                    },
+                    ct);
+            }
+            catch (EngineException e) when (LockedInstallFailure.Explain(image.Name, stage, aptErrors) is { } explained)
+            {
+                throw new EngineException(explained + "\n" + e.Message);
+            }
 
             if (cache is not null) log($"==> {image.Name}: {built.CachedSteps} steps served by the layer cache");
             _builds[stage.KeyTag] = new StageBuild(cache, built.CachedSteps);
@@ -248,6 +264,18 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
                 ? "The base image is of another platform: check the base OS image (docker image inspect) or remove it so it is made again."
                 : "The classic builder ignores --platform (it builds for its base image's platform): build with BuildKit (--builder=buildkit; " +
                   "on Docker 20.10 its own client /usr/bin/docker drives it, elsewhere the buildx plugin)."));
+    }
+
+    /// <summary>Writes the stage's generated files (the package lock's apt files) into the staging folder, for the context.</summary>
+    private static IEnumerable<Keys.InputFile> WriteGenerated(Stage stage, string? staging)
+    {
+        foreach (var file in stage.Generated)
+        {
+            var path = Path.Combine(staging!, "generated", file.ContextPath);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, file.Content);
+            yield return new Keys.InputFile(file.ContextPath, path, file.Executable, LinkTarget: null);
+        }
     }
 
     /// <summary>Fetches (or finds in the cache) every pinned binary of the stage, verified, for the context.</summary>

@@ -61,6 +61,18 @@ public sealed class KeyBuilder : IDisposable
         return this;
     }
 
+    /// <summary>Adds each generated file's path, executable bit and content digest, in path order.</summary>
+    public KeyBuilder AddGenerated(string field, IEnumerable<GeneratedFile> files)
+    {
+        foreach (var file in files.OrderBy(f => f.ContextPath, StringComparer.Ordinal))
+        {
+            Add(field + ".path", file.ContextPath);
+            Add(field + ".mode", file.Executable ? "755" : "644");
+            Add(field + ".sha256", file.Sha256);
+        }
+        return this;
+    }
+
     public KeyBuilder AddMap(string field, IReadOnlyDictionary<string, string> map)
     {
         foreach (var (k, v) in map.OrderBy(p => p.Key, StringComparer.Ordinal))

@@ -3,6 +3,7 @@ using Strata.Engine;
 using Strata.Graph;
 using Strata.Images;
 using Strata.Oci;
+using Strata.Packages;
 using Strata.Platforms;
 using Strata.Registry;
 using Strata.Smoke;
@@ -61,6 +62,8 @@ public sealed class ImagePipeline : IDisposable
                 ? ToolsFile.Load(options.ToolsPath)
                 : new ToolSet(options.ToolsPath, []),
             Lock = ToolLock.Load(options.LockPath, missingIsEmpty: true),
+            Packages = PackageLock.Load(options.PackagesPath),
+            AptSnapshot = options.AptSnapshot,
             SkipBinaryTools = options.SkipBinaryTools,
             Repository = options.Registry?.ImageName(Graph.Repository),
         });
@@ -166,6 +169,82 @@ public sealed class ImagePipeline : IDisposable
         Emulation.Require(platforms, Native, BinfmtDirectory);
         _emulationChecked = true;
     }
+
+    /// <summary>
+    /// pin: the tools through the GitHub releases API (not with --skip-tools: no GitHub here), then, unless --tool names one
+    /// tool, the packages (<see cref="PinPackagesAsync"/>) against the tool lock just written. --check writes nothing and
+    /// fails with the diff when either lock is stale.
+    /// </summary>
+    public async Task PinAsync(CancellationToken ct = default)
+    {
+        if (Options.SkipBinaryTools && Options.PinTool is not null)
+            throw new OptionException($"--tool={Options.PinTool} pins a tool through GitHub, which --skip-tools leaves out: drop one of them.");
+        if (!Options.SkipBinaryTools)
+            await PinCommand.RunAsync(new PinCommandOptions
+            {
+                ToolsPath = Options.ToolsPath,
+                LockPath = Options.LockPath,
+                Tool = Options.PinTool,
+                Check = Options.PinCheck,
+                GitHubApi = Options.GitHubApi,
+                CacheDirectory = Options.CacheDirectory,
+                Mirror = Options.Mirror,
+            }, _log, ct);
+        else
+            _log("--skip-tools: the tools stay as tools.lock.json pins them; pinning the packages only.");
+        if (Options.PinTool is null) await PinPackagesAsync(ct);
+    }
+
+    /// <summary>
+    /// pin, for packages: every declared platform's Debian packages (--platform narrows) and the npm trees, resolved
+    /// against the tool lock on disk (so after the tools' pin); with --check only compared, failing with the diff.
+    /// </summary>
+    public async Task<PackagePinResult> PinPackagesAsync(CancellationToken ct = default)
+    {
+        var platforms = ReleasePlatforms;
+        RequireEmulation(platforms);
+        var result = await new PackagePinner(Engine, _log).PinAsync(Graph, PlanOptions.Tools, ToolLock.Load(Options.LockPath, missingIsEmpty: true),
+            PackageLock.Load(Options.PackagesPath), platforms, Options.Network, write: !Options.PinCheck, Options.PackagesPath, ct);
+        if (!result.Changed)
+            _log($"{Options.PackagesFile} is up to date ({string.Join(", ", platforms)}).");
+        else
+        {
+            _log(result.Diff().TrimEnd('\n'));
+            if (Options.PinCheck)
+                throw new StrataConfigException($"{Options.PackagesFile} is stale (diff above): run ./build.sh --target=pin and commit the result.");
+            _log($"wrote {Options.PackagesFile}{(result.NpmChanged.Count > 0 ? " and the npm locks" : "")}.");
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// bump-pr: pins the tools against the default branch's lock and the packages of this checkout (every declared
+    /// platform, with the changelogs of the new versions) against the new tool lock, and proposes both as one pull request.
+    /// The package locks are written in this checkout (the nightly job's clean checkout of the default branch).
+    /// </summary>
+    public Task<Bumps.BumpResult> BumpAsync(CancellationToken ct = default) =>
+        Bumps.BumpCommand.RunAsync(new Bumps.BumpCommandOptions
+        {
+            Repository = Options.BumpRepository,
+            ToolsPath = Options.ToolsPath,
+            ConfigPath = Options.ConfigPath,
+            LockFile = Options.LockFile,
+            GitHubApi = Options.GitHubApi,
+            CacheDirectory = Options.CacheDirectory,
+            Mirror = Options.Mirror,
+            DispatchWorkflow = Options.BumpDispatch,
+        }, _log, ct, async (toolLock, token) =>
+        {
+            RequireEmulation(Graph.Platforms);
+            var result = await new PackagePinner(Engine, _log).PinAsync(Graph, PlanOptions.Tools, toolLock, PackageLock.Load(Options.PackagesPath),
+                Graph.Platforms, Options.Network, write: true, Options.PackagesPath, token, changelogs: true);
+            var files = new List<(string, byte[])>();
+            if (result.Changes.Count > 0) files.Add((Options.PackagesFile.Replace('\\', '/'), System.Text.Encoding.UTF8.GetBytes(result.Lock.ToJson())));
+            foreach (var tool in result.NpmChanged)
+                foreach (var name in new[] { NpmLock.ManifestName, NpmLock.LockName })
+                    files.Add(($"{NpmLock.Folder(tool)}/{name}", await File.ReadAllBytesAsync(Path.Combine(Options.RepositoryRoot, NpmLock.Folder(tool), name), token)));
+            return (result, files);
+        });
 
     public ReleaseCommand Release => ReleaseOf(ReleasePlatforms);
 

@@ -16,6 +16,20 @@ public sealed record RunOptions
     public string ConfigFile { get; init; } = "strata.yaml";
     public string ToolsFile { get; init; } = Tools.ToolsFile.DefaultFileName;
     public string LockFile { get; init; } = ToolLock.DefaultFileName;
+    /// <summary>The package lock (--packages-lock): the Debian packages of every image, per platform.</summary>
+    public string PackagesFile { get; init; } = Packages.PackageLock.DefaultFileName;
+    /// <summary>Install the locked Debian packages from this snapshot archive (--apt-snapshot=URL, e.g. https://snapshot.debian.org).</summary>
+    public Uri? AptSnapshot { get; init; }
+    /// <summary>pin: only compare, and fail with the diff when a lock is stale (--check).</summary>
+    public bool PinCheck { get; init; }
+    /// <summary>pin: only this tool (--tool=NAME).</summary>
+    public string? PinTool { get; init; }
+    /// <summary>bump-pr: the repository to propose to (--repository=owner/name; null: GITHUB_REPOSITORY).</summary>
+    public string? BumpRepository { get; init; }
+    /// <summary>bump-pr: a workflow to start on the branch after a new commit (--dispatch=ci.yml).</summary>
+    public string? BumpDispatch { get; init; }
+    /// <summary>pin, bump-pr: the GitHub API (--github-api; null: GITHUB_API_URL, else api.github.com).</summary>
+    public string? GitHubApi { get; init; }
     /// <summary>Verified downloads, GitHub ETags and smoke proofs: outside the checkout, so they survive clean clones.</summary>
     public string CacheDirectory { get; init; } = DefaultCacheDirectory(Environment.GetEnvironmentVariable);
     /// <summary>A download mirror (artifact proxy, air-gapped site): URLs become &lt;mirror&gt;/&lt;host&gt;/&lt;path&gt;.</summary>
@@ -62,12 +76,13 @@ public sealed record RunOptions
     public string ConfigPath => Path.Combine(RepositoryRoot, ConfigFile);
     public string ToolsPath => Path.Combine(RepositoryRoot, ToolsFile);
     public string LockPath => Path.Combine(RepositoryRoot, LockFile);
+    public string PackagesPath => Path.Combine(RepositoryRoot, PackagesFile);
 
     /// <summary>Every option Strata reads, and Cake's own, for the typo warning.</summary>
     public static readonly IReadOnlySet<string> KnownOptions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
         // Strata's, for every target
-        "target", "config", "tools", "lock", "cache-dir", "mirror", "host-ca", "network", "skip-tools", "revision", "builder", "no-cache", "platform",
+        "target", "config", "tools", "lock", "packages-lock", "apt-snapshot", "cache-dir", "mirror", "host-ca", "network", "skip-tools", "revision", "builder", "no-cache", "platform",
         // prune
         "keep", "dry-run",
         // the vault scenario
@@ -111,6 +126,13 @@ public sealed record RunOptions
             ConfigFile = Value("config") ?? "strata.yaml",
             ToolsFile = Value("tools") ?? Tools.ToolsFile.DefaultFileName,
             LockFile = Value("lock") ?? ToolLock.DefaultFileName,
+            PackagesFile = Value("packages-lock") ?? Packages.PackageLock.DefaultFileName,
+            AptSnapshot = Value("apt-snapshot") is { Length: > 0 } snapshot ? ParseSnapshot(snapshot) : null,
+            PinCheck = Flag("check"),
+            PinTool = Value("tool") is { Length: > 0 } tool ? tool : null,
+            GitHubApi = Value("github-api") is { Length: > 0 } api ? api : null,
+            BumpRepository = Value("repository") is { Length: > 0 } repository ? repository : null,
+            BumpDispatch = Value("dispatch") is { Length: > 0 } dispatch ? dispatch : null,
             CacheDirectory = Value("cache-dir") is { Length: > 0 } cache ? Path.GetFullPath(cache) : DefaultCacheDirectory(environment),
             Mirror = string.IsNullOrEmpty(mirror) ? null : ParseMirror(mirror),
             HostCa = Images.HostCa.Parse(Value("host-ca") ?? "auto"),
@@ -176,6 +198,12 @@ public sealed record RunOptions
         System.Text.RegularExpressions.Regex.IsMatch(value, "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$")
             ? value
             : throw new OptionException($"--release-tag '{value}' is not a valid image tag part (letters, digits, '_', '.', '-').");
+
+    private static Uri ParseSnapshot(string value) =>
+        Uri.TryCreate(value.TrimEnd('/'), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new OptionException(
+                $"--apt-snapshot '{value}' is not an absolute http(s) URL; give the snapshot archive's root, e.g. https://snapshot.debian.org.");
 
     private static Uri ParseMirror(string value) =>
         Uri.TryCreate(value.TrimEnd('/') + "/", UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "file"

@@ -31,7 +31,8 @@ public sealed record ImageContents(OsRelease? Os, IReadOnlyList<DebianPackage> D
     public const string DpkgStatusPath = "/var/lib/dpkg/status";
     public const string OsReleasePath = "/usr/lib/os-release";
     /// <summary>npm's global prefix: /usr/local with Debian's npm, /usr with a few others.</summary>
-    public static readonly IReadOnlyList<string> GlobalNodeModules = ["/usr/local/lib/node_modules", "/usr/lib/node_modules"];
+    /// Beside them, where an npm tool is installed from its lock (locks/npm/TOOL: npm ci in /usr/local/lib/strata-npm/TOOL).
+    public static readonly IReadOnlyList<string> GlobalNodeModules = ["/usr/local/lib/node_modules", "/usr/lib/node_modules", "/usr/local/lib/strata-npm"];
 
     public static async Task<ImageContents> ReadAsync(IImageStore images, string image, CancellationToken ct = default)
     {

@@ -20,7 +20,7 @@ public class BumpDescriptionTests
         var before = Lock("3.19.1", _ => new string('1', 64));
         var after = Lock("3.19.1", arch => arch == "arm64" ? new string('4', 64) : new string('1', 64));
 
-        var (change, keep) = BumpDescription.Images(Graph, Tools, before, after);
+        var (change, keep) = BumpDescription.Images(Graph, Tools, before, after, Keys.PackageKeyTests.RepositoryPackages, Keys.PackageKeyTests.RepositoryPackages);
 
         Assert.Equal(["k8s (linux/arm64)", "gemini (linux/arm64)", "latest (linux/arm64)"], change);
         Assert.Equal(["base (linux/amd64, linux/arm64)", "k8s (linux/amd64)", "gemini (linux/amd64)", "latest (linux/amd64)"], keep);
@@ -36,5 +36,34 @@ public class BumpDescriptionTests
 
         Assert.Equal(["k8s", "gemini", "latest"], perImage.Select(i => i.Image));
         Assert.All(perImage, i => Assert.Equal(["helm 3.19.1 -> 3.19.2"], i.Tools));
+    }
+
+    [Fact]
+    public void A_security_update_of_a_package_is_a_table_per_image_and_platform_with_its_cves_and_moves_only_its_images()
+    {
+        var packages = Keys.PackageKeyTests.RepositoryPackages;
+        var amd64 = packages.Platforms[Oci.Platform.LinuxAmd64];
+        var gemini = amd64.Images["gemini"];
+        var nodejs = gemini.Packages["nodejs"];
+        var updated = nodejs with { Version = nodejs.Version + "+fix1", Sha256 = new string('e', 64) };
+        var images = amd64.Images.ToDictionary();
+        images["gemini"] = gemini with { Packages = new Dictionary<string, Packages.LockedPackage>(gemini.Packages) { ["nodejs"] = updated } };
+        var after = packages.With(Oci.Platform.LinuxAmd64, amd64 with { Images = images });
+        var result = new Packages.PackagePinResult(after, packages, Packages.PackageLock.Changes(packages, after), [])
+        {
+            Changelogs = new Dictionary<(string, string), Packages.ChangelogEntry>
+            {
+                [("nodejs", updated.Version)] = new(["* Fix CVE-2026-0001: a | in a header."], ["CVE-2026-0001"]),
+            },
+        };
+        var tools = Lock("3.19.1", _ => new string('1', 64));
+
+        var table = BumpDescription.PackageTables(result);
+        Assert.Equal($"#### `gemini` (linux/amd64)\n\n| Package | Version | Debian changelog |\n|---|---|---|\n" +
+                     $"| nodejs | {nodejs.Version} -> {updated.Version} | **CVE-2026-0001**: * Fix CVE-2026-0001: a \\| in a header. |\n\n", table);
+        Assert.Equal("Bump 1 Debian package (1 with CVE fixes)", BumpDescription.Title(tools, tools, result));
+        var (change, keep) = BumpDescription.Images(Graph, Tools, tools, tools, packages, after);
+        Assert.Equal(["gemini (linux/amd64)", "latest (linux/amd64)"], change);
+        Assert.Contains("base (linux/amd64, linux/arm64)", keep);
     }
 }

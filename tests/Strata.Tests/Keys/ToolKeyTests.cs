@@ -36,6 +36,7 @@ public class ToolKeyTests
             HostCa = HostCaMode.Off,
             Tools = ToolsFile.Load(Path.Combine(Root, "tools.yaml")),
             Lock = toolLock,
+            Packages = PackageKeyTests.RepositoryPackages,
             Platform = platform ?? Platform.LinuxAmd64,
         });
 
@@ -68,8 +69,8 @@ public class ToolKeyTests
         }
         // Without any pinned tool (whose URLs name the architecture), the platform alone still tells the keys apart.
         var graph = GraphLoader.Load(Path.Combine(Root, "strata.yaml"));
-        Assert.NotEqual(BuildPlanner.Plan(graph, new PlanOptions { HostCa = HostCaMode.Off, Platform = Platform.LinuxAmd64 }).Get("base").Key,
-            BuildPlanner.Plan(graph, new PlanOptions { HostCa = HostCaMode.Off, Platform = Platform.LinuxArm64 }).Get("base").Key);
+        Assert.NotEqual(BuildPlanner.Plan(graph, new PlanOptions { HostCa = HostCaMode.Off, Packages = PackageKeyTests.RepositoryPackages, Platform = Platform.LinuxAmd64 }).Get("base").Key,
+            BuildPlanner.Plan(graph, new PlanOptions { HostCa = HostCaMode.Off, Packages = PackageKeyTests.RepositoryPackages, Platform = Platform.LinuxArm64 }).Get("base").Key);
         var native = Platform.Host == Platform.LinuxArm64 ? arm64 : amd64;
         var foreign = native == arm64 ? amd64 : arm64;
         Assert.Equal("base", native.Get("base").MovingTag.Tag);
