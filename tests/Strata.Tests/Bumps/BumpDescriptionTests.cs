@@ -1,5 +1,7 @@
 using Strata.Bumps;
 using Strata.Graph;
+using Strata.Oci;
+using Strata.Packages;
 using Strata.Tests.Support;
 using Strata.Tools;
 
@@ -42,16 +44,16 @@ public class BumpDescriptionTests
     public void A_security_update_of_a_package_is_a_table_per_image_and_platform_with_its_cves_and_moves_only_its_images()
     {
         var packages = Keys.PackageKeyTests.RepositoryPackages;
-        var amd64 = packages.Platforms[Oci.Platform.LinuxAmd64];
+        var amd64 = packages.Platforms[Platform.LinuxAmd64];
         var gemini = amd64.Images["gemini"];
         var nodejs = gemini.Packages["nodejs"];
         var updated = nodejs with { Version = nodejs.Version + "+fix1", Sha256 = new string('e', 64) };
         var images = amd64.Images.ToDictionary();
-        images["gemini"] = gemini with { Packages = new Dictionary<string, Packages.LockedPackage>(gemini.Packages) { ["nodejs"] = updated } };
-        var after = packages.With(Oci.Platform.LinuxAmd64, amd64 with { Images = images });
-        var result = new Packages.PackagePinResult(after, packages, Packages.PackageLock.Changes(packages, after), [])
+        images["gemini"] = gemini with { Packages = new Dictionary<string, LockedPackage>(gemini.Packages) { ["nodejs"] = updated } };
+        var after = packages.With(Platform.LinuxAmd64, amd64 with { Images = images });
+        var result = new PackagePinResult(after, packages, PackageLock.Changes(packages, after), [])
         {
-            Changelogs = new Dictionary<(string, string), Packages.ChangelogEntry>
+            Changelogs = new Dictionary<(string, string), ChangelogEntry>
             {
                 [("nodejs", updated.Version)] = new(["* Fix CVE-2026-0001: a | in a header."], ["CVE-2026-0001"]),
             },

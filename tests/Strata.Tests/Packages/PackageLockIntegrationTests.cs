@@ -59,8 +59,9 @@ public sealed class PackageLockIntegrationTests : IAsyncLifetime
     }
 
     // Host networking: the builds and the resolution reach the stand-in archive on this machine's loopback.
-    private ImagePipeline NewPipeline(string? repository = null) => new(
-        new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache"), Network = "host",
+    // Without the builder's layer cache where a build stands for another machine's (this engine still holds the layers).
+    private ImagePipeline NewPipeline(bool noCache = false) => new(
+        new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache"), Network = "host", NoCache = noCache,
             Platforms = new Strata.Platforms.PlatformSelection.Native() },
         line => { lock (_log) _log.Add(line); }, _engine.Docker);
 
@@ -107,7 +108,7 @@ public sealed class PackageLockIntegrationTests : IAsyncLifetime
         // Another machine builds the same keys a week later, when the archive also serves a newer a: it installs the lock.
         _archive.Add("strata-demo-a", "1.1-1");
         await _engine.RemoveRepositoryAsync(_repository);
-        using (var again = NewPipeline())
+        using (var again = NewPipeline(noCache: true))
         {
             await BuildAllAsync(again);
             Assert.Equal(keysBefore, again.Plan.Images.ToDictionary(i => i.Name, i => i.Key));
@@ -120,7 +121,7 @@ public sealed class PackageLockIntegrationTests : IAsyncLifetime
             .Add("strata-demo-b", "1.0-1+deb13u1", depends: "strata-demo-c", changes: "Fix CVE-2026-12345: a heap overflow.")
             .Remove("strata-demo-b", "1.0-1");
         await _engine.RemoveRepositoryAsync(_repository);
-        using (var stale = NewPipeline())
+        using (var stale = NewPipeline(noCache: true))
         {
             await stale.BuildAsync("base");
             var e = await Assert.ThrowsAsync<EngineException>(() => stale.BuildAsync("tools"));
