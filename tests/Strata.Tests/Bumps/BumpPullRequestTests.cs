@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using Strata.Bumps;
 using Strata.Downloads;
 using Strata.GitHub;
+using Strata.Oci;
+using Strata.Packages;
 using Strata.Tests.GitHub;
 using Strata.Tests.Support;
 using Strata.Tools;
@@ -30,7 +32,11 @@ public sealed class BumpPullRequestTests(ITestOutputHelper output) : IAsyncLifet
     public async Task InitializeAsync()
     {
         _server = await StandInServer.StartAsync();
-        _checkout.Write("Dockerfiles/Dockerfile.base", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\n")
+        _checkout.Write("Dockerfiles/Dockerfile.base", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nCOPY .strata/apt/ /usr/local/share/strata/apt/\n" +
+                "ARG APT_CONFIG=/usr/local/share/strata/apt/apt.conf\nRUN apt-get update && apt-get install -y jq\n")
+            .Write("packages.lock.json", PackagesWithJq("1.7.1-6").ToJson())
+            .Write($"{NpmLock.Folder("gemini-cli")}/{NpmLock.ManifestName}", "{}\n")
+            .Write($"{NpmLock.Folder("gemini-cli")}/{NpmLock.LockName}", """{"packages": {"node_modules/@google/gemini-cli": {"version": "0.61.0"}}}""" + "\n")
             .Write("Dockerfiles/Dockerfile.k8s", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nCOPY .strata/tools/ /usr/local/bin/\n")
             .Write("Dockerfiles/Dockerfile.gemini", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nARG GEMINI_CLI_VERSION\n")
             .Write("strata.yaml", """
@@ -126,19 +132,30 @@ public sealed class BumpPullRequestTests(ITestOutputHelper output) : IAsyncLifet
         return pin.Lock.ToJson();
     }
 
+    /// <summary>The checkout's package lock: base installs jq (at <paramref name="version"/>) on linux/amd64.</summary>
+    private static PackageLock PackagesWithJq(string version) => new(new Dictionary<Platform, PlatformPackages>
+    {
+        [Platform.LinuxAmd64] = new("20261207T000000Z", new Dictionary<string, ImagePackages>
+        {
+            ["base"] = new(["jq"], new Dictionary<string, LockedPackage> { ["jq"] = new(version, "amd64", new string(version[^1], 64)) }),
+        }),
+    });
+
     private async Task<BumpResult> BumpAsync() => await BumpAsync(dispatch: null);
 
-    private async Task<BumpResult> BumpAsync(string? dispatch)
+    private async Task<BumpResult> BumpAsync(string? dispatch,
+        Func<ToolLock, CancellationToken, Task<(PackagePinResult, IReadOnlyList<(string, byte[])>)>>? pinPackages = null)
     {
         using var github = Api();
         using var assets = new AssetCache(_cache.Path("assets"), http: _http);
         var pinner = new Pinner(new GitHubReleasesClient(github), assets, _http, _log.Add);
-        return await new BumpPullRequest(github, pinner, _log.Add).RunAsync(new BumpOptions
+        return await new BumpPullRequest(github, pinner, _log.Add, pinPackages).RunAsync(new BumpOptions
         {
             Repository = RepositoryName.Parse("acme/workstation"),
             ToolsPath = _checkout.Path("tools.yaml"),
             ConfigPath = _checkout.Path("strata.yaml"),
             DispatchWorkflow = dispatch,
+            Packages = PackageLock.Load(_checkout.Path("packages.lock.json")),
         });
     }
 
@@ -179,6 +196,42 @@ public sealed class BumpPullRequestTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Contains("**What changes in the images**", body);
         Assert.Matches(@"(?m)^- `k8s`: (helm 3\.19\.2 -> 3\.19\.4, k9s 0\.50\.1 -> 0\.50\.2|k9s 0\.50\.1 -> 0\.50\.2, helm 3\.19\.2 -> 3\.19\.4)$", body);
         Assert.Contains("What CI proves before merge", body);
+    }
+
+    [Fact]
+    public async Task A_security_update_of_a_package_goes_into_the_same_commit_and_the_pull_request_names_its_cve()
+    {
+        Upstream(helm: ["3.19.2"], k9s: ["0.50.1"]); // no tool is newer: the package update alone makes the pull request
+        var before = PackagesWithJq("1.7.1-6");
+        var after = PackagesWithJq("1.7.1-6+deb13u1");
+        var pinned = new PackagePinResult(after, before, PackageLock.Changes(before, after), [])
+        {
+            Changelogs = new Dictionary<(string, string), ChangelogEntry>
+            {
+                [("jq", "1.7.1-6+deb13u1")] = new(["* Fix CVE-2026-0002: a crash on deep input."], ["CVE-2026-0002"]),
+            },
+        };
+        IReadOnlyList<(string, byte[])> files = [("packages.lock.json", System.Text.Encoding.UTF8.GetBytes(after.ToJson()))];
+
+        var result = await BumpAsync(null, (_, _) => Task.FromResult((pinned, files)));
+
+        Assert.Equal(BumpOutcome.PullRequestOpened, result.Outcome);
+        Assert.Equal("Bump 1 Debian package (1 with CVE fixes)", result.Title);
+        Assert.Equal(after.ToJson(), _repo.File(Branch, "packages.lock.json"));
+        Assert.NotNull(_repo.File(Branch, "tools.lock.json"));
+        Assert.Equal(["POST /git/blobs", "POST /git/blobs", "POST /git/trees", "POST /git/commits", "POST /git/refs", "POST /pulls"],
+            Writes().Select(r => r.Method + " " + r.PathAndQuery["/repos/acme/workstation".Length..].TrimEnd('/')));
+        var body = (string)Assert.Single(_repo.Pulls)["body"]!;
+        output.WriteLine(body);
+        Assert.Contains("#### `base` (linux/amd64)", body);
+        Assert.Contains("| jq | 1.7.1-6 -> 1.7.1-6+deb13u1 | **CVE-2026-0002**: * Fix CVE-2026-0002: a crash on deep input. |", body);
+        Assert.Contains("**Images whose keys change** (rebuilt): `base`, `k8s`, `gemini`", body);
+        Assert.DoesNotContain("| Tool | Version |", body);
+
+        // The same upstream and archive again: nothing to write.
+        var writes = Writes().Count;
+        Assert.Equal(BumpOutcome.AlreadyProposed, (await BumpAsync(null, (_, _) => Task.FromResult((pinned, files)))).Outcome);
+        Assert.Equal(writes, Writes().Count);
     }
 
     [Fact]
