@@ -60,6 +60,13 @@ public sealed record ImagePlan(ImageSpec Spec, Stage Core, Stage? ThinLayer, Ima
 public sealed record BuildPlan(ImageGraph Graph, IReadOnlyList<ImagePlan> Images, ToolLock Lock)
 {
     public Platform Platform { get; init; } = Platform.LinuxAmd64;
+    /// <summary>packages.lock.json, as the plan was made from it.</summary>
+    public Packages.PackageLock Packages { get; init; } = Strata.Packages.PackageLock.Empty;
+
+    /// <summary>The Debian packages the lock pins for the image and its ancestors on this plan's platform.</summary>
+    public IReadOnlyDictionary<string, Packages.LockedPackage> LockedPackages(string name) =>
+        Lineage(name).SelectMany(i => Packages.For(Platform, i.Name)?.Packages ?? new Dictionary<string, Packages.LockedPackage>())
+            .GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value);
 
     public bool Contains(string name) => Images.Any(i => i.Name == name);
 

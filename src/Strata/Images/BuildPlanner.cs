@@ -146,7 +146,7 @@ public static class BuildPlanner
             var movingTag = platform == options.Native ? image.Name : $"{image.Name}-{platform.Architecture}";
             plans[image.Name] = new ImagePlan(image, core, thin, repository.WithTag(movingTag));
         }
-        return new BuildPlan(graph, graph.ImagesFor(platform).Select(i => plans[i.Name]).ToList(), options.Lock) { Platform = platform };
+        return new BuildPlan(graph, graph.ImagesFor(platform).Select(i => plans[i.Name]).ToList(), options.Lock) { Platform = platform, Packages = options.Packages };
     }
 
     /// <summary>

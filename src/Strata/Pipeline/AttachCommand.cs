@@ -109,7 +109,7 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
                 await sources.EnsureLocalAsync(image, image.Published, ct);
                 var contents = await ImageContents.ReadAsync(engine.Images, image.Published.KeyTag.ToString(), ct);
                 return [new ArtifactLayer(kind.ArtifactType(), Sbom.Write(new SbomInput(reference, image.Key, image.Platform, contents,
-                    Binaries(plan, image), parent)))];
+                    Binaries(plan, image), parent) { LockedPackages = plan.LockedPackages(image.Name) }))];
             case EvidenceKind.Provenance:
                 var builder = await engine.Builds.ResolveBuilderAsync(ct);
                 var npm = plan.Lineage(image.Name).SelectMany(i => tools?.ForImage(i.Name) ?? []).OfType<NpmTool>()

@@ -10,8 +10,12 @@ namespace Strata.Supply;
 public sealed record PinnedBinary(string Name, string Version, string Url, string Sha256);
 
 /// <summary>Everything an SBOM states about one image manifest.</summary>
+/// <param name="LockedPackages">The Debian packages packages.lock.json pins for the image and its ancestors on this platform.</param>
 public sealed record SbomInput(ImageReference Image, string Key, Platform Platform, ImageContents Contents,
-    IReadOnlyList<PinnedBinary> Binaries, ImageReference? Parent);
+    IReadOnlyList<PinnedBinary> Binaries, ImageReference? Parent)
+{
+    public IReadOnlyDictionary<string, Packages.LockedPackage> LockedPackages { get; init; } = new Dictionary<string, Packages.LockedPackage>();
+}
 
 /// <summary>One component as an SBOM lists it (what verify and the release notes compare).</summary>
 public sealed record SbomComponent(string Type, string Name, string Version, string Purl, string? Sha256);
@@ -38,8 +42,21 @@ public static class Sbom
         var components = new JsonArray();
         var distro = input.Contents.Os is { } os ? $"{os.Id}-{os.VersionId}" : null;
         foreach (var p in input.Contents.DebianPackages)
-            components.Add(Component("library", p.Name, p.Version,
-                $"pkg:deb/{input.Contents.Os?.Id ?? "debian"}/{Enc(p.Name)}@{Enc(p.Version)}?arch={Enc(p.Architecture)}" + (distro is null ? "" : $"&distro={Enc(distro)}")));
+        {
+            var c = Component("library", p.Name, p.Version,
+                $"pkg:deb/{input.Contents.Os?.Id ?? "debian"}/{Enc(p.Name)}@{Enc(p.Version)}?arch={Enc(p.Architecture)}" + (distro is null ? "" : $"&distro={Enc(distro)}"));
+            // A package the lock pins carries the sha256 of its .deb (checked at install); the image must hold the locked version.
+            if (input.LockedPackages.TryGetValue(p.Name, out var locked))
+            {
+                if (locked.Version != p.Version)
+                    throw new InvalidOperationException(
+                        $"{input.Image}: the image holds {p.Name} {p.Version}, but {Packages.PackageLock.DefaultFileName} pins {locked.Version}: " +
+                        "it was not built from this lock. Rebuild it (its key tag names another build), and report this: a locked install installs the lock only.");
+                c["hashes"] = new JsonArray(new JsonObject { ["alg"] = "SHA-256", ["content"] = locked.Sha256 });
+                c["properties"] = new JsonArray(new JsonObject { ["name"] = "dev.strata:source", ["value"] = Packages.PackageLock.DefaultFileName });
+            }
+            components.Add(c);
+        }
         foreach (var p in input.Contents.NpmPackages)
             components.Add(Component("library", p.Name, p.Version, NpmPurl(p.Name, p.Version)));
         foreach (var b in input.Binaries)

@@ -43,6 +43,19 @@ public sealed class SbomTests
         ImageReference.Parse("debian:trixie-slim@sha256:d7e12182ce18b85b93007c1dedf31f2d29e01ccf3182cc4017c709b6259bc132"));
 
     [Fact]
+    public void A_package_the_lock_pins_carries_the_sha256_of_its_deb_and_must_be_the_locked_version()
+    {
+        var locked = new Dictionary<string, Strata.Packages.LockedPackage> { ["libc6"] = new("2.41-12", "amd64", new string('c', 64)) };
+        var components = Sbom.ReadComponents(Sbom.Write(Input() with { LockedPackages = locked }));
+        Assert.Equal(new string('c', 64), Assert.Single(components, c => c.Name == "libc6").Sha256);
+        Assert.Null(Assert.Single(components, c => c.Name == "perl-base").Sha256); // the base OS's own: pinned by its digest
+
+        var other = new Dictionary<string, Strata.Packages.LockedPackage> { ["libc6"] = new("2.41-12+deb13u1", "amd64", new string('c', 64)) };
+        var e = Assert.Throws<InvalidOperationException>(() => Sbom.Write(Input() with { LockedPackages = other }));
+        Assert.Contains("the image holds libc6 2.41-12, but packages.lock.json pins 2.41-12+deb13u1", e.Message);
+    }
+
+    [Fact]
     public void The_dpkg_database_gives_the_installed_packages_only()
     {
         Assert.Equal([new DebianPackage("libc6", "2.41-12", "amd64"), new DebianPackage("perl-base", "1:5.40.1-6", "amd64")],
