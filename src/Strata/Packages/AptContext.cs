@@ -6,7 +6,8 @@ namespace Strata.Packages;
 /// <summary>
 /// The files of <see cref="AptInstall.ContextDirectory"/> for one image and platform, made from the lock: apt's
 /// configuration for the install steps (the sources of strata.yaml, nothing else), preferences that give each locked
-/// version priority 1001 and every other version -1 (a package that is not in the lock has no candidate), and the
+/// version priority 1001, the installed ones their usual 100 and every other version -1 (a package that is neither
+/// installed nor in the lock has no candidate), and the
 /// hook that checks every fetched .deb's sha256 against the lock before dpkg unpacks it.
 /// </summary>
 public static class AptContext
@@ -26,8 +27,14 @@ public static class AptContext
 
             """;
         var list = string.Concat(sources.Select(s => s + "\n"));
+        // The installed versions (the parent image's, "now") keep their usual priority, so a package the Dockerfile names
+        // that the parent already has stays as it is; any other version that is not locked has no candidate.
         var preferences = new StringBuilder("""
-            # Written by Strata from packages.lock.json: the locked versions only.
+            # Written by Strata from packages.lock.json: the installed and the locked versions only.
+            Package: *
+            Pin: release a=now
+            Pin-Priority: 100
+
             Package: *
             Pin: release *
             Pin-Priority: -1

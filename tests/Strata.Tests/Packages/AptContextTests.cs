@@ -19,7 +19,8 @@ public class AptContextTests
     {
         var (files, directories) = AptContext.For(["deb http://deb.debian.org/debian trixie main"], Locked);
         var preferences = Text(files, "preferences");
-        Assert.Contains("Package: *\nPin: release *\nPin-Priority: -1\n", preferences);
+        // The parent's installed versions first (a named package the parent has stays), then no candidate for the rest.
+        Assert.Contains("Package: *\nPin: release a=now\nPin-Priority: 100\n\nPackage: *\nPin: release *\nPin-Priority: -1\n", preferences);
         Assert.Contains("Package: jq\nPin: version 1.7.1-6+deb13u4\nPin-Priority: 1001\n", preferences);
         Assert.Equal($"jq 1.7.1-6+deb13u4 amd64 {new string('1', 64)}\nlibjq1 1.7.1-6+deb13u4 amd64 {new string('2', 64)}\n", Text(files, "locked.list"));
         var conf = Text(files, "apt.conf");
