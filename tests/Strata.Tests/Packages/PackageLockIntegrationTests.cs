@@ -12,7 +12,8 @@ namespace Strata.Tests.Packages;
 /// dpkg-scanpackages): pin resolves each image's share in the base OS without building; builds install exactly the lock
 /// even when the archive serves newer versions; a security update moves only the keys of the images that install the
 /// package; a locked version the archive no longer serves fails the build, naming the package, the version and the fix.
-/// The smallest chain that shows it: base (installs a), tools (installs b, which pulls in c), leaf (installs nothing).
+/// The smallest chain that shows it: base (installs a, and names bsdutils, which the OS already has), tools (installs b,
+/// which pulls in c), leaf (installs nothing).
 /// </summary>
 [Collection("engine")]
 [Trait("Needs", "Engine")]
@@ -28,7 +29,7 @@ public sealed class PackageLockIntegrationTests : IAsyncLifetime
     {
         _engine = engine;
         const string header = "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nCOPY .strata/apt/ /usr/local/share/strata/apt/\nARG APT_CONFIG=/usr/local/share/strata/apt/apt.conf\n";
-        _repo.Write("Dockerfiles/Dockerfile.base", header + "RUN apt-get update && apt-get install -y --no-install-recommends strata-demo-a && rm -rf /var/lib/apt/lists/*\nCMD [\"true\"]\n");
+        _repo.Write("Dockerfiles/Dockerfile.base", header + "RUN apt-get update && apt-get install -y --no-install-recommends strata-demo-a bsdutils && rm -rf /var/lib/apt/lists/*\nCMD [\"true\"]\n");
         _repo.Write("Dockerfiles/Dockerfile.tools", header + "RUN apt-get update && apt-get install -y --no-install-recommends strata-demo-b && rm -rf /var/lib/apt/lists/*\n");
         _repo.Write("Dockerfiles/Dockerfile.leaf", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN echo leaf > /leaf\n");
     }
