@@ -159,11 +159,11 @@ public sealed class ImagePipeline : IDisposable
         return Platforms.Select(For).Where(r => r.Plan.Contains(image));
     }
 
-    /// <summary>Before any build: every foreign platform must be runnable here (binfmt_misc and QEMU), or the run stops with the fix.</summary>
+    /// <summary>Before any build: every foreign platform must be runnable here (binfmt_misc and QEMU, set-uid honoured), or the run stops with the fix.</summary>
     private void RequireEmulation(IReadOnlyList<Platform> platforms)
     {
         if (_emulationChecked) return;
-        Emulation.Require(platforms, Native, BinfmtDirectory);
+        Emulation.Require(platforms, Native, new KernelBinfmtMisc(BinfmtDirectory), _log);
         _emulationChecked = true;
     }
 
