@@ -92,6 +92,9 @@ public sealed class ImagePipeline : IDisposable
     /// <summary>Where binfmt_misc is (tests give a stand-in): emulation of a foreign platform is checked there before any build.</summary>
     public string BinfmtDirectory { get; init; } = Emulation.BinfmtDirectory;
 
+    /// <summary>What runs a vault scenario (tests give a stand-in that needs no machine); null: <see cref="VaultMachine.RunAsync"/>.</summary>
+    internal Func<IEngine, VaultRun, Action<string>, CancellationToken, Task<ScenarioOutput>>? RunVault { get; init; }
+
     /// <summary>The engine's own platform.</summary>
     public Platform Native => _native.Value;
 
@@ -131,13 +134,28 @@ public sealed class ImagePipeline : IDisposable
     /// <summary>The mechanism under the gates (for tests): builds and tags without asking for proofs.</summary>
     internal ChainBuilder Builder => First.Builder;
 
-    /// <summary>The smoke suite's settings for this run: vault proofs are kept in the cache, beside the smoke proofs.</summary>
+    /// <summary>The smoke suite's settings for this run: vault proofs are kept in the cache, beside the smoke proofs, and in the registry when one is configured.</summary>
     public SmokeOptions SmokeOptions => new()
     {
         Docker = Engine, VaultProofDirectory = Path.Combine(Options.CacheDirectory, "vault-proofs"), VaultRuntime = Options.VaultRuntime,
+        VaultProofRegistry = _registry.Value is { } registry ? new Supply.RegistryVaultProofs(registry, Graph.Repository) : null,
+        RunVault = RunVault ?? VaultMachine.RunAsync,
     };
 
-    public PlanCommand Planning => new(Platforms.Select(For).ToList(), Options.ArtifactsDirectory, _log);
+    public PlanCommand Planning => new(Platforms.Select(For).ToList(), Options.ArtifactsDirectory, _log) { VaultProofs = VaultProofOrder };
+
+    /// <summary>For the plan: which images run the vault scenario, and where a proof of their vault is looked up before it runs.</summary>
+    private string? VaultProofOrder
+    {
+        get
+        {
+            var options = SmokeOptions;
+            var vault = Graph.Images.Where(i => SmokeSpecLoader.Resolve(Graph, i.Name, options.SpecDirectory).Vault).Select(i => i.Name).ToList();
+            if (vault.Count == 0) return null;
+            IVaultProofStore[] stores = [new LocalVaultProofs(options.VaultProofDirectory!), .. options.VaultProofRegistry is { } r ? new[] { r } : []];
+            return $"Vault scenario ({string.Join(", ", vault)}): a proof of the image's vault fingerprint is looked up in {new VaultProofs(stores).Order} runs";
+        }
+    }
     public BuildCommand Build => First.Build;
     public ProveCommand Prove => First.Prove;
 
