@@ -54,6 +54,8 @@ public sealed class VaultProofRegistryIntegrationTests(EngineFixture engine, ITe
 
     public async Task DisposeAsync()
     {
+        // Images of a run with --registry are named after the registry.
+        await engine.RemoveRepositoryAsync(RegistryLocation.Parse($"{_registry.Host}/team").ImageName(_repository));
         await engine.RemoveRepositoryAsync(_repository);
         await _registry.DisposeAsync();
         _repo.Dispose();
