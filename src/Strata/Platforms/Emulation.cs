@@ -61,7 +61,8 @@ public static class Emulation
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
         {
-            failed = e.Message;
+            // Another run on this host may have registered it with C in between (its write then makes ours fail).
+            failed = SafeFind(binfmt, entry.Name) is { Enabled: true, HonoursSetuid: true } ? null : e.Message;
         }
         if (failed is null)
         {
@@ -74,6 +75,12 @@ public static class Emulation
             $"set-uid programs (sudo) of {platform} images run without their privilege, and smoke checks such as \"sudo needs no password\" " +
             $"would fail after the whole chain was built. Strata could not register it again with C ({failed}). " +
             $"As root on the host: {Command(entry, flags, binfmt.Directory)}");
+    }
+
+    private static BinfmtEntry? SafeFind(IBinfmtMisc binfmt, string name)
+    {
+        try { return binfmt.Find(name); }
+        catch (Exception e) when (e is IOException or FormatException) { return null; }
     }
 
     /// <summary>The shell command that registers <paramref name="entry"/> again with <paramref name="flags"/>.</summary>

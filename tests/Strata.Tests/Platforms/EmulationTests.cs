@@ -102,4 +102,15 @@ public sealed class EmulationTests
         Assert.Null(kernel.Find("qemu-riscv64"));
         Emulation.Require([Platform.LinuxArm64], Platform.LinuxAmd64, kernel, _log.Add);
     }
+
+    [Fact]
+    public void A_registration_that_fails_because_another_run_added_C_meanwhile_is_no_error()
+    {
+        _binfmt.WithAarch64("PF").MayRegister = false;
+        _binfmt.OnRefusal = () => _binfmt.WithAarch64("POCF"); // the other run's registration
+
+        Require(Platform.LinuxArm64);
+
+        Assert.True(_binfmt.Entries["qemu-aarch64"].HonoursSetuid);
+    }
 }

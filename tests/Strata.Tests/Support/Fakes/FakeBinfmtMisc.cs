@@ -11,6 +11,8 @@ public sealed class FakeBinfmtMisc : IBinfmtMisc
     /// <summary>A kernel that takes the registration but drops the C flag (as one without C support would).</summary>
     public bool DropsSetuid { get; set; }
     public List<string> Registrations { get; } = [];
+    /// <summary>Runs when a registration is refused (another process on the host, say, registering it meanwhile).</summary>
+    public Action? OnRefusal { get; set; }
     public string Directory => "/proc/sys/fs/binfmt_misc";
 
     /// <summary>qemu-aarch64 as Debian's qemu-user-static registers it (flags PF), or with <paramref name="flags"/>.</summary>
@@ -24,7 +26,11 @@ public sealed class FakeBinfmtMisc : IBinfmtMisc
 
     public void Reregister(BinfmtEntry entry, string flags)
     {
-        if (!MayRegister) throw new UnauthorizedAccessException($"Access to the path '{Directory}/{entry.Name}' is denied.");
+        if (!MayRegister)
+        {
+            OnRefusal?.Invoke();
+            throw new UnauthorizedAccessException($"Access to the path '{Directory}/{entry.Name}' is denied.");
+        }
         Registrations.Add(entry.Registration(flags)!);
         Entries[entry.Name] = entry with { Flags = DropsSetuid ? flags.Replace("C", "") : flags };
     }
