@@ -95,6 +95,9 @@ public sealed class ImagePipeline : IDisposable
     /// <summary>Where binfmt_misc is (tests give a stand-in): emulation of a foreign platform is checked there before any build.</summary>
     public string BinfmtDirectory { get; init; } = Emulation.BinfmtDirectory;
 
+    /// <summary>What runs a vault scenario (tests give a stand-in that needs no machine); null: <see cref="VaultMachine.RunAsync"/>.</summary>
+    internal Func<IEngine, VaultRun, Action<string>, CancellationToken, Task<ScenarioOutput>>? RunVault { get; init; }
+
     /// <summary>The engine's own platform.</summary>
     public Platform Native => _native.Value;
 
@@ -134,13 +137,28 @@ public sealed class ImagePipeline : IDisposable
     /// <summary>The mechanism under the gates (for tests): builds and tags without asking for proofs.</summary>
     internal ChainBuilder Builder => First.Builder;
 
-    /// <summary>The smoke suite's settings for this run: vault proofs are kept in the cache, beside the smoke proofs.</summary>
+    /// <summary>The smoke suite's settings for this run: vault proofs are kept in the cache, beside the smoke proofs, and in the registry when one is configured.</summary>
     public SmokeOptions SmokeOptions => new()
     {
         Docker = Engine, VaultProofDirectory = Path.Combine(Options.CacheDirectory, "vault-proofs"), VaultRuntime = Options.VaultRuntime,
+        VaultProofRegistry = _registry.Value is { } registry ? new Supply.RegistryVaultProofs(registry, Graph.Repository) : null,
+        RunVault = RunVault ?? VaultMachine.RunAsync,
     };
 
-    public PlanCommand Planning => new(Platforms.Select(For).ToList(), Options.ArtifactsDirectory, _log);
+    public PlanCommand Planning => new(Platforms.Select(For).ToList(), Options.ArtifactsDirectory, _log) { VaultProofs = VaultProofOrder };
+
+    /// <summary>For the plan: which images run the vault scenario, and where a proof of their vault is looked up before it runs.</summary>
+    private string? VaultProofOrder
+    {
+        get
+        {
+            var options = SmokeOptions;
+            var vault = Graph.Images.Where(i => SmokeSpecLoader.Resolve(Graph, i.Name, options.SpecDirectory).Vault).Select(i => i.Name).ToList();
+            if (vault.Count == 0) return null;
+            IVaultProofStore[] stores = [new LocalVaultProofs(options.VaultProofDirectory!), .. options.VaultProofRegistry is { } r ? new[] { r } : []];
+            return $"Vault scenario ({string.Join(", ", vault)}): a proof of the image's vault fingerprint is looked up in {new VaultProofs(stores).Order} runs";
+        }
+    }
     public BuildCommand Build => First.Build;
     public ProveCommand Prove => First.Prove;
 
@@ -162,11 +180,11 @@ public sealed class ImagePipeline : IDisposable
         return Platforms.Select(For).Where(r => r.Plan.Contains(image));
     }
 
-    /// <summary>Before any build: every foreign platform must be runnable here (binfmt_misc and QEMU), or the run stops with the fix.</summary>
+    /// <summary>Before any build: every foreign platform must be runnable here (binfmt_misc and QEMU, set-uid honoured), or the run stops with the fix.</summary>
     private void RequireEmulation(IReadOnlyList<Platform> platforms)
     {
         if (_emulationChecked) return;
-        Emulation.Require(platforms, Native, BinfmtDirectory);
+        Emulation.Require(platforms, Native, new KernelBinfmtMisc(BinfmtDirectory), _log);
         _emulationChecked = true;
     }
 

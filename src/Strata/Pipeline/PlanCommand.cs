@@ -8,6 +8,9 @@ namespace Strata.Pipeline;
 /// </summary>
 public sealed class PlanCommand(IReadOnlyList<PlatformRun> runs, string artifactsDirectory, Action<string> log)
 {
+    /// <summary>Where vault proofs are looked up before a scenario runs (a line after the table); null: no image runs the vault.</summary>
+    public string? VaultProofs { get; init; }
+
     public async Task<IReadOnlyList<PlannedImage>> RunAsync(CancellationToken ct = default)
     {
         var rows = new List<PlannedImage>();
@@ -32,6 +35,7 @@ public sealed class PlanCommand(IReadOnlyList<PlatformRun> runs, string artifact
             rows.Select(r => (IReadOnlyList<string>)[r.Name, r.Platform, r.Parent ?? "-", r.Key, r.Status.ToString().ToLowerInvariant(),
                 string.Join(", ", r.Stages.Select(st => $"{st.Stage}: {st.Source.ToString().ToLowerInvariant()}" +
                                                         (st.CacheFrom is { } c ? $" (cache from {c})" : "")))])).TrimEnd());
+        if (VaultProofs is { } vault) log(vault);
         var path = Path.Combine(artifactsDirectory, "plan.json");
         ReportFiles.WritePlan(path, rows);
         log($"Plan: {path}");

@@ -23,6 +23,8 @@ public sealed class VerifyCommand(IReadOnlyList<PlatformRun> runs, IRegistry reg
                 rows.Add(await verifier.VerifyAsync(new VerifyTarget(planned.Name, planned.Name, planned.Published.KeyTag.Tag!, planned.Key,
                     run.Prove.ProofKey(planned.Name), AttachCommand.Binaries(run.Plan, planned)) { Platform = run.Platform }, ct));
         log(EvidenceVerifier.Table(rows).TrimEnd());
+        foreach (var row in rows.Where(r => r.VaultRuntime is not null))
+            log($"  {row.Image}{(row.Platform is { } p ? $" ({p})" : "")}: vault proven on {row.VaultRuntime}");
         var problems = rows.SelectMany(r => r.Problems).ToList();
         if (problems.Count > 0)
             throw new VerifyFailedException(

@@ -56,7 +56,7 @@ public static class GeneratedChecks
             checks.Add(new ScenarioCheck(Vault, origin, Path.GetFullPath(Path.Combine(graph.RootDirectory, options.VaultDirectory)),
                 options.VaultTimeout,
                 options.VaultProofDirectory is { } proofs ? Path.GetFullPath(Path.Combine(graph.RootDirectory, proofs)) : null,
-                options.VaultRuntime));
+                options.VaultRuntime, options.VaultProofRegistry));
         return checks;
     }
 

@@ -25,6 +25,8 @@ public sealed record SmokeOptions
     public Func<IEngine, VaultRun, Action<string>, CancellationToken, Task<ScenarioOutput>> RunVault { get; init; } = VaultMachine.RunAsync;
     /// <summary>Where passed vault proofs are kept (relative to the repository, or absolute; the pipeline uses its cache folder); null: never reuse one.</summary>
     public string? VaultProofDirectory { get; init; } = Path.Combine("artifacts", "smoke", "vault-proofs");
+    /// <summary>Where passed vault proofs are shared between machines, looked up after the local folder (the pipeline: the registry, when one is configured); null: none.</summary>
+    public IVaultProofStore? VaultProofRegistry { get; init; }
     public string Locale { get; init; } = "en_US.UTF-8";
     /// <summary>
     /// The container's network; null: the engine's default, as people run the image. (With "none",

@@ -21,14 +21,17 @@ namespace Strata.Smoke;
 /// Proof reuse: with a <paramref name="ProofDirectory"/>, the check first fingerprints the image (smoke/vault/fingerprint.sh,
 /// run in the smoke container: every file and package the vault and its gate execute, and the image's
 /// environment). An image whose fingerprint, together with the scenario's own files, was proven before (its
-/// parent, usually) reuses that proof instead of running the scenario again, and every result says so.
+/// parent, usually) reuses that proof instead of running the scenario again, and every result says so. Proofs are looked up in
+/// the local cache first (<paramref name="ProofDirectory"/>), then in <paramref name="SharedProofs"/> (the registry, where one is
+/// configured: a vault proven on any machine is not proven again), and only a pass is kept, in both.
 /// </para>
 /// </summary>
 /// <param name="Timeout">The whole scenario, cleanup included (the run stops itself then; see <see cref="VaultMachine"/>).</param>
 public sealed record ScenarioCheck(string Name, string Origin, string Directory, TimeSpan Timeout,
     // Where passes are remembered and which machine runs the scenario decide nothing about a pass: kept out of smoke proof keys.
     [property: System.Text.Json.Serialization.JsonIgnore] string? ProofDirectory = null,
-    [property: System.Text.Json.Serialization.JsonIgnore] VaultRuntime Runtime = VaultRuntime.Auto)
+    [property: System.Text.Json.Serialization.JsonIgnore] VaultRuntime Runtime = VaultRuntime.Auto,
+    [property: System.Text.Json.Serialization.JsonIgnore] IVaultProofStore? SharedProofs = null)
     : SmokeCheck(Name, Origin)
 {
     public const string RuntimePrefix = "# runtime:";
@@ -47,12 +50,14 @@ public sealed record ScenarioCheck(string Name, string Origin, string Directory,
 
         string? proofKey = null;
         var fingerprintNote = "";
-        if (ProofDirectory is not null)
+        var proofs = Proofs;
+        void Log(string line) => c.Log($"[{c.Image}] {line}");
+        if (proofs is not null)
         {
             var (key, error) = await ProofKeyAsync(c, ct);
             proofKey = key;
             if (key is null) fingerprintNote = $"; no proof reuse: {error}";
-            else if (VaultProof.Load(ProofDirectory, key) is { } proof) return Replay(c, proof, key);
+            else if (await proofs.FindAsync(key, Log, ct) is { } found) return Replay(c, found.Proof, found.From, key);
         }
 
         // Minutes under User-Mode Linux: its lines are shown as they come; the results follow when it ends.
@@ -62,7 +67,7 @@ public sealed record ScenarioCheck(string Name, string Origin, string Directory,
             return [Fail(c, $"the vault scenario did not finish within {Timeout.TotalSeconds:0} s (stopped); output so far: {Excerpt(run.StdOut + run.StdErr)}")];
         var (runtime, results) = Parse(c, run.StdOut, run.StdErr, run.ExitCode);
         if (proofKey is not null && results.All(r => r.Passed))
-            VaultProof.Save(ProofDirectory!, proofKey, new VaultProof(c.Image, c.ImageRef, runtime!, run.StdOut));
+            await proofs!.SaveAsync(proofKey, VaultProof.Of(proofKey, c.Image, c.ImageRef, c.Options.Platform?.ToString(), runtime!, run.StdOut), Log, ct);
         if (fingerprintNote.Length > 0)
             results = [results[0] with { Message = results[0].Message + fingerprintNote }, .. results.Skip(1)];
         return results;
@@ -82,13 +87,19 @@ public sealed record ScenarioCheck(string Name, string Origin, string Directory,
         return (tap.Runtime, results);
     }
 
-    private IReadOnlyList<CheckResult> Replay(SmokeContext c, VaultProof proof, string key)
+    /// <summary>The local cache, then the shared store; null when proofs are neither kept nor reused.</summary>
+    private VaultProofs? Proofs => ProofDirectory is null && SharedProofs is null ? null
+        : new VaultProofs([.. ProofDirectory is null ? [] : new IVaultProofStore[] { new LocalVaultProofs(ProofDirectory) }, .. SharedProofs is null ? [] : new[] { SharedProofs }]);
+
+    private IReadOnlyList<CheckResult> Replay(SmokeContext c, VaultProof proof, IVaultProofStore from, string key)
     {
-        var from = $"reused the vault proof of image '{proof.Image}' ({proof.ImageRef}): same vault fingerprint {key[..12]}";
+        var when = proof.ProvenAt is { } at ? $" (proven {at.UtcDateTime:yyyy-MM-dd HH:mm} UTC)" : "";
+        var reused = $"reused the vault proof of image '{proof.Image}' ({proof.ImageRef}) from {from.Where}{when}: same vault fingerprint {key[..12]}";
+        c.Log($"[{c.Image}] vault scenario not run: {reused}");
         var (_, results) = Parse(c, proof.Output, "", 0);
         return [.. results.Select((r, i) => i == 0
-            ? r with { Message = $"{from}; {r.Message}", ScenarioRuntime = $"{proof.Runtime} (reused from {proof.Image})" }
-            : r with { Message = string.IsNullOrEmpty(r.Message) ? from : $"{r.Message} ({from})" })];
+            ? r with { Message = $"{reused}; {r.Message}", ScenarioRuntime = $"{proof.Runtime} (reused from {proof.Image} {proof.ImageRef}, found in {from.Where})" }
+            : r with { Message = string.IsNullOrEmpty(r.Message) ? reused : $"{r.Message} ({reused})" })];
     }
 
     /// <summary>
@@ -103,7 +114,9 @@ public sealed record ScenarioCheck(string Name, string Origin, string Directory,
         var result = await c.ShellAsync("root", await File.ReadAllTextAsync(script, ct), login: false, ct, c.User);
         if (result.ExitCode != 0 || result.StdOut.Trim().Length == 0)
             return (null, $"the fingerprint failed (exit {result.ExitCode}): {Excerpt(result.StdErr)}");
-        using var key = new KeyBuilder().Add("vault-fingerprint", result.StdOut).Add("vault-user", c.User);
+        // The platform too: package versions and paths, most of a fingerprint, are the same on amd64 and arm64.
+        using var key = new KeyBuilder().Add("vault-fingerprint", result.StdOut).Add("vault-user", c.User)
+            .Add("vault-platform", c.Options.Platform?.ToString() ?? "the engine's");
         foreach (var file in System.IO.Directory.GetFiles(dir).Order(StringComparer.Ordinal))
             key.AddFileContent("scenario." + Path.GetFileName(file), file);
         return (key.Finish(), "");
@@ -113,28 +126,64 @@ public sealed record ScenarioCheck(string Name, string Origin, string Directory,
         new(c.Image, $"{Name}: {step}", Kind, passed, message, Origin, TimeSpan.Zero);
 }
 
-/// <summary>A passed vault scenario, kept under its proof key (see <see cref="ScenarioCheck.ProofKeyAsync"/>).</summary>
+/// <summary>
+/// A passed vault scenario, kept under its proof key (see <see cref="ScenarioCheck.ProofKeyAsync"/>) in the local cache and, where a
+/// registry is configured, in the registry (<see cref="IVaultProofStore"/>).
+/// </summary>
 /// <param name="Output">The run's stdout: the runtime line, the TAP lines and the verdict.</param>
 public sealed record VaultProof(string Image, string ImageRef, string Runtime, string Output)
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    public static VaultProof? Load(string directory, string key)
+    /// <summary>The proof key it was recorded under (null in records of before it was kept: local ones only).</summary>
+    public string? Key { get; init; }
+    public string? Platform { get; init; }
+    /// <summary>The scenario's verdict line and the checks it ran (read from <see cref="Output"/> when recorded: for people and for the check on read).</summary>
+    public string? Verdict { get; init; }
+    public IReadOnlyList<string>? Checks { get; init; }
+    public DateTimeOffset? ProvenAt { get; init; }
+
+    /// <summary>The record of a passed run under <paramref name="key"/>.</summary>
+    public static VaultProof Of(string key, string image, string imageRef, string? platform, string runtime, string output)
     {
-        var path = Path.Combine(directory, key + ".json");
-        if (!File.Exists(path)) return null;
-        try
+        var tap = ScenarioTap.Read(output, 0);
+        return new VaultProof(image, imageRef, runtime, output)
         {
-            return JsonSerializer.Deserialize<VaultProof>(File.ReadAllText(path), Json);
-        }
-        catch (JsonException)
-        {
-            return null; // a damaged proof proves nothing: run the scenario again
-        }
+            Key = key, Platform = platform, Verdict = tap.Verdict, Checks = tap.Steps.Select(s => s.Name).ToList(), ProvenAt = DateTimeOffset.UtcNow,
+        };
     }
 
-    public static void Save(string directory, string key, VaultProof proof) =>
-        AtomicFile.WriteAllText(Path.Combine(directory, key + ".json"), JsonSerializer.Serialize(proof, Json));
+    /// <summary>
+    /// Why this record does not prove the vault under <paramref name="key"/> (null: it does): another key (or none, where one is
+    /// required), a run that did not pass, or a verdict that is not its output's.
+    /// </summary>
+    public string? Problem(string key, bool keyRequired)
+    {
+        if (Key is null ? keyRequired : Key != key)
+            return Key is null ? "it names no proof key" : $"it names proof key {Key[..Math.Min(12, Key.Length)]}, not {key[..12]}";
+        var tap = ScenarioTap.Read(Output ?? "", 0);
+        if (Verdict is { } verdict && !verdict.StartsWith("PASS", StringComparison.Ordinal)) return $"it names the verdict '{verdict}'";
+        if (!tap.Passed) return $"its run did not pass ({tap.Verdict ?? string.Join("; ", tap.Problems)})";
+        if (Verdict is not null && Verdict != tap.Verdict) return $"its verdict '{Verdict}' is not its output's ('{tap.Verdict}')";
+        return null;
+    }
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+
+    /// <summary>Reads a record; throws <see cref="FormatException"/> for one that does not parse.</summary>
+    public static VaultProof Read(byte[] json)
+    {
+        try
+        {
+            var proof = JsonSerializer.Deserialize<VaultProof>(json, Json);
+            return proof is { Image: not null, ImageRef: not null, Runtime: not null, Output: not null } ? proof
+                : throw new FormatException("a vault proof record without its image, runtime or output");
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"not a vault proof record: {e.Message}", e);
+        }
+    }
 }
 
 /// <summary>

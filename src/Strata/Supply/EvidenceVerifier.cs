@@ -16,6 +16,9 @@ public sealed record VerifyRow(string Image, string MovingTag, string? Digest, s
     /// <summary>The platform whose manifest was verified (an index's entry); null where the tag is no index.</summary>
     public string? Platform { get; init; }
 
+    /// <summary>The vault runtime its passing smoke report names (for a reused vault proof: the image whose run it rests on); null: none.</summary>
+    public string? VaultRuntime { get; init; }
+
     public bool Ok => TagProblem is null && Evidence.Values.All(p => p is null);
 
     private string Named => Platform is null ? Image : $"{Image} ({Platform})";
@@ -48,6 +51,7 @@ public sealed class EvidenceVerifier(IRegistry registry, string repository)
         var expected = new Expectation(target.Image, moving.Digest, target.Key, target.ProofKey, target.Binaries);
         var referrers = await _referrers.ListAsync(moving.Digest, ct);
         var evidence = new Dictionary<EvidenceKind, string?>();
+        string? vaultRuntime = null;
         foreach (var kind in EvidenceKinds.All)
         {
             var ofKind = referrers.Where(r => r.ArtifactType == kind.ArtifactType()).ToList();
@@ -61,11 +65,12 @@ public sealed class EvidenceVerifier(IRegistry registry, string repository)
             {
                 if (await _referrers.ReadAsync(referrer, ct) is not { } layers) continue;
                 problem = expected.Judge(kind, layers);
+                if (problem is null && kind == EvidenceKind.SmokeReport) vaultRuntime = SmokeAttestation.Read(layers[0].Content).VaultRuntime;
                 if (problem is null) break;
             }
             evidence[kind] = problem;
         }
-        return new VerifyRow(target.Image, target.MovingTag, moving.Digest, tagProblem, evidence) { Platform = target.Platform?.ToString() };
+        return new VerifyRow(target.Image, target.MovingTag, moving.Digest, tagProblem, evidence) { Platform = target.Platform?.ToString(), VaultRuntime = vaultRuntime };
     }
 
     /// <summary>The image the moving tag names: itself, or where it is an index, its entry for the target's platform.</summary>

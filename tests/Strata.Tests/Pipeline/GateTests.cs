@@ -120,4 +120,21 @@ public sealed class GateTests : IDisposable
         Assert.Equal(registryBefore, _registry.Tags);
         Assert.Empty(_engine.Operations);
     }
+
+    [Fact]
+    public async Task The_plan_says_where_a_vault_proof_is_looked_up_before_the_scenario_runs()
+    {
+        _repo.Write("Dockerfiles/k8s.smoke.yaml", "vault: true\n");
+
+        using (var local = NewPipeline())
+            await local.Planning.RunAsync();
+        Assert.Contains(_world.Log, l => l.StartsWith("Vault scenario (k8s): a proof of the image's vault fingerprint is looked up in the local cache (") &&
+                                         l.EndsWith("vault-proofs), then the scenario runs"));
+
+        _world.Log.Clear();
+        using (var shared = NewPipeline(withRegistry: true))
+            await shared.Planning.RunAsync();
+        Assert.Contains(_world.Log, l => l.StartsWith("Vault scenario (k8s):") &&
+                                         l.EndsWith("vault-proofs), then the registry (registry.example:5000/team/acme/workstation), then the scenario runs"));
+    }
 }

@@ -26,7 +26,7 @@ public sealed class PlatformGateTests : IDisposable
 
     public PlatformGateTests()
     {
-        _binfmt.Write("status", "enabled\n").Write("qemu-aarch64", "enabled\n");
+        _binfmt.Write("status", "enabled\n").Write("qemu-aarch64", Strata.Tests.Platforms.BinfmtEntryTests.Aarch64("POCF"));
         _repo.Write("strata.yaml", $"""
                 repository: acme/workstation
                 platforms: [linux/amd64, linux/arm64]

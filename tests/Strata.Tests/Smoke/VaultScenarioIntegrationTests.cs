@@ -88,7 +88,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
         var child = await BuildChildAsync("unrelated", "USER root\nRUN mkdir -p /opt/unrelated && echo x >/opt/unrelated/file\nUSER dev");
         var reused = await SmokeAsync(child);
         Assert.True(reused.Passed, "failures:\n" + string.Join("\n", reused.Failures.Select(f => $"{f.Name}: {f.Message}")));
-        Assert.Contains($"(reused from base)", reused.VaultRuntime);
+        Assert.Contains($"(reused from base {_baseRef}, found in the local cache", reused.VaultRuntime);
         Assert.Equal(vault.Select(c => c.Name), VaultChecks(reused).Select(c => c.Name));
         Assert.All(VaultChecks(reused), c => Assert.Contains($"reused the vault proof of image 'base' ({_baseRef})", c.Message));
     }

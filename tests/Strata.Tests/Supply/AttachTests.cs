@@ -186,6 +186,24 @@ public sealed class AttachTests : IDisposable
     }
 
     [Fact]
+    public async Task The_smoke_report_and_verify_name_the_image_whose_vault_run_a_reused_proof_rests_on()
+    {
+        const string reused = "user-mode-linux 6.1 (reused from os acme/tiny:os-0123456789ab, found in the registry (registry.example:5000/team/acme/tiny))";
+        _smoke.VaultRuntimes["app"] = reused;
+        using var pipeline = NewPipeline();
+        await pipeline.Release.RunAsync();
+
+        var report = (await ReferrersOfAsync("app")).Single(r => r.ArtifactType == EvidenceKind.SmokeReport.ArtifactType());
+        var layers = await new Referrers(_registry, Repository).ReadAsync(report);
+        Assert.Equal(reused, SmokeAttestation.Read(layers![0].Content).VaultRuntime);
+
+        _log.Clear();
+        await pipeline.Verify.RunAsync();
+        Assert.Contains($"  app (linux/amd64): vault proven on {reused}", _log);
+        Assert.DoesNotContain(_log, l => l.StartsWith("  os ", StringComparison.Ordinal)); // no vault, no line
+    }
+
+    [Fact]
     public void Verify_without_a_registry_says_to_give_one_before_it_plans_anything()
     {
         _repo.Write("tools.lock.json", "not json"); // planning would fail: the missing option must be said first

@@ -12,6 +12,8 @@ public sealed class FakeSmokeRunner : ISmokeRunner
     public HashSet<string> Failing { get; } = [];
     public List<string> Ran { get; } = [];
     public List<string> RanOn { get; } = [];
+    /// <summary>The vault runtime a passing run of this image reports (by name); none by default.</summary>
+    public Dictionary<string, string> VaultRuntimes { get; } = [];
 
     public string ProofKey(ImagePlan image) => image.Key; // a content key is 64 hex, like a proof key
 
@@ -21,6 +23,6 @@ public sealed class FakeSmokeRunner : ISmokeRunner
         RanOn.Add($"{image.Name} {image.Platform}");
         var passed = !Failing.Contains(image.Name) && !Failing.Contains($"{image.Name} {image.Platform}");
         var check = new CheckResult(image.Name, "fake check", CheckKind.Command, passed, passed ? "" : "fails on purpose", "test", TimeSpan.Zero);
-        return Task.FromResult(new SmokeResult(image.Name, image.Published.KeyTag.ToString(), [check], null, null, TimeSpan.Zero));
+        return Task.FromResult(new SmokeResult(image.Name, image.Published.KeyTag.ToString(), [check], VaultRuntimes.GetValueOrDefault(image.Name), null, TimeSpan.Zero));
     }
 }
