@@ -3,6 +3,7 @@ using System.Text.Json;
 using Strata.Downloads;
 using Strata.Graph;
 using Strata.IO;
+using static Strata.IO.StrictJson;
 
 namespace Strata.Tools;
 
@@ -111,22 +112,6 @@ public sealed class ToolLock
         return new LockedTool(String(element, "version", file, where), String(element, "tag", file, where), assets);
     }
 
-    private static JsonElement Object(JsonElement element, string file, string where) =>
-        element.ValueKind == JsonValueKind.Object
-            ? element
-            : throw new StrataConfigException($"{file}: {where} must be a JSON object, not {element.ValueKind}.");
-
-    private static string String(JsonElement element, string key, string file, string where) =>
-        element.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } s
-            ? s
-            : throw new StrataConfigException($"{file}: {where} must have a non-empty string \"{key}\".");
-
-    private static void CheckKeys(JsonElement element, string file, string where, params string[] allowed)
-    {
-        foreach (var property in element.EnumerateObject())
-            if (Array.IndexOf(allowed, property.Name) < 0)
-                throw new StrataConfigException($"{file}: {where}: unknown key \"{property.Name}\". Allowed keys: {string.Join(", ", allowed)}.");
-    }
 
     /// <summary>Writes the lock atomically: a failure leaves the previous file untouched.</summary>
     public void Save(string path) => AtomicFile.Write(path, WriteTo);
@@ -140,8 +125,7 @@ public sealed class ToolLock
 
     private void WriteTo(Stream stream)
     {
-        var options = new JsonWriterOptions { Indented = true, IndentSize = 2, NewLine = "\n" };
-        using (var writer = new Utf8JsonWriter(stream, options))
+        using (var writer = new Utf8JsonWriter(stream, StrictJson.LockWriter))
         {
             writer.WriteStartObject();
             writer.WriteNumber("version", FormatVersion);
