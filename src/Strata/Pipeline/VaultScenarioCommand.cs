@@ -29,7 +29,7 @@ public sealed class VaultScenarioCommand(ImageGraph graph, BuildPlan plan, Build
         var run = new VaultRun(planned.Published.KeyTag.ToString(), spec.User, Path.Combine(graph.RootDirectory, smoke.Options.VaultDirectory),
             smoke.Options.VaultTimeout)
         {
-            Runtime = options.VaultRuntime, Only = options.VaultChecks, VaultOverride = options.VaultOverride, Bench = options.VaultBench,
+            Runtime = options.VaultRuntime, Only = options.VaultChecks, Alone = options.VaultChecksAlone, VaultOverride = options.VaultOverride, Bench = options.VaultBench,
         };
         log($"==> {image}: vault scenario on {run.ImageRef} as {spec.User}");
         var output = await VaultMachine.RunAsync(engine, run, line => log("    " + line), ct);

@@ -86,6 +86,7 @@ internal sealed class UmlRuntime : IVaultRuntime
         // uml.sh gets a little less than what is left, so it can time out, report and clean up by itself.
         var args = new List<string> { "--user", run.User, "--timeout", VaultMachine.ScriptSeconds(left), "--root", root.Path };
         if (run.Only is { } only) args.AddRange(["--only", only]);
+        if (run.Alone) args.Add("--alone");
         if (run.VaultOverride is { } vault) args.AddRange(["--vault-override", Path.GetFullPath(vault)]);
         if (run.Bench) args.Add("--bench");
         // Its own temp files go into this run's folder too, so nothing of the run outlives it.
