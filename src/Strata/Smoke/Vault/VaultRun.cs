@@ -58,5 +58,11 @@ public sealed record ScenarioOutput(int ExitCode, string StdOut, string StdErr, 
 /// <summary>A runtime that cannot run the vault here: why, and what would make it work.</summary>
 public sealed record RuntimeUnavailable(string Runtime, string Why, string Fix)
 {
-    public override string ToString() => $"{Runtime}: {Why} (fix: {Fix})";
+    /// <summary>The reason may not last (a loaded machine): a later run may use this runtime. Said wherever it is reported.</summary>
+    public bool Transient { get; init; }
+
+    /// <summary>Why, and whether that may not last.</summary>
+    public string Reason => Transient ? $"{Why}; this may not last: a later run may use it" : Why;
+
+    public override string ToString() => $"{Runtime}: {Reason} (fix: {Fix})";
 }
