@@ -75,8 +75,8 @@ public sealed partial class UmlProbeTests(ITestOutputHelper output) : IDisposabl
     [Fact]
     public async Task The_real_linux_uml_is_kept_while_cpu_hogs_keep_the_machine_busy()
     {
-        // Four busy loops on this machine's cores, each bounded in time, all killed when the probe is done.
-        var hogs = Enumerable.Range(0, 4).Select(_ => Process.Start("timeout", ["120", "sh", "-c", "while :; do :; done"])).ToList();
+        // A busy loop per core, each bounded in time, all killed when the probe is done (seconds).
+        var hogs = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Process.Start("timeout", ["120", "sh", "-c", "while :; do :; done"])).ToList();
         try
         {
             var passed = await ProbeAsync(StandIn("real", "real", "real"));
