@@ -244,3 +244,17 @@ public sealed class VaultScenarioPlanTests
             : name.StartsWith("the sealed vault reopens", StringComparison.Ordinal) ? "the sealed vault reopens" : name;
     }
 }
+
+/// <summary>The vault-scenario target asks the scenario's plan first: a filter that cannot select anything fails in a second.</summary>
+public sealed class ScenarioPlanProblemTests
+{
+    private static string Directory => Path.Combine(RepositoryRoot.Find(), "smoke", "vault");
+
+    [Theory]
+    [InlineData("lock", false, null)]
+    [InlineData(null, true, null)]
+    [InlineData("nothing like it", false, "VAULT_CHECKS selects checks: no check name matches 'nothing like it' (an extended regular expression matched against names such as 'vault preflight passes as dev')")]
+    [InlineData("two unlocks (", true, "VAULT_CHECKS is a valid extended regular expression: 'two unlocks (' is not")]
+    public async Task The_plan_says_what_is_wrong_with_a_filter_before_any_machine_boots(string? only, bool alone, string? expected) =>
+        Assert.Equal(expected, await ScenarioPlan.ProblemAsync(Directory, "dev", only, alone, CancellationToken.None));
+}
