@@ -4,10 +4,14 @@
 # test (a container or a User-Mode Linux guest) as root and drives the vault as the spec's
 # user the way a person at a terminal would: passphrases are typed into a pseudo-terminal
 # (pty.sh), never passed in argv or the environment. Output and verdict: tap.sh.
+# Each check says the state it needs and the states it leaves (--needs, --leaves: tap.sh), so
+# that a filtered run (VAULT_CHECKS) brings its set-up along; a check that relies on what an
+# earlier one left says so there, or it fails alone (--vault-checks-alone shows it).
 #
 # Usage: scenario.sh USER      (the vault user; Strata passes the smoke spec's user)
 # Environment: VAULT_BIN (default ~USER/.local/bin/vault),
-#              VAULT_TIMEOUT (seconds to wait for one unlock, default 90).
+#              VAULT_TIMEOUT (seconds to wait for one unlock, default 90),
+#              VAULT_CHECKS, VAULT_CHECKS_ALONE, VAULT_PLAN (which checks run: tap.sh).
 set -uo pipefail   # no -e: every check records its own result
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
