@@ -4,10 +4,14 @@
 # test (a container or a User-Mode Linux guest) as root and drives the vault as the spec's
 # user the way a person at a terminal would: passphrases are typed into a pseudo-terminal
 # (pty.sh), never passed in argv or the environment. Output and verdict: tap.sh.
+# Each check says the state it needs and the states it leaves (--needs, --leaves: tap.sh), so
+# that a filtered run (VAULT_CHECKS) brings its set-up along; a check that relies on what an
+# earlier one left says so there, or it fails alone (--vault-checks-alone shows it).
 #
 # Usage: scenario.sh USER      (the vault user; Strata passes the smoke spec's user)
 # Environment: VAULT_BIN (default ~USER/.local/bin/vault),
-#              VAULT_TIMEOUT (seconds to wait for one unlock, default 90).
+#              VAULT_TIMEOUT (seconds to wait for one unlock, default 90),
+#              VAULT_CHECKS, VAULT_CHECKS_ALONE, VAULT_PLAN (which checks run: tap.sh).
 set -uo pipefail   # no -e: every check records its own result
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,18 +23,60 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VAULT_USER=${1:-}
 TIMEOUT=${VAULT_TIMEOUT:-90}
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+[[ -n $VAULT_USER ]] || tap_abort "scenario is given the vault user" "usage: scenario.sh USER"
 
-[[ -n $VAULT_USER ]] || { tap_nok "scenario is given the vault user" "usage: scenario.sh USER"; finish; }
-if [[ $EUID -ne 0 ]]; then tap_nok "scenario runs as root" "running as uid $EUID"; finish; fi
-if ! DEV_UID=$(id -u "$VAULT_USER" 2>/dev/null); then tap_nok "user $VAULT_USER exists" "no such user"; finish; fi
-DEV_GID=$(id -g "$VAULT_USER")
-DEV_HOME=$(getent passwd "$VAULT_USER" | cut -d: -f6)
-VAULT_BIN=${VAULT_BIN:-$DEV_HOME/.local/bin/vault}
-SECRETS=$DEV_HOME/secrets
+# The machine, made ready once the checks are declared (tap.sh's finish; not for VAULT_PLAN).
+TAP_PREPARE=prepare
+prepare() {
+  if [[ $EUID -ne 0 ]]; then tap_abort "scenario runs as root" "running as uid $EUID"; fi
+  if ! DEV_UID=$(id -u "$VAULT_USER" 2>/dev/null); then tap_abort "user $VAULT_USER exists" "no such user"; fi
+  DEV_GID=$(id -g "$VAULT_USER")
+  DEV_HOME=$(getent passwd "$VAULT_USER" | cut -d: -f6)
+  VAULT_BIN=${VAULT_BIN:-$DEV_HOME/.local/bin/vault}
+  SECRETS=$DEV_HOME/secrets
 
-WORK=$(mktemp -d /tmp/vault-scenario.XXXXXX)
-pty_init
-SCAN_PID=
+  WORK=$(mktemp -d /tmp/vault-scenario.XXXXXX)
+  pty_init
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+
+  # Test passphrases: random per run, held only in this shell's memory and typed into ptys.
+  PASS="vault-test-$(rand)"
+  OTHER="vault-other-$(rand)"
+  WRONG="vault-wrong-$(rand)"
+  MARK="plaintext-marker-$(rand)"
+  PATTERNS=$(printf '%s\n' "$PASS" "$OTHER" "$WRONG")
+
+  # The environment the user gets: clean, no passphrase anywhere.
+  DEV_ENV=(env -i "HOME=$DEV_HOME" "USER=$VAULT_USER" "LOGNAME=$VAULT_USER" SHELL=/bin/bash
+           TERM=xterm LANG=C.UTF-8 "PATH=$DEV_HOME/.local/bin:/usr/local/bin:/usr/bin:/bin")
+  AS_DEV=(setpriv "--reuid=$DEV_UID" "--regid=$DEV_GID" --init-groups "${DEV_ENV[@]}")
+  PTY_CLEANUP=relock   # a killed vault cannot clean up: leave the machine as the next check expects
+
+  # The vault's own names for this machine (mapping, image, RAM folder: per mount namespace).
+  local k v
+  while IFS='=' read -r k v; do P[$k]=$v; done < <(as_dev "$VAULT_BIN" paths 2>/dev/null)
+  MAP=${P[mapping]:-} IMG=${P[image]:-} RUNDIR=${P[ramdir]:-}
+  if [[ -z $MAP ]]; then   # a vault without `vault paths` (before issue 11): its fixed names, to show what it fails
+    MAP="strata-vault-${VAULT_USER}-$(readlink /proc/self/ns/mnt | tr -cd '0-9')"
+    RUNDIR=/run/strata-vault/$VAULT_USER IMG=/run/strata-vault/$VAULT_USER/vault.img
+    echo "# this vault has no 'vault paths': assuming the old fixed names"
+  fi
+  [[ -n $MAP && -n $IMG ]] || tap_abort "vault paths names the mapping and image" "'vault paths' printed nothing usable"
+
+  # A /proc scanner for the whole run: one grep per second, no other process, until the scan
+  # check asks it to stop (scan.stop; it says so in scan.done).
+  ( n=0
+    while [[ ! -e $WORK/scan.stop ]]; do
+      scan_proc >>"$WORK/scan.hits"
+      n=$((n + 1)); printf '%s\n' "$n" >"$WORK/scan.count"
+      nap 1
+    done
+    : >"$WORK/scan.done" ) &
+  SCAN_PID=$!
+}
+declare -A P=()
+SCAN_PID='' WORK=''
 cleanup() {
   pty_stop 2>/dev/null
   [[ -n $SCAN_PID ]] && kill "$SCAN_PID" 2>/dev/null && wait "$SCAN_PID" 2>/dev/null
@@ -38,36 +84,39 @@ cleanup() {
   as_dev "$VAULT_BIN" lock --erase >/dev/null 2>&1
   rm -rf "$WORK"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Test passphrases: random per run, held only in this shell's memory and typed into ptys.
 rand() { od -An -N9 -tx1 /dev/urandom | tr -d ' \n'; }
-PASS="vault-test-$(rand)"
-OTHER="vault-other-$(rand)"
-WRONG="vault-wrong-$(rand)"
-MARK="plaintext-marker-$(rand)"
-PATTERNS=$(printf '%s\n' "$PASS" "$OTHER" "$WRONG")
-
-# The environment the user gets: clean, no passphrase anywhere.
-DEV_ENV=(env -i "HOME=$DEV_HOME" "USER=$VAULT_USER" "LOGNAME=$VAULT_USER" SHELL=/bin/bash
-         TERM=xterm LANG=C.UTF-8 "PATH=$DEV_HOME/.local/bin:/usr/local/bin:/usr/bin:/bin")
-AS_DEV=(setpriv "--reuid=$DEV_UID" "--regid=$DEV_GID" --init-groups "${DEV_ENV[@]}")
 as_dev() { ( cd "$DEV_HOME" && exec "${AS_DEV[@]}" "$@" ); }
 as_dev_cmd() { printf '%q ' "${AS_DEV[@]}" "$@"; }   # the same, as one sh -c string
 relock() { as_dev "$VAULT_BIN" lock --erase >/dev/null 2>&1; }
-PTY_CLEANUP=relock   # a killed vault cannot clean up: leave the machine as the next check expects
 
-# The vault's own names for this machine (mapping, image, RAM folder: per mount namespace).
-declare -A P=()
-while IFS='=' read -r k v; do P[$k]=$v; done < <(as_dev "$VAULT_BIN" paths 2>/dev/null)
-MAP=${P[mapping]:-} IMG=${P[image]:-} RUNDIR=${P[ramdir]:-}
-if [[ -z $MAP ]]; then   # a vault without `vault paths` (before issue 11): its fixed names, to show what it fails
-  MAP="strata-vault-${VAULT_USER}-$(readlink /proc/self/ns/mnt | tr -cd '0-9')"
-  RUNDIR=/run/strata-vault/$VAULT_USER IMG=/run/strata-vault/$VAULT_USER/vault.img
-  echo "# this vault has no 'vault paths': assuming the old fixed names"
-fi
-[[ -n $MAP && -n $IMG ]] || { tap_nok "vault paths names the mapping and image" "'vault paths' printed nothing usable"; finish; }
+# TAP_RESET, for filtered runs: the machine as it boots (locked, nothing of the vault left) and
+# nothing that an earlier check left for a later one: no namespace B, no process of the user,
+# no read-only placeholder on ~/secrets and no preflight cache (both come with the vault's
+# first privileged call), no records in WORK but the scan's.
+TAP_RESET=reset_machine
+reset_machine() {
+  local p k uid bmap bimg mounts run=${RUNDIR%/*}
+  pty_stop
+  if [[ -s $WORK/b.pid ]]; then kill -KILL "$(<"$WORK/b.pid")" 2>/dev/null; rm -f "$WORK/b.pid"; fi
+  for p in /proc/[0-9]*; do   # a check that failed half way may have left a session behind
+    k='' uid=''
+    while read -r k uid _; do [[ $k == Uid: ]] && break; done 2>/dev/null <"$p/status"
+    [[ $k == Uid: && $uid == "$DEV_UID" ]] && kill -KILL "${p#/proc/}" 2>/dev/null
+  done
+  if read -r bmap bimg <"$WORK/b.names" 2>/dev/null; then   # B's mapping goes with its namespace
+    wait_for 10 eval '! mapping_named "$bmap" && [[ -z $(loops_of "$bimg") ]]' \
+      || { REPLY="namespace B's mapping $bmap or loop device stayed"; return 1; }
+  fi
+  relock
+  while findmnt -n --mountpoint "$SECRETS" >/dev/null; do
+    umount "$SECRETS" || { REPLY="cannot unmount $SECRETS"; return 1; }
+  done
+  mounts=$(findmnt -n -r -o TARGET)
+  [[ $'\n'$mounts != *$'\n'"$run/"* ]] || { REPLY="something is still mounted under $run"; return 1; }
+  rm -rf "$run"
+  rm -f "$WORK"/{b.names,core.limit,prompt.count}
+  REPLY=$(status_is 1 && nothing_left) || return 1
+}
 
 vault_pid() {    # the main vault process of the running session ("bash VAULT_BIN unlock")
   # Subshells of it share that argv, so take the one whose parent is not such a process.
@@ -174,15 +223,6 @@ check "vault preflight passes as $VAULT_USER" c_preflight
 c_locked_at_start() { status_is 1 && nothing_left; }
 check "vault is locked at start (status exit 1, nothing open)" c_locked_at_start
 
-# Background /proc scanner for the whole scenario: one grep per second, no other process.
-( n=0
-  while :; do
-    scan_proc >>"$WORK/scan.hits"
-    n=$((n + 1)); printf '%s\n' "$n" >"$WORK/scan.count"
-    nap 1
-  done ) &
-SCAN_PID=$!
-
 c_noninteractive() {
   local out all r=0
   out=$(as_dev timeout 30 bash -c "$VAULT_BIN status >/dev/null; echo reached-c" </dev/null 2>&1) || true
@@ -214,27 +254,27 @@ c_unlock() {
   pty_has 'unlocked:' || { echo "no 'unlocked:' message: $(transcript)"; return 1; }
   pty_has 'lives ONLY in RAM' || { echo "the first unlock did not say that the vault lives only in RAM: $(transcript)"; return 1; }
 }
-check "unlock a new vault through a pty (passphrase + confirmation); it says the vault lives only in RAM" c_unlock
+check --leaves=open "unlock a new vault through a pty (passphrase + confirmation); it says the vault lives only in RAM" c_unlock
 
 c_argv_env_prompt() {
   [[ -s $WORK/prompt.count ]] || { echo "no scan happened at the prompt"; return 1; }
   [[ ! -s $WORK/prompt.hits ]] || { echo "passphrase found in: $(sort -u "$WORK/prompt.hits" | paste -sd' ' -)"; return 1; }
 }
-check "passphrase is in no process argv/environment while the confirmation prompt waits" c_argv_env_prompt
+check --needs=open "passphrase is in no process argv/environment while the confirmation prompt waits" c_argv_env_prompt
 
 c_no_core() {
   local l; l=$(cat "$WORK/core.limit" 2>/dev/null) || { echo "could not read the vault process's limits at the prompt"; return 1; }
   [[ $l =~ ^Max\ core\ file\ size\ +0\ +0 ]] || { echo "core dumps are allowed while the passphrase is in memory: $l"; return 1; }
 }
-check "no core dumps: the vault runs with a core size limit of 0 (soft and hard)" c_no_core
+check --needs=open "no core dumps: the vault runs with a core size limit of 0 (soft and hard)" c_no_core
 
 c_no_echo() {   # (pattern on stdin: the passphrase must not be in grep's argv either)
   ! grep -qF -f - "$WORK/pty.out" <<<"$PASS" || { echo "the passphrase was echoed to the terminal"; return 1; }
 }
-check "passphrase is not echoed to the terminal" c_no_echo
+check --needs=open "passphrase is not echoed to the terminal" c_no_echo
 
 c_status_unlocked() { status_is 0; }
-check "vault status reports unlocked (exit 0)" c_status_unlocked
+check --needs=open "vault status reports unlocked (exit 0)" c_status_unlocked
 
 c_rw() {
   local out
@@ -243,7 +283,7 @@ c_rw() {
   [[ $out == "$MARK" ]] || { echo "read back '$out'"; return 1; }
   [[ $(stat -c %U "$SECRETS/note.txt") == "$VAULT_USER" ]] || { echo "note.txt not owned by $VAULT_USER"; return 1; }
 }
-check "write and read a file in ~/secrets as $VAULT_USER" c_rw
+check --needs=open --leaves='open note' "write and read a file in ~/secrets as $VAULT_USER" c_rw
 
 c_dmcrypt() {
   local mm uuid fstype src
@@ -258,7 +298,7 @@ c_dmcrypt() {
   [[ $(stat -c '%U %a' "$SECRETS") == "$VAULT_USER 700" ]] || { echo "$SECRETS is $(stat -c '%U %a' "$SECRETS"), want $VAULT_USER 700"; return 1; }
 }
 # shellcheck disable=SC2088  # a check's name, not a path
-check "~/secrets is an ext4 on a dm-crypt LUKS2 mapping (dm uuid CRYPT-LUKS2-*), owned by $VAULT_USER, mode 700" c_dmcrypt
+check --needs=open "~/secrets is an ext4 on a dm-crypt LUKS2 mapping (dm uuid CRYPT-LUKS2-*), owned by $VAULT_USER, mode 700" c_dmcrypt
 
 c_ciphertext() {
   local fstype hits dev
@@ -274,7 +314,7 @@ c_ciphertext() {
   hits=$(grep -caF -- "$MARK" "$IMG")
   [[ $hits == 0 ]] || { echo "plaintext marker found $hits time(s) in $IMG"; return 1; }
 }
-check "the LUKS image lives in a ramfs (never swapped) and does not contain the plaintext (which the mapping does)" c_ciphertext
+check --needs=note "the LUKS image lives in a ramfs (never swapped) and does not contain the plaintext (which the mapping does)" c_ciphertext
 
 c_pinned() {
   local dump bad=() mem
@@ -286,7 +326,7 @@ c_pinned() {
   (( mem >= 65536 )) || bad+=("argon2id memory is $mem KiB, want >= 65536")
   [[ ${#bad[@]} == 0 ]] || { printf '%s; ' "${bad[@]}"; return 1; }
 }
-check "cipher, key size and KDF are pinned (luksDump: aes-xts-plain64, 512 bits, argon2id >= 64 MiB)" c_pinned
+check --needs=open "cipher, key size and KDF are pinned (luksDump: aes-xts-plain64, 512 bits, argon2id >= 64 MiB)" c_pinned
 
 c_unlock_again() {
   pty_start "$(as_dev_cmd "$VAULT_BIN" unlock)"
@@ -296,7 +336,7 @@ c_unlock_again() {
   ! pty_has '[Pp]assphrase:' || { echo "second unlock prompted for a passphrase"; return 1; }
   [[ $(cat "$SECRETS/note.txt") == "$MARK" ]] || { echo "note.txt changed"; return 1; }
 }
-check "second unlock says already unlocked and succeeds without prompting" c_unlock_again
+check --needs=note "second unlock says already unlocked and succeeds without prompting" c_unlock_again
 
 c_lock_asks() {
   local out rc=0
@@ -312,7 +352,7 @@ c_lock_asks() {
   status_is 0 || return 1
   [[ $(cat "$SECRETS/note.txt") == "$MARK" ]] || { echo "note.txt lost after answering n"; return 1; }
 }
-check "'vault lock' on a non-empty vault asks on a terminal and needs --erase without one" c_lock_asks
+check --needs=note "'vault lock' on a non-empty vault asks on a terminal and needs --erase without one" c_lock_asks
 
 c_lock() {
   local out
@@ -320,14 +360,14 @@ c_lock() {
   nothing_left || return 1
   status_is 1
 }
-check "lock --erase leaves no mount, mapping, loop device, image or RAM folder (status exit 1)" c_lock
+check --needs=open --leaves='locked erased' "lock --erase leaves no mount, mapping, loop device, image or RAM folder (status exit 1)" c_lock
 
 c_lock_twice() {
   local out
   out=$(as_dev "$VAULT_BIN" lock 2>&1) || { echo "second lock failed: $out"; return 1; }
   nothing_left
 }
-check "locking twice is fine" c_lock_twice
+check --needs=erased "locking twice is fine" c_lock_twice
 
 c_readonly_locked() {
   if as_dev sh -c 'echo leak >"$HOME/secrets/leak.txt"' 2>/dev/null; then
@@ -337,7 +377,7 @@ c_readonly_locked() {
     rm -f "$SECRETS/root-leak.txt"; echo "root could write into the locked ~/secrets (plaintext on disk)"; return 1
   fi
 }
-check "while locked, ~/secrets refuses writes, root's too (nothing lands on disk by mistake)" c_readonly_locked
+check --needs=erased "while locked, ~/secrets refuses writes, root's too (nothing lands on disk by mistake)" c_readonly_locked
 
 # --- fail closed: one table. Steps: pass (type the passphrase), confirm (wait for the
 # confirmation prompt), other (type a different one), eof (Ctrl+D), int (Ctrl+C), term
@@ -410,14 +450,14 @@ c_wrong() {
   nothing_open || return 1
   status_is 2
 }
-check "wrong passphrase fails and leaves nothing open (sealed image stays sealed)" c_wrong
+check --leaves=sealed "wrong passphrase fails and leaves nothing open (sealed image stays sealed)" c_wrong
 
 c_reopen() {
   unlock_sealed "$PASS" || return 1
   [[ $(cat "$SECRETS/kept.txt" 2>/dev/null) == "$MARK" ]] || { echo "kept.txt lost across lock --keep / unlock"; return 1; }
   status_is 0
 }
-check "the sealed vault reopens with the right passphrase and keeps its contents" c_reopen
+check --needs=sealed --leaves=reopened "the sealed vault reopens with the right passphrase and keeps its contents" c_reopen
 
 # More terminals at once (pty.sh drives one): session N runs a command under `script`, its
 # keystrokes go through $WORK/sN.in, its transcript is $WORK/sN.out.
@@ -524,7 +564,7 @@ race_body() {
   [[ $(loops_of "$IMG" | wc -l) == 1 ]] || { echo "loop devices for the image: $(loops_of "$IMG" | paste -sd' ' -), want 1"; return 1; }
   [[ $(cat "$SECRETS/kept.txt" 2>/dev/null) == "$MARK" ]] || { echo "kept.txt lost: the open vault is not the one the crashed session left"; return 1; }
 }
-check "two unlocks at once while a crashed session's mapping awaits deferred removal: one opens, the other says 'already unlocked'; a third, interrupted while it waits, leaves the vault alone" c_two_unlocks
+check --needs=reopened "two unlocks at once while a crashed session's mapping awaits deferred removal: one opens, the other says 'already unlocked'; a third, interrupted while it waits, leaves the vault alone" c_two_unlocks
 
 c_autoclear() {
   # The mapping is marked for deferred removal and its loop device clears itself: when the
@@ -534,7 +574,7 @@ c_autoclear() {
   wait_for 5 eval '! mapping_named "$MAP"' || { echo "mapping $MAP stayed after its filesystem was unmounted (no deferred removal)"; return 1; }
   wait_for 5 eval '[[ -z $(loops_of "$IMG") ]]' || { echo "loop device $(loops_of "$IMG") stayed after the mapping went (no autoclear)"; return 1; }
 }
-check "unmounting the vault by force takes its mapping and loop device with it (deferred removal, autoclear)" c_autoclear
+check --needs=reopened --leaves=sealed "unmounting the vault by force takes its mapping and loop device with it (deferred removal, autoclear)" c_autoclear
 
 c_crash_mapping() {
   local out loops
@@ -554,7 +594,7 @@ c_crash_mapping() {
   nothing_left || return 1
   echo "status before: $out" >&2
 }
-check "stale mapping + loop devices of a crashed session are cleaned by the next unlock" c_crash_mapping
+check --needs=sealed --leaves=locked "stale mapping + loop devices of a crashed session are cleaned by the next unlock" c_crash_mapping
 
 c_crash_create() {
   local loops
@@ -622,7 +662,7 @@ c_two_namespaces() {
   kill -KILL "$B_PID"; wait "$B_PID" 2>/dev/null; rm -f "$WORK/b.pid"
   echo "$bmap $bimg" >"$WORK/b.names"
 }
-check "two mount namespaces (containers) unlock and lock independently; B's shell stays usable while A is unlocked" c_two_namespaces
+check --leaves='locked b-ended' "two mount namespaces (containers) unlock and lock independently; B's shell stays usable while A is unlocked" c_two_namespaces
 
 c_container_stop() {
   local bmap bimg
@@ -630,7 +670,7 @@ c_container_stop() {
   wait_for 10 eval '! mapping_named "$bmap"' || { echo "B's mapping $bmap (with its key) outlived B's mount namespace"; return 1; }
   wait_for 10 eval '[[ -z $(loops_of "$bimg") ]]' || { echo "B's loop device $(loops_of "$bimg") outlived B's mount namespace"; return 1; }
 }
-check "when a container's mount namespace ends, its mapping and loop device go from the kernel" c_container_stop
+check --needs=b-ended "when a container's mount namespace ends, its mapping and loop device go from the kernel" c_container_stop
 
 c_shell_gate() {
   pty_start "$(as_dev_cmd bash -i)"
@@ -651,7 +691,7 @@ c_shell_gate() {
   pty_send $'exit\n'; pty_wait 30 || { pty_stop; return 1; }
   ! pty_has '[Pp]assphrase:' || { echo "second shell prompted although unlocked"; return 1; }
 }
-check "an interactive shell offers the unlock, then works; a second shell does not prompt" c_shell_gate
+check --leaves=shell-unlocked "an interactive shell offers the unlock, then works; a second shell does not prompt" c_shell_gate
 
 c_optout() {
   relock
@@ -662,17 +702,20 @@ c_optout() {
   ! pty_has '[Pp]assphrase:' || { echo "prompted despite STRATA_VAULT_PROMPT=0"; return 1; }
   status_is 1
 }
-check "STRATA_VAULT_PROMPT=0 opts out of the prompt (vault stays locked)" c_optout
+check --needs=any --leaves=locked "STRATA_VAULT_PROMPT=0 opts out of the prompt (vault stays locked)" c_optout
 
-kill "$SCAN_PID" 2>/dev/null; wait "$SCAN_PID" 2>/dev/null; SCAN_PID=
-c_scan() {
-  local n; n=$(cat "$WORK/scan.count" 2>/dev/null || echo 0)
+c_scan() {   # stops the scanner (after its first scan at least: a run filtered to this check)
+  local n
+  wait_for 10 test -s "$WORK/scan.count"
+  : >"$WORK/scan.stop"
+  wait_for 10 test -e "$WORK/scan.done" || { echo "the /proc scanner did not stop"; return 1; }
+  n=$(cat "$WORK/scan.count" 2>/dev/null || echo 0)
   [[ $n -gt 0 ]] || { echo "the /proc scanner never ran"; return 1; }
   cat "$WORK/prompt.hits" >>"$WORK/scan.hits" 2>/dev/null
   if [[ -s $WORK/scan.hits ]]; then echo "passphrase seen in: $(sort -u "$WORK/scan.hits" | paste -sd' ' -)"; return 1; fi
   echo "scans: $n" >&2
 }
-check "no test passphrase ever appeared in any /proc/*/cmdline or environ (continuous scan)" c_scan
+check --needs=any "no test passphrase ever appeared in any /proc/*/cmdline or environ (continuous scan)" c_scan
 
 c_final() { status_is 1 && nothing_left; }
 check "final state: locked, nothing left" c_final

@@ -4,7 +4,7 @@
 # image's filesystem into ROOT through the engine; this script never talks to docker.
 #
 # Usage: smoke/vault/uml.sh --user USER --root ROOT [--timeout SECONDS]
-#                           [--vault-override FILE] [--bench] [--only REGEX]
+#                           [--vault-override FILE] [--bench] [--only REGEX] [--alone]
 #
 # ROOT becomes the guest's hostfs root: the UML kernel's modules are copied into its
 # /lib/modules, the guest files into /strata-smoke, and uml-init runs scenario.sh there as
@@ -29,6 +29,7 @@ ROOT=
 OVERRIDE=
 BENCH=
 ONLY=
+ALONE=
 
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 64; }
 while [[ $# -gt 0 ]]; do
@@ -38,6 +39,7 @@ while [[ $# -gt 0 ]]; do
     --root) ROOT=${2:?}; shift 2 ;;
     --bench) BENCH=1; shift ;;
     --only) ONLY=${2:?}; shift 2 ;;
+    --alone) ALONE=1; shift ;;
     --vault-override) OVERRIDE=$(realpath "${2:?}"); shift 2 ;;
     -h|--help) usage ;;
     *) usage ;;
@@ -92,6 +94,7 @@ run_uml() {
   printf '%s\n' "$VAULT_USER" >"$root/strata-smoke/user"
   [[ -z $BENCH ]] || : >"$root/strata-smoke/bench"   # uml-init counts processes and sudo calls
   printf '%s' "$ONLY" >"$root/strata-smoke/only"     # --only: the checks to run (tap.sh)
+  rm -f "$root/strata-smoke/alone"; [[ -z $ALONE ]] || : >"$root/strata-smoke/alone"   # --alone: each check alone
   if [[ -n $OVERRIDE ]]; then
     home=$(chroot "$root" getent passwd "$VAULT_USER" | cut -d: -f6)
     cat "$OVERRIDE" >"$root$home/.local/bin/vault"   # (a relative link into ~/.dotfiles)

@@ -7,7 +7,7 @@
 #
 # Usage: smoke/vault/vm.sh --user USER --root ROOT --kernel KDIR --arch amd64|arm64
 #                          --accel kvm|tcg [--timeout SECONDS]
-#                          [--vault-override FILE] [--bench] [--only REGEX]
+#                          [--vault-override FILE] [--bench] [--only REGEX] [--alone]
 #        smoke/vault/vm.sh --probe --kernel KDIR --arch amd64|arm64 --accel kvm|tcg
 #
 # The kernel's modules and the guest files go into ROOT, which mke2fs -d turns into an ext4
@@ -40,6 +40,7 @@ ACCEL=
 OVERRIDE=
 BENCH=
 ONLY=
+ALONE=
 PROBE=
 PROBE_LIMIT=${VAULT_VM_PROBE_LIMIT:-30}
 
@@ -54,6 +55,7 @@ while [[ $# -gt 0 ]]; do
     --accel) ACCEL=${2:?}; shift 2 ;;
     --bench) BENCH=1; shift ;;
     --only) ONLY=${2:?}; shift 2 ;;
+    --alone) ALONE=1; shift ;;
     --vault-override) OVERRIDE=$(realpath "${2:?}"); shift 2 ;;
     --probe) PROBE=1; shift ;;
     *) usage ;;
@@ -116,6 +118,7 @@ make_disk() {
   rm -f "$ROOT/strata-smoke/bench"
   [[ -z $BENCH ]] || : >"$ROOT/strata-smoke/bench"   # vm-init counts processes and sudo calls
   printf '%s' "$ONLY" >"$ROOT/strata-smoke/only"     # --only: the checks to run (tap.sh)
+  rm -f "$ROOT/strata-smoke/alone"; [[ -z $ALONE ]] || : >"$ROOT/strata-smoke/alone"   # --alone: each check alone
   if [[ -n $OVERRIDE ]]; then
     # (read from the image's passwd: its binaries may be of another architecture than the host's)
     home=$(awk -F: -v u="$VAULT_USER" '$1 == u { print $6 }' "$ROOT/etc/passwd")

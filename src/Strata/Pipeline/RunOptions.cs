@@ -59,8 +59,10 @@ public sealed record RunOptions
     public Smoke.VaultRuntime VaultRuntime { get; init; } = Smoke.VaultRuntime.Auto;
     /// <summary>vault-scenario: the image whose vault is proved (--image, default base).</summary>
     public string? Image { get; init; }
-    /// <summary>vault-scenario: only the checks whose name matches this extended regex (--vault-checks).</summary>
+    /// <summary>vault-scenario: only the checks whose name matches this extended regex, each with its set-up (--vault-checks).</summary>
     public string? VaultChecks { get; init; }
+    /// <summary>vault-scenario: each selected check alone, from the machine's start state (--vault-checks-alone): the scenario's self-test.</summary>
+    public bool VaultChecksAlone { get; init; }
     /// <summary>vault-scenario: a vault script run instead of the image's, inside the machine under test only (--vault-override).</summary>
     public string? VaultOverride { get; init; }
     /// <summary>vault-scenario: count the scenario's processes and sudo calls, under User-Mode Linux (--vault-bench).</summary>
@@ -86,7 +88,7 @@ public sealed record RunOptions
         // prune
         "keep", "dry-run",
         // the vault scenario
-        "vault-runtime", "image", "vault-checks", "vault-override", "vault-bench",
+        "vault-runtime", "image", "vault-checks", "vault-checks-alone", "vault-override", "vault-bench",
         // the registry and releases
         "registry", "registry-password-stdin", "release-tag",
         // test
@@ -150,6 +152,7 @@ public sealed record RunOptions
             VaultRuntime = ParseVaultRuntime(Value("vault-runtime") ?? "auto"),
             Image = Value("image") is { Length: > 0 } image ? image : null,
             VaultChecks = Value("vault-checks") is { Length: > 0 } checks ? checks : null,
+            VaultChecksAlone = Flag("vault-checks-alone"),
             VaultOverride = Value("vault-override") is { Length: > 0 } vault ? Path.GetFullPath(vault) : null,
             VaultBench = Flag("vault-bench"),
             Platforms = Value("platform") is { Length: > 0 } platform ? ParsePlatforms(platform) : null,

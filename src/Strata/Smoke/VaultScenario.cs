@@ -12,6 +12,7 @@ namespace Strata.Smoke;
 /// # runtime: &lt;how it ran, e.g. "user-mode-linux 6.1 (...)"&gt;
 /// ok - &lt;name&gt;
 /// not ok - &lt;name&gt;: &lt;reason&gt;
+/// ok - [set-up] &lt;name&gt;          (a filtered run: a check that ran only to make the state a selected one needs)
 /// # vault scenario: PASS|FAIL (...)
 /// </code>
 /// Every TAP line becomes a check of its own. The verdict is the scenario harness's (smoke/vault/tap.sh);
@@ -77,7 +78,7 @@ public sealed record ScenarioCheck(string Name, string Origin, string Directory,
     internal (string? Runtime, IReadOnlyList<CheckResult> Results) Parse(SmokeContext c, string stdout, string stderr, int exitCode)
     {
         var tap = ScenarioTap.Read(stdout, exitCode);
-        var results = tap.Steps.Select(step => Step(c, step.Name, step.Passed, step.Reason)).ToList();
+        var results = tap.Steps.Select(step => Step(c, step.SetUp ? $"{step.Name} (set-up)" : step.Name, step.Passed, step.Reason)).ToList();
         // Which runtime proved the image, and why each faster one could not (the JUnit report's system-out).
         var why = tap.PassedOver.Count == 0 ? "" : $"; passed over: {string.Join("; ", tap.PassedOver)}";
         var contract = tap.Problems.Count == 0
@@ -188,14 +189,19 @@ public sealed record VaultProof(string Image, string ImageRef, string Runtime, s
 
 /// <summary>
 /// The strict reading of a vault scenario's stdout, the contract between the shell and Strata: a
-/// "# runtime: ..." line, TAP lines ("ok - NAME", "not ok - NAME: REASON") and the verdict line. An
+/// "# runtime: ..." line, TAP lines ("ok - NAME", "not ok - NAME: REASON"; a name that starts with
+/// "[set-up] " is a check that ran as set-up of a selected one, in a filtered run) and the verdict line. An
 /// incomplete stream is a list of problems, never a pass. The one reader of a scenario's verdict.
 /// </summary>
 /// <param name="PassedOver">"RUNTIME: WHY" for each faster runtime that could not run it here.</param>
 public sealed record ScenarioTap(string? Runtime, string? Verdict, IReadOnlyList<ScenarioTap.TapStep> Steps, IReadOnlyList<string> PassedOver,
     IReadOnlyList<string> Problems)
 {
-    public sealed record TapStep(string Name, bool Passed, string Reason);
+    /// <param name="SetUp">It ran only to make the state a selected check needs (a filtered run: "ok - [set-up] NAME").</param>
+    public sealed record TapStep(string Name, bool Passed, string Reason, bool SetUp = false);
+
+    /// <summary>The mark of a set-up step's name (smoke/vault/tap.sh).</summary>
+    public const string SetUpMarker = "[set-up] ";
 
     /// <summary>A complete stream whose verdict is PASS and whose every step passed.</summary>
     public bool Passed => Problems.Count == 0 && Verdict!.StartsWith("PASS", StringComparison.Ordinal) && Steps.All(s => s.Passed);
@@ -215,14 +221,12 @@ public sealed record ScenarioTap(string? Runtime, string? Verdict, IReadOnlyList
             else if (line.StartsWith(ScenarioCheck.VerdictPrefix, StringComparison.Ordinal))
                 verdict = line[ScenarioCheck.VerdictPrefix.Length..].Trim();
             else if (line.StartsWith("ok - ", StringComparison.Ordinal))
-                steps.Add(new TapStep(line[5..].Trim(), true, ""));
+                steps.Add(Step(line[5..].Trim(), true, ""));
             else if (line.StartsWith("not ok - ", StringComparison.Ordinal))
             {
                 var rest = line[9..];
                 var colon = rest.IndexOf(": ", StringComparison.Ordinal);
-                steps.Add(colon < 0
-                    ? new TapStep(rest.Trim(), false, "failed (no reason given)")
-                    : new TapStep(rest[..colon].Trim(), false, rest[(colon + 2)..].Trim()));
+                steps.Add(colon < 0 ? Step(rest.Trim(), false, "failed (no reason given)") : Step(rest[..colon].Trim(), false, rest[(colon + 2)..].Trim()));
             }
         }
 
@@ -233,4 +237,8 @@ public sealed record ScenarioTap(string? Runtime, string? Verdict, IReadOnlyList
         else if (verdict.StartsWith("PASS", StringComparison.Ordinal) && exitCode != 0) problems.Add($"exited {exitCode} after a PASS verdict");
         return new ScenarioTap(runtime, verdict, steps, passedOver, problems);
     }
+
+    private static TapStep Step(string name, bool passed, string reason) => name.StartsWith(SetUpMarker, StringComparison.Ordinal)
+        ? new TapStep(name[SetUpMarker.Length..].Trim(), passed, reason, SetUp: true)
+        : new TapStep(name, passed, reason);
 }

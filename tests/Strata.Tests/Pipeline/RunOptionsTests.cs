@@ -69,12 +69,12 @@ public sealed class RunOptionsTests
     [Fact]
     public void The_vault_scenario_options_are_read()
     {
-        Assert.Equal((Strata.Smoke.VaultRuntime.Auto, null, null, null, false),
-            Parse() is var d ? (d.VaultRuntime, d.Image, d.VaultChecks, d.VaultOverride, d.VaultBench) : default);
-        var options = Parse("target=vault-scenario", "vault-runtime=UML", "image=k8s", "vault-checks=two unlocks|lock", "vault-override=/tmp/vault",
-            "vault-bench");
-        Assert.Equal((Strata.Smoke.VaultRuntime.Uml, "k8s", "two unlocks|lock", "/tmp/vault", true),
-            (options.VaultRuntime, options.Image, options.VaultChecks, options.VaultOverride, options.VaultBench));
+        Assert.Equal((Strata.Smoke.VaultRuntime.Auto, null, null, false, null, false),
+            Parse() is var d ? (d.VaultRuntime, d.Image, d.VaultChecks, d.VaultChecksAlone, d.VaultOverride, d.VaultBench) : default);
+        var options = Parse("target=vault-scenario", "vault-runtime=UML", "image=k8s", "vault-checks=two unlocks|lock", "vault-checks-alone",
+            "vault-override=/tmp/vault", "vault-bench");
+        Assert.Equal((Strata.Smoke.VaultRuntime.Uml, "k8s", "two unlocks|lock", true, "/tmp/vault", true),
+            (options.VaultRuntime, options.Image, options.VaultChecks, options.VaultChecksAlone, options.VaultOverride, options.VaultBench));
         Assert.Empty(options.UnknownOptions);
     }
 

@@ -49,6 +49,14 @@ internal sealed class GuestRoot : IAsyncDisposable
         }
     }
 
+    /// <summary>A filesystem already unpacked into FOLDER/root (a test's own small root).</summary>
+    internal static GuestRoot Unpacked(string folder, VaultRunOutput output)
+    {
+        var root = new GuestRoot(folder, output);
+        root.Architecture = GuestArchitecture.OfProgram(root.Path, "/bin/sh");
+        return root;
+    }
+
     /// <summary>tar keeps what the vault depends on: owners (numeric), modes, setuid bits, links and device nodes.</summary>
     private static async Task UntarAsync(Stream tar, string root, CancellationToken ct)
     {

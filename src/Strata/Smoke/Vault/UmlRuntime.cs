@@ -8,17 +8,30 @@ namespace Strata.Smoke;
 /// and not on every x86 CPU: on Intel Sapphire Rapids hosts linux.uml crashes at init with SIGSEGV
 /// ("Attempted to kill init! exitcode=0x0000000b"), whatever the init. So a cheap probe boot (a few
 /// seconds) comes first: a crash there passes the runtime over and is never reported as a vault failure.
+/// <para>
+/// A crash is a kernel panic on the console or linux.uml killed by a signal: a property of the CPU, so it
+/// is final. A boot that ends (exit 0) before its init ran without either, as one can under load ("zswap:
+/// pool creation failed" as its last line, where an idle machine boots the same root), is a starved boot,
+/// not a crash: it is tried again, up to <see cref="ProbeBoots"/> boots, a pause between them. One that
+/// does not finish within <see cref="ProbeLimit"/> (a few seconds even at a load average of 36 on 2 cores)
+/// is not retried: another minute would not tell more. Either passes the runtime over for a reason that
+/// may not last, and says so.
+/// </para>
 /// </summary>
 internal sealed class UmlRuntime : IVaultRuntime
 {
     public const string Script = "uml.sh";
     private const string ProbeMarker = "@@STRATA-UML-PROBE@@ init runs";
-    private static readonly TimeSpan ProbeLimit = TimeSpan.FromSeconds(60);
+    internal static readonly TimeSpan ProbeLimit = TimeSpan.FromSeconds(60);
+    internal const int ProbeBoots = 3;
     // Whether linux.uml runs is a property of this host's CPU and kernel: a probe that passed is not repeated
     // in this process (a run proves several images). A failed one is, as it may have been a passing fault.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> Probed = new();
 
     public string Name => "User-Mode Linux";
+
+    /// <summary>The pause before probe boot <paramref name="next"/> (2, 3): a starved machine gets a moment.</summary>
+    internal static TimeSpan PauseBefore(int next) => TimeSpan.FromSeconds(2 * (next - 1));
 
     public async Task<RuntimeUnavailable?> ProbeAsync(GuestRoot root, VaultRun run, VaultRunOutput output, CancellationToken ct)
     {
@@ -38,16 +51,58 @@ internal sealed class UmlRuntime : IVaultRuntime
         var init = Path.Combine(root.Path, "strata-uml-probe");
         await File.WriteAllTextAsync(init, $"#!/bin/sh\nmount -t proc proc /proc\necho '{ProbeMarker}'\necho o >/proc/sysrq-trigger\nsleep 10\n", ct);
         File.SetUnixFileMode(init, (UnixFileMode)0b111_101_101);
+        try
+        {
+            for (var boot = 1; ; boot++)
+            {
+                var probe = await BootAsync(uml, root, run, ct);
+                if (probe.InitRan)
+                {
+                    Probed[uml] = true;
+                    output.Note($"User-Mode Linux passed its probe boot (init ran{(boot > 1 ? $", at boot {boot} of {ProbeBoots}" : "")})");
+                    return null;
+                }
+                if (probe.Crashed)
+                    return Unavailable($"linux.uml crashed at a probe boot before its init ran ({probe.End}; console: {probe.Why})",
+                        "a host whose CPU runs User-Mode Linux (it crashes at init on some, e.g. Intel Sapphire Rapids), or the virtual-machine runtime");
+                if (probe.TimedOut)
+                    return Unavailable($"linux.uml did not reach its init within {ProbeLimit.TotalSeconds:0} s at a probe boot, and did not crash ({probe.End}; console: {probe.Why}): " +
+                                       "a slow or starved boot (a loaded machine?), not a CPU it cannot run on", FixForNow) with { Transient = true };
+                if (boot == ProbeBoots)
+                    return Unavailable($"linux.uml ended before its init ran at {ProbeBoots} probe boots, without a crash ({probe.End}, no panic; console: {probe.Why}): " +
+                                       "a starved boot (a loaded machine?), not a CPU it cannot run on", FixForNow) with { Transient = true };
+                output.Note($"User-Mode Linux ended before its init ran at probe boot {boot} of {ProbeBoots} ({probe.End}, no panic; console: {probe.Why}): " +
+                            "not a crash, a starved boot; trying again");
+                await Task.Delay(PauseBefore(boot + 1), ct);
+            }
+        }
+        finally
+        {
+            File.Delete(init);
+        }
+    }
+
+    private const string FixForNow = "run again when the machine is less loaded (or force it: --vault-runtime=uml)";
+
+    /// <summary>What one probe boot showed: its init ran, or how it ended and its console's telling line.</summary>
+    private sealed record ProbeBoot(bool InitRan, bool Crashed, bool TimedOut, string End, string Why);
+
+    private static async Task<ProbeBoot> BootAsync(string uml, GuestRoot root, VaultRun run, CancellationToken ct)
+    {
         var console = new StringBuilder();
         var seen = false;
+        var panicked = false;
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(ProbeLimit);
         void OnLine(string line)
         {
-            console.AppendLine(line);
-            if (line.Contains(ProbeMarker, StringComparison.Ordinal)) seen = true;
-            // A panicking UML may hang instead of exiting: the panic is the answer, stop it.
-            if (line.Contains("Kernel panic", StringComparison.Ordinal)) limit.CancelAfter(TimeSpan.FromSeconds(1));
+            lock (console)
+            {
+                console.AppendLine(line);
+                if (line.Contains(ProbeMarker, StringComparison.Ordinal)) seen = true;
+                // A panicking UML may hang instead of exiting: the panic is the answer, stop it.
+                if (line.Contains("Kernel panic", StringComparison.Ordinal)) { panicked = true; limit.CancelAfter(TimeSpan.FromSeconds(1)); }
+            }
         }
         int? exit = null;
         try
@@ -59,26 +114,17 @@ internal sealed class UmlRuntime : IVaultRuntime
         {
             // its limit, or a panic: the console says which
         }
-        finally
-        {
-            File.Delete(init);
-        }
-        if (seen)
-        {
-            Probed[uml] = true;
-            output.Note("User-Mode Linux passed its probe boot (init ran)");
-            return null;
-        }
-        var why = console.ToString().Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Contains("panic", StringComparison.OrdinalIgnoreCase))
-                  ?? console.ToString().Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0) ?? "no output";
+        var lines = console.ToString().Split('\n').Select(l => l.Trim()).ToList();
+        var why = lines.LastOrDefault(l => l.Contains("panic", StringComparison.OrdinalIgnoreCase)) ?? lines.LastOrDefault(l => l.Length > 0) ?? "no output";
+        var signal = exit is > 128 and < 160 ? exit - 128 : null;
         var end = exit switch
         {
+            null when panicked => "stopped after its panic",
             null => $"stopped after it did not power off (limit {ProbeLimit.TotalSeconds:0} s)",
-            > 128 and < 160 => $"killed by signal {exit - 128}",
+            _ when signal is not null => $"killed by signal {signal}",
             _ => $"exit {exit}",
         };
-        return Unavailable($"linux.uml crashed at a probe boot before its init ran ({end}; console: {why})",
-            "a host whose CPU runs User-Mode Linux (it crashes at init on some, e.g. Intel Sapphire Rapids), or the virtual-machine runtime");
+        return new ProbeBoot(seen, Crashed: panicked || signal is not null, TimedOut: exit is null && !panicked, end, why);
     }
 
     public async Task RunAsync(GuestRoot root, VaultRun run, TimeSpan left, VaultRunOutput output, CancellationToken ct)
@@ -86,6 +132,7 @@ internal sealed class UmlRuntime : IVaultRuntime
         // uml.sh gets a little less than what is left, so it can time out, report and clean up by itself.
         var args = new List<string> { "--user", run.User, "--timeout", VaultMachine.ScriptSeconds(left), "--root", root.Path };
         if (run.Only is { } only) args.AddRange(["--only", only]);
+        if (run.Alone) args.Add("--alone");
         if (run.VaultOverride is { } vault) args.AddRange(["--vault-override", Path.GetFullPath(vault)]);
         if (run.Bench) args.Add("--bench");
         // Its own temp files go into this run's folder too, so nothing of the run outlives it.

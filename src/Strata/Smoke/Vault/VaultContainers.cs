@@ -86,7 +86,8 @@ internal static class VaultContainers
                     "run on a host whose kernel has device-mapper and dm-crypt (modprobe dm_mod dm_crypt), e.g. GitHub's hosted runners");
             output.Line($"{ScenarioCheck.RuntimePrefix} {Describe(kind)}");
             var result = await docker.Containers.ExecAsync(container, "root", ["/strata-smoke/scenario.sh", run.User], ct,
-                run.Only is { } only ? [$"VAULT_CHECKS={only}"] : null, output.Line);
+                [.. run.Only is { } only ? [$"VAULT_CHECKS={only}"] : Array.Empty<string>(), .. run.Alone ? ["VAULT_CHECKS_ALONE=1"] : Array.Empty<string>()],
+                output.Line);
             foreach (var line in result.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)) output.Note(line.TrimEnd('\r'));
             output.ExitCode = result.ExitCode;
             return null;

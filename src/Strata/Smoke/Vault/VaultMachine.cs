@@ -65,7 +65,7 @@ public static class VaultMachine
             {
                 if (await machine.ProbeAsync(root, run, output, limit.Token) is { } unavailable)
                 {
-                    output.Note($"{unavailable.Runtime} cannot run here: {unavailable.Why}");
+                    output.Note($"{unavailable.Runtime} cannot run here: {unavailable.Reason}");
                     passedOver.Add(unavailable);
                     continue;
                 }

@@ -19,8 +19,13 @@ public enum VaultRuntime
 public sealed record VaultRun(string ImageRef, string User, string ScenarioDirectory, TimeSpan Timeout)
 {
     public VaultRuntime Runtime { get; init; } = VaultRuntime.Auto;
-    /// <summary>An extended regex: only the checks whose name matches run (a fast loop; the verdict says "filtered").</summary>
+    /// <summary>
+    /// An extended regex: only the checks whose name matches run, each after its set-up (the checks that make the state it
+    /// needs, marked "[set-up]"): a fast loop; the verdict says "filtered".
+    /// </summary>
     public string? Only { get; init; }
+    /// <summary>Each selected check alone: the machine reset to its start state, the check's set-up, the check (the scenario's self-test).</summary>
+    public bool Alone { get; init; }
     /// <summary>A vault script that replaces the image's inside the machine under test only (negative tests).</summary>
     public string? VaultOverride { get; init; }
     /// <summary>Count the scenario's processes and sudo calls (User-Mode Linux and virtual machines).</summary>
@@ -53,5 +58,11 @@ public sealed record ScenarioOutput(int ExitCode, string StdOut, string StdErr, 
 /// <summary>A runtime that cannot run the vault here: why, and what would make it work.</summary>
 public sealed record RuntimeUnavailable(string Runtime, string Why, string Fix)
 {
-    public override string ToString() => $"{Runtime}: {Why} (fix: {Fix})";
+    /// <summary>The reason may not last (a loaded machine): a later run may use this runtime. Said wherever it is reported.</summary>
+    public bool Transient { get; init; }
+
+    /// <summary>Why, and whether that may not last.</summary>
+    public string Reason => Transient ? $"{Why}; this may not last: a later run may use it" : Why;
+
+    public override string ToString() => $"{Runtime}: {Reason} (fix: {Fix})";
 }

@@ -27,7 +27,7 @@ internal sealed class VaultRunOutput(Action<string>? progress)
     }
 
     /// <summary>Part of the contract: the report says why each faster runtime did not prove the image.</summary>
-    public void PassedOver(RuntimeUnavailable unavailable) => Line($"{PassedOverPrefix} {unavailable.Runtime}: {unavailable.Why}");
+    public void PassedOver(RuntimeUnavailable unavailable) => Line($"{PassedOverPrefix} {unavailable.Runtime}: {unavailable.Reason}");
 
     /// <summary>No machine could run the scenario: the contract's way of saying so.</summary>
     public ScenarioOutput CannotRun(string reason)

@@ -115,6 +115,7 @@ internal sealed class VmRuntime(bool accelerated) : IVaultRuntime
             "--arch", root.Architecture!.Debian, "--accel", Accelerated ? "kvm" : "tcg",
         };
         if (run.Only is { } only) args.AddRange(["--only", only]);
+        if (run.Alone) args.Add("--alone");
         if (run.VaultOverride is { } vault) args.AddRange(["--vault-override", Path.GetFullPath(vault)]);
         if (run.Bench) args.Add("--bench");
         // The disk goes into this run's folder (TMPDIR); SIGTERM first when the run is stopped:
