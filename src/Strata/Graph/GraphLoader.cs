@@ -159,7 +159,7 @@ public static partial class GraphLoader
     private static DevcontainerSpec ReadDevcontainer(StrictYaml doc, YamlNode node, string image)
     {
         var where = $"{image}: devcontainer";
-        var map = doc.Mapping(node, where, "remote_user", "container_user", "init", "container_env", "mounts", "vault_run_args");
+        var map = doc.Mapping(node, where, "remote_user", "container_user", "init", "container_env", "mounts", "host_mounts", "vault_run_args");
 
         string? User(string key)
         {
@@ -173,11 +173,15 @@ public static partial class GraphLoader
         foreach (var name in env.Keys.Where(n => !EnvName().IsMatch(n)))
             throw doc.Error(StrictYaml.Child(map, "container_env")!, $"{where}: container_env '{name}' is not a variable name (letters, digits and '_', not starting with a digit).");
 
+        if (StrictYaml.Child(map, "mounts") is { } applied)
+            throw doc.Error(applied, $"{where}: 'mounts' would put bind mounts into the image's label, and `devcontainer up` then fails " +
+                "on every host without those folders (Docker refuses a missing bind source). Declare them as 'host_mounts' " +
+                "(the example .devcontainer/devcontainer.json carries them, so users opt in).");
         var mounts = new List<HostMount>();
-        if (StrictYaml.Child(map, "mounts") is { } mountsNode)
+        if (StrictYaml.Child(map, "host_mounts") is { } mountsNode)
         {
             if (mountsNode is not YamlSequenceNode list)
-                throw doc.Error(mountsNode, $"'mounts' in {where} must be a list of {{ source, target }} mappings.");
+                throw doc.Error(mountsNode, $"'host_mounts' in {where} must be a list of {{ source, target }} mappings.");
             foreach (var item in list.Children)
             {
                 var m = doc.Mapping(item, $"a mount of {where}", "source", "target");

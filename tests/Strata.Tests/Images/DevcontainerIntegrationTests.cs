@@ -60,7 +60,7 @@ public sealed class DevcontainerIntegrationTests(ITestOutputHelper output) : IAs
         _image = (await pipeline.Build.LineageAsync("latest")).Tag;
         output.WriteLine($"built {_image} in {clock.Elapsed.TotalSeconds:0.0} s");
 
-        // The host's cluster configs, in a home of the test's own (the label mounts ${localEnv:HOME}/.kube and .talos).
+        // The host's cluster configs, in a home of the test's own (the example opts into ${localEnv:HOME}/.kube and .talos).
         _home.Write(".kube/config", $"kube-config-{_run}\n").Write(".talos/config", $"talos-config-{_run}\n");
     }
 
