@@ -44,6 +44,20 @@ public static class BumpDescription
         return (change, keep);
     }
 
+    /// <summary>Per image and platform whose key the new lock changes, why: the diff of its key components, old plan against new.</summary>
+    public static IReadOnlyList<(string Entry, string Reason)> Reasons(ImageGraph graph, ToolSet tools, ToolLock before, ToolLock after)
+    {
+        var reasons = new List<(string, string)>();
+        foreach (var platform in graph.Platforms)
+        {
+            var (now, old) = (Plan(graph, tools, after, platform)!, Plan(graph, tools, before, platform));
+            IReadOnlyList<IReadOnlyList<StageKeys>> history = old is null ? [] : [old.Images.SelectMany(i => i.Stages).Select(StageKeys.Of).ToList()];
+            foreach (var image in now.Images.Where(i => old is null || !old.Contains(i.Name) || old.Get(i.Name).Key != i.Key))
+                reasons.Add((Entry(graph, image.Name, [platform]), BuildReason.Explain(image, history).ToString()));
+        }
+        return reasons;
+    }
+
     /// <summary>Per image, the pinned tools of its lineage the new lock changes: what a reviewer of the bump gets in each image.</summary>
     public static IReadOnlyList<(string Image, IReadOnlyList<string> Tools)> ToolsPerImage(ImageGraph graph, ToolSet tools, ToolLock before, ToolLock after)
     {
@@ -78,7 +92,7 @@ public static class BumpDescription
         graph.Platforms.Count == 1 ? image : $"{image} ({string.Join(", ", platforms)})";
 
     public static string Body(PinResult pin, IReadOnlyList<string> imagesChange, IReadOnlyList<string> imagesKeep, string lockPath,
-        IReadOnlyList<(string Image, IReadOnlyList<string> Tools)>? toolsPerImage = null)
+        IReadOnlyList<(string Image, IReadOnlyList<string> Tools)>? toolsPerImage = null, IReadOnlyList<(string Entry, string Reason)>? reasons = null)
     {
         var text = new StringBuilder();
         text.Append(Marker).Append('\n');
@@ -105,6 +119,12 @@ public static class BumpDescription
         text.Append('\n');
         text.Append("**Images whose keys change** (rebuilt): ").Append(List(imagesChange)).Append('\n');
         text.Append("**Images whose keys do not change** (reused): ").Append(List(imagesKeep)).Append("\n\n");
+        if (reasons is { Count: > 0 })
+        {
+            text.Append("**Why each rebuilds** (what moved its key):\n\n");
+            foreach (var (entry, reason) in reasons) text.Append($"- `{entry}`: {reason}\n");
+            text.Append('\n');
+        }
         if (toolsPerImage is { Count: > 0 })
         {
             // What a consumer of each published image gets; package-level changes come with the release notes

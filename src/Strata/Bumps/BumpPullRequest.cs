@@ -58,7 +58,8 @@ public sealed class BumpPullRequest(GitHubApi github, Pinner pinner, Action<stri
         var graph = GraphLoader.Load(options.ConfigPath);
         var (change, keep) = BumpDescription.Images(graph, tools, before, pin.Lock);
         var title = BumpDescription.Title(before, pin.Lock);
-        var body = BumpDescription.Body(pin, change, keep, options.LockFile, BumpDescription.ToolsPerImage(graph, tools, before, pin.Lock));
+        var body = BumpDescription.Body(pin, change, keep, options.LockFile, BumpDescription.ToolsPerImage(graph, tools, before, pin.Lock),
+            BumpDescription.Reasons(graph, tools, before, pin.Lock));
 
         var branch = await GetBranchAsync(options, options.Branch).ConfigureAwait(false);
         string? commit = null;

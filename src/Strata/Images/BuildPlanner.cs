@@ -72,7 +72,7 @@ public static class BuildPlanner
             thinTools[image.Name] = lineageTools;
             var coreTools = graph.Dotfiles is null ? tools : tools.Where(t => t is not BinaryTool).ToList();
 
-            using var key = new KeyBuilder()
+            using var key = new KeyBuilder(components: true) // named components: why a key moved (BuildReason)
                 .Add("stage", "core")
                 .Add("platform", platform.ToString())
                 .Add("dockerfile", image.Layer.Dockerfile)
@@ -99,6 +99,7 @@ public static class BuildPlanner
             {
                 Tools = graph.Dotfiles is null ? binaries : [],
                 Labels = graph.Dotfiles is null ? devcontainerLabels : new Dictionary<string, string>(),
+                Components = key.Components,
             };
 
             Stage? thin = null;
@@ -107,7 +108,7 @@ public static class BuildPlanner
                 var layerDockerfile = InputSet.Collect(graph.RootDirectory, [layer.Dockerfile], graph.Exclude);
                 var layerFiles = layerDockerfile.Concat(dotfiles!).ToList();
                 // The dotfiles enter every published key as their one hash (paths, modes, links, digests).
-                using var pkey = new KeyBuilder()
+                using var pkey = new KeyBuilder(components: true)
                     .Add("stage", "published")
                     .Add("dockerfile", layer.Dockerfile)
                     .AddFiles("input", layerDockerfile, digests)
@@ -126,6 +127,7 @@ public static class BuildPlanner
                 {
                     Labels = devcontainerLabels,
                     Tools = lineageTools.OfType<BinaryTool>().Where(options.Installs).ToList(),
+                    Components = pkey.Components,
                 };
             }
 

@@ -9,7 +9,7 @@ namespace Strata.Pipeline;
 /// The build verb: makes an image exist (reused, pulled from the registry by digest, or built on its
 /// parent's core) and records what happened in the run's <see cref="RunRecord"/>. Moves no moving tag.
 /// </summary>
-public sealed class BuildCommand(BuildPlan plan, ChainBuilder builder, StageSources sources, RunRecord record, Action<string> log)
+public sealed class BuildCommand(BuildPlan plan, ChainBuilder builder, StageSources sources, RunRecord record, BuildReasons reasons, Action<string> log)
 {
     /// <summary>Makes the image's published stage exist here.</summary>
     public Task<ImageResult> RunAsync(string image, CancellationToken ct = default) => ResolveAsync(image, needLocal: true, ct);
@@ -49,6 +49,7 @@ public sealed class BuildCommand(BuildPlan plan, ChainBuilder builder, StageSour
             Platform = plan.Platform.ToString(),
             Stages = stages,
             BytesPulled = sources.BytesPulled(planned),
+            Reason = built ? reasons.For(planned).ToString() : null,
         };
         record.Record(result);
         return result;

@@ -120,7 +120,7 @@ public sealed class ImagePipeline : IDisposable
             CacheSources = cache,
         }, _log);
         var sources = new StageSources(plan, builder, Engine.Images, _registry.Value, _login, Graph.Repository, _log);
-        var build = new BuildCommand(plan, builder, sources, Record, _log);
+        var build = new BuildCommand(plan, builder, sources, Record, Reasons, _log);
         var prove = new ProveCommand(plan, _smoke.Value, Proofs, sources, builder, Record, _log);
         return _runs[platform] = new PlatformRun(platform, plan, builder, sources, build, prove) { Cache = cache };
     }
@@ -137,7 +137,11 @@ public sealed class ImagePipeline : IDisposable
         Docker = Engine, VaultProofDirectory = Path.Combine(Options.CacheDirectory, "vault-proofs"), VaultRuntime = Options.VaultRuntime,
     };
 
-    public PlanCommand Planning => new(Platforms.Select(For).ToList(), Options.ArtifactsDirectory, _log);
+    public PlanCommand Planning => new(Platforms.Select(For).ToList(), Reasons, Options.ArtifactsDirectory, _log);
+
+    /// <summary>Why each image is built: against this repository's plan history as it was before this run recorded its plan.</summary>
+    public BuildReasons Reasons => _reasons ??= new BuildReasons(PlanHistory.For(Options.CacheDirectory, Graph.Repository));
+    private BuildReasons? _reasons;
     public BuildCommand Build => First.Build;
     public ProveCommand Prove => First.Prove;
 

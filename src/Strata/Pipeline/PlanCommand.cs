@@ -1,3 +1,4 @@
+using Strata.Images;
 using Strata.Reporting;
 
 namespace Strata.Pipeline;
@@ -6,7 +7,7 @@ namespace Strata.Pipeline;
 /// The plan verb: per platform, image and stage, whether it is here, in the registry, or would be built. It asks
 /// the engine and the registry and changes neither; it prints a table and writes artifacts/plan.json.
 /// </summary>
-public sealed class PlanCommand(IReadOnlyList<PlatformRun> runs, string artifactsDirectory, Action<string> log)
+public sealed class PlanCommand(IReadOnlyList<PlatformRun> runs, BuildReasons reasons, string artifactsDirectory, Action<string> log)
 {
     public async Task<IReadOnlyList<PlannedImage>> RunAsync(CancellationToken ct = default)
     {
@@ -21,15 +22,15 @@ public sealed class PlanCommand(IReadOnlyList<PlatformRun> runs, string artifact
                     var previous = source == StageSource.Built && run.Cache is { } cache ? await cache.FindAsync(image, stage, ct) : null;
                     stages.Add(StageReports.Of(stage, source) with { CacheFrom = previous?.Image.ToString() });
                 }
-                rows.Add(new PlannedImage(image.Name, image.Key, image.Spec.Parent,
-                    stages.Any(st => st.Source == StageSource.Built) ? PlanAction.Build : PlanAction.Reuse)
+                var build = stages.Any(st => st.Source == StageSource.Built);
+                rows.Add(new PlannedImage(image.Name, image.Key, image.Spec.Parent, build ? PlanAction.Build : PlanAction.Reuse)
                 {
-                    Platform = run.Platform.ToString(), Stages = stages,
+                    Platform = run.Platform.ToString(), Stages = stages, Reason = build ? reasons.For(image).ToString() : null,
                 });
             }
         log(SummaryTable.Render(
             ["IMAGE", "PLATFORM", "PARENT", "KEY", "STATUS", "STAGES"],
-            rows.Select(r => (IReadOnlyList<string>)[r.Name, r.Platform, r.Parent ?? "-", r.Key, r.Status.ToString().ToLowerInvariant(),
+            rows.Select(r => (IReadOnlyList<string>)[r.Name, r.Platform, r.Parent ?? "-", r.Key, r.Status.ToString().ToLowerInvariant() + (r.Reason is { } why ? $" ({why})" : ""),
                 string.Join(", ", r.Stages.Select(st => $"{st.Stage}: {st.Source.ToString().ToLowerInvariant()}" +
                                                         (st.CacheFrom is { } c ? $" (cache from {c})" : "")))])).TrimEnd());
         var path = Path.Combine(artifactsDirectory, "plan.json");

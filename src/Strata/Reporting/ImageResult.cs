@@ -62,6 +62,8 @@ public sealed record ImageResult(
     [JsonPropertyName("bytes_pulled")] public long BytesPulled { get; init; }
     /// <summary>Compressed layer bytes pushed to the registry for this image in this run (layers new to it).</summary>
     [JsonPropertyName("bytes_pushed")] public long BytesPushed { get; init; }
+    /// <summary>Why it was built: what moved its key against the plan history (null when reused).</summary>
+    [JsonPropertyName("reason")] public string? Reason { get; init; }
 }
 
 /// <summary>One row of plan.json: what a run would do, computed without building.</summary>
@@ -73,4 +75,6 @@ public sealed record PlannedImage(
 {
     [JsonPropertyName("platform")] public string Platform { get; init; } = "";
     [JsonPropertyName("stages")] public IReadOnlyList<StageReport> Stages { get; init; } = [];
+    /// <summary>Why it would be built: what moved its key against the plan history (null when reused).</summary>
+    [JsonPropertyName("reason")] public string? Reason { get; init; }
 }

@@ -23,7 +23,7 @@ public static class SummaryTable
         ["IMAGE", "PLATFORM", "KEY", "STATUS", "DURATION", "SIZE"],
         results.Select(r => (IReadOnlyList<string>)
         [
-            r.Name, r.Platform, r.Key[..12], r.Status.ToString().ToLowerInvariant(),
+            r.Name, r.Platform, r.Key[..12], r.Status.ToString().ToLowerInvariant() + (r.Reason is { } why ? $" ({why})" : ""),
             r.Seconds.ToString("0.0", CultureInfo.InvariantCulture) + " s",
             FormatSize(r.SizeBytes),
         ]));
