@@ -1,6 +1,7 @@
 using System.Text;
 using Strata.Graph;
 using Strata.Images;
+using Strata.Reporting;
 using Strata.Tools;
 
 namespace Strata.Bumps;
@@ -58,6 +59,20 @@ public static class BumpDescription
         return reasons;
     }
 
+    /// <summary>The chain as the bump leaves it: per platform, each image rebuilt (and why) or reused.</summary>
+    public static IReadOnlyList<ChainNode> Chain(ImageGraph graph, ToolSet tools, ToolLock before, ToolLock after)
+    {
+        var reasons = Reasons(graph, tools, before, after).ToDictionary(r => r.Entry, r => r.Reason);
+        var nodes = new List<ChainNode>();
+        foreach (var platform in graph.Platforms)
+            foreach (var image in graph.ImagesFor(platform))
+            {
+                var why = reasons.GetValueOrDefault(Entry(graph, image.Name, [platform]));
+                nodes.Add(new ChainNode(image.Name, image.Parent, platform.ToString(), why is not null, why));
+            }
+        return nodes;
+    }
+
     /// <summary>Per image, the pinned tools of its lineage the new lock changes: what a reviewer of the bump gets in each image.</summary>
     public static IReadOnlyList<(string Image, IReadOnlyList<string> Tools)> ToolsPerImage(ImageGraph graph, ToolSet tools, ToolLock before, ToolLock after)
     {
@@ -92,7 +107,8 @@ public static class BumpDescription
         graph.Platforms.Count == 1 ? image : $"{image} ({string.Join(", ", platforms)})";
 
     public static string Body(PinResult pin, IReadOnlyList<string> imagesChange, IReadOnlyList<string> imagesKeep, string lockPath,
-        IReadOnlyList<(string Image, IReadOnlyList<string> Tools)>? toolsPerImage = null, IReadOnlyList<(string Entry, string Reason)>? reasons = null)
+        IReadOnlyList<(string Image, IReadOnlyList<string> Tools)>? toolsPerImage = null, IReadOnlyList<(string Entry, string Reason)>? reasons = null,
+        IReadOnlyList<ChainNode>? chain = null)
     {
         var text = new StringBuilder();
         text.Append(Marker).Append('\n');
@@ -125,6 +141,7 @@ public static class BumpDescription
             foreach (var (entry, reason) in reasons) text.Append($"- `{entry}`: {reason}\n");
             text.Append('\n');
         }
+        if (chain is { Count: > 0 }) text.Append(ChainDiagram.Markdown(chain)).Append('\n');
         if (toolsPerImage is { Count: > 0 })
         {
             // What a consumer of each published image gets; package-level changes come with the release notes

@@ -59,7 +59,7 @@ public sealed class BumpPullRequest(GitHubApi github, Pinner pinner, Action<stri
         var (change, keep) = BumpDescription.Images(graph, tools, before, pin.Lock);
         var title = BumpDescription.Title(before, pin.Lock);
         var body = BumpDescription.Body(pin, change, keep, options.LockFile, BumpDescription.ToolsPerImage(graph, tools, before, pin.Lock),
-            BumpDescription.Reasons(graph, tools, before, pin.Lock));
+            BumpDescription.Reasons(graph, tools, before, pin.Lock), BumpDescription.Chain(graph, tools, before, pin.Lock));
 
         var branch = await GetBranchAsync(options, options.Branch).ConfigureAwait(false);
         string? commit = null;

@@ -57,10 +57,11 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
     }
 
     /// <summary>The release finished (every image of its platforms passed; the moving tags moved if every platform was there): the record and the notes are written.</summary>
-    public void Finish()
+    /// <param name="chain">The release's images, built or reused and why, for the notes' picture.</param>
+    public void Finish(IReadOnlyList<Reporting.ChainNode>? chain = null)
     {
         Record.Write(_released, _indexes);
-        IO.AtomicFile.WriteAllText(NotesPath, ReleaseNotes.Render(_changes));
+        IO.AtomicFile.WriteAllText(NotesPath, ReleaseNotes.Render(_changes, chain));
         log($"==> release record: {Record.Path}; notes: {NotesPath}");
     }
 

@@ -9,6 +9,9 @@ namespace Strata.Pipeline;
 /// </summary>
 public sealed class PlanCommand(IReadOnlyList<PlatformRun> runs, BuildReasons reasons, string artifactsDirectory, Action<string> log)
 {
+    /// <summary>artifacts/plan.mmd: the plan as a Mermaid flowchart.</summary>
+    public string DiagramPath => Path.Combine(artifactsDirectory, "plan.mmd");
+
     public async Task<IReadOnlyList<PlannedImage>> RunAsync(CancellationToken ct = default)
     {
         var rows = new List<PlannedImage>();
@@ -35,7 +38,10 @@ public sealed class PlanCommand(IReadOnlyList<PlatformRun> runs, BuildReasons re
                                                         (st.CacheFrom is { } c ? $" (cache from {c})" : "")))])).TrimEnd());
         var path = Path.Combine(artifactsDirectory, "plan.json");
         ReportFiles.WritePlan(path, rows);
-        log($"Plan: {path}");
+        var diagram = ChainDiagram.Mermaid(rows.Select(r => new ChainNode(r.Name, r.Parent, r.Platform, r.Status == PlanAction.Build, r.Reason)));
+        IO.AtomicFile.WriteAllText(DiagramPath, diagram);
+        log(diagram.TrimEnd());
+        log($"Plan: {path}; the chain as a Mermaid diagram: {DiagramPath}");
         return rows;
     }
 }

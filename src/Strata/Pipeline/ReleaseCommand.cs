@@ -35,7 +35,9 @@ public sealed class ReleaseCommand(IReadOnlyList<PlatformRun> declared, IReadOnl
                 await attach.AttachAsync(run, image, (await run.Sources.FindRemoteAsync(image.Published, ct))!.Digest, ct); // per manifest digest
             }
         await MoveTagsAsync(requireEveryPlatform: false, ct);
-        attach.Finish();
+        var graph = declared[0].Plan.Graph;
+        attach.Finish(record.Images.Select(r => new Reporting.ChainNode(r.Name, graph.Get(r.Name).Parent, r.Platform,
+            r.Status == Reporting.ImageStatus.Built, r.Reason)).ToList());
     }
 
     /// <summary>

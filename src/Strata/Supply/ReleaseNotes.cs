@@ -11,9 +11,11 @@ public sealed record ImageChange(string Image, string? PreviousDigest, string Di
 /// </summary>
 public static class ReleaseNotes
 {
-    public static string Render(IReadOnlyList<ImageChange> changes)
+    /// <param name="chain">The release's images per platform, built or reused and why: drawn first (null: no picture).</param>
+    public static string Render(IReadOnlyList<ImageChange> changes, IReadOnlyList<Reporting.ChainNode>? chain = null)
     {
         var text = new StringBuilder("# What changes in the images\n");
+        if (chain is { Count: > 0 }) text.Append("\n").Append(Reporting.ChainDiagram.Markdown(chain));
         foreach (var change in changes)
         {
             text.Append($"\n## {change.Image}\n\n");
