@@ -53,7 +53,7 @@ public static partial class GraphLoader
         var declared = new List<ImageSpec>();
         foreach (var node in imageNodes.Children)
         {
-            var map = doc.Mapping(node, "an image entry", "name", "parent", "dockerfile", "inputs", "args", "host_ca", "devcontainer", "platforms");
+            var map = doc.Mapping(node, "an image entry", "name", "parent", "dockerfile", "inputs", "args", "host_ca", "devcontainer", "platforms", "size_budget");
             var name = doc.RequiredString(map, "name", "an image entry");
             var where = $"image '{name}'";
             if (!ImageName().IsMatch(name))
@@ -69,6 +69,11 @@ public static partial class GraphLoader
             {
                 Devcontainer = StrictYaml.Child(map, "devcontainer") is { } dev ? ReadDevcontainer(doc, dev, where) : null,
                 Platforms = ReadPlatforms(doc, map, where) ?? platforms,
+                SizeBudget = doc.OptionalString(map, "size_budget", where) is { } budget
+                    ? ByteSize.TryParse(budget, out var size) ? size
+                        : throw doc.Error(StrictYaml.Child(map, "size_budget")!,
+                            $"{where}: size_budget '{budget}' is not a size; write e.g. \"1.5GB\", \"800MB\" or \"2GiB\".")
+                    : null,
             });
         }
 

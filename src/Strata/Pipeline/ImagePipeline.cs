@@ -120,8 +120,8 @@ public sealed class ImagePipeline : IDisposable
             CacheSources = cache,
         }, _log);
         var sources = new StageSources(plan, builder, Engine.Images, _registry.Value, _login, Graph.Repository, _log);
-        var build = new BuildCommand(plan, builder, sources, Record, Reasons, _log);
-        var prove = new ProveCommand(plan, _smoke.Value, Proofs, sources, builder, Record, _log);
+        var build = new BuildCommand(plan, builder, sources, Record, Reasons, Engine.Images, _log);
+        var prove = new ProveCommand(plan, _smoke.Value, Proofs, sources, builder, Record, Engine.Images, _log);
         return _runs[platform] = new PlatformRun(platform, plan, builder, sources, build, prove) { Cache = cache };
     }
 

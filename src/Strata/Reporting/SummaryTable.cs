@@ -25,7 +25,7 @@ public static class SummaryTable
         [
             r.Name, r.Platform, r.Key[..12], r.Status.ToString().ToLowerInvariant() + (r.Reason is { } why ? $" ({why})" : ""),
             r.Seconds.ToString("0.0", CultureInfo.InvariantCulture) + " s",
-            FormatSize(r.SizeBytes),
+            FormatSize(r.SizeBytes) + (r.WastedBytes is > 0 and var wasted ? $" ({FormatSize(wasted)} wasted)" : ""),
         ]));
 
     public static string FormatSize(long bytes) => bytes switch
