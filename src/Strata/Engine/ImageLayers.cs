@@ -31,7 +31,7 @@ public static class ImageLayersReader
         var layers = new Dictionary<string, List<LayerEntry>>(StringComparer.Ordinal);
         var json = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         await using var archive = new TarReader(saved);
-        while (await NextAsync(archive, ct) is { } entry)
+        while (await ImageArchive.NextEntryAsync(archive, ct) is { } entry)
         {
             if (entry.DataStream is null) continue;
             if (entry.Name.EndsWith("/layer.tar", StringComparison.Ordinal) || (entry.Name.StartsWith("blobs/", StringComparison.Ordinal) && entry.Length > SmallBlob))
@@ -68,7 +68,7 @@ public static class ImageLayersReader
     {
         var entries = new List<LayerEntry>();
         await using var tar = new TarReader(layer, leaveOpen: true); // the saved archive goes on after this layer
-        while (await NextAsync(tar, ct) is { } entry)
+        while (await ImageArchive.NextEntryAsync(tar, ct) is { } entry)
         {
             var name0 = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name; // never trim a whiteout's dot
             var path = "/" + name0.TrimStart('/').TrimEnd('/');
@@ -79,18 +79,5 @@ public static class ImageLayersReader
             else if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile) entries.Add(new LayerEntry(path, entry.Length, LayerEntryKind.File));
         }
         return entries;
-    }
-
-    // An archive stream may end without tar's closing zero blocks.
-    private static async Task<TarEntry?> NextAsync(TarReader tar, CancellationToken ct)
-    {
-        try
-        {
-            return await tar.GetNextEntryAsync(copyData: false, ct);
-        }
-        catch (EndOfStreamException)
-        {
-            return null;
-        }
     }
 }

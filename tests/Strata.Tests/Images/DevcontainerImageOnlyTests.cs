@@ -45,18 +45,8 @@ public sealed class DevcontainerImageOnlyTests(EngineFixture engine, ITestOutput
             {env}USER dev
             """;
         _image = $"strata-dc-image-only:{_run}";
-        var labels = new Dictionary<string, string> { [DevcontainerMetadata.Label] = metadata.ToLabel("latest") };
-        await engine.Docker.Builds.BuildAsync(
-            new BuildRequest("Dockerfile", new Dictionary<string, string>(), labels, [ImageReference.Parse(_image)], null),
-            async (stdin, ct) =>
-            {
-                await using var tar = new System.Formats.Tar.TarWriter(stdin, System.Formats.Tar.TarEntryFormat.Gnu, leaveOpen: true);
-                await tar.WriteEntryAsync(new System.Formats.Tar.GnuTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "Dockerfile")
-                {
-                    DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(dockerfile)),
-                    Mode = (UnixFileMode)0b110_100_100,
-                }, ct);
-            }, _ => { });
+        await EngineFixture.BuildDockerfileAsync(engine.Docker, _image, dockerfile,
+            labels: new Dictionary<string, string> { [DevcontainerMetadata.Label] = metadata.ToLabel("latest") });
         _workspace = Directory.CreateTempSubdirectory($"strata-dc-{_run}-").FullName;
     }
 
@@ -110,21 +100,9 @@ public sealed class DevcontainerImageOnlyTests(EngineFixture engine, ITestOutput
         Assert.Equal($"kube-config-{_run}\n0\n", bound.Out);
     }
 
-    private Task<(int Exit, string Out, string Err)> DevcontainerAsync(params string[] args)
-    {
-        string[] common = ["--workspace-folder", _workspace, "--id-label", $"{TestLabel}={_run}"];
-        return CaptureAsync(_cli.Executable, args[0] == "exec" ? ["exec", .. common, .. args[1..]] : [args[0], .. common, .. args[1..]],
-            new Dictionary<string, string> { ["HOME"] = _home.Root });
-    }
+    private Task<(int Exit, string Out, string Err)> DevcontainerAsync(params string[] args) =>
+        _cli.RunAsync(_workspace, $"{TestLabel}={_run}", _home.Root, args);
 
-    private static async Task<(int Exit, string Out, string Err)> CaptureAsync(string file, IReadOnlyList<string> args,
-        IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var stdout = new System.Text.StringBuilder();
-        var stderr = new System.Text.StringBuilder();
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var exit = await ChildProcess.RunAsync(Executables.Find(file) ?? file, args, l => stdout.Append(l).Append('\n'),
-            l => stderr.Append(l).Append('\n'), limit.Token, environment);
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Exit, string Out, string Err)> CaptureAsync(string file, IReadOnlyList<string> args) =>
+        DevcontainerCli.CaptureAsync(file, args);
 }
