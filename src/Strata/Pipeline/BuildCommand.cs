@@ -45,10 +45,12 @@ public sealed class BuildCommand(BuildPlan plan, ChainBuilder builder, StageSour
             log(stages.All(st => st.Source == StageSource.Local)
                 ? $"==> {image}: reused {planned.Published.KeyTag}"
                 : $"==> {image}: {planned.Published.KeyTag} from the registry{(local is null ? " (not pulled: nothing here needs it)" : "")}");
-        // Layers are read (`docker save`, headers only) for what this run built, and for any image over its budget (to name its largest layers).
+        // Layers are read (`docker save`, headers only: seconds per GB) when this run built the image's core, and for any image
+        // over its budget (to name its largest layers). A rebuild of the thin layers alone (a dotfile edit) keeps its speed.
         var bytes = local?.Size ?? remote?.Size ?? 0;
         var overBudget = planned.Spec.SizeBudget is { } budget && bytes > budget.Bytes;
-        var size = local is not null && (built || overBudget) ? ImageSize.Of(await images.ReadLayersAsync(planned.Published.KeyTag.ToString(), ct)) : null;
+        var coreBuilt = stages[0].Source == StageSource.Built;
+        var size = local is not null && (coreBuilt || overBudget) ? ImageSize.Of(await images.ReadLayersAsync(planned.Published.KeyTag.ToString(), ct)) : null;
         var result = new ImageResult(image, planned.Key, planned.Published.KeyTag.ToString(), local?.Id ?? remote?.Digest ?? "",
             built ? ImageStatus.Built : ImageStatus.Reused, clock.Elapsed.TotalSeconds, local?.Size ?? remote?.Size ?? 0)
         {

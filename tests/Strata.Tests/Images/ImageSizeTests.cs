@@ -102,4 +102,28 @@ public sealed class ImageSizeTests : IDisposable
         await pipeline.ProveAndPromoteAsync("k8s");
         Assert.Contains("acme/workstation:k8s", _world.Engine.Tags);
     }
+
+    [Fact]
+    public async Task The_release_notes_give_each_images_size_its_change_against_the_previous_release_and_the_picture()
+    {
+        WriteChain("\"2MB\"");
+        _world.Engine.Layers["k8s-"] = [new ImageLayer("RUN x", [File("/a", 1_000_000)]), new ImageLayer("RUN rm", [Deleted("/a")])];
+        using (var first = _world.Pipeline(withRegistry: true))
+        {
+            await first.Release.RunAsync();
+            first.Reports.Write(); // the script's end of run: the plan history the next reasons are told against
+        }
+        var notes = System.IO.File.ReadAllText(_world.Repo.Path("artifacts/release-notes.md"));
+        Assert.Contains("## k8s (linux/amd64)\n\nSize: 10 B compressed; 1 MB unpacked, 1 MB of it wasted (written, then deleted or overwritten by a later layer).\n", notes);
+        Assert.Contains("```mermaid\nflowchart LR\n", notes);
+        Assert.Contains("p0n1[\"k8s<br/>build: first build for linux/amd64\"]:::build", notes);
+
+        _world.Repo.Write("Dockerfiles/Dockerfile.k8s", "FROM y\n");
+        using (var second = _world.Pipeline(withRegistry: true))
+            await second.Release.RunAsync();
+        notes = System.IO.File.ReadAllText(_world.Repo.Path("artifacts/release-notes.md"));
+        Assert.Contains("Size: 10 B compressed (+0 B against the previous release); 1 MB unpacked", notes);
+        Assert.Contains("k8s<br/>build: Dockerfile.k8s changed", notes);
+        Assert.Contains("base<br/>reuse", notes);
+    }
 }
