@@ -2,6 +2,7 @@ using System.Text;
 using Strata.Graph;
 using Strata.Images;
 using Strata.Packages;
+using Strata.Reporting;
 using Strata.Tools;
 
 namespace Strata.Bumps;
@@ -84,6 +85,38 @@ public static class BumpDescription
         return (change, keep);
     }
 
+    /// <summary>Per image and platform whose key the new lock changes, why: the diff of its key components, old plan against new.</summary>
+    public static IReadOnlyList<(string Entry, string Reason)> Reasons(ImageGraph graph, ToolSet tools, ToolLock before, ToolLock after,
+        PackageLock packagesBefore, PackageLock packagesAfter)
+    {
+        var reasons = new List<(string, string)>();
+        foreach (var platform in graph.Platforms)
+        {
+            // A new lock that cannot be planned (a tool bump whose npm tree is not locked yet) has no reasons to give.
+            if (Plan(graph, tools, after, packagesAfter, platform) is not { } now) continue;
+            var old = Plan(graph, tools, before, packagesBefore, platform);
+            IReadOnlyList<IReadOnlyList<StageKeys>> history = old is null ? [] : [old.Images.SelectMany(i => i.Stages).Select(StageKeys.Of).ToList()];
+            foreach (var image in now.Images.Where(i => old is null || !old.Contains(i.Name) || old.Get(i.Name).Key != i.Key))
+                reasons.Add((Entry(graph, image.Name, [platform]), BuildReason.Explain(image, history).ToString()));
+        }
+        return reasons;
+    }
+
+    /// <summary>The chain as the bump leaves it: per platform, each image rebuilt (and why) or reused.</summary>
+    public static IReadOnlyList<ChainNode> Chain(ImageGraph graph, ToolSet tools, ToolLock before, ToolLock after,
+        PackageLock packagesBefore, PackageLock packagesAfter)
+    {
+        var reasons = Reasons(graph, tools, before, after, packagesBefore, packagesAfter).ToDictionary(r => r.Entry, r => r.Reason);
+        var nodes = new List<ChainNode>();
+        foreach (var platform in graph.Platforms)
+            foreach (var image in graph.ImagesFor(platform))
+            {
+                var why = reasons.GetValueOrDefault(Entry(graph, image.Name, [platform]));
+                nodes.Add(new ChainNode(image.Name, image.Parent, platform.ToString(), why is not null, why));
+            }
+        return nodes;
+    }
+
     /// <summary>Per image, the pinned tools of its lineage the new lock changes: what a reviewer of the bump gets in each image.</summary>
     public static IReadOnlyList<(string Image, IReadOnlyList<string> Tools)> ToolsPerImage(ImageGraph graph, ToolSet tools, ToolLock before, ToolLock after)
     {
@@ -118,7 +151,8 @@ public static class BumpDescription
         graph.Platforms.Count == 1 ? image : $"{image} ({string.Join(", ", platforms)})";
 
     public static string Body(PinResult pin, IReadOnlyList<string> imagesChange, IReadOnlyList<string> imagesKeep, string lockPath,
-        IReadOnlyList<(string Image, IReadOnlyList<string> Tools)>? toolsPerImage = null, PackagePinResult? packages = null)
+        IReadOnlyList<(string Image, IReadOnlyList<string> Tools)>? toolsPerImage = null, PackagePinResult? packages = null,
+        IReadOnlyList<(string Entry, string Reason)>? reasons = null, IReadOnlyList<ChainNode>? chain = null)
     {
         var text = new StringBuilder();
         text.Append(Marker).Append('\n');
@@ -157,6 +191,13 @@ public static class BumpDescription
         }
         text.Append("**Images whose keys change** (rebuilt): ").Append(List(imagesChange)).Append('\n');
         text.Append("**Images whose keys do not change** (reused): ").Append(List(imagesKeep)).Append("\n\n");
+        if (reasons is { Count: > 0 })
+        {
+            text.Append("**Why each rebuilds** (what moved its key):\n\n");
+            foreach (var (entry, reason) in reasons) text.Append($"- `{entry}`: {reason}\n");
+            text.Append('\n');
+        }
+        if (chain is { Count: > 0 }) text.Append(ChainDiagram.Markdown(chain)).Append('\n');
         if (toolsPerImage is { Count: > 0 })
         {
             // What a consumer of each published image gets; package-level changes come with the release notes

@@ -64,9 +64,12 @@ public sealed class BumpPullRequest(GitHubApi github, Pinner pinner, Action<stri
         // One commit: the tool lock, and the package locks when the packages are pinned too.
         IReadOnlyList<(string Path, byte[] Content)> files = [(options.LockFile, Encoding.UTF8.GetBytes(pin.Lock.ToJson())), .. packageFiles];
         var graph = GraphLoader.Load(options.ConfigPath);
-        var (change, keep) = BumpDescription.Images(graph, tools, before, pin.Lock, packages?.Previous ?? options.Packages, packages?.Lock ?? options.Packages);
+        var (packagesBefore, packagesAfter) = (packages?.Previous ?? options.Packages, packages?.Lock ?? options.Packages);
+        var (change, keep) = BumpDescription.Images(graph, tools, before, pin.Lock, packagesBefore, packagesAfter);
         var title = BumpDescription.Title(before, pin.Lock, packages);
-        var body = BumpDescription.Body(pin, change, keep, options.LockFile, BumpDescription.ToolsPerImage(graph, tools, before, pin.Lock), packages);
+        var body = BumpDescription.Body(pin, change, keep, options.LockFile, BumpDescription.ToolsPerImage(graph, tools, before, pin.Lock), packages,
+            BumpDescription.Reasons(graph, tools, before, pin.Lock, packagesBefore, packagesAfter),
+            BumpDescription.Chain(graph, tools, before, pin.Lock, packagesBefore, packagesAfter));
 
         var branch = await GetBranchAsync(options, options.Branch).ConfigureAwait(false);
         string? commit = null;

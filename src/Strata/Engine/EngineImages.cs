@@ -191,6 +191,24 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
         }, ct);
     }
 
+    public async Task<IReadOnlyList<ImageLayer>> ReadLayersAsync(string image, CancellationToken ct = default)
+    {
+        // Spooled to a temporary file first: the engine's chunked stream ends early under TarReader's nested reads (EndOfStreamException).
+        var spool = Path.Combine(Path.GetTempPath(), $"strata-save-{Guid.NewGuid():N}.tar");
+        try
+        {
+            await using (var saved = await EngineCall.RunAsync($"save {image}", () => client.Images.SaveImageAsync(image, ct), ct))
+            await using (var file = File.Create(spool))
+                await saved.CopyToAsync(file, ct);
+            await using var archive = File.OpenRead(spool);
+            return await ImageLayersReader.ReadAsync(archive, ct);
+        }
+        finally
+        {
+            File.Delete(spool);
+        }
+    }
+
     public Task ExportImageAsync(string image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default) =>
         containers.WithCreatedContainerAsync(image, async id =>
         {

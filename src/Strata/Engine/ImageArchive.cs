@@ -34,7 +34,7 @@ public static class ImageArchive
     }
 
     // The engine's archive stream may end without tar's closing zero blocks.
-    private static async Task<TarEntry?> NextEntryAsync(TarReader tar, CancellationToken ct)
+    internal static async Task<TarEntry?> NextEntryAsync(TarReader tar, CancellationToken ct)
     {
         try
         {

@@ -10,7 +10,12 @@ namespace Strata.Graph;
 /// <param name="ContainerUser">The user the container runs as (null: not said here).</param>
 /// <param name="Init">Run an init process as PID 1 (reaps zombies); null: not said here.</param>
 /// <param name="ContainerEnv">Variables every process in the container sees, tmux and non-login shells included.</param>
-/// <param name="Mounts">Host folders bound read-only into the container.</param>
+/// <param name="HostMounts">
+/// Host folders to bind read-only into the container. Declared, not applied: a bind mount in the label
+/// makes every `devcontainer up` fail on a host without the folder (Docker refuses a missing bind source,
+/// and the spec has no optional mount), so a config that names only the image must work without them;
+/// the example devcontainer.json opts in by carrying them as its own mounts (after creating the folders).
+/// </param>
 /// <param name="VaultRunArgs">
 /// The run arguments the vault needs (dm-crypt: --privileged or its equivalent). Declared, not applied:
 /// the spec merges <c>privileged</c> and <c>capAdd</c> as "true if any" and "union", so a user could
@@ -21,8 +26,12 @@ public sealed record DevcontainerSpec(
     string? ContainerUser,
     bool? Init,
     IReadOnlyDictionary<string, string> ContainerEnv,
-    IReadOnlyList<HostMount> Mounts,
+    IReadOnlyList<HostMount> HostMounts,
     IReadOnlyList<string> VaultRunArgs);
 
 /// <summary>A host folder bound read-only into the container. <paramref name="Source"/> may use devcontainer variables (${localEnv:HOME}).</summary>
-public sealed record HostMount(string Source, string Target);
+public sealed record HostMount(string Source, string Target)
+{
+    /// <summary>The spec's string form (docker --mount syntax), as a devcontainer.json's "mounts" carries it.</summary>
+    public override string ToString() => $"source={Source},target={Target},type=bind,readonly";
+}

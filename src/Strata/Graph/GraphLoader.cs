@@ -54,7 +54,7 @@ public static partial class GraphLoader
         var declared = new List<ImageSpec>();
         foreach (var node in imageNodes.Children)
         {
-            var map = doc.Mapping(node, "an image entry", "name", "parent", "dockerfile", "inputs", "args", "host_ca", "devcontainer", "platforms");
+            var map = doc.Mapping(node, "an image entry", "name", "parent", "dockerfile", "inputs", "args", "host_ca", "devcontainer", "platforms", "size_budget");
             var name = doc.RequiredString(map, "name", "an image entry");
             var where = $"image '{name}'";
             if (!ImageName().IsMatch(name))
@@ -70,6 +70,11 @@ public static partial class GraphLoader
             {
                 Devcontainer = StrictYaml.Child(map, "devcontainer") is { } dev ? ReadDevcontainer(doc, dev, where) : null,
                 Platforms = ReadPlatforms(doc, map, where) ?? platforms,
+                SizeBudget = doc.OptionalString(map, "size_budget", where) is { } budget
+                    ? ByteSize.TryParse(budget, out var size) ? size
+                        : throw doc.Error(StrictYaml.Child(map, "size_budget")!,
+                            $"{where}: size_budget '{budget}' is not a size; write e.g. \"1.5GB\", \"800MB\" or \"2GiB\".")
+                    : null,
             });
         }
 
@@ -183,7 +188,7 @@ public static partial class GraphLoader
     private static DevcontainerSpec ReadDevcontainer(StrictYaml doc, YamlNode node, string image)
     {
         var where = $"{image}: devcontainer";
-        var map = doc.Mapping(node, where, "remote_user", "container_user", "init", "container_env", "mounts", "vault_run_args");
+        var map = doc.Mapping(node, where, "remote_user", "container_user", "init", "container_env", "mounts", "host_mounts", "vault_run_args");
 
         string? User(string key)
         {
@@ -197,11 +202,15 @@ public static partial class GraphLoader
         foreach (var name in env.Keys.Where(n => !EnvName().IsMatch(n)))
             throw doc.Error(StrictYaml.Child(map, "container_env")!, $"{where}: container_env '{name}' is not a variable name (letters, digits and '_', not starting with a digit).");
 
+        if (StrictYaml.Child(map, "mounts") is { } applied)
+            throw doc.Error(applied, $"{where}: 'mounts' would put bind mounts into the image's label, and `devcontainer up` then fails " +
+                "on every host without those folders (Docker refuses a missing bind source). Declare them as 'host_mounts' " +
+                "(the example .devcontainer/devcontainer.json carries them, so users opt in).");
         var mounts = new List<HostMount>();
-        if (StrictYaml.Child(map, "mounts") is { } mountsNode)
+        if (StrictYaml.Child(map, "host_mounts") is { } mountsNode)
         {
             if (mountsNode is not YamlSequenceNode list)
-                throw doc.Error(mountsNode, $"'mounts' in {where} must be a list of {{ source, target }} mappings.");
+                throw doc.Error(mountsNode, $"'host_mounts' in {where} must be a list of {{ source, target }} mappings.");
             foreach (var item in list.Children)
             {
                 var m = doc.Mapping(item, $"a mount of {where}", "source", "target");

@@ -22,6 +22,9 @@ public sealed record ImageSpec(string Name, string? Parent, LayerSpec Layer, boo
 
     /// <summary>The platforms this image is built and published for: the chain's, or fewer (strata.yaml's per-image <c>platforms:</c>).</summary>
     public IReadOnlyList<Oci.Platform> Platforms { get; init; } = [Oci.Platform.LinuxAmd64];
+
+    /// <summary>The most the published image may be (per platform, uncompressed); a bigger one fails the build before any tag moves. Null: no budget.</summary>
+    public ByteSize? SizeBudget { get; init; }
 }
 
 /// <summary>The validated image chain: every image after its parent.</summary>

@@ -37,6 +37,9 @@ public sealed record Stage(
     /// <summary>Labels planned with the stage and part of its key (the devcontainer.metadata label); the builder adds its own.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>What the key is made of, by name, with a digest each: compared with a previous plan's, why the stage is rebuilt.</summary>
+    public IReadOnlyList<KeyComponent> Components { get; init; } = [];
+
     public string ShortKey => Key[..12];
 }
 

@@ -82,13 +82,13 @@ public static class BuildPlanner
             foreach (var npm in coreTools.OfType<NpmTool>().Where(options.Installs))
                 files.AddRange(NpmLockFiles(graph, npm, Locked(options, npm, image.Name).Version, image.Name));
 
-            using var key = new KeyBuilder()
+            using var key = new KeyBuilder(components: true) // named components: why a key moved (BuildReason)
                 .Add("stage", "core")
                 .Add("platform", platform.ToString())
                 .Add("dockerfile", image.Layer.Dockerfile)
                 .AddFiles("input", files, digests)
                 .AddMap("arg", image.Layer.Args)
-                .AddGenerated("generated", aptFiles);
+                .AddGenerated("packages", aptFiles);
             foreach (var tool in coreTools)
                 if (AddTool(key, options, tool, image.Name, platform) is { } version) args[VersionArg(tool)] = version;
             key.Add("parent", parentCore?.Key ?? "base-os:" + DescribeBaseOs(graph.BaseOs));
@@ -112,6 +112,7 @@ public static class BuildPlanner
                 Tools = graph.Dotfiles is null ? binaries : [],
                 Labels = graph.Dotfiles is null ? devcontainerLabels : new Dictionary<string, string>(),
                 Generated = aptFiles,
+                Components = key.Components,
             };
 
             Stage? thin = null;
@@ -120,7 +121,7 @@ public static class BuildPlanner
                 var layerDockerfile = InputSet.Collect(graph.RootDirectory, [layer.Dockerfile], graph.Exclude);
                 var layerFiles = layerDockerfile.Concat(dotfiles!).ToList();
                 // The dotfiles enter every published key as their one hash (paths, modes, links, digests).
-                using var pkey = new KeyBuilder()
+                using var pkey = new KeyBuilder(components: true)
                     .Add("stage", "published")
                     .Add("dockerfile", layer.Dockerfile)
                     .AddFiles("input", layerDockerfile, digests)
@@ -139,6 +140,7 @@ public static class BuildPlanner
                 {
                     Labels = devcontainerLabels,
                     Tools = lineageTools.OfType<BinaryTool>().Where(options.Installs).ToList(),
+                    Components = pkey.Components,
                 };
             }
 

@@ -11,6 +11,8 @@ namespace Strata.Images;
 /// merge the entries, then the user's devcontainer.json last, property by property as the spec says:
 /// users last value wins, containerEnv per variable last wins, init true if any is, mounts collected
 /// (same target: last wins). <see cref="Merged"/> applies the same rules to the properties Strata writes.
+/// Strata writes no <c>mounts</c>: the host folders are declared under customizations (see
+/// <see cref="Graph.DevcontainerSpec.HostMounts"/>), so a config that names only the image starts anywhere.
 /// </summary>
 public sealed record DevcontainerMetadata(IReadOnlyList<DevcontainerEntry> Entries)
 {
@@ -92,6 +94,7 @@ public sealed record DevcontainerMetadata(IReadOnlyList<DevcontainerEntry> Entri
         var init = false;
         var env = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var mounts = new List<string>();
+        var hostMounts = new List<string>();
         var vaultRunArgs = new List<string>();
         foreach (var e in Entries)
         {
@@ -99,20 +102,28 @@ public sealed record DevcontainerMetadata(IReadOnlyList<DevcontainerEntry> Entri
             containerUser = e.ContainerUser ?? containerUser;
             init |= e.Init == true;
             foreach (var (k, v) in e.ContainerEnv) env[k] = v;
-            foreach (var m in e.Mounts)
-            {
-                mounts.RemoveAll(x => DevcontainerEntry.MountTarget(x) == DevcontainerEntry.MountTarget(m));
-                mounts.Add(m);
-            }
+            Collect(mounts, e.Mounts);
+            Collect(hostMounts, e.HostMounts);
             vaultRunArgs.AddRange(e.VaultRunArgs.Where(a => !vaultRunArgs.Contains(a)));
         }
-        return new DevcontainerEntry(null, remoteUser, containerUser, init ? true : null, env, mounts, vaultRunArgs);
+        return new DevcontainerEntry(null, remoteUser, containerUser, init ? true : null, env, mounts, vaultRunArgs, hostMounts);
+
+        static void Collect(List<string> into, IEnumerable<string> entries)
+        {
+            foreach (var m in entries)
+            {
+                into.RemoveAll(x => DevcontainerEntry.MountTarget(x) == DevcontainerEntry.MountTarget(m));
+                into.Add(m);
+            }
+        }
     }
 }
 
 /// <summary>One entry of the label, in the spec's property names.</summary>
 /// <param name="Image">Which image of the chain declared it (kept under customizations, which tools ignore).</param>
-/// <param name="Mounts">In the spec's string form (docker --mount syntax), e.g. "source=${localEnv:HOME}/.kube,target=/mnt/host-config/kube,type=bind,readonly".</param>
+/// <param name="Mounts">Applied mounts, in the spec's string form (docker --mount syntax); only read from other tools' labels, Strata writes none.</param>
+/// <param name="HostMounts">Declared host folders (customizations, which tools ignore), in the same string form,
+/// e.g. "source=${localEnv:HOME}/.kube,target=/mnt/host-config/kube,type=bind,readonly": what a devcontainer.json may opt into.</param>
 public sealed record DevcontainerEntry(
     string? Image,
     string? RemoteUser,
@@ -120,13 +131,13 @@ public sealed record DevcontainerEntry(
     bool? Init,
     IReadOnlyDictionary<string, string> ContainerEnv,
     IReadOnlyList<string> Mounts,
-    IReadOnlyList<string> VaultRunArgs)
+    IReadOnlyList<string> VaultRunArgs,
+    IReadOnlyList<string> HostMounts)
 {
     public static DevcontainerEntry From(string image, DevcontainerSpec spec) =>
         new(image, spec.RemoteUser, spec.ContainerUser, spec.Init,
             new SortedDictionary<string, string>(spec.ContainerEnv.ToDictionary(), StringComparer.Ordinal),
-            spec.Mounts.Select(m => $"source={m.Source},target={m.Target},type=bind,readonly").ToList(),
-            spec.VaultRunArgs);
+            [], spec.VaultRunArgs, spec.HostMounts.Select(m => m.ToString()).ToList());
 
     /// <summary>The target of a mount string ("target=", or its aliases "destination=" and "dst=").</summary>
     public static string? MountTarget(string mount) =>
@@ -158,6 +169,12 @@ public sealed record DevcontainerEntry(
         {
             json.WriteStartArray("vaultRunArgs");
             foreach (var a in VaultRunArgs) json.WriteStringValue(a);
+            json.WriteEndArray();
+        }
+        if (HostMounts.Count > 0)
+        {
+            json.WriteStartArray("hostMounts");
+            foreach (var m in HostMounts) json.WriteStringValue(m);
             json.WriteEndArray();
         }
         json.WriteEndObject();
@@ -205,13 +222,14 @@ public sealed record DevcontainerEntry(
                     : throw new FormatException($"{DevcontainerMetadata.Label}: {where}: a mount must be a string or an object."));
 
         string? image = null;
-        IReadOnlyList<string> vault = [];
+        IReadOnlyList<string> vault = [], hostMounts = [];
         if (e.TryGetProperty("customizations", out var c) && c.ValueKind == JsonValueKind.Object &&
             c.TryGetProperty(DevcontainerMetadata.CustomizationsKey, out var strata) && strata.ValueKind == JsonValueKind.Object)
         {
             image = Str(strata, "image");
             vault = Strings(strata, "vaultRunArgs");
+            hostMounts = Strings(strata, "hostMounts");
         }
-        return new DevcontainerEntry(image, Str(e, "remoteUser"), Str(e, "containerUser"), init, env, mounts, vault);
+        return new DevcontainerEntry(image, Str(e, "remoteUser"), Str(e, "containerUser"), init, env, mounts, vault, hostMounts);
     }
 }

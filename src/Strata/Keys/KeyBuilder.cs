@@ -14,15 +14,37 @@ public sealed class KeyBuilder : IDisposable
     // file key already: no bump, so keys without files, such as the base OS tag, stay.)
     private const string Version = "strata-key-v1";
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    // With components recorded: a hash per component over the same framed fields (see KeyComponent.NameOf).
+    private readonly SortedDictionary<string, IncrementalHash>? _components;
+    private string? _dockerfile;   // the "dockerfile" field's path: that input file explains "dockerfile", not "input:<path>"
+    private string? _file;         // set while AddFiles adds one file's fields: they explain that file
 
-    public KeyBuilder() => Add("version", Version);
-
-    public KeyBuilder Add(string field, string value) => Add(field, Encoding.UTF8.GetBytes(value));
-
-    public KeyBuilder Add(string field, ReadOnlySpan<byte> value)
+    /// <param name="components">Also record which named component each field explains (<see cref="Components"/>); a plan's stage keys do.</param>
+    public KeyBuilder(bool components = false)
     {
-        Frame(Encoding.UTF8.GetBytes(field));
-        Frame(value);
+        if (components) _components = new(StringComparer.Ordinal);
+        Add("version", Version);
+    }
+
+    /// <summary>The key's named components and their digests, sorted by name; empty until <see cref="Finish"/>, or without components.</summary>
+    public IReadOnlyList<KeyComponent> Components { get; private set; } = [];
+
+    public KeyBuilder Add(string field, string value)
+    {
+        if (field == "dockerfile") _dockerfile = value;
+        return Add(field, Encoding.UTF8.GetBytes(value), _components is null ? null : _file ?? KeyComponent.NameOf(field, value));
+    }
+
+    public KeyBuilder Add(string field, ReadOnlySpan<byte> value) =>
+        Add(field, value, _components is null ? null : _file ?? KeyComponent.NameOf(field, ""));
+
+    private KeyBuilder Add(string field, ReadOnlySpan<byte> value, string? component)
+    {
+        var hash = component is null || _components is null ? null
+            : _components.TryGetValue(component, out var h) ? h
+            : _components[component] = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Frame(Encoding.UTF8.GetBytes(field), hash);
+        Frame(value, hash);
         return this;
     }
 
@@ -47,6 +69,7 @@ public sealed class KeyBuilder : IDisposable
         digests ??= new FileDigests();
         foreach (var file in files.OrderBy(f => f.ContextPath, StringComparer.Ordinal))
         {
+            _file = file.ContextPath == _dockerfile ? "dockerfile" : "input:" + file.ContextPath;
             Add(field + ".path", file.ContextPath);
             if (file.LinkTarget is { } target)
             {
@@ -58,6 +81,7 @@ public sealed class KeyBuilder : IDisposable
                 Add(field + ".sha256", digests.Of(file));
             }
         }
+        _file = null;
         return this;
     }
 
@@ -80,16 +104,27 @@ public sealed class KeyBuilder : IDisposable
         return this;
     }
 
-    /// <summary>The key: lower-case hex SHA-256.</summary>
-    public string Finish() => Convert.ToHexStringLower(_hash.GetHashAndReset());
+    /// <summary>The key: lower-case hex SHA-256 (and, when recorded, its <see cref="Components"/>).</summary>
+    public string Finish()
+    {
+        if (_components is not null)
+            Components = _components.Select(c => new KeyComponent(c.Key, Convert.ToHexStringLower(c.Value.GetHashAndReset())[..16])).ToList();
+        return Convert.ToHexStringLower(_hash.GetHashAndReset());
+    }
 
-    public void Dispose() => _hash.Dispose();
+    public void Dispose()
+    {
+        _hash.Dispose();
+        foreach (var h in _components?.Values ?? Enumerable.Empty<IncrementalHash>()) h.Dispose();
+    }
 
-    private void Frame(ReadOnlySpan<byte> bytes)
+    private void Frame(ReadOnlySpan<byte> bytes, IncrementalHash? component = null)
     {
         Span<byte> length = stackalloc byte[8];
         System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(length, bytes.Length);
         _hash.AppendData(length);
         _hash.AppendData(bytes);
+        component?.AppendData(length);
+        component?.AppendData(bytes);
     }
 }

@@ -34,15 +34,21 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
     }
 
     /// <summary>Attaches what the manifest <paramref name="digest"/> of <paramref name="image"/> (of the run's platform) lacks, and notes it for the record.</summary>
-    public async Task AttachAsync(PlatformRun run, ImagePlan image, string digest, CancellationToken ct = default)
+    /// <param name="result">What this run did with the image (its unpacked size and waste, when measured).</param>
+    public async Task AttachAsync(PlatformRun run, ImagePlan image, string digest, CancellationToken ct = default, Reporting.ImageResult? result = null)
     {
         var expected = Expect(run.Plan, image, digest, run.Prove.ProofKey(image.Name));
         var parent = await ParentAsync(run, image, ct); // asked of the registry once: the SBOM, the provenance and the record name it
         await new EvidenceAttacher(_referrers, proofs, log).AttachAsync(expected, (kind, c) => MakeAsync(run, image, digest, parent, kind, c), ct);
         var previous = await PreviousDigestAsync(image, ct); // the moving tag's, for this platform, before it moves
         var now = await SbomComponentsAsync(digest, ct) ?? [];
+        var compressed = (await run.Sources.FindRemoteAsync(image.Published, ct))?.Size;
+        var previousCompressed = previous is null ? null : (await registry.FindAsync(repository, previous, ct))?.Size;
         _changes.Add(new ImageChange($"{image.Name} ({image.Platform})", previous, digest,
-            previous is null ? null : previous == digest ? now : await SbomComponentsAsync(previous, ct), now));
+            previous is null ? null : previous == digest ? now : await SbomComponentsAsync(previous, ct), now)
+        {
+            Size = compressed is { } size ? new ReleasedSize(size, previousCompressed, result?.SizeBytes, result?.WastedBytes) : null,
+        });
         _released.Add(new ReleasedImage(image.Name, registry.Location.ImageName(repository), image.Platform.ToString(), digest, image.Key, expected.ProofKey,
             BaseOs(run.Plan).Digest ?? BaseOs(run.Plan).ToString(), parent?.Digest, [image.Published.KeyTag.Tag!]));
     }
@@ -57,10 +63,11 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
     }
 
     /// <summary>The release finished (every image of its platforms passed; the moving tags moved if every platform was there): the record and the notes are written.</summary>
-    public void Finish()
+    /// <param name="chain">The release's images, built or reused and why, for the notes' picture.</param>
+    public void Finish(IReadOnlyList<Reporting.ChainNode>? chain = null)
     {
         Record.Write(_released, _indexes);
-        IO.AtomicFile.WriteAllText(NotesPath, ReleaseNotes.Render(_changes));
+        IO.AtomicFile.WriteAllText(NotesPath, ReleaseNotes.Render(_changes, chain));
         log($"==> release record: {Record.Path}; notes: {NotesPath}");
     }
 

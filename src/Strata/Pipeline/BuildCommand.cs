@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Strata.Engine;
 using Strata.Graph;
 using Strata.Images;
 using Strata.Reporting;
@@ -9,7 +10,8 @@ namespace Strata.Pipeline;
 /// The build verb: makes an image exist (reused, pulled from the registry by digest, or built on its
 /// parent's core) and records what happened in the run's <see cref="RunRecord"/>. Moves no moving tag.
 /// </summary>
-public sealed class BuildCommand(BuildPlan plan, ChainBuilder builder, StageSources sources, RunRecord record, Action<string> log)
+public sealed class BuildCommand(BuildPlan plan, ChainBuilder builder, StageSources sources, RunRecord record, BuildReasons reasons, IImageStore images,
+    Action<string> log)
 {
     /// <summary>Makes the image's published stage exist here.</summary>
     public Task<ImageResult> RunAsync(string image, CancellationToken ct = default) => ResolveAsync(image, needLocal: true, ct);
@@ -43,14 +45,24 @@ public sealed class BuildCommand(BuildPlan plan, ChainBuilder builder, StageSour
             log(stages.All(st => st.Source == StageSource.Local)
                 ? $"==> {image}: reused {planned.Published.KeyTag}"
                 : $"==> {image}: {planned.Published.KeyTag} from the registry{(local is null ? " (not pulled: nothing here needs it)" : "")}");
+        // Layers are read (`docker save`, headers only: seconds per GB) when this run built the image's core, and for any image
+        // over its budget (to name its largest layers). A rebuild of the thin layers alone (a dotfile edit) keeps its speed.
+        var bytes = local?.Size ?? remote?.Size ?? 0;
+        var overBudget = planned.Spec.SizeBudget is { } budget && bytes > budget.Bytes;
+        var coreBuilt = stages[0].Source == StageSource.Built;
+        var size = local is not null && (coreBuilt || overBudget) ? ImageSize.Of(await images.ReadLayersAsync(planned.Published.KeyTag.ToString(), ct)) : null;
         var result = new ImageResult(image, planned.Key, planned.Published.KeyTag.ToString(), local?.Id ?? remote?.Digest ?? "",
             built ? ImageStatus.Built : ImageStatus.Reused, clock.Elapsed.TotalSeconds, local?.Size ?? remote?.Size ?? 0)
         {
             Platform = plan.Platform.ToString(),
             Stages = stages,
             BytesPulled = sources.BytesPulled(planned),
+            Reason = built ? reasons.For(planned).ToString() : null,
+            Layers = size?.Layers.Select(l => new LayerReport(SizeBudget.Step(l.CreatedBy), l.Bytes, l.WastedBytes)).ToList(),
+            WastedBytes = size?.WastedBytes,
         };
         record.Record(result);
+        SizeBudget.Check(planned.Spec, plan.Platform, bytes, size); // before any tag moves: promotion and push come after
         return result;
     }
 

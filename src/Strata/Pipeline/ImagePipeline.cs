@@ -126,8 +126,8 @@ public sealed class ImagePipeline : IDisposable
             CacheSources = cache,
         }, _log);
         var sources = new StageSources(plan, builder, Engine.Images, _registry.Value, _login, Graph.Repository, _log);
-        var build = new BuildCommand(plan, builder, sources, Record, _log);
-        var prove = new ProveCommand(plan, _smoke.Value, Proofs, sources, builder, Record, _log);
+        var build = new BuildCommand(plan, builder, sources, Record, Reasons, Engine.Images, _log);
+        var prove = new ProveCommand(plan, _smoke.Value, Proofs, sources, builder, Record, Engine.Images, _log);
         return _runs[platform] = new PlatformRun(platform, plan, builder, sources, build, prove) { Cache = cache };
     }
 
@@ -145,7 +145,7 @@ public sealed class ImagePipeline : IDisposable
         RunVault = RunVault ?? VaultMachine.RunAsync,
     };
 
-    public PlanCommand Planning => new(Platforms.Select(For).ToList(), Options.ArtifactsDirectory, _log) { VaultProofs = VaultProofOrder };
+    public PlanCommand Planning => new(Platforms.Select(For).ToList(), Reasons, Options.ArtifactsDirectory, _log) { VaultProofs = VaultProofOrder };
 
     /// <summary>For the plan: which images run the vault scenario, and where a proof of their vault is looked up before it runs.</summary>
     private string? VaultProofOrder
@@ -159,6 +159,10 @@ public sealed class ImagePipeline : IDisposable
             return $"Vault scenario ({string.Join(", ", vault)}): a proof of the image's vault fingerprint is looked up in {new VaultProofs(stores).Order} runs";
         }
     }
+
+    /// <summary>Why each image is built: against this repository's plan history as it was before this run recorded its plan.</summary>
+    public BuildReasons Reasons => _reasons ??= new BuildReasons(PlanHistory.For(Options.CacheDirectory, Graph.Repository));
+    private BuildReasons? _reasons;
     public BuildCommand Build => First.Build;
     public ProveCommand Prove => First.Prove;
 

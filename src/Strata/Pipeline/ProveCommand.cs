@@ -18,7 +18,7 @@ public sealed class PromotionRefusedException(string message) : Exception(messag
 /// moving tag) only a proven image, whoever asks.
 /// </summary>
 public sealed class ProveCommand(BuildPlan plan, ISmokeRunner smoke, SmokeProof proofs, StageSources sources, ChainBuilder builder,
-    RunRecord record, Action<string> log)
+    RunRecord record, Engine.IImageStore images, Action<string> log)
 {
     public string ProofKey(string image) => smoke.ProofKey(plan.Get(image));
 
@@ -75,6 +75,10 @@ public sealed class ProveCommand(BuildPlan plan, ISmokeRunner smoke, SmokeProof 
                 $"{image}: {planned.Published.KeyTag} has not passed its smoke tests, so {planned.MovingTag} stays where it is. " +
                 $"Prove it first: ./build.sh --target={Targets.SmokeOf(image)}");
         await sources.EnsureLocalAsync(planned, planned.Published, ct);
+        // The size_budget gate holds whoever promotes (the build checks it first, before any smoke test).
+        var bytes = (await images.InspectImagesAsync([planned.Published.KeyTag.ToString()], ct)).Single().Size;
+        if (planned.Spec.SizeBudget is { } budget && bytes > budget.Bytes)
+            SizeBudget.Check(planned.Spec, plan.Platform, bytes, ImageSize.Of(await images.ReadLayersAsync(planned.Published.KeyTag.ToString(), ct)));
         await builder.PromoteAsync(plan, image, ct);
     }
 

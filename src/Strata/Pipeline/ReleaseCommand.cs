@@ -32,10 +32,13 @@ public sealed class ReleaseCommand(IReadOnlyList<PlatformRun> declared, IReadOnl
                 var proofTag = run.Prove.ProofTag(image.Name);
                 if (await run.Sources.FindTagAsync(proofTag, ct) is null) await run.Sources.TagRemoteAsync(image.Published, proofTag, ct);
                 record.Record(record.Get(image.Name, run.Platform)! with { BytesPushed = run.Sources.BytesPushed(image) });
-                await attach.AttachAsync(run, image, (await run.Sources.FindRemoteAsync(image.Published, ct))!.Digest, ct); // per manifest digest
+                await attach.AttachAsync(run, image, (await run.Sources.FindRemoteAsync(image.Published, ct))!.Digest, ct, // per manifest digest
+                    record.Get(image.Name, run.Platform));
             }
         await MoveTagsAsync(requireEveryPlatform: false, ct);
-        attach.Finish();
+        var graph = declared[0].Plan.Graph;
+        attach.Finish(record.Images.Select(r => new Reporting.ChainNode(r.Name, graph.Get(r.Name).Parent, r.Platform,
+            r.Status == Reporting.ImageStatus.Built, r.Reason)).ToList());
     }
 
     /// <summary>

@@ -62,7 +62,19 @@ public sealed record ImageResult(
     [JsonPropertyName("bytes_pulled")] public long BytesPulled { get; init; }
     /// <summary>Compressed layer bytes pushed to the registry for this image in this run (layers new to it).</summary>
     [JsonPropertyName("bytes_pushed")] public long BytesPushed { get; init; }
+    /// <summary>Why it was built: what moved its key against the plan history (null when reused).</summary>
+    [JsonPropertyName("reason")] public string? Reason { get; init; }
+    /// <summary>Its layers, bottom first (measured when built in this run; null otherwise).</summary>
+    [JsonPropertyName("layers")] public IReadOnlyList<LayerReport>? Layers { get; init; }
+    /// <summary>Bytes written in one layer and deleted or overwritten in a later one (measured with <see cref="Layers"/>).</summary>
+    [JsonPropertyName("wasted_bytes")] public long? WastedBytes { get; init; }
 }
+
+/// <summary>One layer in the build report: the step that made it, its bytes, and those a later layer deletes or overwrites.</summary>
+public sealed record LayerReport(
+    [property: JsonPropertyName("created_by")] string CreatedBy,
+    [property: JsonPropertyName("bytes")] long Bytes,
+    [property: JsonPropertyName("wasted_bytes")] long WastedBytes);
 
 /// <summary>One row of plan.json: what a run would do, computed without building.</summary>
 public sealed record PlannedImage(
@@ -73,4 +85,6 @@ public sealed record PlannedImage(
 {
     [JsonPropertyName("platform")] public string Platform { get; init; } = "";
     [JsonPropertyName("stages")] public IReadOnlyList<StageReport> Stages { get; init; } = [];
+    /// <summary>Why it would be built: what moved its key against the plan history (null when reused).</summary>
+    [JsonPropertyName("reason")] public string? Reason { get; init; }
 }

@@ -23,9 +23,9 @@ public static class SummaryTable
         ["IMAGE", "PLATFORM", "KEY", "STATUS", "DURATION", "SIZE"],
         results.Select(r => (IReadOnlyList<string>)
         [
-            r.Name, r.Platform, r.Key[..12], r.Status.ToString().ToLowerInvariant(),
+            r.Name, r.Platform, r.Key[..12], r.Status.ToString().ToLowerInvariant() + (r.Reason is { } why ? $" ({why})" : ""),
             r.Seconds.ToString("0.0", CultureInfo.InvariantCulture) + " s",
-            FormatSize(r.SizeBytes),
+            FormatSize(r.SizeBytes) + (r.WastedBytes is > 0 and var wasted ? $" ({FormatSize(wasted)} wasted)" : ""),
         ]));
 
     public static string FormatSize(long bytes) => bytes switch

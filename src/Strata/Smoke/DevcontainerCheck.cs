@@ -7,7 +7,7 @@ namespace Strata.Smoke;
 /// The image's <c>devcontainer.metadata</c> label parses, is within <see cref="DevcontainerMetadata.MaxBytes"/>,
 /// is exactly what strata.yaml declares (<paramref name="Expected"/>), and says what the image is: the
 /// remote and container users exist, every containerEnv variable has the value the image's ENV gives a
-/// non-login shell, and every mount target is a folder of the image.
+/// non-login shell, and every mount target (applied or declared) is a folder of the image.
 /// </summary>
 public sealed record DevcontainerCheck(string Name, string Origin, string Expected) : SmokeCheck(Name, Origin)
 {
@@ -53,7 +53,7 @@ public sealed record DevcontainerCheck(string Name, string Origin, string Expect
                     problems.Add($"containerEnv {name}='{value}', but the image's ENV says '{actual}'");
         }
 
-        foreach (var target in merged.Mounts.Select(DevcontainerEntry.MountTarget).OfType<string>())
+        foreach (var target in merged.Mounts.Concat(merged.HostMounts).Select(DevcontainerEntry.MountTarget).OfType<string>())
         {
             var dir = await c.ShellAsync("root", "test -d \"$1\"", login: false, ct, target);
             if (dir.ExitCode != 0) problems.Add($"mount target {target} is not a folder of the image (create it in the Dockerfile)");

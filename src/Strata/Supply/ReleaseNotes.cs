@@ -3,7 +3,14 @@ using System.Text;
 namespace Strata.Supply;
 
 /// <summary>One image's change between the previous moving tag's SBOM and the new one (null before: a first release).</summary>
-public sealed record ImageChange(string Image, string? PreviousDigest, string Digest, IReadOnlyList<SbomComponent>? Before, IReadOnlyList<SbomComponent> After);
+public sealed record ImageChange(string Image, string? PreviousDigest, string Digest, IReadOnlyList<SbomComponent>? Before, IReadOnlyList<SbomComponent> After)
+{
+    /// <summary>Its size (null: not known).</summary>
+    public ReleasedSize? Size { get; init; }
+}
+
+/// <summary>An image's size in a release: compressed in the registry (and the previous release's, when known), unpacked and wasted when this run measured it.</summary>
+public sealed record ReleasedSize(long Compressed, long? PreviousCompressed, long? Unpacked, long? Wasted);
 
 /// <summary>
 /// artifacts/release-notes.md: what changed in each image since its previous moving tag, package by package
@@ -11,12 +18,15 @@ public sealed record ImageChange(string Image, string? PreviousDigest, string Di
 /// </summary>
 public static class ReleaseNotes
 {
-    public static string Render(IReadOnlyList<ImageChange> changes)
+    /// <param name="chain">The release's images per platform, built or reused and why: drawn first (null: no picture).</param>
+    public static string Render(IReadOnlyList<ImageChange> changes, IReadOnlyList<Reporting.ChainNode>? chain = null)
     {
         var text = new StringBuilder("# What changes in the images\n");
+        if (chain is { Count: > 0 }) text.Append("\n").Append(Reporting.ChainDiagram.Markdown(chain));
         foreach (var change in changes)
         {
             text.Append($"\n## {change.Image}\n\n");
+            if (change.Size is { } size) text.Append(Describe(size)).Append("\n\n");
             if (change.Before is null)
             {
                 text.Append(change.PreviousDigest is null
@@ -34,6 +44,17 @@ public static class ReleaseNotes
             foreach (var line in lines) text.Append("- ").Append(line).Append('\n');
         }
         return text.ToString();
+    }
+
+    /// <summary>"Size: 312 MB compressed (+12 MB against the previous release); 1.02 GB unpacked, 8 MB of it wasted."</summary>
+    public static string Describe(ReleasedSize size)
+    {
+        var text = $"Size: {Graph.ByteSize.Format(size.Compressed)} compressed";
+        if (size.PreviousCompressed is { } before)
+            text += $" ({(size.Compressed >= before ? "+" : "-")}{Graph.ByteSize.Format(Math.Abs(size.Compressed - before))} against the previous release)";
+        if (size.Unpacked is { } unpacked) text += $"; {Graph.ByteSize.Format(unpacked)} unpacked";
+        if (size.Wasted is { } wasted) text += $", {Graph.ByteSize.Format(wasted)} of it wasted (written, then deleted or overwritten by a later layer)";
+        return text + ".";
     }
 
     /// <summary>"added x 1.2", "removed y 3.4", "x 1.2 -> 1.3", sorted by name.</summary>

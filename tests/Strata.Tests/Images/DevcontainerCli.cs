@@ -1,3 +1,4 @@
+using Strata.IO;
 using Strata.Tests.Support;
 
 namespace Strata.Tests.Images;
@@ -13,6 +14,25 @@ public sealed class DevcontainerCli
 
     /// <summary>The devcontainer script (node runs it through its shebang).</summary>
     public string Executable { get; }
+
+    /// <summary>Runs the CLI on a workspace (its containers labelled <paramref name="idLabel"/>) with HOME set to <paramref name="home"/>.</summary>
+    public Task<(int Exit, string Out, string Err)> RunAsync(string workspace, string idLabel, string home, params string[] args)
+    {
+        string[] common = ["--workspace-folder", workspace, "--id-label", idLabel];
+        return CaptureAsync(Executable, [args[0], .. common, .. args[1..]], new Dictionary<string, string> { ["HOME"] = home });
+    }
+
+    /// <summary>Runs a program to its end (at most 3 minutes); its exit code and output.</summary>
+    public static async Task<(int Exit, string Out, string Err)> CaptureAsync(string file, IReadOnlyList<string> args,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var stdout = new System.Text.StringBuilder();
+        var stderr = new System.Text.StringBuilder();
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var exit = await ChildProcess.RunAsync(Executables.Find(file) ?? file, args, l => stdout.Append(l).Append('\n'),
+            l => stderr.Append(l).Append('\n'), limit.Token, environment);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
 
     public static async Task<DevcontainerCli> InstallAsync(Action<string> log, CancellationToken ct = default)
     {

@@ -60,7 +60,7 @@ public sealed class DevcontainerIntegrationTests(ITestOutputHelper output) : IAs
         _image = (await pipeline.Build.LineageAsync("latest")).Tag;
         output.WriteLine($"built {_image} in {clock.Elapsed.TotalSeconds:0.0} s");
 
-        // The host's cluster configs, in a home of the test's own (the label mounts ${localEnv:HOME}/.kube and .talos).
+        // The host's cluster configs, in a home of the test's own (the example opts into ${localEnv:HOME}/.kube and .talos).
         _home.Write(".kube/config", $"kube-config-{_run}\n").Write(".talos/config", $"talos-config-{_run}\n");
     }
 
@@ -149,12 +149,8 @@ public sealed class DevcontainerIntegrationTests(ITestOutputHelper output) : IAs
         Assert.Empty((await LinesAsync("docker", "volume", "ls", "-q")).Except(volumesBefore));
     }
 
-    private Task<(int Exit, string Out, string Err)> DevcontainerAsync(params string[] args)
-    {
-        string[] common = ["--workspace-folder", _workspace, "--id-label", $"{TestLabel}={_run}"];
-        return CaptureAsync(_cli.Executable, args[0] == "exec" ? ["exec", .. common, .. args[1..]] : [args[0], .. common, .. args[1..]],
-            new Dictionary<string, string> { ["HOME"] = _home.Root });
-    }
+    private Task<(int Exit, string Out, string Err)> DevcontainerAsync(params string[] args) =>
+        _cli.RunAsync(_workspace, $"{TestLabel}={_run}", _home.Root, args);
 
     private static List<string> Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
 
@@ -166,14 +162,6 @@ public sealed class DevcontainerIntegrationTests(ITestOutputHelper output) : IAs
 
     private static async Task ShAsync(string file, params string[] args) => await LinesAsync(file, args);
 
-    private static async Task<(int Exit, string Out, string Err)> CaptureAsync(string file, IReadOnlyList<string> args,
-        IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var stdout = new System.Text.StringBuilder();
-        var stderr = new System.Text.StringBuilder();
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var exit = await ChildProcess.RunAsync(Executables.Find(file) ?? file, args, l => stdout.Append(l).Append('\n'),
-            l => stderr.Append(l).Append('\n'), limit.Token, environment);
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Exit, string Out, string Err)> CaptureAsync(string file, IReadOnlyList<string> args) =>
+        DevcontainerCli.CaptureAsync(file, args);
 }

@@ -58,7 +58,7 @@ public sealed class DevcontainerMetadataTests : IDisposable
         devcontainer:
           remote_user: ops
           container_env: { KUBECONFIG: /mnt/host-config/kube/config }
-          mounts:
+          host_mounts:
             - { source: "${localEnv:HOME}/.kube", target: /mnt/host-config/kube }
         """;
 
@@ -78,7 +78,8 @@ public sealed class DevcontainerMetadataTests : IDisposable
         Assert.Equal("dev", merged.ContainerUser);   // only base says it
         Assert.True(merged.Init);
         Assert.Equal("/mnt/host-config/kube/config", merged.ContainerEnv["KUBECONFIG"]);
-        Assert.Equal(["source=${localEnv:HOME}/.kube,target=/mnt/host-config/kube,type=bind,readonly"], merged.Mounts);
+        Assert.Equal(["source=${localEnv:HOME}/.kube,target=/mnt/host-config/kube,type=bind,readonly"], merged.HostMounts);
+        Assert.Empty(merged.Mounts);                 // declared, never applied: see the next test
         Assert.Equal(["--privileged"], merged.VaultRunArgs);
         Assert.Single(DevcontainerMetadata.For(graph, "base").Entries);
     }
@@ -97,7 +98,26 @@ public sealed class DevcontainerMetadataTests : IDisposable
         Assert.False(first.TryGetProperty("privileged", out _));
         Assert.Equal("--privileged", first.GetProperty("customizations").GetProperty("dev.strata").GetProperty("vaultRunArgs")[0].GetString());
         Assert.Equal("/mnt/host-config/kube/config", doc.RootElement[1].GetProperty("containerEnv").GetProperty("KUBECONFIG").GetString());
+        // Host folders too: a bind mount in the label fails `devcontainer up` wherever the folder is missing.
+        Assert.All(doc.RootElement.EnumerateArray(), e => Assert.False(e.TryGetProperty("mounts", out _)));
+        Assert.Equal("source=${localEnv:HOME}/.kube,target=/mnt/host-config/kube,type=bind,readonly",
+            doc.RootElement[1].GetProperty("customizations").GetProperty("dev.strata").GetProperty("hostMounts")[0].GetString());
         Assert.Equal(json, DevcontainerMetadata.Parse(json).ToJson());
+    }
+
+    [Fact]
+    public void The_example_devcontainer_json_opts_into_exactly_the_host_folders_the_image_declares_and_creates_them_first()
+    {
+        var root = RepositoryRoot.Find();
+        var declared = DevcontainerMetadata.For(GraphLoader.Load(Path.Combine(root, "strata.yaml")), "latest").Merged().HostMounts;
+        var example = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(root, ".devcontainer", "devcontainer.json")),
+            documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!;
+
+        Assert.NotEmpty(declared);
+        Assert.Equal(declared, example["mounts"]!.AsArray().Select(m => (string)m!));
+        var initialize = (string)example["initializeCommand"]!;
+        foreach (var source in declared.Select(m => m.Split(',')[0]["source=".Length..]))
+            Assert.Contains($"\"{source.Replace("${localEnv:HOME}", "$HOME")}\"", initialize);
     }
 
     [Fact]
@@ -116,8 +136,9 @@ public sealed class DevcontainerMetadataTests : IDisposable
     [InlineData("devcontainer:\n  remote_user: Dev!", "line 10: image 'base': devcontainer: remote_user 'Dev!' is not a user name")]
     [InlineData("devcontainer:\n  init: maybe", "line 10: 'init' in image 'base': devcontainer must be true or false")]
     [InlineData("devcontainer:\n  container_env: { 1X: y }", "line 10: image 'base': devcontainer: container_env '1X' is not a variable name")]
-    [InlineData("devcontainer:\n  mounts:\n    - { source: /a, target: relative }", "line 11: image 'base': devcontainer: mount target 'relative' must be an absolute path")]
-    [InlineData("devcontainer:\n  mounts:\n    - { source: /a, dst: /b }", "line 11: unknown key 'dst' in a mount of image 'base': devcontainer")]
+    [InlineData("devcontainer:\n  host_mounts:\n    - { source: /a, target: relative }", "line 11: image 'base': devcontainer: mount target 'relative' must be an absolute path")]
+    [InlineData("devcontainer:\n  host_mounts:\n    - { source: /a, dst: /b }", "line 11: unknown key 'dst' in a mount of image 'base': devcontainer")]
+    [InlineData("devcontainer:\n  mounts:\n    - { source: /a, target: /b }", "line 11: image 'base': devcontainer: 'mounts' would put bind mounts into the image's label")]
     [InlineData("devcontainer: [dev]", "line 9: image 'base': devcontainer must be a mapping")]
     public void Bad_sections_are_refused_naming_the_file_line_and_key(string section, string message)
     {
@@ -190,7 +211,7 @@ public sealed class DevcontainerMetadataTests : IDisposable
             devcontainer:
               remote_user: {{user}}
               container_env: { KUBECONFIG: / }
-              mounts: [{ source: /host, target: {{mountTarget}} }]
+              host_mounts: [{ source: /host, target: {{mountTarget}} }]
             """));
         var check = Assert.Single(SmokeSuitePlan(graph).OfType<DevcontainerCheck>());
         return (check, new Dictionary<string, string> { [DevcontainerMetadata.Label] = check.Expected });

@@ -35,9 +35,10 @@ public sealed class EngineFixture : IAsyncLifetime
     }
 
     /// <summary>Builds a Dockerfile without context (as `docker build -` with a Dockerfile on stdin); returns the image id.</summary>
-    public static async Task<string> BuildDockerfileAsync(IEngine docker, string tag, string dockerfile, Action<string>? log = null)
+    public static async Task<string> BuildDockerfileAsync(IEngine docker, string tag, string dockerfile, Action<string>? log = null,
+        IReadOnlyDictionary<string, string>? labels = null)
     {
-        var request = new BuildRequest("Dockerfile", new Dictionary<string, string>(), new Dictionary<string, string>(), [ImageReference.Parse(tag)], null);
+        var request = new BuildRequest("Dockerfile", new Dictionary<string, string>(), labels ?? new Dictionary<string, string>(), [ImageReference.Parse(tag)], null);
         return (await docker.Builds.BuildAsync(request, async (stdin, ct) =>
         {
             await using var tar = new System.Formats.Tar.TarWriter(stdin, System.Formats.Tar.TarEntryFormat.Gnu, leaveOpen: true);

@@ -105,6 +105,17 @@ public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
     public Task<IReadOnlyList<ImageFile>> ReadFolderAsync(string image, string folder, Func<string, bool> include, CancellationToken ct = default) =>
         Task.FromResult<IReadOnlyList<ImageFile>>([]);
 
+    /// <summary>The layers a build makes, by its first tag's repository-less tag prefix (e.g. "k8s-"): default one layer of the image's size.</summary>
+    public Dictionary<string, IReadOnlyList<ImageLayer>> Layers { get; } = [];
+
+    public Task<IReadOnlyList<ImageLayer>> ReadLayersAsync(string image, CancellationToken ct = default)
+    {
+        var info = Find(image) ?? throw new EngineException($"no such image: {image}");
+        var tag = info.RepoTags.Select(t => ImageReference.Parse(t).TagOrLatest).FirstOrDefault() ?? "";
+        var match = Layers.Where(l => tag.StartsWith(l.Key, StringComparison.Ordinal)).Select(l => l.Value).FirstOrDefault();
+        return Task.FromResult(match ?? [new ImageLayer("fake", [new LayerEntry("/fake", info.Size, LayerEntryKind.File)])]);
+    }
+
     public Task ExportImageAsync(string image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default) =>
         throw new NotSupportedException();
 
@@ -122,6 +133,9 @@ public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
         Requests.Add(request);
         await writeContext(Stream.Null, ct);
         var id = Add(request.Labels, request.Tags.Select(t => t.ToString()).ToArray());
+        var tag = request.Tags.Select(t => t.TagOrLatest).FirstOrDefault() ?? "";
+        if (Layers.Where(l => tag.StartsWith(l.Key, StringComparison.Ordinal)).Select(l => l.Value).FirstOrDefault() is { } layers)
+            _images[id] = _images[id] with { Size = layers.Sum(l => l.Bytes) };
         if (request.Platform is { } platform && !IgnorePlatform) _platforms[id] = platform;
         return new BuiltImage(id, request.CacheFrom.Count);
     }
