@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using Strata.Vault;
 using Strata.Vault.Names;
 using Strata.Vault.Platform;
@@ -62,7 +61,7 @@ static int UserMain(IConsole console, Func<UserSide, VaultNames, int> command, b
     catch (VaultException) when (lenient) { size = new VaultSize(VaultSize.Default); }
     var mount = Environment.GetEnvironmentVariable("STRATA_VAULT_MOUNT") is { Length: > 0 } m ? m : home.TrimEnd('/') + "/secrets";
     var names = new VaultNames(user with { Home = home }, VaultNames.NamespaceId(new FileInfo("/proc/self/ns/mnt").LinkTarget), mount, size);
-    var nonce = $"{Environment.ProcessId}-{RandomNumberGenerator.GetInt32(int.MaxValue)}";
+    var nonce = $"{Environment.ProcessId}-{Random.Shared.Next()}";   // names an attempt, not a secret (and no OpenSSL: the image may lack libssl)
     var side = new UserSide(new LinuxInspector(names), names, new SudoChannel(), new TtyProvider(), new HookRunner(home), console, nonce);
     var registrations = new List<PosixSignalRegistration>();
     if (unlocking)

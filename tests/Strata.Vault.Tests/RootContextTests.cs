@@ -104,11 +104,11 @@ public class RootContextTests
 
     public static TheoryData<string[]> Requests => new()
     {
-        new[] { "preflight", "/home/dev/secrets", "64" },
-        new[] { "unlock", "/home/dev/secrets", "64", "new", "123-456" },
-        new[] { "lock", "/home/dev/secrets", "64", "keep" },
-        new[] { "clean", "/home/dev/secrets", "64" },
-        new[] { "abort", "/home/dev/secrets", "64", "123-456", "erase" },
+        new[] { "/home/dev/secrets", "64", "preflight" },
+        new[] { "/home/dev/secrets", "64", "unlock", "new", "123-456" },
+        new[] { "/home/dev/secrets", "64", "lock", "keep" },
+        new[] { "/home/dev/secrets", "64", "clean" },
+        new[] { "/home/dev/secrets", "64", "abort", "123-456", "erase" },
     };
 
     [Theory, MemberData(nameof(Requests))]
@@ -116,9 +116,9 @@ public class RootContextTests
         Assert.Equal(args, RootRequest.Parse(args).ToArguments());
 
     [Theory]
-    [InlineData("unlock", "/home/dev/secrets", "64", "new", "$(rm -rf /)")]
-    [InlineData("lock", "/home/dev/secrets", "64", "maybe")]
-    [InlineData("format", "/home/dev/secrets", "64")]
+    [InlineData("/home/dev/secrets", "64", "unlock", "new", "$(rm -rf /)")]
+    [InlineData("/home/dev/secrets", "64", "lock", "maybe")]
+    [InlineData("/home/dev/secrets", "64", "format")]
     [InlineData("unlock", "/home/dev/secrets")]
     public void A_malformed_helper_request_is_refused(params string[] args) =>
         Assert.Equal(ExitCodes.Usage, Assert.Throws<VaultException>(() => RootRequest.Parse(args)).ExitCode);

@@ -3,8 +3,8 @@ using Strata.Vault.States;
 namespace Strata.Vault.Root;
 
 /// <summary>
-/// What the user side asks the root helper, as its argv after "__root": the command, then the mount point and
-/// size the user chose. Nothing else crosses: the user, the names and the namespace are re-derived as root.
+/// What the user side asks the root helper, as its argv after "__root": the mount point and size the user chose,
+/// then the command and its words (the script's order, which the scenario's process checks match). Nothing else crosses: the user, the names and the namespace are re-derived as root.
 /// </summary>
 public abstract record RootRequest(string MountPoint, string Size)
 {
@@ -23,23 +23,24 @@ public abstract record RootRequest(string MountPoint, string Size)
 
     public IReadOnlyList<string> ToArguments() => this switch
     {
-        Unlock u => [Command, MountPoint, Size, Word(u.Mode), u.Nonce],
-        Lock l => [Command, MountPoint, Size, Word(l.Mode)],
-        Abort a => [Command, MountPoint, Size, a.Nonce, Word(a.Mode)],
-        _ => [Command, MountPoint, Size],
+        Unlock u => [MountPoint, Size, Command, Word(u.Mode), u.Nonce],
+        Lock l => [MountPoint, Size, Command, Word(l.Mode)],
+        Abort a => [MountPoint, Size, Command, a.Nonce, Word(a.Mode)],
+        _ => [MountPoint, Size, Command],
     };
 
     public static RootRequest Parse(IReadOnlyList<string> args)
     {
-        if (args.Count < 3) throw new VaultException("the helper needs COMMAND MOUNT SIZE", ExitCodes.Usage);
-        var (mount, size) = (args[1], args[2]);
-        RootRequest? request = (args[0], args.Count) switch
+        if (args.Count < 3) throw new VaultException("the helper needs MOUNT SIZE COMMAND", ExitCodes.Usage);
+        var (mount, size, command) = (args[0], args[1], args[2]);
+        var w = args.Skip(3).ToList();   // the command's own words
+        RootRequest? request = (command, w.Count) switch
         {
-            ("preflight", 3) => new Preflight(mount, size),
-            ("clean", 3) => new Clean(mount, size),
-            ("unlock", 5) when UnlockModeOf(args[3]) is { } m && IsNonce(args[4]) => new Unlock(mount, size, m, args[4]),
-            ("lock", 4) when LockModeOf(args[3]) is { } m => new Lock(mount, size, m),
-            ("abort", 5) when IsNonce(args[3]) && LockModeOf(args[4]) is { } m => new Abort(mount, size, args[3], m),
+            ("preflight", 0) => new Preflight(mount, size),
+            ("clean", 0) => new Clean(mount, size),
+            ("unlock", 2) when UnlockModeOf(w[0]) is { } m && IsNonce(w[1]) => new Unlock(mount, size, m, w[1]),
+            ("lock", 1) when LockModeOf(w[0]) is { } m => new Lock(mount, size, m),
+            ("abort", 2) when IsNonce(w[0]) && LockModeOf(w[1]) is { } m => new Abort(mount, size, w[0], m),
             _ => null,
         };
         return request ?? throw new VaultException($"bad helper request '{string.Join(' ', args)}'", ExitCodes.Usage);

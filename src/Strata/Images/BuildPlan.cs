@@ -31,6 +31,9 @@ public sealed record Stage(
     /// <summary>Pinned binaries placed into the context at build time (keyed by their locked sha256, not re-hashed).</summary>
     public IReadOnlyList<BinaryTool> Tools { get; init; } = [];
 
+    /// <summary>The vault program built into this stage's context at build time (thin layers; keyed by its sources).</summary>
+    public VaultProgram? Vault { get; init; }
+
     /// <summary>Labels planned with the stage and part of its key (the devcontainer.metadata label); the builder adds its own.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 
