@@ -27,7 +27,7 @@ internal static class LinuxPreflight
         else
         {
             var free = Tool.Run("losetup", ["-f"], quiet: true);
-            var dev = free.ExitCode == 0 ? free.Output.Trim() : "";
+            var dev = free.ExitCode == 0 ? free.Output.Trim().Split(" ")[0] : "";   // ("/dev/loop0 (lost)": the name is the first word)
             if (dev.Length == 0) problems.Add("no free loop device (losetup -f failed)");
             else if (!LinuxSystem.EnsureLoopNode(dev) || !CanOpen(dev, write: false)) problems.Add($"cannot open loop device {dev}: the device cgroup denies block major 7; add --device-cgroup-rule 'b 7:* rmw'");
         }
