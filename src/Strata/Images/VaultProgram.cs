@@ -54,9 +54,13 @@ public sealed class VaultProgram
     /// (`dotnet publish -r linux-ARCH`, NativeAOT; arm64 on an amd64 host through clang/lld and Debian's
     /// aarch64 cross toolchain) and cached.
     /// </summary>
-    public async Task<string> PublishAsync(Platform platform, string cacheDirectory, Action<string> log, CancellationToken ct)
+    /// <param name="cacheDirectory">Where binaries are kept by key; null: the user's shared cache (XDG_CACHE_HOME/strata or
+    /// ~/.cache/strata), like the guest kernels: a key's binary is the same for every run, and a publish costs minutes.</param>
+    public async Task<string> PublishAsync(Platform platform, string? cacheDirectory, Action<string> log, CancellationToken ct)
     {
         var rid = RuntimeIdentifier(platform);
+        cacheDirectory ??= Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "strata");
         var cached = Path.Combine(cacheDirectory, "vault", $"{Key[..16]}-{rid}", "vault");
         if (File.Exists(cached)) return cached;
         var output = Directory.CreateTempSubdirectory("strata-vault-").FullName;
