@@ -22,8 +22,8 @@ try
         ["status"] => UserMain(console, (u, _) => u.Status(), lenient: true),
         ["preflight"] => UserMain(console, (u, _) => u.Preflight()),
         ["paths"] => UserMain(console, (u, _) => u.Paths(), lenient: true),
-        ["-h" or "--help" or "help"] => Usage(Console.Out, ExitCodes.Ok),
-        _ => Usage(Console.Error, ExitCodes.Usage),
+        ["-h" or "--help" or "help"] => Usage(1, ExitCodes.Ok),
+        _ => Usage(2, ExitCodes.Usage),
     };
 }
 catch (VaultException e)
@@ -36,9 +36,9 @@ catch (InterruptedException e)
     return ExitCodes.ForSignal(e.Signal);
 }
 
-static int Usage(TextWriter to, int code)
+static int Usage(int fd, int code)
 {
-    to.WriteLine("""
+    RawOutput.Write(fd, """
         Usage:
           vault unlock          prompt for the passphrase on the terminal and mount ~/secrets
           vault lock [--erase|--keep]
@@ -47,6 +47,7 @@ static int Usage(TextWriter to, int code)
           vault status          one line; exit 0 unlocked, 1 locked, 2 sealed, 3 broken
           vault preflight       check privileges, device nodes and kernel support; exit 0/1
           vault paths           the names this machine uses (mapping, image, lock file)
+
         """);
     return code;
 }
