@@ -118,13 +118,13 @@ reset_machine() {
   REPLY=$(status_is 1 && nothing_left) || return 1
 }
 
-vault_pid() {    # the main vault process of the running session ("bash VAULT_BIN unlock")
+vault_pid() {    # the main vault process of the running session ("bash VAULT_BIN unlock", or the program's "VAULT_BIN unlock")
   # Subshells of it share that argv, so take the one whose parent is not such a process.
-  local p want="bash $VAULT_BIN unlock "
+  local p want="bash $VAULT_BIN unlock " program="$VAULT_BIN unlock "
   for p in $(descendants "$PTY_PID"); do
-    { cmdline_of "$p" && [[ $REPLY == "$want" ]]; } || continue
+    { cmdline_of "$p" && [[ $REPLY == "$want" || $REPLY == "$program" ]]; } || continue
     parent_of "$p" || continue
-    cmdline_of "$REPLY" && [[ $REPLY == "$want" ]] && continue
+    cmdline_of "$REPLY" && [[ $REPLY == "$want" || $REPLY == "$program" ]] && continue
     printf '%s\n' "$p"; return 0
   done
   return 1
@@ -496,7 +496,8 @@ helpers_running() {  # helpers_running N WORD: N or more vault helpers (root) ru
   local p n=0
   for p in /proc/[0-9]*; do
     cmdline_of "${p#/proc/}" 2>/dev/null || continue   # (processes come and go)
-    [[ $REPLY == "/bin/bash "*" __root "*" $2 "* ]] && n=$((n + 1))
+    # "/bin/bash VAULT __root ..." (the script) or "/usr/local/bin/vault __root ..." (the program); never sudo's own
+    [[ $REPLY == "/"*" __root "*" $2 "* ]] && n=$((n + 1))
   done
   (( n >= $1 ))
 }

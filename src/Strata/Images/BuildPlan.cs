@@ -33,6 +33,8 @@ public sealed record Stage(
 
     /// <summary>Files Strata writes into the context from data (the image's part of the package lock); their bytes are in the key.</summary>
     public IReadOnlyList<GeneratedFile> Generated { get; init; } = [];
+    /// <summary>The vault program built into this stage's context at build time (thin layers; keyed by its sources).</summary>
+    public VaultProgram? Vault { get; init; }
 
     /// <summary>Labels planned with the stage and part of its key (the devcontainer.metadata label); the builder adds its own.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();

@@ -26,6 +26,8 @@ public sealed record PlanOptions
     public Platform Platform { get; init; } = Platform.Host;
     /// <summary>The engine's own platform: its images get the plain local moving tag (<c>repo:image</c>), others <c>repo:image-ARCH</c>.</summary>
     public Platform Native { get; init; } = Platform.Host;
+    /// <summary>The vault built from this repository into every thin layer (null: none; issue 28).</summary>
+    public VaultProgram? Vault { get; init; }
 
     /// <summary>Whether the images hold this tool (with --skip-tools, the GitHub-released binaries are left out).</summary>
     public bool Installs(ToolSpec tool) => !(SkipBinaryTools && tool is BinaryTool);
@@ -130,14 +132,16 @@ public static class BuildPlanner
                     .AddMap("label", devcontainerLabels)
                     .Add("parent", coreKey);
                 foreach (var tool in lineageTools) AddTool(pkey, options, tool, image.Name, platform);
+                if (options.Vault is { } vault) pkey.Add("vault", vault.Key);   // (issue 28: its sources and compiler)
                 var publishedKey = pkey.Finish();
                 var layerArgs = new SortedDictionary<string, string>(layer.Args.ToDictionary(), StringComparer.Ordinal)
                 {
                     [DotfilesHashArg] = dotfilesHash!,
                 };
                 thin = new Stage(image.Name, StageKind.Published, platform, publishedKey, coreKey, layer.Dockerfile,
-                    layerFiles, [ToolsContextDirectory], layerArgs, repository.WithTag($"{image.Name}-{publishedKey[..12]}"))
+                    layerFiles, [ToolsContextDirectory, VaultProgram.ContextDirectory], layerArgs, repository.WithTag($"{image.Name}-{publishedKey[..12]}"))
                 {
+                    Vault = options.Vault,
                     Labels = devcontainerLabels,
                     Tools = lineageTools.OfType<BinaryTool>().Where(options.Installs).ToList(),
                     Components = pkey.Components,

@@ -196,6 +196,9 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
         try
         {
             var tools = (await PlaceToolsAsync(plan, stage, staging, ct)).ToList();
+            if (stage.Vault is { } vault)   // (issue 28) the vault program, published for the stage's platform
+                tools.Add(new Keys.InputFile($"{VaultProgram.ContextDirectory}/vault",
+                    await vault.PublishAsync(stage.Platform, cacheDirectory: null, log, ct), Executable: true, LinkTarget: null));
             IReadOnlyList<Keys.InputFile> files = stage.Files.Concat(tools).Concat(WriteGenerated(stage, staging)).ToList();
             IReadOnlyList<ContextDirectory> directories = stage.EmptyDirectories.Select(d => new ContextDirectory(d, (UnixFileMode)0b111_101_101)).ToList();
             if (stage.Kind == StageKind.Published && plan.Graph.Dotfiles is { } layer)

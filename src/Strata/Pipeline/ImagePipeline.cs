@@ -66,6 +66,7 @@ public sealed class ImagePipeline : IDisposable
             AptSnapshot = options.AptSnapshot,
             SkipBinaryTools = options.SkipBinaryTools,
             Repository = options.Registry?.ImageName(Graph.Repository),
+            Vault = VaultProgram.Find(Graph.RootDirectory),
         });
         // The engine's own platform: what --platform=native builds, and whose images get the plain local moving tags.
         _native = new(() => Engine.VersionAsync().GetAwaiter().GetResult().Platform);

@@ -36,6 +36,9 @@ public static partial class ShellScripts
         {
             var full = Path.Combine(root, path);
             if (!File.Exists(full)) continue; // deleted in the work tree, not yet in the index
+            // A link to nothing in the repository (dotfiles/scripts/vault points at the image's /usr/local/bin/vault)
+            // is no script here; .ci/run's [[ -f ]] skips it too.
+            if (new FileInfo(full) is { LinkTarget: not null } link && link.ResolveLinkTarget(returnFinalTarget: true) is not { Exists: true }) continue;
             using var reader = new StreamReader(full);
             if (IsShellScript(path, await reader.ReadLineAsync() ?? "")) scripts.Add(path);
         }

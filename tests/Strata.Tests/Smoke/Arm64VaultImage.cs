@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Strata.Engine;
 using Strata.IO;
+using Strata.Images;
 using Strata.Oci;
 using Strata.Tests.Support;
 
@@ -9,17 +10,18 @@ namespace Strata.Tests.Smoke;
 /// <summary>
 /// An arm64 image that carries the repository's vault and what it needs, for the vault's arm64 path:
 /// made by arm64-vault-root.sh from Debian's arm64 packages without emulation (seconds once its
-/// packages are cached), imported once per content (the script and the vault), labelled arm64, and kept in the engine.
+/// packages are cached), imported once per content (the script and the vault program), labelled arm64, and kept in the engine.
 /// Also the arm64 root of the platform tests (a FROM for builds under emulation).
 /// </summary>
 internal static class Arm64VaultImage
 {
     private static string Script => Path.Combine(RepositoryRoot.Find(), "tests", "Strata.Tests", "Smoke", "arm64-vault-root.sh");
-    private static string Vault => Path.Combine(RepositoryRoot.Find(), "dotfiles", "scripts", "vault");
-
     public static async Task<string> GetAsync(IEngine engine, Action<string> log)
     {
-        var content = Convert.ToHexStringLower(SHA256.HashData([.. File.ReadAllBytes(Script), .. File.ReadAllBytes(Vault)]))[..12];
+        // The vault program for arm64, published ahead of time (NativeAOT, cross-linked here) as the pipeline does.
+        var vault = await (VaultProgram.Find(RepositoryRoot.Find()) ?? throw new InvalidOperationException("no src/Strata.Vault"))
+            .PublishAsync(Platform.LinuxArm64, Path.GetDirectoryName(VmKernels.Cache)!, log, CancellationToken.None);
+        var content = Convert.ToHexStringLower(SHA256.HashData([.. File.ReadAllBytes(Script), .. File.ReadAllBytes(vault)]))[..12];
         var reference = ImageReference.Parse($"strata-test/arm64-vault:{content}");
         using var _ = await CrossProcessLock.AcquireAsync("arm64-vault-image");
         // An import from before imports were labelled with their platform says amd64: imported again.
@@ -29,7 +31,7 @@ internal static class Arm64VaultImage
         var tar = Path.Combine(Path.GetTempPath(), $"arm64-vault-{Guid.NewGuid():N}.tar");
         try
         {
-            var exit = await ChildProcess.RunAsync(Script, ["--vault", Vault, "--cache", cache, "--out", tar], log, log, CancellationToken.None);
+            var exit = await ChildProcess.RunAsync(Script, ["--vault", vault, "--cache", cache, "--out", tar], log, log, CancellationToken.None);
             if (exit != 0) throw new InvalidOperationException($"arm64-vault-root.sh exited {exit} (its output is in the test log)");
             await engine.Images.ImportAsync(async (stdin, ct) =>
             {

@@ -132,9 +132,11 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
     [Trait("Lane", "vault-proof")]
     public async Task A_vault_that_ignores_ctrl_c_is_caught_by_the_sigint_checks()
     {
-        // The shipped script with its SIGINT trap replaced by "ignore": the bug of the first vault.
+        // The bash vault of before issue 28 (kept as this test's fixture; the image carries the program) with its
+        // SIGINT trap replaced by "ignore": the bug of the first vault. The override is written over the image's
+        // program: the scenario judges whatever runs as `vault`.
         // Only the fail-closed checks run (--only): the others have nothing to do with signals.
-        var vault = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot.Find(), "dotfiles", "scripts", "vault"));
+        var vault = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot.Find(), "tests", "Strata.Tests", "Smoke", "vault-script-before-issue28"));
         const string trap = "\n  trap 'on_signal INT' INT\n";
         Assert.Contains(trap, vault);
         _temp.Write("vault-ignores-sigint", vault.Replace(trap, "\n  trap '' INT\n", StringComparison.Ordinal), executable: true);
