@@ -47,8 +47,11 @@ public sealed class DevcontainerIntegrationTests(ITestOutputHelper output) : IAs
         output.WriteLine($"devcontainer CLI ready in {clock.Elapsed.TotalSeconds:0.0} s");
 
         var root = RepositoryRoot.Find();
-        foreach (var path in new[] { "Dockerfiles", "dotfiles", "tools.yaml", "tools.lock.json" })
+        // The chain's inputs: its files, both locks, and the vault program's sources (the image's vault is built from them).
+        foreach (var path in new[] { "Dockerfiles", "dotfiles", "tools.yaml", "tools.lock.json", "packages.lock.json", "locks", "global.json", "Directory.Build.props" })
             await ShAsync("cp", "-a", Path.Combine(root, path), _chain.Root);
+        Directory.CreateDirectory(_chain.Path("src"));
+        await ShAsync("cp", "-a", Path.Combine(root, "src", "Strata.Vault"), _chain.Path("src"));
         var yaml = await File.ReadAllTextAsync(Path.Combine(root, "strata.yaml"));
         var onBase = Regex.Replace(yaml, @"(- name: latest\n    parent: )gemini\n", "${1}base\n");
         Assert.NotEqual(yaml, onBase); // strata.yaml's latest entry changed shape: update this test
