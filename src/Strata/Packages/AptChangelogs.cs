@@ -22,22 +22,7 @@ public sealed partial class AptChangelogs(IContainerRuntime containers)
     {
         var wanted = versions.Distinct().ToList();
         if (wanted.Count == 0) return new Dictionary<(string, string), ChangelogEntry>();
-        var script = new StringBuilder("""
-            set -u
-            d=$(mktemp -d)
-            mkdir -p "$d/parts" "$d/prefs" "$d/debs"
-            cat > "$d/sources.list" <<'STRATA_SOURCES'
-
-            """);
-        foreach (var source in sources) script.Append(source).Append('\n');
-        script.Append("""
-            STRATA_SOURCES
-            printf 'Dir::Etc::SourceList "%s/sources.list";\nDir::Etc::SourceParts "%s/parts";\nDir::Etc::Preferences "%s/none";\nDir::Etc::PreferencesParts "%s/prefs";\n' "$d" "$d" "$d" "$d" > "$d/apt.conf"
-            export APT_CONFIG="$d/apt.conf"
-            apt-get update -qq >&2 || exit 1
-            cd "$d/debs"
-
-            """);
+        var script = new StringBuilder("set -u\n").Append(AptResolver.ArchiveSetUp(sources)).Append("mkdir -p \"$d/debs\"\ncd \"$d/debs\"\n");
         foreach (var (package, version) in wanted)
             script.Append($"echo '{Marker}{package} {version}'\n")
                 .Append($"rm -f ./*.deb; apt-get download -qq '{package}={version}' >&2 && ")

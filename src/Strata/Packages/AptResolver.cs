@@ -46,22 +46,7 @@ public sealed partial class AptResolver(IContainerRuntime containers, Action<str
     /// </summary>
     internal static string Script(IReadOnlyList<string> sources, IReadOnlyList<ImageInstall> images, IReadOnlyDictionary<string, string?> parents)
     {
-        var script = new StringBuilder("""
-            set -eu
-            d=$(mktemp -d)
-            mkdir -p "$d/parts" "$d/prefs"
-            cat > "$d/sources.list" <<'STRATA_SOURCES'
-
-            """);
-        foreach (var source in sources) script.Append(source).Append('\n');
-        script.Append("""
-            STRATA_SOURCES
-            printf 'Dir::Etc::SourceList "%s/sources.list";\nDir::Etc::SourceParts "%s/parts";\nDir::Etc::Preferences "%s/none";\nDir::Etc::PreferencesParts "%s/prefs";\n' "$d" "$d" "$d" "$d" > "$d/apt.conf"
-            export APT_CONFIG="$d/apt.conf" DEBIAN_FRONTEND=noninteractive
-            apt-get update -qq >&2
-            : > "$d/inst"
-
-            """);
+        var script = new StringBuilder("set -eu\n").Append(ArchiveSetUp(sources)).Append(": > \"$d/inst\"\n");
         foreach (var image in images.Where(i => i.Install is not null))
         {
             var lineage = Lineage(image.Image, images, parents);
@@ -75,6 +60,29 @@ public sealed partial class AptResolver(IContainerRuntime containers, Action<str
         script.Append($"echo '{ShowMarker}'\n");
         script.Append("sed -n 's/^Inst \\([^ ]*\\) .*(\\([^ ]*\\) .*/\\1=\\2/p' \"$d/inst\" | sort -u > \"$d/versions\"\n");
         script.Append("xargs -r apt-cache show < \"$d/versions\" | grep -E '^(Package|Version|Architecture|SHA256):'\n");
+        return script.ToString();
+    }
+
+    /// <summary>
+    /// The start of a script run in a base OS container that reads the archive: apt reads only <paramref name="sources"/>
+    /// (its own configuration file in the temporary folder <c>$d</c>, no preferences), and the indexes are fetched.
+    /// </summary>
+    internal static string ArchiveSetUp(IReadOnlyList<string> sources)
+    {
+        var script = new StringBuilder("""
+            d=$(mktemp -d)
+            mkdir -p "$d/parts" "$d/prefs"
+            cat > "$d/sources.list" <<'STRATA_SOURCES'
+
+            """);
+        foreach (var source in sources) script.Append(source).Append('\n');
+        script.Append("""
+            STRATA_SOURCES
+            printf 'Dir::Etc::SourceList "%s/sources.list";\nDir::Etc::SourceParts "%s/parts";\nDir::Etc::Preferences "%s/none";\nDir::Etc::PreferencesParts "%s/prefs";\n' "$d" "$d" "$d" "$d" > "$d/apt.conf"
+            export APT_CONFIG="$d/apt.conf" DEBIAN_FRONTEND=noninteractive
+            apt-get update -qq >&2 || exit 1
+
+            """);
         return script.ToString();
     }
 
