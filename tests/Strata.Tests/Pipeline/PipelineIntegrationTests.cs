@@ -128,6 +128,7 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Lane", "vault-proof")]
     public async Task The_vault_scenario_target_hands_the_image_filesystem_to_the_uml_side_and_fails_on_its_verdict()
     {
         WriteSpec();

@@ -20,6 +20,7 @@ namespace Strata.Tests.Smoke;
 /// </summary>
 [Collection("engine")]
 [Trait("Needs", "Engine")]
+[Trait("Lane", "vault-proof")]
 public sealed class VaultProofRegistryIntegrationTests(EngineFixture engine, ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly TempRepo _repo = new();
