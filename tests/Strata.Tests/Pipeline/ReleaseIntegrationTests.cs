@@ -24,6 +24,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     // In the steps of a test that must meet no build cache of them (BuildKit's records are removed by it).
     private readonly string _nonce = "strata-it-tail-" + Guid.NewGuid().ToString("N")[..12];
     private RegistryServer _registry = null!;
+    private bool _ownRegistry; // (a test that kills its registry starts its own; the shared one is the fixture's)
 
     public ReleaseIntegrationTests(EngineFixture engine)
     {
@@ -58,7 +59,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _registry = await RegistryServer.StartAsync();
+        _registry = await _engine.SharedRegistryAsync();
         _repo.Write("strata.yaml", $"""
             repository: {_repository}
             {_engine.BaseOsYaml()}
@@ -75,7 +76,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     {
         await RemoveLocalAsync();
         await BuildRecords.RemoveAsync(_nonce);
-        await _registry.DisposeAsync();
+        if (_ownRegistry) await _registry.DisposeAsync();
         _docker.Dispose();
         _repo.Dispose();
     }
@@ -252,6 +253,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     [Fact]
     public async Task A_registry_that_dies_during_the_push_moves_no_moving_tag_and_the_next_run_finishes_the_job()
     {
+        (_registry, _ownRegistry) = (await RegistryServer.StartAsync(), true);
         using (var pipeline = NewPipeline())
         {
             var k8sCore = pipeline.Plan.Get("k8s").Core.KeyTag.ToString();

@@ -26,14 +26,14 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
     private readonly string _repository = "strata-it/platforms-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> _log = [];
     private readonly List<string> _baseOsTags = [];
-    private RegistryServer _registry = null!;
+    private RegistryServer _registry = null!; // the fixture's, shared
 
     // A recipe of its own, so its fallback tags (set up here for both platforms) are this test's, never the chain's.
     private BaseOsSpec BaseOs => engine.BaseOs with { Debootstrap = engine.BaseOs.Debootstrap with { Variant = "platform-test" } };
 
     public async Task InitializeAsync()
     {
-        _registry = await RegistryServer.StartAsync();
+        _registry = await engine.SharedRegistryAsync();
         var arm64Root = await Arm64VaultImage.GetAsync(engine.Docker, output.WriteLine);
         foreach (var (platform, image) in new[] { (Platform.LinuxAmd64, engine.BaseOsImage), (Platform.LinuxArm64, arm64Root) })
         {
@@ -77,7 +77,6 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
     {
         await engine.RemoveRepositoryAsync(Location.ImageName(_repository));
         foreach (var tag in _baseOsTags) await engine.Docker.Images.RemoveImageAsync(tag);
-        await _registry.DisposeAsync();
         _docker.Dispose();
         _repo.Dispose();
     }

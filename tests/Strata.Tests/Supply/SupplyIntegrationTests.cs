@@ -29,13 +29,14 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
     private readonly string _repository = "strata-it/supply-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> _log = [];
     private RegistryServer _registry = null!;
+    private bool _ownRegistry; // (a test that kills its registry starts its own; the shared one is the fixture's)
     private StandInServer _downloads = null!;
 
     public SupplyIntegrationTests(EngineFixture engine) => _engine = engine;
 
     public async Task InitializeAsync()
     {
-        _registry = await RegistryServer.StartAsync();
+        _registry = await _engine.SharedRegistryAsync();
         _downloads = await StandInServer.StartAsync();
         _downloads.Bytes("/dl/hello-linux-amd64", Hello);
         _downloads.Bytes("/dl/hello-linux-arm64", Hello);
@@ -77,7 +78,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _engine.RemoveRepositoryAsync(Location.ImageName(_repository));
-        await _registry.DisposeAsync();
+        if (_ownRegistry) await _registry.DisposeAsync();
         await _downloads.DisposeAsync();
         _repo.Dispose();
     }
@@ -165,6 +166,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
     [Fact]
     public async Task Verify_fails_clearly_after_a_referrer_is_deleted_after_the_key_tag_is_moved_and_when_the_registry_is_down()
     {
+        (_registry, _ownRegistry) = (await RegistryServer.StartAsync(), true);
         await ReleaseAsync();
         var digest = await DigestAsync("app");
         using var pipeline = NewPipeline(new RegistryClient(Location, RegistryLogin.Anonymous, Fast));
