@@ -102,6 +102,10 @@ public sealed class ImagePipeline : IDisposable
     /// <summary>Where binfmt_misc is (tests give a stand-in): emulation of a foreign platform is checked there before any build.</summary>
     public string BinfmtDirectory { get; init; } = Emulation.BinfmtDirectory;
 
+    /// <summary>The base OS image of each platform, made on the engine when missing (the chain builder and the package pin use it).</summary>
+    private BaseOsProvider BaseOs => _baseOs ??= new BaseOsProvider(Engine, _log);
+    private BaseOsProvider? _baseOs;
+
     /// <summary>What runs a vault scenario (tests give a stand-in that needs no machine); null: <see cref="VaultMachine.RunAsync"/>.</summary>
     internal Func<IEngine, VaultRun, Action<string>, CancellationToken, Task<ScenarioOutput>>? RunVault { get; init; }
 
@@ -155,7 +159,7 @@ public sealed class ImagePipeline : IDisposable
         var smoke = _givenSmoke ?? await SmokeSuiteAsync(ct);
         var cache = Options.NoCache ? null : new CacheSources(Engine.Images, registry, _login, Graph.Repository,
             PlanHistory.For(Options.CacheDirectory, Graph.Repository), _log);
-        var builder = new ChainBuilder(Engine, new BuildOptions
+        var builder = new ChainBuilder(Engine.Images, Engine.Builds, BaseOs, new BuildOptions
         {
             Network = Options.Network,
             Revision = Options.Revision ?? GitRevision.Read(Options.RepositoryRoot),
@@ -259,7 +263,7 @@ public sealed class ImagePipeline : IDisposable
     {
         var platforms = await ReleasePlatformsAsync(ct);
         await RequireEmulationAsync(platforms, ct);
-        var result = await new PackagePinner(Engine, _log).PinAsync(Graph, PlanOptions.Tools, ToolLock.Load(Options.LockPath, missingIsEmpty: true),
+        var result = await new PackagePinner(Engine.Containers, BaseOs, _log).PinAsync(Graph, PlanOptions.Tools, ToolLock.Load(Options.LockPath, missingIsEmpty: true),
             PackageLock.Load(Options.PackagesPath), platforms, Options.Network, write: !Options.PinCheck, Options.PackagesPath, ct);
         if (!result.Changed)
             _log($"{Options.PackagesFile} is up to date ({string.Join(", ", platforms)}).");
@@ -292,7 +296,7 @@ public sealed class ImagePipeline : IDisposable
         }, _log, ct, async (toolLock, token) =>
         {
             await RequireEmulationAsync(Graph.Platforms, token);
-            var result = await new PackagePinner(Engine, _log).PinAsync(Graph, PlanOptions.Tools, toolLock, PackageLock.Load(Options.PackagesPath),
+            var result = await new PackagePinner(Engine.Containers, BaseOs, _log).PinAsync(Graph, PlanOptions.Tools, toolLock, PackageLock.Load(Options.PackagesPath),
                 Graph.Platforms, Options.Network, write: true, Options.PackagesPath, token, changelogs: true);
             var files = new List<(string, byte[])>();
             if (result.Changes.Count > 0) files.Add((Options.PackagesFile.Replace('\\', '/'), System.Text.Encoding.UTF8.GetBytes(result.Lock.ToJson())));
@@ -314,7 +318,7 @@ public sealed class ImagePipeline : IDisposable
         if (Options.Registry is null || await RegistryAsync(ct) is not { } registry)
             throw new OptionException("--target=release publishes to a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
         await RequireEmulationAsync(selected, ct);
-        var attach = new AttachCommand(Engine, registry, Graph.Repository, Proofs, PlanOptions.Tools,
+        var attach = new AttachCommand(Engine.Images, Engine.Builds, registry, Graph.Repository, Proofs, PlanOptions.Tools,
             Options.Revision ?? GitRevision.Read(Options.RepositoryRoot), BuilderIdentity.FromEnvironment(_inputs.Environment),
             Options.ArtifactsDirectory, _log);
         return new ReleaseCommand(await ForAsync(Graph.Platforms, ct), selected, registry, Record, Graph.Repository, Options.ReleaseTag, attach, _log);
@@ -342,7 +346,7 @@ public sealed class ImagePipeline : IDisposable
     {
         // Every declared platform's plan is current: a prune on one platform's run never removes another's images.
         var native = await NativeAsync(ct);
-        var result = await new ImagePruner(Engine, _log).PruneAsync(Graph.Platforms.Select(p => PlanOf(p, native)).ToList(),
+        var result = await new ImagePruner(Engine.Images, _log).PruneAsync(Graph.Platforms.Select(p => PlanOf(p, native)).ToList(),
             PlanHistory.For(Options.CacheDirectory, Graph.Repository), keep, dryRun, ct);
         _log(result.Summary().TrimEnd());
         return result;
