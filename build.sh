@@ -23,7 +23,8 @@ stamp=$lib/.built
 inputs=$(find src/Strata Directory.Build.props global.json \( -name bin -o -name obj \) -prune -o -type f -printf '%T@ %p\n' | sort)
 if [[ ! -f $stamp || $(<"$stamp") != "$inputs" ]]; then
   echo "build.sh: building the Strata library" >&2
-  publish=(dotnet publish src/Strata -c Release -o "$lib" --nologo -v quiet -p:GenerateDocumentationFile=false)
+  # The test target's project (src/Strata.TestRun): its publish brings the library and its dependencies along.
+  publish=(dotnet publish src/Strata.TestRun -c Release -o "$lib" --nologo -v quiet -p:GenerateDocumentationFile=false)
   # ReadyToRun (precompiled, the library and its dependencies) for this machine's architecture: every run
   # JITs less. It needs the SDK's crossgen2 package from NuGet once; where that fails, plain IL works too.
   case $(uname -m) in

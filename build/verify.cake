@@ -4,4 +4,4 @@ using Strata.Pipeline;
 
 Task(Targets.Verify)
     .Description("Check that the moving tags in --registry carry their SBOM, provenance and a passing smoke report")
-    .Does(async () => await strata.Verify.RunAsync(strata.Options.Image, stopping));
+    .Does(async () => await strata.VerifyAsync(options.Image, stopping));

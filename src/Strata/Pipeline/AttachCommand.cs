@@ -15,7 +15,7 @@ namespace Strata.Pipeline;
 /// the indexes the moving tags became; deleted when a release starts, written when it finished) and the release
 /// notes (the previous moving tag's SBOM, for the same platform, against the new one).
 /// </summary>
-public sealed class AttachCommand(IEngine engine, IRegistry registry, string repository, SmokeProof proofs, ToolSet? tools, string? commit,
+public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IRegistry registry, string repository, SmokeProof proofs, ToolSet? tools, string? commit,
     BuilderIdentity builtBy, string artifactsDirectory, Action<string> log)
 {
     private readonly Referrers _referrers = new(registry, repository);
@@ -114,11 +114,11 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
             case EvidenceKind.Sbom:
                 // Read from the image itself: pulled (by digest) only when this machine does not have it.
                 await sources.EnsureLocalAsync(image, image.Published, ct);
-                var contents = await ImageContents.ReadAsync(engine.Images, image.Published.KeyTag.ToString(), ct);
+                var contents = await ImageContents.ReadAsync(images, image.Published.KeyTag.ToString(), ct);
                 return [new ArtifactLayer(kind.ArtifactType(), Sbom.Write(new SbomInput(reference, image.Key, image.Platform, contents,
                     Binaries(plan, image), parent) { LockedPackages = plan.LockedPackages(image.Name) }))];
             case EvidenceKind.Provenance:
-                var builder = await engine.Builds.ResolveBuilderAsync(ct);
+                var builder = await builds.ResolveBuilderAsync(ct);
                 var npm = plan.Lineage(image.Name).SelectMany(i => tools?.ForImage(i.Name) ?? []).OfType<NpmTool>()
                     .ToDictionary(t => t.Package, t => plan.Lock.Get(t.Name).Version);
                 return [new ArtifactLayer(kind.ArtifactType(), Provenance.Write(new ProvenanceInput(reference, image.Key, image.Name, image.Platform,

@@ -51,7 +51,8 @@ public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLi
         _repo.Write("dotfiles/bash/.bashrc", bashrc);
         if (config is not null) _repo.Write("config/app.conf", config);
         var plan = BuildPlanner.Plan(GraphLoader.Load(_repo.Path("strata.yaml")), new PlanOptions { HostCa = HostCaMode.Off });
-        await new ChainBuilder(engine.Docker, new BuildOptions(), _ => { }).BuildImageAsync(plan, "base");
+        await new ChainBuilder(engine.Docker.Images, engine.Docker.Builds, new BaseOsProvider(engine.Docker, _ => { }), new BuildOptions(), _ => { })
+            .BuildImageAsync(plan, "base");
         History.Record(plan);
         return plan;
     }
@@ -71,7 +72,7 @@ public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLi
         await engine.Docker.Images.TagAsync(second.Get("base").Published.KeyTag.ToString(), ImageReference.Parse($"{_foreign}:shared"));
         await engine.Docker.Images.TagAsync(third.Get("base").Published.KeyTag.ToString(), ImageReference.Parse($"{_foreign}:third"));
 
-        var pruner = new ImagePruner(engine.Docker, _ => { });
+        var pruner = new ImagePruner(engine.Docker.Images, _ => { });
         var dry = await pruner.PruneAsync(current, History, keep: 0, dryRun: true);
 
         // Plans 1-3 are not kept: plan 1's published image has the moving tag (and so its core stays),
@@ -108,7 +109,7 @@ public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLi
         var old = await BuildAsync("v1\n");
         var current = await BuildAsync("v2\n", config: "level=2\n");
 
-        var result = await new ImagePruner(engine.Docker, _ => { }).PruneAsync(current, History, keep: 0, dryRun: false);
+        var result = await new ImagePruner(engine.Docker.Images, _ => { }).PruneAsync(current, History, keep: 0, dryRun: false);
 
         Assert.Equal([old.Get("base").Published.KeyTag.ToString(), old.Get("base").Core.KeyTag.ToString()], result.Removed.Select(r => r.Tags.Single()));
         Assert.False(await ExistsAsync(old.Get("base").Core.KeyTag.ToString()));

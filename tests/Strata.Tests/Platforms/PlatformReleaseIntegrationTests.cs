@@ -97,7 +97,7 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
         using var pipeline = NewPipeline("linux/arm64");
         await pipeline.BuildAsync("base");
 
-        var tag = pipeline.For(Platform.LinuxArm64).Plan.Get("base").Published.KeyTag.ToString();
+        var tag = (await pipeline.ForAsync(Platform.LinuxArm64)).Plan.Get("base").Published.KeyTag.ToString();
         Assert.Equal(Platform.LinuxArm64, await engine.Docker.Images.PlatformOfAsync(tag));
         var run = await engine.Docker.Containers.RunContainerAsync(new ContainerOptions { ReplaceEntrypoint = true }, tag,
             ["sh", "-c", "uname -m; cat /etc/strata-built-on"]);
@@ -110,12 +110,12 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
         // arm64 fails its smoke tests: no moving tag for either platform (amd64 passed and was pushed under its key tags).
         WriteSpec(failOnArm64: true);
         using (var failing = NewPipeline())
-            await Assert.ThrowsAsync<SmokeFailedException>(() => failing.Release.RunAsync());
+            await Assert.ThrowsAsync<SmokeFailedException>(() => failing.ReleaseAsync());
         Assert.Null(await ManifestAsync("base"));
 
         WriteSpec(failOnArm64: false);
         using (var release = NewPipeline())
-            await release.Release.RunAsync();
+            await release.ReleaseAsync();
         var index = await SkopeoAsync("base");
         Assert.Equal(ImageIndex.MediaType, index.GetProperty("mediaType").GetString());
         Assert.Equal(["amd64", "arm64"], index.GetProperty("manifests").EnumerateArray()
@@ -128,7 +128,7 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
         _docker.Reset();
         _log.Clear();
         using (var again = NewPipeline())
-            await again.Release.RunAsync();
+            await again.ReleaseAsync();
         Assert.DoesNotContain("build", _docker.Calls);
         Assert.DoesNotContain("pull", _docker.Calls);
         Assert.DoesNotContain("push", _docker.Calls);

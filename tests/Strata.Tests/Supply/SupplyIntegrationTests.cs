@@ -96,7 +96,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
     private async Task ReleaseAsync()
     {
         using var pipeline = NewPipeline();
-        await pipeline.Release.RunAsync();
+        await pipeline.ReleaseAsync();
     }
 
     /// <summary>The image manifest a tag names: a moving tag is an index (of the one platform here), a key tag the manifest itself.</summary>
@@ -157,7 +157,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
         Assert.Contains(components, c => c.Purl == "pkg:npm/left-pad@1.3.0");
 
         using var pipeline = NewPipeline();
-        Assert.All(await pipeline.Verify.RunAsync(), r => Assert.True(r.Ok, string.Join("; ", r.Problems)));
+        Assert.All(await pipeline.VerifyAsync(), r => Assert.True(r.Ok, string.Join("; ", r.Problems)));
         var released = ReleaseRecord.Read(_repo.Path("artifacts/release.json"));
         Assert.Equal(digest, released.Single(r => r.Name == "tiny").Digest);
         Assert.Equal(digest, released.Single(r => r.Name == "app").ParentDigest);
@@ -176,7 +176,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Accepted,
                 (await http.DeleteAsync($"http://{_registry.Host}/v2/{Location.RemoteName(_repository)}/manifests/{sbom.Digest}")).StatusCode);
 
-        var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync());
+        var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.VerifyAsync());
         Assert.Contains("app (linux/amd64): the SBOM is listed in the referrers index, but its manifest or blobs are gone", e.Message);
         Assert.Contains("--target=release", e.Message);
 
@@ -184,21 +184,21 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
         _log.Clear();
         await ReleaseAsync();
         Assert.Equal(1, _log.Count(l => l.Contains(" attached to ", StringComparison.Ordinal)));
-        Assert.All(await pipeline.Verify.RunAsync(), r => Assert.True(r.Ok, string.Join("; ", r.Problems)));
+        Assert.All(await pipeline.VerifyAsync(), r => Assert.True(r.Ok, string.Join("; ", r.Problems)));
 
         // Another image under tiny's key tag.
-        var keyTag = pipeline.Plan.Get("tiny").Published.KeyTag;
+        var keyTag = (await pipeline.OnlyRunAsync()).Plan.Get("tiny").Published.KeyTag;
         var other = ImageReference.Parse(ImageName).WithTag("other");
         await EngineFixture.BuildDockerfileAsync(_engine.Docker, other.ToString(), $"FROM {_engine.BaseOsImage}\nLABEL other=yes\n");
         await _engine.Docker.Images.PushAsync(other, null, _ => { });
         using (var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast))
             await client.TagAsync(_repository, "other", keyTag.Tag!);
-        e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync());
+        e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.VerifyAsync());
         Assert.Contains($"tiny (linux/amd64): its key tag {keyTag.Tag} names", e.Message);
         Assert.Contains("the key tag was moved", e.Message);
 
         await _registry.KillAsync();
-        var down = await Assert.ThrowsAsync<RegistryException>(() => pipeline.Verify.RunAsync());
+        var down = await Assert.ThrowsAsync<RegistryException>(() => pipeline.VerifyAsync());
         Assert.Contains($"{_registry.Host} did not answer", down.Message);
         Assert.Contains("Is the registry up and reachable?", down.Message);
     }
@@ -214,12 +214,12 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
         Assert.False(File.Exists(_repo.Path("artifacts/release.json")));
         using var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast);
         using var pipeline = NewPipeline(client);
-        Assert.Null(await client.FindAsync(_repository, pipeline.Plan.Get("app").Published.KeyTag.Tag!)); // never pushed, nothing to attach to
+        Assert.Null(await client.FindAsync(_repository, (await pipeline.OnlyRunAsync()).Plan.Get("app").Published.KeyTag.Tag!)); // never pushed, nothing to attach to
         Assert.Null(await client.FindAsync(_repository, "tiny"));                                         // no moving tag moved
-        var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync());
+        var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.VerifyAsync());
         Assert.Contains("app (linux/amd64): ", e.Message);
         // tiny passed: its evidence is there, and honest (it did pass).
-        var tinyDigest = (await client.FindAsync(_repository, pipeline.Plan.Get("tiny").Published.KeyTag.Tag!))!.Digest;
+        var tinyDigest = (await client.FindAsync(_repository, (await pipeline.OnlyRunAsync()).Plan.Get("tiny").Published.KeyTag.Tag!))!.Digest;
         Assert.Equal(3, (await new Referrers(client, _repository).ListAsync(tinyDigest)).Count);
     }
 }
