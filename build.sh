@@ -18,9 +18,9 @@ fi
 
 lib=.build/lib
 stamp=$lib/.built
-# The library's inputs, each file with its time: an edited, added or removed file rebuilds it; another project's
+# The library's and the test target's inputs, each file with its time: an edited, added or removed file rebuilds it; another project's
 # build (the tests, the vault program) or a new bin/ or obj/ folder does not (a folder's own time moved with those).
-inputs=$(find src/Strata Directory.Build.props global.json \( -name bin -o -name obj \) -prune -o -type f -printf '%T@ %p\n' | sort)
+inputs=$(find src/Strata src/Strata.TestRun Directory.Build.props global.json \( -name bin -o -name obj \) -prune -o -type f -printf '%T@ %p\n' | sort)
 if [[ ! -f $stamp || $(<"$stamp") != "$inputs" ]]; then
   echo "build.sh: building the Strata library" >&2
   # The test target's project (src/Strata.TestRun): its publish brings the library and its dependencies along.
