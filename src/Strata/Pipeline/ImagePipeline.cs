@@ -125,6 +125,7 @@ public sealed class ImagePipeline : IDisposable
             NoCache = Options.NoCache,
             CacheDirectory = Options.CacheDirectory,
             CacheSources = cache,
+            Normaliser = Reproducible.ReproducibleBuilds.NormaliserFor(Options.Reproducible, Engine, _log),
         }, _log);
         var sources = new StageSources(plan, builder, Engine.Images, _registry.Value, _login, Graph.Repository, _log);
         var build = new BuildCommand(plan, builder, sources, Record, Reasons, Engine.Images, _log);
