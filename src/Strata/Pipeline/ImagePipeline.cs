@@ -298,6 +298,15 @@ public sealed class ImagePipeline : IDisposable
         }
     }
 
+    /// <summary>verify --rebuild (issue 31): the chain built again here, cold and normalised, against the registry's moving tags.</summary>
+    public Reproducible.RebuildCheckCommand RebuildCheck => new(ReleasePlatforms.Select(For).ToList(),
+        plan => new ChainBuilder(Engine, new BuildOptions
+        {
+            Network = Options.Network, Revision = Options.Revision ?? GitRevision.Read(Options.RepositoryRoot), Assets = _assets.Value,
+            NoCache = true, CacheDirectory = Options.CacheDirectory, Normaliser = Reproducible.ReproducibleBuilds.NormaliserFor(true, Engine, _log),
+        }, _log),
+        RequireRegistry(Targets.Verify), Graph.Repository, Engine, _log);
+
     private IRegistry RequireRegistry(string target) => _registry.Value
         ?? throw new OptionException($"--target={target} works on a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
 
