@@ -286,7 +286,7 @@ public sealed class ImagePipeline : IDisposable
     /// <summary>The release's supply-chain step: SBOM, provenance and smoke report attached per manifest digest, and the release record.</summary>
     public AttachCommand Attach => new(Engine, RequireRegistry(Targets.Release), Graph.Repository, Proofs, PlanOptions.Tools,
         Options.Revision ?? GitRevision.Read(Options.RepositoryRoot), Supply.BuilderIdentity.FromEnvironment(Environment.GetEnvironmentVariable),
-        Options.ArtifactsDirectory, _log);
+        Options.ArtifactsDirectory, _log) { Reproducible = Options.Reproducible ? Reproducible.ReproducibleClaim.For(Options.Registry) : null };
 
     /// <summary>verify: the moving tags of every declared platform (or those --platform names), per platform's manifest.</summary>
     public VerifyCommand Verify
