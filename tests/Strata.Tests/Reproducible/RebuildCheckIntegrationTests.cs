@@ -90,6 +90,7 @@ public sealed class RebuildCheckIntegrationTests(EngineFixture engine) : IAsyncL
             """);
         Assert.Contains(_log, l => l.Contains("building core", StringComparison.Ordinal)); // it did build again
         Assert.Contains(_log, l => l.Contains("verify --rebuild: 1 image(s) rebuilt bit for bit", StringComparison.Ordinal));
+        Assert.Contains("## Reproducible", File.ReadAllText(_repo.Path("artifacts/release-notes.md"))); // the release said how to check it
     }
 
     [Fact]
