@@ -83,6 +83,9 @@ public sealed class RebuildCheckCommand(IReadOnlyList<PlatformRun> runs, Func<Bu
         finally
         {
             Directory.Delete(work, recursive: true);
+            // Pulled only to compare: its digest reference goes (the image too, unless something else names it).
+            try { await engine.Images.RemoveImageAsync(remote.ToString(), force: false, CancellationToken.None); }
+            catch (EngineException) { }
         }
     }
 

@@ -107,5 +107,7 @@ public sealed class RebuildCheckIntegrationTests(EngineFixture engine) : IAsyncL
         var layer = _log.FindIndex(l => l.Contains("date +%s%N > /etc/x", StringComparison.Ordinal) && l.TrimStart().StartsWith("layer ", StringComparison.Ordinal));
         Assert.True(layer >= 0, string.Join("\n", _log));
         Assert.Equal("    ~ /etc/x (content)", _log[layer + 1]);
+        // The registry's image, pulled to compare, is not left behind under a digest reference.
+        Assert.DoesNotContain(await engine.Docker.Images.ListImagesAsync(Location.ImageName(_repository)), i => i.RepoTags.Count == 0);
     }
 }
