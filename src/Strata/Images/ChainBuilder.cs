@@ -23,6 +23,8 @@ public sealed record BuildOptions
     public bool NoCache { get; init; }
     /// <summary>Where a core that must be built finds its previous version as layer cache; null: nowhere (and not with <see cref="NoCache"/>).</summary>
     public ICacheSources? CacheSources { get; init; }
+    /// <summary>Normalises every stage built before it is used, tagged further or pushed (issue 31); null: images as the builder made them.</summary>
+    public Reproducible.ImageNormaliser? Normaliser { get; init; }
 }
 
 /// <summary>
@@ -241,7 +243,8 @@ public sealed class ChainBuilder(IImageStore images, IImageBuilder builds, BaseO
             if (cache is not null) log($"==> {image.Name}: {built.CachedSteps} steps served by the layer cache");
             _builds[stage.KeyTag] = new StageBuild(cache, built.CachedSteps);
             await CheckPlatformAsync(image, stage, built.Id, ct);
-            var info = (await images.InspectImagesAsync([built.Id], ct)).Single();
+            var id = options.Normaliser is { } normaliser ? (await normaliser.NormaliseAsync(stage.KeyTag, ct)).Id : built.Id;
+            var info = (await images.InspectImagesAsync([id], ct)).Single();
             _local![stage.KeyTag] = info;
         }
         finally

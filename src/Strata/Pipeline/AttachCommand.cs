@@ -24,6 +24,8 @@ public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IReg
     private readonly List<ReleasedIndex> _indexes = [];
 
     public ReleaseRecord Record { get; } = new(Path.Combine(artifactsDirectory, "release.json"));
+    /// <summary>Said in the provenance and the notes when the images are normalised (--reproducible; issue 31).</summary>
+    public Reproducible.ReproducibleClaim? Reproducible { get; init; }
     public string NotesPath => Path.Combine(artifactsDirectory, "release-notes.md");
 
     /// <summary>A release starts: no earlier record may stand for it.</summary>
@@ -67,7 +69,7 @@ public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IReg
     public void Finish(IReadOnlyList<Reporting.ChainNode>? chain = null)
     {
         Record.Write(_released, _indexes);
-        IO.AtomicFile.WriteAllText(NotesPath, ReleaseNotes.Render(_changes, chain));
+        IO.AtomicFile.WriteAllText(NotesPath, ReleaseNotes.Render(_changes, chain) + Reproducible?.Markdown());
         log($"==> release record: {Record.Path}; notes: {NotesPath}");
     }
 
@@ -123,7 +125,7 @@ public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IReg
                     .ToDictionary(t => t.Package, t => plan.Lock.Get(t.Name).Version);
                 return [new ArtifactLayer(kind.ArtifactType(), Provenance.Write(new ProvenanceInput(reference, image.Key, image.Name, image.Platform,
                     builder.Name, builtBy, commit, BaseOs(plan), parent, Binaries(plan, image), npm,
-                    image.ThinLayer?.BuildArgs.GetValueOrDefault(BuildPlanner.DotfilesHashArg))))];
+                    image.ThinLayer?.BuildArgs.GetValueOrDefault(BuildPlanner.DotfilesHashArg)) { Reproducible = Reproducible }))];
             default:
                 var proofKey = prove.ProofKey(image.Name);
                 var (proof, junit) = proofs.Read(proofKey);

@@ -167,6 +167,7 @@ public sealed class ImagePipeline : IDisposable
             NoCache = Options.NoCache,
             CacheDirectory = Options.CacheDirectory,
             CacheSources = cache,
+            Normaliser = Reproducible.ReproducibleBuilds.NormaliserFor(Options.Reproducible, Engine, _log),
         }, _log);
         var sources = new StageSources(plan, builder, Engine.Images, registry, _login, Graph.Repository, _log);
         var build = new BuildCommand(plan, builder, sources, Record, Reasons, Engine.Images, _log);
@@ -320,7 +321,7 @@ public sealed class ImagePipeline : IDisposable
         await RequireEmulationAsync(selected, ct);
         var attach = new AttachCommand(Engine.Images, Engine.Builds, registry, Graph.Repository, Proofs, PlanOptions.Tools,
             Options.Revision ?? GitRevision.Read(Options.RepositoryRoot), BuilderIdentity.FromEnvironment(_inputs.Environment),
-            Options.ArtifactsDirectory, _log);
+            Options.ArtifactsDirectory, _log) { Reproducible = Options.Reproducible ? Reproducible.ReproducibleClaim.For(Options.Registry) : null };
         return new ReleaseCommand(await ForAsync(Graph.Platforms, ct), selected, registry, Record, Graph.Repository, Options.ReleaseTag, attach, _log);
     }
 
@@ -339,6 +340,21 @@ public sealed class ImagePipeline : IDisposable
         var smoke = await SmokeSuiteAsync(ct);
         foreach (var run in await RunsAsync(ct))
             await new VaultScenarioCommand(Graph, run, smoke, Engine, Options, _log).RunAsync(ct);
+    }
+
+    /// <summary>verify --rebuild (issue 31): the chain built again here, cold and normalised, against the registry's moving tags.</summary>
+    public async Task<IReadOnlyList<Reproducible.RebuildRow>> RebuildCheckAsync(string? image = null, CancellationToken ct = default)
+    {
+        var registry = await RegistryAsync(ct)
+            ?? throw new OptionException($"--target={Targets.Verify} --rebuild works on a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
+        var revision = Options.Revision ?? GitRevision.Read(Options.RepositoryRoot);
+        return await new Reproducible.RebuildCheckCommand(await ForAsync(await ReleasePlatformsAsync(ct), ct),
+            plan => new ChainBuilder(Engine.Images, Engine.Builds, BaseOs, new BuildOptions
+            {
+                Network = Options.Network, Revision = revision, Assets = _assets.Value,
+                NoCache = true, CacheDirectory = Options.CacheDirectory, Normaliser = Reproducible.ReproducibleBuilds.NormaliserFor(true, Engine, _log),
+            }, _log),
+            registry, Graph.Repository, Engine, _log).RunAsync(image, ct);
     }
 
     /// <summary>Removes (or with <paramref name="dryRun"/> lists) this repository's images no recent plan uses.</summary>
