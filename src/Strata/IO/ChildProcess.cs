@@ -18,9 +18,10 @@ internal static class ChildProcess
     /// is still there after the grace; without one, its whole tree is killed at once.
     /// With <paramref name="readStdout"/>, stdout is that reader's, as bytes (a tar stream), instead of
     /// <paramref name="onStdOut"/>'s lines; if the reader fails, the program is killed and the failure rethrown.
-    /// With <paramref name="ownProcessGroup"/>, the program runs in a session and process group of its own (setsid) and
-    /// that whole group is killed when it ends, however it ends (a machine such as linux.uml or QEMU): what it started
-    /// goes with it, even a process that left its tree.
+    /// With <paramref name="ownProcessGroup"/>, the program runs in a session and process group of its own (setsid) with
+    /// /dev/null as its stdin, and that whole group is killed when it ends, however it ends (a machine such as linux.uml
+    /// or QEMU): what it started goes with it, even a process that left its tree. (Not a closed pipe: linux.uml's console
+    /// on a pipe's end hangs up, and what the guest writes after that is lost.)
     /// </summary>
     public static async Task<int> RunAsync(string file, IEnumerable<string> args, Action<string>? onStdOut, Action<string>? onStdErr,
         CancellationToken ct, IReadOnlyDictionary<string, string>? environment = null,
@@ -29,8 +30,10 @@ internal static class ChildProcess
     {
         if (readStdout is not null && onStdOut is not null)
             throw new ArgumentException("stdout goes to readStdout or to onStdOut, not both.", nameof(onStdOut));
-        // setsid execs the program in place (a child of this process leads no group): its pid is the group's id.
-        var psi = new ProcessStartInfo(ownProcessGroup ? "setsid" : file)
+        if (ownProcessGroup && writeStdin is not null)
+            throw new ArgumentException("a program in a process group of its own reads /dev/null, not a stdin writer.", nameof(writeStdin));
+        // sh and setsid exec the program in place (a child of this process leads no group): its pid is the group's id.
+        var psi = new ProcessStartInfo(ownProcessGroup ? "sh" : file)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -40,7 +43,7 @@ internal static class ChildProcess
             StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = workingDirectory ?? "",
         };
-        if (ownProcessGroup) psi.ArgumentList.Add(file);
+        if (ownProcessGroup) foreach (var arg in new[] { "-c", "exec setsid \"$0\" \"$@\" </dev/null", file }) psi.ArgumentList.Add(arg);
         foreach (var arg in args) psi.ArgumentList.Add(arg);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
 

@@ -35,16 +35,25 @@ public sealed class ChildProcessTests : IDisposable
     {
         // What linux.uml is to a vault run: it starts processes that can leave its tree (their parent ends) and still
         // hold its output open. Whether it ends by itself or is stopped, none of them is left, and the run returns.
+        // It leads its own group and reads /dev/null (a console on a closed pipe hangs up).
         var marker = Guid.NewGuid().ToString("N");
-        _temp.Write("machine.sh", $"#!/bin/sh\n(sh -c 'sleep 1000; :' {marker} &)\necho started\n{(cancelled ? "sleep 1000" : "exit 3")}\n", executable: true);
+        _temp.Write("machine.sh", $"#!/bin/sh\n(sh -c 'sleep 1000; :' {marker} &)\necho \"started $$ $(cut -d' ' -f5 /proc/$$/stat) $(readlink /proc/$$/fd/0)\"\n" +
+                                  $"{(cancelled ? "sleep 1000" : "exit 3")}\n", executable: true);
         using var cancel = new CancellationTokenSource();
-        var run = ChildProcess.RunAsync(_temp.Path("machine.sh"), [], line => { if (line == "started") cancel.CancelAfter(200); }, _ => { },
-            cancelled ? cancel.Token : CancellationToken.None, ownProcessGroup: true);
+        var lines = new List<string>();
+        var run = ChildProcess.RunAsync(_temp.Path("machine.sh"), [], line =>
+            {
+                lock (lines) lines.Add(line);
+                if (line.StartsWith("started", StringComparison.Ordinal)) cancel.CancelAfter(200);
+            }, _ => { }, cancelled ? cancel.Token : CancellationToken.None, ownProcessGroup: true);
 
         if (cancelled) await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(TimeSpan.FromSeconds(30)));
         else Assert.Equal(3, await run.WaitAsync(TimeSpan.FromSeconds(30)));
 
         Assert.Empty(ProcessList.Mentioning(marker));
+        var started = Assert.Single(lines).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(started[1], started[2]); // its pid is its group's id
+        Assert.Equal("/dev/null", started[3]);
     }
 
     [Fact]
