@@ -44,7 +44,7 @@ public sealed class ShellScriptsTests
             "dotfiles/bash/.bashrc", "dotfiles/bash/.bash_profile", "dotfiles/bash/.profile",
             "dotfiles/bash/.bashrc.d/vault.sh", "dotfiles/bash/.bashrc.d/10-tools.sh",
             "smoke/vault/scenario.sh", "smoke/vault/tap.sh", "smoke/vault/pty.sh", "smoke/vault/vm-kernel.sh",
-            "smoke/vault/uml-init", "smoke/vault/fingerprint.sh",
+            "smoke/vault/guest-init", "smoke/vault/fingerprint.sh",
         ];
         Assert.All(known, k => Assert.Contains(k, scripts));
         Assert.All(new[] { "README.md", "strata.yaml", "build.cake", "Dockerfiles/Dockerfile.base", "dotfiles/tmux/.tmux.conf" },

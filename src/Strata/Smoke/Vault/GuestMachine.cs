@@ -9,26 +9,28 @@ namespace Strata.Smoke;
 /// the guest's /strata-smoke, and the machine's process from its start to its end. The process runs in a process
 /// group of its own (<see cref="ChildProcess"/>), so every end (power-off, crash, the run's limit, cancellation)
 /// kills all of it; its files are in the run's temp folder, which <see cref="GuestRoot"/> removes. The console is
-/// read as it comes: the guest's init (uml-init, vm-init) marks the scenario's lines <c>@@TAP@@</c> (relayed at once,
+/// read as it comes: the guest's init (guest-init) marks the scenario's lines <c>@@TAP@@</c> (relayed at once,
 /// so progress shows), its stderr <c>@@ERR@@</c>, its exit status <c>@@RC@@</c>, the scenario's end <c>@@END@@</c>
-/// and (vm-init) its boot time <c>@@UP@@</c>. The verdict is the scenario's (tap.sh), relayed, never re-decided;
+/// and its boot time <c>@@UP@@</c>. The verdict is the scenario's (tap.sh), relayed, never re-decided;
 /// it is read from the console, never from the machine's exit status.
 /// </summary>
 internal static class GuestMachine
 {
     /// <summary>Where the guest finds the scenario (its init's path: /strata-smoke/init).</summary>
     public const string SmokeFolder = "strata-smoke";
+    /// <summary>PID 1 of both machines (the scenario's folder's): it runs the scenario and marks its console lines.</summary>
+    public const string Init = "guest-init";
 
     /// <summary>
-    /// The scenario's files, <paramref name="init"/> (as /strata-smoke/init) and what the run asks for (the user, the
+    /// The scenario's files, the init (as /strata-smoke/init) and what the run asks for (the user, the
     /// filter, each check alone, the bench) into the guest's root; a vault override over the user's vault link.
     /// Null when it is done, else why the scenario cannot run in this image.
     /// </summary>
-    public static async Task<string?> InstallScenarioAsync(GuestRoot root, VaultRun run, string init, CancellationToken ct)
+    public static async Task<string?> InstallScenarioAsync(GuestRoot root, VaultRun run, CancellationToken ct)
     {
         var smoke = Directory.CreateDirectory(Path.Combine(root.Path, SmokeFolder)).FullName;
         foreach (var file in VaultMachine.GuestFiles) File.Copy(Path.Combine(run.ScenarioDirectory, file), Path.Combine(smoke, file), overwrite: true);
-        File.Copy(Path.Combine(run.ScenarioDirectory, init), Path.Combine(smoke, "init"), overwrite: true);
+        File.Copy(Path.Combine(run.ScenarioDirectory, Init), Path.Combine(smoke, "init"), overwrite: true);
         foreach (var program in new[] { "scenario.sh", "init" }) File.SetUnixFileMode(Path.Combine(smoke, program), (UnixFileMode)0b111_101_101);
         await File.WriteAllTextAsync(Path.Combine(smoke, "user"), run.User + "\n", ct);
         await File.WriteAllTextAsync(Path.Combine(smoke, "only"), run.Only ?? "", ct); // the checks to run (tap.sh)
@@ -105,7 +107,7 @@ internal sealed class GuestConsole(VaultRunOutput output)
     public int? Status { get; private set; }
     /// <summary>The guest printed its end marker: the scenario ran to its end.</summary>
     public bool Ended { get; private set; }
-    /// <summary>Seconds from the guest kernel's start to its init (vm-init says), or null.</summary>
+    /// <summary>Seconds from the guest kernel's start to its init (the init says), or null.</summary>
     public string? Up { get; private set; }
     /// <summary>Why the machine was stopped before its end, or null.</summary>
     public string? TimedOut { get; set; }

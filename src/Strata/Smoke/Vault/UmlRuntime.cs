@@ -4,7 +4,7 @@ using Strata.IO;
 namespace Strata.Smoke;
 
 /// <summary>
-/// User-Mode Linux: linux.uml boots on the exported image (hostfs root: no disk to make), with uml-init as its init
+/// User-Mode Linux: linux.uml boots on the exported image (hostfs root: no disk to make), with guest-init as its init
 /// (<see cref="GuestMachine"/> runs it and reads its console). x86-64 only,
 /// and not on every x86 CPU: on Intel Sapphire Rapids hosts linux.uml crashes at init with SIGSEGV
 /// ("Attempted to kill init! exitcode=0x0000000b"), whatever the init. So a cheap probe boot (a few
@@ -21,7 +21,6 @@ namespace Strata.Smoke;
 /// </summary>
 internal sealed class UmlRuntime : IVaultRuntime
 {
-    public const string Init = "uml-init";
     private const string ProbeMarker = "@@STRATA-UML-PROBE@@ init runs";
     internal static readonly TimeSpan ProbeLimit = TimeSpan.FromSeconds(60);
     internal const int ProbeBoots = 3;
@@ -159,7 +158,7 @@ internal sealed class UmlRuntime : IVaultRuntime
             return;
         }
         await GuestMachine.CopyModulesAsync(root, modules, ct);
-        if (await GuestMachine.InstallScenarioAsync(root, run, Init, ct) is { } problem)
+        if (await GuestMachine.InstallScenarioAsync(root, run, ct) is { } problem)
         {
             output.CannotRun(problem);
             return;

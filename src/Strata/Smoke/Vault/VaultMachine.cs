@@ -24,8 +24,8 @@ public static class VaultMachine
     public const string ContainerLabel = "strata.vault-run";
     /// <summary>The scenario's files that run inside the machine under test, mounted (or copied) at /strata-smoke.</summary>
     public static readonly IReadOnlyList<string> GuestFiles = ["scenario.sh", "tap.sh", "pty.sh"];
-    /// <summary>The guests' inits of the runtimes that boot a kernel, and the virtual machine's kernel fetcher.</summary>
-    public static readonly IReadOnlyList<string> HostFiles = [UmlRuntime.Init, VmRuntime.Init, VmRuntime.KernelScript];
+    /// <summary>The init of the machines that boot a kernel, and the virtual machine's kernel fetcher.</summary>
+    public static readonly IReadOnlyList<string> HostFiles = [GuestMachine.Init, VmRuntime.KernelScript];
 
     /// <summary>Runs the scenario; <paramref name="progress"/> gets every line (the scenario's and the runner's notes) as it comes.</summary>
     public static async Task<ScenarioOutput> RunAsync(IEngine docker, VaultRun run, Action<string>? progress = null,

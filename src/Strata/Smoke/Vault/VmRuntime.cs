@@ -5,14 +5,13 @@ namespace Strata.Smoke;
 
 /// <summary>
 /// A QEMU virtual machine: an ext4 root disk made of the exported image (mke2fs -d, no loop device, no mount), on
-/// which QEMU boots Debian's cloud kernel (fetched once by vm-kernel.sh) with vm-init as its init
+/// which QEMU boots Debian's cloud kernel (fetched once by vm-kernel.sh) with guest-init as its init
 /// (<see cref="GuestMachine"/> runs it and reads its console). With
 /// <see cref="Accelerated"/>, KVM (seconds; only where /dev/kvm opens and the image is of the host's
 /// architecture); else TCG, full emulation (minutes; any host, any of amd64 and arm64).
 /// </summary>
 internal sealed class VmRuntime(bool accelerated) : IVaultRuntime
 {
-    public const string Init = "vm-init";
     public const string KernelScript = "vm-kernel.sh";
     private const string RootMount = "Unable to mount root fs";
 
@@ -145,7 +144,7 @@ internal sealed class VmRuntime(bool accelerated) : IVaultRuntime
         var kernel = _kernel ?? throw new InvalidOperationException("RunAsync before a successful ProbeAsync");
         var qemu = new Qemu(root.Architecture!, Accelerated);
         await GuestMachine.CopyModulesAsync(root, Path.Combine(kernel.Folder, "lib", "modules", kernel.Version), ct);
-        if ((await GuestMachine.InstallScenarioAsync(root, run, Init, ct) ?? await MakeDiskAsync(root, run, output, ct)) is { } problem)
+        if ((await GuestMachine.InstallScenarioAsync(root, run, ct) ?? await MakeDiskAsync(root, run, output, ct)) is { } problem)
         {
             output.CannotRun(problem);
             return;
