@@ -18,15 +18,22 @@ internal static class ChildProcess
     /// is still there after the grace; without one, its whole tree is killed at once.
     /// With <paramref name="readStdout"/>, stdout is that reader's, as bytes (a tar stream), instead of
     /// <paramref name="onStdOut"/>'s lines; if the reader fails, the program is killed and the failure rethrown.
+    /// With <paramref name="ownProcessGroup"/>, the program runs in a session and process group of its own (setsid) with
+    /// /dev/null as its stdin, and that whole group is killed when it ends, however it ends (a machine such as linux.uml
+    /// or QEMU): what it started goes with it, even a process that left its tree. (Not a closed pipe: linux.uml's console
+    /// on a pipe's end hangs up, and what the guest writes after that is lost.)
     /// </summary>
     public static async Task<int> RunAsync(string file, IEnumerable<string> args, Action<string>? onStdOut, Action<string>? onStdErr,
         CancellationToken ct, IReadOnlyDictionary<string, string>? environment = null,
         Func<Stream, CancellationToken, Task>? writeStdin = null, TimeSpan? stopGrace = null, string? workingDirectory = null,
-        Func<Stream, CancellationToken, Task>? readStdout = null)
+        Func<Stream, CancellationToken, Task>? readStdout = null, bool ownProcessGroup = false)
     {
         if (readStdout is not null && onStdOut is not null)
             throw new ArgumentException("stdout goes to readStdout or to onStdOut, not both.", nameof(onStdOut));
-        var psi = new ProcessStartInfo(file)
+        if (ownProcessGroup && writeStdin is not null)
+            throw new ArgumentException("a program in a process group of its own reads /dev/null, not a stdin writer.", nameof(writeStdin));
+        // sh and setsid exec the program in place (a child of this process leads no group): its pid is the group's id.
+        var psi = new ProcessStartInfo(ownProcessGroup ? "sh" : file)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -36,6 +43,7 @@ internal static class ChildProcess
             StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = workingDirectory ?? "",
         };
+        if (ownProcessGroup) foreach (var arg in new[] { "-c", "exec setsid \"$0\" \"$@\" </dev/null", file }) psi.ArgumentList.Add(arg);
         foreach (var arg in args) psi.ArgumentList.Add(arg);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
 
@@ -81,11 +89,27 @@ internal static class ChildProcess
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             await StopAsync(process, stopGrace);
+            if (ownProcessGroup) await KillGroupAsync(process.Id);
             await pumps;
             throw;
         }
+        // (before the pumps: a process left in the group would hold its output open)
+        if (ownProcessGroup) await KillGroupAsync(process.Id);
         await pumps;
         return process.ExitCode;
+    }
+
+    /// <summary>SIGKILL to every process of the group; a group that is already gone is no error.</summary>
+    private static async Task KillGroupAsync(int group)
+    {
+        var kill = new ProcessStartInfo("kill", ["-KILL", "--", "-" + group.ToString(CultureInfo.InvariantCulture)])
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        using var killer = Process.Start(kill);
+        if (killer is null) return;
+        await Task.WhenAll(killer.StandardOutput.ReadToEndAsync(), killer.StandardError.ReadToEndAsync());
+        await killer.WaitForExitAsync(CancellationToken.None);
     }
 
     private static async Task StopAsync(Process process, TimeSpan? grace)

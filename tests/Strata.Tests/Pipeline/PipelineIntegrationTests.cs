@@ -129,7 +129,7 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
 
     [Fact]
     [Trait("Lane", "vault-proof")]
-    public async Task The_vault_scenario_target_hands_the_image_filesystem_to_the_uml_side_and_fails_on_its_verdict()
+    public async Task The_vault_scenario_target_hands_the_image_filesystem_to_user_mode_linux_and_fails_on_its_verdict()
     {
         WriteSpec();
         using (var noVault = NewPipeline())
@@ -138,33 +138,47 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
             Assert.Contains("--image=base: its smoke spec does not say 'vault: true'", none.Message);
         }
         _repo.Write("Dockerfiles/base.smoke.yaml", "vault: true\n" + File.ReadAllText(_repo.Path("Dockerfiles/base.smoke.yaml")));
-        // The scenario folder with a stand-in for uml.sh: it checks what Strata hands it (the image's
-        // unpacked filesystem, the user, the filter) and answers with the verdict the test asks for.
+        // The tools the vault runs, as stand-ins: Strata asks the image for them before it boots User-Mode Linux.
+        _repo.Write("Dockerfiles/Dockerfile.base", """
+            ARG PARENT_IMAGE
+            FROM ${PARENT_IMAGE}
+            RUN for t in modprobe cryptsetup dmsetup mkfs.ext4 losetup findmnt setpriv script sudo awk blockdev unshare nsenter flock; do \
+                  command -v "$t" >/dev/null || ln -s /bin/true "/usr/local/bin/$t"; done
+            CMD ["true"]
+            """);
         foreach (var file in Strata.Smoke.VaultMachine.GuestFiles.Concat(Strata.Smoke.VaultMachine.HostFiles))
             _repo.Write($"smoke/vault/{file}", "#!/bin/sh\n", executable: true);
-        // A linux.uml that passes the probe boot, so the stand-in uml.sh runs on any CPU (a real one crashes on some).
-        _repo.Write("bin/linux.uml", "#!/bin/sh\necho '@@STRATA-UML-PROBE@@ init runs'\n", executable: true);
+        // A stand-in linux.uml (the real one crashes on some CPUs): it passes the probe boot, then checks what Strata hands
+        // the guest (the image's unpacked filesystem as its root, the scenario in it, the user, the filter) and answers on its
+        // console as the guest's init does, with the verdict the test asks for. Its version is the real one's (Strata finds
+        // the modules by it).
+        var uml = Strata.IO.Executables.Find("linux.uml") ?? throw new InvalidOperationException("linux.uml is not installed (apt-get install user-mode-linux)");
+        _repo.Write("bin/linux.uml", $$"""
+            #!/bin/sh
+            case " $* " in *' --version '*) exec {{uml}} --version ;; *strata-uml-probe*) echo '@@STRATA-UML-PROBE@@ init runs'; exit 0 ;; esac
+            for a; do case $a in hostfs=*) root=${a#hostfs=} ;; esac; done
+            echo "@@TAP@@ # stand-in for $(cat "$root/strata-smoke/user"), only '$(cat "$root/strata-smoke/only")'"
+            if [ -f "$root/etc/os-release" ] && [ -x "$root/strata-smoke/init" ] && [ -f "$root/strata-smoke/scenario.sh" ]; then
+              echo "@@TAP@@ ok - the image's filesystem is the guest's root, with the scenario in it"
+            else echo "@@TAP@@ not ok - the image's filesystem is the guest's root, with the scenario in it: $root"; fi
+            if [ -e "{{_repo.Path("verdict-fail")}}" ]; then echo '@@TAP@@ not ok - asked to fail'; echo '@@TAP@@ # vault scenario: FAIL'; echo '@@RC@@ 1'
+            else echo '@@TAP@@ # vault scenario: PASS (1 passed, 0 failed)'; echo '@@RC@@ 0'; fi
+            echo '@@END@@'
+            """, executable: true);
         var path = Environment.GetEnvironmentVariable("PATH");
         Environment.SetEnvironmentVariable("PATH", _repo.Path("bin") + ":" + path);
         try
         {
-            _repo.Write("smoke/vault/uml.sh", """
-                #!/bin/sh
-                while [ $# -gt 0 ]; do case $1 in --root) root=$2; shift 2 ;; --user) user=$2; shift 2 ;; --only) only=$2; shift 2 ;; *) shift ;; esac; done
-                echo "# runtime: stand-in for $user, only '$only'"
-                if [ -f "$root/etc/os-release" ]; then echo "ok - the image's filesystem is under --root"; else echo "not ok - the image's filesystem is under --root: $root"; fi
-                if [ -e "$(dirname "$0")/verdict-fail" ]; then echo "not ok - asked to fail"; echo "# vault scenario: FAIL"; exit 1; fi
-                echo "# vault scenario: PASS (1 passed, 0 failed)"
-                """, executable: true);
             var options = new RunOptions { RepositoryRoot = "", VaultRuntime = Strata.Smoke.VaultRuntime.Uml, VaultChecks = "lock" };
 
             using (var pipeline = NewPipeline(options))
                 await pipeline.VaultScenarioAsync();
-            Assert.Contains(_log, l => l.Contains("# runtime: stand-in for root, only 'lock'", StringComparison.Ordinal));
-            Assert.Contains(_log, l => l.Contains("ok - the image's filesystem is under --root", StringComparison.Ordinal));
+            Assert.Contains(_log, l => l.Contains("# runtime: user-mode-linux ", StringComparison.Ordinal));
+            Assert.Contains(_log, l => l.Contains("# stand-in for root, only 'lock'", StringComparison.Ordinal));
+            Assert.Contains(_log, l => l.EndsWith("    ok - the image's filesystem is the guest's root, with the scenario in it", StringComparison.Ordinal));
             Assert.Contains("==> base: vault scenario: PASS (1 passed, 0 failed)", _log);
 
-            _repo.Write("smoke/vault/verdict-fail", "");
+            _repo.Write("verdict-fail", "");
             using (var failing = NewPipeline(options))
             {
                 var e = await Assert.ThrowsAsync<VaultScenarioFailedException>(() => failing.VaultScenarioAsync());

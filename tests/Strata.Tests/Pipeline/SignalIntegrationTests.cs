@@ -31,7 +31,7 @@ public sealed class SignalIntegrationTests(ITestOutputHelper output) : IAsyncLif
     [Trait("Lane", "vault-proof")]
     public async Task A_signal_during_a_vault_run_stops_its_machine_and_leaves_no_temp_folder()
     {
-        // Its version is the real one's (uml.sh finds the modules by it); the probe passes; the run never ends.
+        // Its version is the real one's (Strata finds the modules by it); the probe passes; the run never ends.
         var uml = Strata.IO.Executables.Find("linux.uml") ?? throw new InvalidOperationException("linux.uml is not installed");
         _temp.Write("bin/linux.uml", $"#!/bin/sh\ncase \" $* \" in *' --version '*) exec {uml} --version ;; *strata-uml-probe*) echo '@@STRATA-UML-PROBE@@ init runs'; exit 0 ;; esac\n" +
                                      "while :; do sleep 1; done\n", executable: true);

@@ -39,12 +39,12 @@ public sealed class ShellScriptsTests
 
         string[] known =
         [
-            "build.sh", ".ci/run", "bench/run.sh", "bench/release.sh",
+            "build.sh", ".ci/run", ".ci/shell-scripts", "bench/run.sh", "bench/release.sh",
             "dotfiles/scripts/dotfiles-apply",
             "dotfiles/bash/.bashrc", "dotfiles/bash/.bash_profile", "dotfiles/bash/.profile",
             "dotfiles/bash/.bashrc.d/vault.sh", "dotfiles/bash/.bashrc.d/10-tools.sh",
-            "smoke/vault/scenario.sh", "smoke/vault/tap.sh", "smoke/vault/pty.sh", "smoke/vault/uml.sh",
-            "smoke/vault/uml-init", "smoke/vault/fingerprint.sh",
+            "smoke/vault/scenario.sh", "smoke/vault/tap.sh", "smoke/vault/pty.sh", "smoke/vault/vm-kernel.sh",
+            "smoke/vault/guest-init", "smoke/vault/fingerprint.sh",
         ];
         Assert.All(known, k => Assert.Contains(k, scripts));
         Assert.All(new[] { "README.md", "strata.yaml", "build.cake", "Dockerfiles/Dockerfile.base", "dotfiles/tmux/.tmux.conf" },
@@ -65,8 +65,15 @@ public sealed class ShellScriptsTests
     [InlineData("x", "#!/bin/shellish", false)]
     [InlineData("notes.shx", "# text", false)]
     [InlineData("x", "", false)]
-    public void A_file_is_a_shell_script_by_its_first_line_or_its_name(string path, string firstLine, bool expected) =>
-        Assert.Equal(expected, ShellScripts.IsShellScript(path, firstLine));
+    public async Task A_file_is_a_shell_script_by_its_first_line_or_its_name(string path, string firstLine, bool expected)
+    {
+        // The finder itself, on a repository of that one file (tracked: git add) and an untracked script it must not list.
+        using var repo = new TempRepo().Write(path, firstLine + "\n").Write("untracked.sh", "#!/bin/sh\n");
+        Assert.Equal(0, await ChildProcess.RunAsync("git", ["init", "-q"], null, null, CancellationToken.None, workingDirectory: repo.Root));
+        Assert.Equal(0, await ChildProcess.RunAsync("git", ["add", path], null, null, CancellationToken.None, workingDirectory: repo.Root));
+
+        Assert.Equal(expected ? [path] : [], await ShellScripts.FindAsync(repo.Path(Path.GetDirectoryName(path) ?? "")));
+    }
 
     private static Task<int> ShellcheckAsync(string shellcheck, string script, StringBuilder output) =>
         ChildProcess.RunAsync(shellcheck, ["--format=gcc", script], line => output.AppendLine(line), line => output.AppendLine(line),

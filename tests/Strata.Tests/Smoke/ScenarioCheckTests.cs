@@ -122,7 +122,7 @@ public sealed class ScenarioCheckTests : IDisposable
 
         Assert.Equal(1, output.ExitCode);
         Assert.Contains("# runtime: none", output.StdOut);
-        Assert.Contains($"not ok - vault scenario ran: tap.sh, pty.sh, uml.sh, uml-init, vm.sh, vm-init, vm-kernel.sh not found in {_temp.Path("smoke/vault")}", output.StdOut);
+        Assert.Contains($"not ok - vault scenario ran: tap.sh, pty.sh, guest-init, vm-kernel.sh not found in {_temp.Path("smoke/vault")}", output.StdOut);
     }
 
     [Fact]

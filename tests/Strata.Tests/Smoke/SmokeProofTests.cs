@@ -24,7 +24,7 @@ public sealed class SmokeProofTests : IDisposable
                 """)
             .Write("Dockerfiles/Dockerfile.base", "FROM scratch\n")
             .Write("Dockerfiles/base.smoke.yaml", spec)
-            .Write("smoke/vault/uml.sh", "#!/bin/sh\necho '# runtime: test'\n", executable: true);
+            .Write("smoke/vault/guest-init", "#!/bin/sh\necho '@@END@@'\n", executable: true);
         _repos.Add(repo);
         return repo;
     }
@@ -64,12 +64,12 @@ public sealed class SmokeProofTests : IDisposable
     {
         var repo = Repo("commands:\n  - name: c\n    run: \"true\"\n");
         var without = Key(repo);
-        repo.Write("smoke/vault/uml.sh", "#!/bin/sh\necho changed\n", executable: true);
+        repo.Write("smoke/vault/guest-init", "#!/bin/sh\necho changed\n", executable: true);
         Assert.Equal(without, Key(repo));
 
         repo.Write("Dockerfiles/base.smoke.yaml", "vault: true\n");
         var with = Key(repo);
-        repo.Write("smoke/vault/uml.sh", "#!/bin/sh\necho changed again\n", executable: true);
+        repo.Write("smoke/vault/guest-init", "#!/bin/sh\necho changed again\n", executable: true);
         Assert.NotEqual(with, Key(repo));
     }
 }

@@ -161,7 +161,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
     [InlineData("fail", VaultRuntime.Auto)]
     [InlineData("timeout", VaultRuntime.Auto)]
     [InlineData("cancel", VaultRuntime.Auto)]
-    [InlineData("cancel", VaultRuntime.Vm)] // (its own timeout path is vm.sh's, like uml.sh's: not run twice, for CI's time)
+    [InlineData("cancel", VaultRuntime.Vm)] // (its own timeout path is the one GuestMachine runs for both machines: not run twice, for CI's time)
     [Trait("Lane", "vault-proof")] // (about 120 s of machines booted)
     public async Task A_run_leaves_no_process_no_folder_and_no_container_whatever_its_end(string how, VaultRuntime runtime)
     {

@@ -8,7 +8,7 @@ namespace Strata.Smoke;
 /// <summary>
 /// The image's filesystem, exported through the engine into a temp folder of the run: the root of a
 /// User-Mode Linux guest, or what a virtual machine's root disk is made from. Disposing removes the
-/// whole folder (the runtimes put their own temp files in it too, through TMPDIR).
+/// whole folder (the runtimes put their own files in it too: the virtual machine's disk).
 /// </summary>
 internal sealed class GuestRoot : IAsyncDisposable
 {
@@ -21,7 +21,7 @@ internal sealed class GuestRoot : IAsyncDisposable
         _output = output;
     }
 
-    /// <summary>The run's temp folder (TMPDIR of the runtime scripts).</summary>
+    /// <summary>The run's temp folder (the virtual machine's disk goes there too).</summary>
     public string Folder { get; }
     /// <summary>The unpacked filesystem.</summary>
     public string Path { get; }

@@ -4,7 +4,8 @@ using Strata.IO;
 namespace Strata.Smoke;
 
 /// <summary>
-/// User-Mode Linux: smoke/vault/uml.sh boots linux.uml on the exported image (hostfs root). x86-64 only,
+/// User-Mode Linux: linux.uml boots on the exported image (hostfs root: no disk to make), with guest-init as its init
+/// (<see cref="GuestMachine"/> runs it and reads its console). x86-64 only,
 /// and not on every x86 CPU: on Intel Sapphire Rapids hosts linux.uml crashes at init with SIGSEGV
 /// ("Attempted to kill init! exitcode=0x0000000b"), whatever the init. So a cheap probe boot (a few
 /// seconds) comes first: a crash there passes the runtime over and is never reported as a vault failure.
@@ -20,7 +21,6 @@ namespace Strata.Smoke;
 /// </summary>
 internal sealed class UmlRuntime : IVaultRuntime
 {
-    public const string Script = "uml.sh";
     private const string ProbeMarker = "@@STRATA-UML-PROBE@@ init runs";
     internal static readonly TimeSpan ProbeLimit = TimeSpan.FromSeconds(60);
     internal const int ProbeBoots = 3;
@@ -107,8 +107,8 @@ internal sealed class UmlRuntime : IVaultRuntime
         int? exit = null;
         try
         {
-            exit = await ChildProcess.RunAsync(uml, ["mem=64M", "rootfstype=hostfs", $"hostfs={root.Path}", "ro", "init=/strata-uml-probe", "quiet",
-                "con=null", "con0=fd:0,fd:1"], OnLine, OnLine, limit.Token, Environment(run));
+            exit = await ChildProcess.RunAsync(uml, BootArguments(root, "64M", "/strata-uml-probe", writable: false), OnLine, OnLine, limit.Token,
+                GuestMachine.Environment(run), ownProcessGroup: true);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -127,25 +127,51 @@ internal sealed class UmlRuntime : IVaultRuntime
         return new ProbeBoot(seen, Crashed: panicked || signal is not null, TimedOut: exit is null && !panicked, end, why);
     }
 
+    /// <summary>linux.uml's command line, the probe's and the run's: the root is the exported image (hostfs); the console is stdin and stdout.</summary>
+    private static List<string> BootArguments(GuestRoot root, string memory, string init, bool writable) =>
+        [$"mem={memory}", "rootfstype=hostfs", $"hostfs={root.Path}", writable ? "rw" : "ro", $"init={init}", "quiet", "con=null", "con0=fd:0,fd:1"];
+
+    /// <summary>The tools the vault and the scenario run, which the image must have (their packages: the vault README).</summary>
+    private static readonly string[] Tools =
+        ["modprobe", "cryptsetup", "dmsetup", "mkfs.ext4", "losetup", "findmnt", "setpriv", "script", "sudo", "awk", "blockdev", "unshare", "nsenter", "flock"];
+
     public async Task RunAsync(GuestRoot root, VaultRun run, TimeSpan left, VaultRunOutput output, CancellationToken ct)
     {
-        // uml.sh gets a little less than what is left, so it can time out, report and clean up by itself.
-        var args = new List<string> { "--user", run.User, "--timeout", VaultMachine.ScriptSeconds(left), "--root", root.Path };
-        if (run.Only is { } only) args.AddRange(["--only", only]);
-        if (run.Alone) args.Add("--alone");
-        if (run.VaultOverride is { } vault) args.AddRange(["--vault-override", Path.GetFullPath(vault)]);
-        if (run.Bench) args.Add("--bench");
-        // Its own temp files go into this run's folder too, so nothing of the run outlives it.
-        // SIGTERM first when the run is stopped: uml.sh's own cleanup kills linux.uml's process group.
-        var script = Path.Combine(run.ScenarioDirectory, Script);
-        output.ExitCode = await ChildProcess.RunAsync(script, args, output.Line, output.Note, ct,
-            new Dictionary<string, string>(Environment(run)) { ["TMPDIR"] = root.Folder }, stopGrace: VaultMachine.StopGrace,
-            workingDirectory: Path.GetDirectoryName(Path.GetFullPath(script)));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var uml = Executables.Find("linux.uml", run.SearchPath) ?? throw new InvalidOperationException("RunAsync before a successful ProbeAsync");
+        var version = new List<string>();
+        await ChildProcess.RunAsync(uml, ["--version"], version.Add, _ => { }, ct, GuestMachine.Environment(run));
+        var kernel = string.Concat((version.LastOrDefault() ?? "").Where(c => !char.IsWhiteSpace(c)));
+        var modules = Path.Combine("/usr/lib/uml/modules", kernel);
+        if (kernel.Length == 0 || !Directory.Exists(modules))
+        {
+            output.CannotRun($"UML modules for linux.uml {kernel} not found in {modules}");
+            return;
+        }
+        var missing = new List<string>();
+        await ChildProcess.RunAsync("chroot", [root.Path, "sh", "-c", "for t; do command -v \"$t\" >/dev/null 2>&1 || echo \"$t\"; done", "sh", .. Tools],
+            missing.Add, _ => { }, ct);
+        if (missing.Count > 0)
+        {
+            output.CannotRun($"image lacks tools the vault/scenario need: {string.Join(' ', missing)} " +
+                             "(packages: kmod cryptsetup-bin dmsetup e2fsprogs mount util-linux bsdutils sudo)");
+            return;
+        }
+        await GuestMachine.CopyModulesAsync(root, modules, ct);
+        if (await GuestMachine.InstallScenarioAsync(root, run, ct) is { } problem)
+        {
+            output.CannotRun(problem);
+            return;
+        }
+
+        output.Line($"{ScenarioCheck.RuntimePrefix} user-mode-linux {kernel} (hostfs root: the image's filesystem)");
+        output.Note($"booting linux.uml {kernel}");
+        var memory = System.Environment.GetEnvironmentVariable("VAULT_UML_MEM") is { Length: > 0 } mem ? mem : "512M";
+        var console = await GuestMachine.RunAsync(uml, BootArguments(root, memory, $"/{GuestMachine.SmokeFolder}/init", writable: true), run,
+            GuestMachine.OwnLimit(left), clock, output, ct);
+        output.ExitCode = console.Verdict("linux.uml", "UML run completed: no end marker on the console");
+        output.Note($"UML run took {clock.Elapsed.TotalSeconds:0} s");
     }
 
     private RuntimeUnavailable Unavailable(string why, string fix) => new(Name, why, fix);
-
-    internal static IReadOnlyDictionary<string, string> Environment(VaultRun run) => run.SearchPath is { } path
-        ? new Dictionary<string, string> { ["PATH"] = path }
-        : new Dictionary<string, string>();
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Strata.Engine;
 
 namespace Strata.Smoke;
@@ -16,8 +15,8 @@ namespace Strata.Smoke;
 /// </list>
 /// The output says which runtime proved the image and, one line each, why the faster ones were passed over;
 /// where none can run, one error names each runtime, why it cannot and the fix (a failed proof, never a skip).
-/// Every end (pass, fail, timeout, cancellation) removes the container, the temp folder (the exported image,
-/// the VM's disk) and stops the runtime's script, which kills its linux.uml or QEMU process group.
+/// Every end (pass, fail, timeout, cancellation) removes the container, kills the linux.uml or QEMU process group
+/// (<see cref="GuestMachine"/>) and removes the temp folder (the exported image, the VM's disk).
 /// </summary>
 public static class VaultMachine
 {
@@ -25,10 +24,8 @@ public static class VaultMachine
     public const string ContainerLabel = "strata.vault-run";
     /// <summary>The scenario's files that run inside the machine under test, mounted (or copied) at /strata-smoke.</summary>
     public static readonly IReadOnlyList<string> GuestFiles = ["scenario.sh", "tap.sh", "pty.sh"];
-    /// <summary>The host-side scripts of the runtimes that boot a kernel, and their guests' init.</summary>
-    public static readonly IReadOnlyList<string> HostFiles = [UmlRuntime.Script, "uml-init", VmRuntime.Script, "vm-init", VmRuntime.KernelScript];
-    /// <summary>How long a runtime's script may take to clean up after a SIGTERM before its process tree is killed.</summary>
-    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
+    /// <summary>The init of the machines that boot a kernel, and the virtual machine's kernel fetcher.</summary>
+    public static readonly IReadOnlyList<string> HostFiles = [GuestMachine.Init, VmRuntime.KernelScript];
 
     /// <summary>Runs the scenario; <paramref name="progress"/> gets every line (the scenario's and the runner's notes) as it comes.</summary>
     public static async Task<ScenarioOutput> RunAsync(IEngine docker, VaultRun run, Action<string>? progress = null,
@@ -80,12 +77,5 @@ public static class VaultMachine
             output.Note($"the run was stopped after {run.Timeout.TotalSeconds:0} s (its limit)");
             return output.TimedOut();
         }
-    }
-
-    /// <summary>A runtime script's own --timeout: a little less than what is left, so it times out, reports and cleans up by itself.</summary>
-    internal static string ScriptSeconds(TimeSpan left)
-    {
-        var own = left - TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(60).Ticks, left.Ticks / 4));
-        return Math.Max(1, (int)own.TotalSeconds).ToString(CultureInfo.InvariantCulture);
     }
 }
