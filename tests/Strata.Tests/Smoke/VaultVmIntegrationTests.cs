@@ -82,26 +82,6 @@ public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLi
         run.StdOut.Split('\n').Where(l => l.StartsWith("ok - ", StringComparison.Ordinal) || l.StartsWith("not ok - ", StringComparison.Ordinal)).ToList();
 
     [Fact]
-    public async Task The_real_vault_unlocks_writes_and_locks_in_a_virtual_machine()
-    {
-        // The unlock-to-erase path of the scenario (the full one: bench/results.md); forced, so it runs on any host.
-        // Two checks selected: the unlock they need comes along as their set-up (a filtered run that tells the truth).
-        var imageRef = await OwnTagAsync();
-        var run = await VaultMachine.RunAsync(_docker, Run(VaultRuntime.Vm, "write and read|lock --erase leaves") with
-        {
-            ImageRef = imageRef,
-        }, output.WriteLine);
-
-        Assert.True(run.ExitCode == 0, run.StdOut + run.StdErr);
-        Assert.Matches(@"(?m)^# runtime: virtual machine: qemu-system-x86_64 [0-9.]+, (KVM|TCG \(full emulation\)), .*guest kernel linux-image-[^ ]*-cloud-amd64", run.StdOut);
-        Assert.Equal(3, Tap(run).Count);
-        Assert.StartsWith("ok - [set-up] unlock a new vault", Tap(run)[0]);
-        Assert.All(Tap(run), l => Assert.StartsWith("ok - ", l));
-        Assert.Contains("# vault scenario: PASS (3 passed, 0 failed, filtered: write and read|lock --erase leaves; 1 ran as set-up)", run.StdOut);
-        await AssertNothingLeftAsync(imageRef);
-    }
-
-    [Fact]
     public async Task The_real_vault_unlocks_and_locks_on_an_arm64_image_in_an_arm64_virtual_machine()
     {
         // An arm64 image with the repository's vault (made without emulation), booted in qemu-system-aarch64:
@@ -125,22 +105,27 @@ public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLi
     }
 
     [Fact]
-    public async Task Auto_falls_past_a_kvm_that_cannot_boot_and_a_user_mode_linux_that_crashes_to_an_emulated_vm_and_says_why()
+    public async Task Auto_falls_past_a_kvm_that_cannot_boot_and_a_user_mode_linux_that_crashes_to_an_emulated_vm_where_the_real_vault_unlocks_writes_and_locks()
     {
         // A /dev/kvm on which QEMU aborts (as on some AMD hosts of this kind), and a linux.uml that crashes
-        // (as on Intel ones): only emulation is left, and neither crash is a vault failure.
+        // (as on Intel ones): only emulation is left, on any host, and neither crash is a vault failure.
+        // In that VM, the unlock-to-erase path of the scenario (the full one: bench/results.md): two checks selected,
+        // the unlock they need comes along as their set-up (a filtered run that tells the truth). One boot for both
+        // points, for CI's time: an emulated boot is most of a minute here.
         var (kvm, brokenKvm) = BrokenKvm();
         var imageRef = await OwnTagAsync();
-        var run = await VaultMachine.RunAsync(_docker, Run(VaultRuntime.Auto, "locked at start") with
+        var run = await VaultMachine.RunAsync(_docker, Run(VaultRuntime.Auto, "write and read|lock --erase leaves") with
         {
             ImageRef = imageRef, KvmDevice = kvm,
             SearchPath = CrashingUml() + ":" + brokenKvm + ":" + Environment.GetEnvironmentVariable("PATH"),
         }, output.WriteLine);
 
         Assert.True(run.ExitCode == 0, run.StdOut + run.StdErr);
-        Assert.Contains("# runtime: virtual machine: qemu-system-x86_64", run.StdOut);
-        Assert.Contains("TCG (full emulation)", run.StdOut);
-        Assert.Contains("# vault scenario: PASS (1 passed, 0 failed, filtered: locked at start)", run.StdOut);
+        Assert.Matches(@"(?m)^# runtime: virtual machine: qemu-system-x86_64 [0-9.]+, TCG \(full emulation\), .*guest kernel linux-image-[^ ]*-cloud-amd64", run.StdOut);
+        Assert.Equal(3, Tap(run).Count);
+        Assert.StartsWith("ok - [set-up] unlock a new vault", Tap(run)[0]);
+        Assert.All(Tap(run), l => Assert.StartsWith("ok - ", l));
+        Assert.Contains("# vault scenario: PASS (3 passed, 0 failed, filtered: write and read|lock --erase leaves; 1 ran as set-up)", run.StdOut);
         // One line each for the faster runtimes, in order, before the runtime line.
         var passedOver = run.StdOut.Split('\n').Where(l => l.StartsWith("# passed over: ", StringComparison.Ordinal)).ToList();
         var kvmLine = Assert.Single(passedOver, l => l.StartsWith("# passed over: KVM virtual machine: ", StringComparison.Ordinal));
