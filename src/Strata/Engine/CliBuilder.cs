@@ -174,6 +174,6 @@ public static class Builders
         "auto" => BuilderChoice.Auto,
         "buildkit" => BuilderChoice.BuildKit,
         "classic" => BuilderChoice.Classic,
-        _ => throw new Graph.StrataConfigException($"--builder={value}: use auto (BuildKit where available), buildkit or classic."),
+        _ => throw new StrataConfigException($"--builder={value}: use auto (BuildKit where available), buildkit or classic."),
     };
 }

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Strata.Engine;
-using Strata.Graph;
 
 namespace Strata.Packages;
 

@@ -67,7 +67,7 @@ public class EngineErrorsTests
     [Fact]
     public void An_unknown_builder_is_refused_with_the_choices()
     {
-        var e = Assert.Throws<Strata.Graph.StrataConfigException>(() => Builders.Parse("kaniko"));
+        var e = Assert.Throws<StrataConfigException>(() => Builders.Parse("kaniko"));
         Assert.Contains("auto", e.Message);
         Assert.Contains("buildkit", e.Message);
         Assert.Contains("classic", e.Message);
