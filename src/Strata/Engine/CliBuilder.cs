@@ -1,5 +1,6 @@
 using System.Text;
 using Strata.IO;
+using Strata.Oci;
 
 namespace Strata.Engine;
 
@@ -136,7 +137,8 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable) : IIm
             }
             var id = File.Exists(iidFile) ? (await File.ReadAllTextAsync(iidFile, ct)).Trim() : "";
             if (id.Length == 0) throw new EngineException("docker build succeeded but wrote no image id.");
-            return new BuiltImage(id, output.CachedSteps);
+            if (!ImageId.TryParse(id, out var imageId)) throw new EngineException($"docker build succeeded but wrote '{id}', which is not an image id.");
+            return new BuiltImage(imageId, output.CachedSteps);
         }
         finally
         {

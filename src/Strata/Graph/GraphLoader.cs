@@ -150,9 +150,9 @@ public static partial class GraphLoader
     private static BaseOsSpec ReadBaseOs(StrictYaml doc, YamlNode node)
     {
         var map = doc.Mapping(node, "base_os", "image", "debootstrap");
-        var image = doc.RequiredString(map, "image", "base_os");
-        if (!image.Contains("@sha256:", StringComparison.Ordinal))
-            throw doc.Error(map, $"base_os.image '{image}' is not pinned by digest; write it as name:tag@sha256:<digest>.");
+        var text = doc.RequiredString(map, "image", "base_os");
+        if (!ImageReference.TryParse(text, out var image) || image.Digest is null)
+            throw doc.Error(map, $"base_os.image '{text}' is not pinned by digest; write it as name:tag@sha256:<digest>.");
         var deb = doc.Mapping(StrictYaml.Child(map, "debootstrap")
                 ?? throw doc.Error(map, "base_os has no 'debootstrap' fallback; add suite, variant and mirror."),
             "base_os.debootstrap", "suite", "variant", "mirror");

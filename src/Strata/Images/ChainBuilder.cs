@@ -53,10 +53,10 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
     {
         if (_local is not null) return _local;
         var refs = plan.Images.SelectMany(i => i.Stages.Select(s => s.KeyTag).Append(i.MovingTag)).ToHashSet();
-        var found = await docker.Images.InspectImagesAsync(refs.Select(r => r.ToString()), ct);
+        var found = await docker.Images.InspectImagesAsync(refs.Select(r => (ImageLocator)r), ct);
         _local = new ConcurrentDictionary<ImageReference, ImageInfo>();
         foreach (var image in found)
-            foreach (var tag in image.RepoTags.Select(ImageReference.Parse).Where(refs.Contains))
+            foreach (var tag in image.RepoTags.Where(refs.Contains))
                 _local[tag] = image;
         return _local;
     }
@@ -81,11 +81,11 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
     public async Task AdoptAsync(BuildPlan plan, Stage stage, ImageReference pulledReference, CancellationToken ct = default)
     {
         var local = await LocalAsync(plan, ct);
-        var info = (await docker.Images.InspectImagesAsync([pulledReference.ToString()], ct)).SingleOrDefault()
+        var info = (await docker.Images.InspectImagesAsync([pulledReference], ct)).SingleOrDefault()
             ?? throw new EngineException($"{pulledReference} is not in the engine after pulling it.");
         if (!info.Labels.TryGetValue(KeyLabel, out var key) || key != stage.Key)
             throw new EngineException($"{pulledReference} carries key {(key ?? "none")}, not {stage.Key}: it is not {stage.KeyTag}; refusing to tag it.");
-        await docker.Images.TagAsync(pulledReference.ToString(), stage.KeyTag, ct);
+        await docker.Images.TagAsync(pulledReference, stage.KeyTag, ct);
         local[stage.KeyTag] = info;
     }
 
@@ -121,8 +121,8 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
             }
             if (await ExistsAsync(plan, stage, ct)) continue;
             var from = stage == image.ThinLayer
-                ? image.Core.KeyTag.ToString()
-                : parentRef?.ToString() ?? await _baseOs.EnsureAsync(plan.Graph.BaseOs, plan.Platform, ct);
+                ? image.Core.KeyTag
+                : parentRef ?? await _baseOs.EnsureAsync(plan.Graph.BaseOs, plan.Platform, ct);
             await BuildStageAsync(plan, image, stage, from, ct);
             built = true;
         }
@@ -154,7 +154,7 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
                 continue;
             // Which client builds is asked once (process starts), meanwhile rather than inside the first build.
             _ = docker.Builds.ResolveBuilderAsync(ct);
-            _started[image.Published.KeyTag] = Task.Run(() => BuildStageAsync(plan, image, image.Published, image.Core.KeyTag.ToString(), ct), ct);
+            _started[image.Published.KeyTag] = Task.Run(() => BuildStageAsync(plan, image, image.Published, image.Core.KeyTag, ct), ct);
         }
     }
 
@@ -165,12 +165,12 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
         var local = await LocalAsync(plan, ct);
         var target = local[image.Published.KeyTag];
         if (local.TryGetValue(image.MovingTag, out var current) && current.Id == target.Id) return;
-        await docker.Images.TagAsync(image.Published.KeyTag.ToString(), image.MovingTag, ct);
+        await docker.Images.TagAsync(image.Published.KeyTag, image.MovingTag, ct);
         local[image.MovingTag] = target;
         log($"==> {name}: {image.MovingTag} -> {image.Published.KeyTag}");
     }
 
-    private async Task BuildStageAsync(BuildPlan plan, ImagePlan image, Stage stage, string from, CancellationToken ct)
+    private async Task BuildStageAsync(BuildPlan plan, ImagePlan image, Stage stage, ImageReference from, CancellationToken ct)
     {
         var what = stage.Kind == StageKind.Core ? "core" : "dotfiles layer";
         log($"==> {image.Name}: building {what} (key {stage.ShortKey}) on {from}");
@@ -188,7 +188,7 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
 
         var args = new SortedDictionary<string, string>(stage.BuildArgs.ToDictionary(), StringComparer.Ordinal)
         {
-            [BuildPlanner.ParentImageArg] = from,
+            [BuildPlanner.ParentImageArg] = from.ToString(),
         };
         var staging = stage.Tools.Count > 0 || stage.Generated.Count > 0 || stage.Kind == StageKind.Published
             ? Directory.CreateTempSubdirectory("strata-stage-").FullName
@@ -255,11 +255,11 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
     /// A built image must be of the stage's platform. The classic builder of engine 20.10 ignores --platform and builds for its base
     /// image's; BuildKit honours it. A mismatch removes the tag just made (its key would lie) and names the fix.
     /// </summary>
-    private async Task CheckPlatformAsync(ImagePlan image, Stage stage, string id, CancellationToken ct)
+    private async Task CheckPlatformAsync(ImagePlan image, Stage stage, ImageId id, CancellationToken ct)
     {
         var built = await docker.Images.PlatformOfAsync(id, ct);
         if (built == stage.Platform) return;
-        await docker.Images.RemoveImageAsync(stage.KeyTag.ToString(), force: false, ct);
+        await docker.Images.RemoveImageAsync(stage.KeyTag, force: false, ct);
         var builder = await docker.Builds.ResolveBuilderAsync(ct);
         throw new EngineException(
             $"{image.Name}: asked for {stage.Platform}, the {builder.Name} built {built?.ToString() ?? "an image of no platform"}. " +

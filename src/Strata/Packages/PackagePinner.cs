@@ -47,7 +47,7 @@ public sealed class PackagePinner(IEngine docker, Action<string> log)
     public async Task<PackagePinResult> PinAsync(ImageGraph graph, ToolSet? tools, ToolLock toolLock, PackageLock previous,
         IReadOnlyList<Platform> platforms, string? network, bool write, string lockPath, CancellationToken ct = default, bool changelogs = false)
     {
-        string? firstOs = null;
+        ImageReference? firstOs = null;
         var next = previous;
         var resolver = new AptResolver(docker.Containers, log);
         var baseOs = new BaseOsProvider(docker, log);

@@ -94,7 +94,7 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
         })
         .ToList();
 
-    private static ImageReference BaseOs(BuildPlan plan) => ImageReference.Parse(plan.Graph.BaseOs.Image);
+    private static ImageReference BaseOs(BuildPlan plan) => plan.Graph.BaseOs.Image;
 
     /// <summary>What the image was built FROM: its parent's core in the registry, or the base OS for the first image.</summary>
     private static async Task<ImageReference?> ParentAsync(PlatformRun run, ImagePlan image, CancellationToken ct)
@@ -114,7 +114,7 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
             case EvidenceKind.Sbom:
                 // Read from the image itself: pulled (by digest) only when this machine does not have it.
                 await sources.EnsureLocalAsync(image, image.Published, ct);
-                var contents = await ImageContents.ReadAsync(engine.Images, image.Published.KeyTag.ToString(), ct);
+                var contents = await ImageContents.ReadAsync(engine.Images, image.Published.KeyTag, ct);
                 return [new ArtifactLayer(kind.ArtifactType(), Sbom.Write(new SbomInput(reference, image.Key, image.Platform, contents,
                     Binaries(plan, image), parent) { LockedPackages = plan.LockedPackages(image.Name) }))];
             case EvidenceKind.Provenance:

@@ -26,10 +26,10 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
         if (key is null || key == stage.Key) return null;
 
         var tag = KeyTag(stage, key);
-        var local = (await images.InspectImagesAsync([tag.ToString()], ct)).SingleOrDefault();
+        var local = (await images.InspectImagesAsync([tag], ct)).SingleOrDefault();
         // (a core's key tag does not name its platform: the other platform's core of another key must not serve)
         if (local?.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) == key)
-            return await images.PlatformOfAsync(tag.ToString(), ct) == stage.Platform ? new CacheSource(tag, key, CacheOrigin.Local) : null;
+            return await images.PlatformOfAsync(tag, ct) == stage.Platform ? new CacheSource(tag, key, CacheOrigin.Local) : null;
 
         if (registry is null) return null;
         var remote = await registry.FindAsync(repository, tag.Tag!, ct);
@@ -46,7 +46,7 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
             log($"==> {image.Name}: pulling the previous version {source.Image} ({SummaryTable.FormatSize(source.Size)}) as layer cache");
             await images.PullAsync(source.Image, await login.GetAsync(ct), ct);
             // Under its key tag, like every stage Strata pulls: prune and the plan history know it, nothing is left untagged.
-            await images.TagAsync(source.Image.ToString(), KeyTag(stage, source.Key), ct);
+            await images.TagAsync(source.Image, KeyTag(stage, source.Key), ct);
         }
         return source;
     }
@@ -60,7 +60,7 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
         if (history is null) return null;
         var prefix = KeyTag(stage, "").ToString(); // the key tag without its key
         foreach (var plan in history.Plans().Reverse())
-            foreach (var tag in plan.Where(t => t.StartsWith(prefix, StringComparison.Ordinal) && t != stage.KeyTag.ToString()))
+            foreach (var tag in plan.Where(t => t.StartsWith(prefix, StringComparison.Ordinal) && t != stage.KeyTag.ToString()).Select(ImageReference.Parse))
             {
                 var labels = (await images.InspectImagesAsync([tag], ct)).SingleOrDefault()?.Labels;
                 if (labels?.GetValueOrDefault(ChainBuilder.ImageLabel) == image.Name && labels.GetValueOrDefault(ChainBuilder.StageLabel) == "core" &&
@@ -75,7 +75,7 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
     {
         // The registry's moving tag is an index read for the engine's own platform: only the native plan (plain moving tag) asks it.
         var native = image.MovingTag.Tag == image.Name;
-        var labels = (await images.InspectImagesAsync([image.MovingTag.ToString()], ct)).SingleOrDefault()?.Labels
+        var labels = (await images.InspectImagesAsync([image.MovingTag], ct)).SingleOrDefault()?.Labels
                      ?? (registry is null || !native ? null : (await registry.FindAsync(repository, image.MovingTag.Tag!, ct))?.Labels);
         if (labels is null || labels.GetValueOrDefault(ChainBuilder.ImageLabel) != image.Name) return null;
         var key = labels.GetValueOrDefault(ChainBuilder.StageLabel) == "published"

@@ -38,7 +38,7 @@ public sealed class StageSources(BuildPlan plan, ChainBuilder builder, IImageSto
         if (await builder.ExistsAsync(plan, stage, ct)) return stage.KeyTag;
         if (registry is null) return null;
         var plain = ImageReference.Parse(repository).WithTag(stage.KeyTag.Tag!);
-        var found = (await images.InspectImagesAsync([plain.ToString()], ct)).SingleOrDefault();
+        var found = (await images.InspectImagesAsync([plain], ct)).SingleOrDefault();
         return found is not null && found.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) == stage.Key ? plain : null;
     }
 

@@ -25,5 +25,5 @@ public sealed class SmokeRunner(ImageGraph graph, ToolSet tools, ToolLock toolLo
     }
 
     public Task<SmokeResult> RunAsync(ImagePlan image, CancellationToken ct = default) =>
-        SmokeSuite.RunAsync(graph, image.Name, image.Published.KeyTag.ToString(), tools, toolLock, options with { Platform = image.Platform }, log, ct);
+        SmokeSuite.RunAsync(graph, image.Name, image.Published.KeyTag, tools, toolLock, options with { Platform = image.Platform }, log, ct);
 }

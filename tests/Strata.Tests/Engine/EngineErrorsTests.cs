@@ -13,7 +13,7 @@ public class EngineErrorsTests
         try
         {
             using var docker = new DockerEngine();
-            var inspect = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.Images.InspectImagesAsync(["strata/x:y"]));
+            var inspect = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.Images.InspectImagesAsync([Strata.Oci.ImageReference.Parse("strata/x:y")]));
             var version = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.VersionAsync());
             var exec = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.Containers.ExecAsync("c", "root", ["true"]));
             foreach (var e in new[] { inspect, version, exec })

@@ -158,7 +158,7 @@ public sealed class CacheSourceTests : IDisposable
     {
         var previous = await PromoteChainAsync();
         // The moving tag now names k8s's image (say, retagged by hand), and base's old core carries another key.
-        await _engine.TagAsync("acme/workstation:k8s", Strata.Oci.ImageReference.Parse("acme/workstation:base"));
+        await _engine.TagAsync(Strata.Oci.ImageReference.Parse("acme/workstation:k8s"), Strata.Oci.ImageReference.Parse("acme/workstation:base"));
         _repo.Write("Dockerfiles/Dockerfile.base", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN echo changed\n");
         using (var pipeline = NewPipeline()) await pipeline.Build.RunAsync("base");
         Assert.Empty(CoreBuild("base").CacheFrom);

@@ -40,7 +40,7 @@ public sealed class PlatformGateTests : IDisposable
         using var pipeline = NewPipeline();
         // The arm64 base OS, as the debootstrap fallback leaves it (imported, labelled arm64).
         _engine.Add(Platform.LinuxArm64, new Dictionary<string, string>(),
-            BaseOsProvider.FallbackTag(pipeline.Graph.BaseOs, Platform.LinuxArm64));
+            BaseOsProvider.FallbackTag(pipeline.Graph.BaseOs, Platform.LinuxArm64).ToString());
     }
 
     public void Dispose()

@@ -25,7 +25,7 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
     private readonly RecordingDocker _docker = new(BuilderChoice.BuildKit);
     private readonly string _repository = "strata-it/platforms-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> _log = [];
-    private readonly List<string> _baseOsTags = [];
+    private readonly List<ImageReference> _baseOsTags = [];
     private RegistryServer _registry = null!;
 
     // A recipe of its own, so its fallback tags (set up here for both platforms) are this test's, never the chain's.
@@ -38,7 +38,7 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
         foreach (var (platform, image) in new[] { (Platform.LinuxAmd64, engine.BaseOsImage), (Platform.LinuxArm64, arm64Root) })
         {
             var tag = BaseOsProvider.FallbackTag(BaseOs, platform);
-            await engine.Docker.Images.TagAsync(image, ImageReference.Parse(tag));
+            await engine.Docker.Images.TagAsync(image, tag);
             _baseOsTags.Add(tag);
         }
         _repo.Write("strata.yaml", $"""
@@ -99,8 +99,8 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
         await pipeline.BuildAsync("base");
 
         var tag = pipeline.For(Platform.LinuxArm64).Plan.Get("base").Published.KeyTag.ToString();
-        Assert.Equal(Platform.LinuxArm64, await engine.Docker.Images.PlatformOfAsync(tag));
-        var run = await engine.Docker.Containers.RunContainerAsync(new ContainerOptions { ReplaceEntrypoint = true }, tag,
+        Assert.Equal(Platform.LinuxArm64, await engine.Docker.Images.PlatformOfAsync(Strata.Oci.ImageReference.Parse(tag)));
+        var run = await engine.Docker.Containers.RunContainerAsync(new ContainerOptions { ReplaceEntrypoint = true }, Strata.Oci.ImageReference.Parse(tag),
             ["sh", "-c", "uname -m; cat /etc/strata-built-on"]);
         Assert.Equal("aarch64\naarch64\n", run.StdOut);
     }

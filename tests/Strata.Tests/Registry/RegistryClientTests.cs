@@ -20,7 +20,7 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var tag in _localTags) await engine.Docker.Images.RemoveImageAsync(tag);
+        foreach (var tag in _localTags) await engine.Docker.Images.RemoveImageAsync(Strata.Oci.ImageReference.Parse(tag));
         await _registry.DisposeAsync();
     }
 

@@ -76,7 +76,7 @@ public sealed class VaultProofRegistryIntegrationTests(EngineFixture engine, ITe
         {
             RunVault = (_, run, _, _) =>
             {
-                lock (_scenarioRuns) _scenarioRuns.Add(run.ImageRef);
+                lock (_scenarioRuns) _scenarioRuns.Add(run.ImageRef.ToString());
                 return Task.FromResult(new ScenarioOutput(0, """
                     # runtime: stand-in machine
                     ok - volume opens
