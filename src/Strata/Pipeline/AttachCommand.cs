@@ -19,6 +19,9 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
     BuilderIdentity builtBy, string artifactsDirectory, Action<string> log)
 {
     private readonly Referrers _referrers = new(registry, repository);
+
+    /// <summary>The repository in the registry, with <paramref name="tag"/>: what the registry is asked by.</summary>
+    private ImageReference Remote(string tag) => registry!.Location.Reference(repository).WithTag(tag);
     private readonly List<ImageChange> _changes = [];
     private readonly List<ReleasedImage> _released = [];
     private readonly List<ReleasedIndex> _indexes = [];
@@ -43,7 +46,7 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
         var previous = await PreviousDigestAsync(image, ct); // the moving tag's, for this platform, before it moves
         var now = await SbomComponentsAsync(digest, ct) ?? [];
         var compressed = (await run.Sources.FindRemoteAsync(image.Published, ct))?.Size;
-        var previousCompressed = previous is null ? null : (await registry.FindAsync(repository, previous, ct))?.Size;
+        var previousCompressed = previous is null ? null : (await registry.FindAsync(registry.Location.Reference(repository).WithDigest(previous), ct))?.Size;
         _changes.Add(new ImageChange($"{image.Name} ({image.Platform})", previous, digest,
             previous is null ? null : previous == digest ? now : await SbomComponentsAsync(previous, ct), now)
         {
@@ -74,7 +77,7 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
     /// <summary>The manifest digest the image's moving tag names for this image's platform (an index's entry), or null.</summary>
     private async Task<string?> PreviousDigestAsync(ImagePlan image, CancellationToken ct)
     {
-        if (await registry.FindManifestAsync(repository, image.Name, ct) is not { } moving) return null;
+        if (await registry.FindManifestAsync(Remote(image.Name), ct) is not { } moving) return null;
         return moving.MediaType == ImageIndex.MediaType
             ? ImageIndex.Read(moving.Body).FirstOrDefault(m => m.Platform == image.Platform)?.Digest
             : moving.Digest;
@@ -101,7 +104,7 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
     {
         if (image.Spec.Parent is not { } parent) return BaseOs(run.Plan);
         var core = run.Plan.Get(parent).Core;
-        return await run.Sources.FindRemoteAsync(core, ct) is { } remote ? ImageReference.Parse(remote.Name).WithDigest(remote.Digest) : core.KeyTag;
+        return await run.Sources.FindRemoteAsync(core, ct) is { } remote ? remote.Pinned : core.KeyTag;
     }
 
     private async Task<IReadOnlyList<ArtifactLayer>> MakeAsync(PlatformRun run, ImagePlan image, string digest, ImageReference? parent, EvidenceKind kind,

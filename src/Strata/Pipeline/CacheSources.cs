@@ -19,6 +19,9 @@ namespace Strata.Pipeline;
 public sealed class CacheSources(IImageStore images, IRegistry? registry, RegistryLogin login, string repository, PlanHistory? history,
     Action<string> log) : ICacheSources
 {
+    /// <summary>The repository in the registry, with <paramref name="tag"/>: what the registry is asked by.</summary>
+    private ImageReference Remote(string tag) => registry!.Location.Reference(repository).WithTag(tag);
+
     public async Task<CacheSource?> FindAsync(ImagePlan image, Stage stage, CancellationToken ct = default)
     {
         if (stage.Kind != StageKind.Core) return null;
@@ -32,9 +35,9 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
             return await images.PlatformOfAsync(tag, ct) == stage.Platform ? new CacheSource(tag, key, CacheOrigin.Local) : null;
 
         if (registry is null) return null;
-        var remote = await registry.FindAsync(repository, tag.Tag!, ct);
+        var remote = await registry.FindAsync(Remote(tag.Tag!), ct);
         return remote?.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) == key
-            ? new CacheSource(ImageReference.Parse(remote.Name).WithDigest(remote.Digest), key, CacheOrigin.Registry) { Size = remote.Size }
+            ? new CacheSource(remote.Pinned, key, CacheOrigin.Registry) { Size = remote.Size }
             : null;
     }
 
@@ -76,7 +79,7 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
         // The registry's moving tag is an index read for the engine's own platform: only the native plan (plain moving tag) asks it.
         var native = image.MovingTag.Tag == image.Name;
         var labels = (await images.InspectImagesAsync([image.MovingTag], ct)).SingleOrDefault()?.Labels
-                     ?? (registry is null || !native ? null : (await registry.FindAsync(repository, image.MovingTag.Tag!, ct))?.Labels);
+                     ?? (registry is null || !native ? null : (await registry.FindAsync(Remote(image.MovingTag.Tag!), ct))?.Labels);
         if (labels is null || labels.GetValueOrDefault(ChainBuilder.ImageLabel) != image.Name) return null;
         var key = labels.GetValueOrDefault(ChainBuilder.StageLabel) == "published"
             ? labels.GetValueOrDefault(ChainBuilder.ParentKeyLabel)

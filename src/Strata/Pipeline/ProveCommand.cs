@@ -61,7 +61,7 @@ public sealed class ProveCommand(BuildPlan plan, ISmokeRunner smoke, SmokeProof 
         }
         if (await sources.FindTagAsync(ProofTag(image), ct) is not { } marker || marker.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) != planned.Key)
             return false;
-        log($"==> {image} ({plan.Platform}): smoke tests passed in an earlier release ({marker.Name}:{marker.Tag})");
+        log($"==> {image} ({plan.Platform}): smoke tests passed in an earlier release ({marker.Name})");
         proofs.Record(proofKey, new SmokeResult(image, planned.Published.KeyTag, [], null, null, TimeSpan.Zero));
         return true;
     }

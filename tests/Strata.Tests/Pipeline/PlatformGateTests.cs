@@ -60,7 +60,7 @@ public sealed class PlatformGateTests : IDisposable
             await release.Release.RunAsync();
             foreach (var image in new[] { "base", "k8s" })
             {
-                var expected = release.Graph.Platforms.Select(p => (p, _registry.FindAsync("", release.For(p).Plan.Get(image).Published.KeyTag.Tag!).Result!.Digest));
+                var expected = release.Graph.Platforms.Select(p => (p, _registry.FindAsync(_registry.At("", release.For(p).Plan.Get(image).Published.KeyTag.Tag!)).Result!.Digest));
                 Assert.Equal(expected, _registry.IndexOf(image)!.Select(m => (m.Platform, m.Digest)));
                 Assert.Equal(expected, _registry.IndexOf($"{image}-v1.0.0")!.Select(m => (m.Platform, m.Digest)));
             }

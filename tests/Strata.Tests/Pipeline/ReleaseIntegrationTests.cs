@@ -111,7 +111,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     private async Task<RemoteImage?> RemoteAsync(string tag)
     {
         using var client = new RegistryClient(Location, RegistryLogin.Anonymous);
-        return await client.FindAsync(_repository, tag);
+        return await client.FindAsync(client.At(_repository, tag));
     }
 
     private bool Ran(string marker) => _log.Any(l => l.Contains("MARKER " + marker, StringComparison.Ordinal));

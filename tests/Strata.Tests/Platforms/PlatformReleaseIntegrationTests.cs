@@ -140,7 +140,7 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
     private async Task<RegistryManifest?> ManifestAsync(string tag)
     {
         using var client = new RegistryClient(Location, RegistryLogin.Anonymous);
-        return await client.FindManifestAsync(_repository, tag);
+        return await client.FindManifestAsync(client.At(_repository, tag));
     }
 
     /// <summary>The manifest as an independent client (skopeo) reads it.</summary>
