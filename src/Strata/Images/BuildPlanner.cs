@@ -107,7 +107,7 @@ public static class BuildPlanner
             if (image.HostCa) emptyDirs.Add(HostCa.ContextDirectory);
             emptyDirs.AddRange(aptDirectories);
             // Without a dotfiles layer the core is what is published, and is tagged as such.
-            var coreTag = graph.Dotfiles is null ? $"{image.Name}-{coreKey[..12]}" : $"{image.Name}-core-{coreKey[..12]}";
+            var coreTag = graph.Dotfiles is null ? KeyTag.Published(image.Name, coreKey) : KeyTag.Core(image.Name, coreKey);
             var core = new Stage(image.Name, StageKind.Core, platform, coreKey, parentCore?.Key, image.Layer.Dockerfile,
                 files, emptyDirs, args, repository.WithTag(coreTag))
             {
@@ -139,7 +139,7 @@ public static class BuildPlanner
                     [DotfilesHashArg] = dotfilesHash!,
                 };
                 thin = new Stage(image.Name, StageKind.Published, platform, publishedKey, coreKey, layer.Dockerfile,
-                    layerFiles, [ToolsContextDirectory, VaultProgram.ContextDirectory], layerArgs, repository.WithTag($"{image.Name}-{publishedKey[..12]}"))
+                    layerFiles, [ToolsContextDirectory, VaultProgram.ContextDirectory], layerArgs, repository.WithTag(KeyTag.Published(image.Name, publishedKey)))
                 {
                     Vault = options.Vault,
                     Labels = devcontainerLabels,

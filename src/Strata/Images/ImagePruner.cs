@@ -52,7 +52,7 @@ public sealed class ImagePruner(IEngine docker, Action<string> log)
             var ours = image.RepoTags.Where(t => t.Repository == repository && t.Tag is not null).ToList();
             if (ours.Count == 0) continue; // another repository's (or untagged): not ours to judge
             var key = image.Labels[ChainBuilder.KeyLabel];
-            if (ours.Any(t => kept.Contains(t.ToString())) || ours.Any(t => !IsKeyTag(t.Tag!, key)) || image.RepoTags.Count > ours.Count)
+            if (ours.Any(t => kept.Contains(t.ToString())) || ours.Any(t => !KeyTag.Carries(t.Tag!, key)) || image.RepoTags.Count > ours.Count)
             {
                 keptNames.Add(ours[0]);
                 continue;
@@ -89,9 +89,6 @@ public sealed class ImagePruner(IEngine docker, Action<string> log)
                 }
         return new PruneResult(dryRun, removed, keptNames, removed.Sum(r => r.FreedBytes));
     }
-
-    /// <summary>A key tag ends with the first 12 hex of the image's own key ("base-core-0123456789ab"); a moving tag does not.</summary>
-    private static bool IsKeyTag(string tag, string key) => key.Length >= 12 && tag.EndsWith("-" + key[..12], StringComparison.Ordinal);
 
     private static int Depth(ImageGraph graph, string name)
     {

@@ -28,7 +28,7 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
         var key = await PreviousCoreKeyAsync(image, ct) ?? await LastPlannedCoreKeyAsync(image, stage, ct);
         if (key is null || key == stage.Key) return null;
 
-        var tag = KeyTag(stage, key);
+        var tag = KeyTagOf(stage, key);
         var local = (await images.InspectImagesAsync([tag], ct)).SingleOrDefault();
         // (a core's key tag does not name its platform: the other platform's core of another key must not serve)
         if (local?.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) == key)
@@ -49,19 +49,19 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
             log($"==> {image.Name}: pulling the previous version {source.Image} ({SummaryTable.FormatSize(source.Size)}) as layer cache");
             await images.PullAsync(source.Image, await login.GetAsync(ct), ct);
             // Under its key tag, like every stage Strata pulls: prune and the plan history know it, nothing is left untagged.
-            await images.TagAsync(source.Image, KeyTag(stage, source.Key), ct);
+            await images.TagAsync(source.Image, KeyTagOf(stage, source.Key), ct);
         }
         return source;
     }
 
-    /// <summary>The key tag the stage had under another key (the key's first 12 characters end every key tag).</summary>
-    private static ImageReference KeyTag(Stage stage, string key) => stage.KeyTag.WithTag(stage.KeyTag.Tag![..^12] + key[..Math.Min(12, key.Length)]);
+    /// <summary>The key tag the stage had under another key.</summary>
+    private static ImageReference KeyTagOf(Stage stage, string key) => stage.KeyTag.WithTag(KeyTag.WithKey(stage.KeyTag.Tag!, key));
 
     /// <summary>The full key of the newest core of this image in the plan history that the engine has (not this plan's).</summary>
     private async Task<string?> LastPlannedCoreKeyAsync(ImagePlan image, Stage stage, CancellationToken ct)
     {
         if (history is null) return null;
-        var prefix = KeyTag(stage, "").ToString(); // the key tag without its key
+        var prefix = $"{stage.KeyTag.Repository}:{KeyTag.WithoutKey(stage.KeyTag.Tag!)}"; // the key tag without its key
         foreach (var plan in history.Plans().Reverse())
             foreach (var tag in plan.Where(t => t.StartsWith(prefix, StringComparison.Ordinal) && t != stage.KeyTag.ToString()).Select(ImageReference.Parse))
             {

@@ -26,7 +26,7 @@ public sealed class ProveCommand(BuildPlan plan, ISmokeRunner smoke, SmokeProof 
     public bool IsProven(string image) => proofs.IsProven(ProofKey(image));
 
     /// <summary>The registry tag that records a proof: the published key tag plus the proof key.</summary>
-    public string ProofTag(string image) => $"{plan.Get(image).Published.KeyTag.Tag}-proven-{ProofKey(image)[..12]}";
+    public string ProofTag(string image) => KeyTag.Proven(plan.Get(image).Published.KeyTag.Tag!, ProofKey(image));
 
     /// <summary>
     /// Smoke-tests the image's published stage unless an earlier run proved it under the same checks,
