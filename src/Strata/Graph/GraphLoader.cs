@@ -30,7 +30,8 @@ public static partial class GraphLoader
             "repository", "source", "platforms", "base_os", "apt", "exclude", "args", "dotfiles", "images");
 
         var repository = doc.RequiredString(top, "repository", "the top level");
-        if (!RepositoryName().IsMatch(repository))
+        // Parsed as the docker client would (a repository: no tag, no digest); the registry host comes from --registry.
+        if (!ImageReference.TryParse(repository, out var parsed) || parsed.Tag is not null || parsed.Digest is not null)
             throw doc.Error(StrictYaml.Child(top, "repository")!,
                 $"repository '{repository}' is not a valid image repository name (lower case letters, digits, '.', '_', '-' and '/').");
 
@@ -282,7 +283,4 @@ public static partial class GraphLoader
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,100}$")]
     private static partial Regex ImageName();
-
-    [GeneratedRegex("^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")]
-    private static partial Regex RepositoryName();
 }

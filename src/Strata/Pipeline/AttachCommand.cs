@@ -111,7 +111,7 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
         CancellationToken ct)
     {
         var (plan, prove, sources) = (run.Plan, run.Prove, run.Sources);
-        var reference = ImageReference.Parse(registry.Location.ImageName(repository)).WithDigest(digest);
+        var reference = registry.Location.Reference(repository).WithDigest(digest);
         switch (kind)
         {
             case EvidenceKind.Sbom:
