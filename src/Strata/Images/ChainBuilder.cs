@@ -6,6 +6,7 @@ using Strata.Graph;
 using Strata.Oci;
 using Strata.Packages;
 using Strata.Tools;
+using Strata.BaseOs;
 
 namespace Strata.Images;
 
@@ -234,7 +235,7 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
                     },
                     ct);
             }
-            catch (EngineException e) when (LockedInstallFailure.Explain(image.Name, stage, aptErrors) is { } explained)
+            catch (EngineException e) when (LockedInstallFailure.Explain(image.Name, stage.Platform, stage.Generated, aptErrors) is { } explained)
             {
                 throw new EngineException(explained + "\n" + e.Message);
             }

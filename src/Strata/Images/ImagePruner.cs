@@ -2,6 +2,7 @@ using Strata.Engine;
 using Strata.Graph;
 using Strata.Oci;
 using Strata.Reporting;
+using Strata.BaseOs;
 
 namespace Strata.Images;
 

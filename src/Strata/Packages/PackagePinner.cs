@@ -1,9 +1,9 @@
 using System.Text;
 using Strata.Engine;
 using Strata.Graph;
-using Strata.Images;
 using Strata.Oci;
 using Strata.Tools;
+using Strata.BaseOs;
 
 namespace Strata.Packages;
 

@@ -6,6 +6,7 @@ using Strata.Platforms;
 using Strata.Registry;
 using Strata.Tests.Support;
 using Strata.Tests.Support.Fakes;
+using Strata.BaseOs;
 
 namespace Strata.Tests.Pipeline;
 

@@ -9,6 +9,7 @@ using Strata.Registry;
 using Strata.Tests.Smoke;
 using Strata.Tests.Support;
 using Xunit.Abstractions;
+using Strata.BaseOs;
 
 namespace Strata.Tests.Platforms;
 

@@ -7,6 +7,7 @@ using Strata.Platforms;
 using Strata.Tests.Smoke;
 using Strata.Tests.Support;
 using Xunit.Abstractions;
+using Strata.BaseOs;
 
 namespace Strata.Tests.Platforms;
 

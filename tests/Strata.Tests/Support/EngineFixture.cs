@@ -2,6 +2,7 @@ using Strata.Oci;
 using Strata.Engine;
 using Strata.Graph;
 using Strata.Images;
+using Strata.BaseOs;
 
 namespace Strata.Tests.Support;
 

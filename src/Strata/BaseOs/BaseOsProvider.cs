@@ -4,7 +4,7 @@ using Strata.IO;
 using Strata.Keys;
 using Strata.Oci;
 
-namespace Strata.Images;
+namespace Strata.BaseOs;
 
 /// <summary>
 /// Finds the chain's OS image for one platform: the pinned image (an index: the engine resolves it to its own
@@ -17,7 +17,7 @@ public sealed class BaseOsProvider(IEngine docker, Action<string> log)
     /// <summary>The local tag of the debootstrapped equivalent for a platform; its name carries the architecture and a hash of the recipe.</summary>
     public static ImageReference FallbackTag(BaseOsSpec os, Platform platform)
     {
-        using var key = new KeyBuilder().Add("base-os", BuildPlanner.DescribeBaseOs(os));
+        using var key = new KeyBuilder().Add("base-os", os.Describe());
         return ImageReference.Parse($"strata-base-os:{os.Debootstrap.Suite}-{os.Debootstrap.Variant}-{platform.Architecture}-{key.Finish()[..12]}");
     }
 
