@@ -18,10 +18,13 @@ fi
 
 lib=.build/lib
 stamp=$lib/.built
-# (src's bin/ and obj/ are build output: the test target's own build writes there, and must not make the library stale)
-if [[ ! -f $stamp || -n $(find src Directory.Build.props global.json \( -name bin -o -name obj \) -prune -o -newer "$stamp" -print -quit) ]]; then
+# The library's and the test target's inputs, each file with its time: an edited, added or removed file rebuilds it; another project's
+# build (the tests, the vault program) or a new bin/ or obj/ folder does not (a folder's own time moved with those).
+inputs=$(find src/Strata src/Strata.TestRun Directory.Build.props global.json \( -name bin -o -name obj \) -prune -o -type f -printf '%T@ %p\n' | sort)
+if [[ ! -f $stamp || $(<"$stamp") != "$inputs" ]]; then
   echo "build.sh: building the Strata library" >&2
-  publish=(dotnet publish src/Strata -c Release -o "$lib" --nologo -v quiet -p:GenerateDocumentationFile=false)
+  # The test target's project (src/Strata.TestRun): its publish brings the library and its dependencies along.
+  publish=(dotnet publish src/Strata.TestRun -c Release -o "$lib" --nologo -v quiet -p:GenerateDocumentationFile=false)
   # ReadyToRun (precompiled, the library and its dependencies) for this machine's architecture: every run
   # JITs less. It needs the SDK's crossgen2 package from NuGet once; where that fails, plain IL works too.
   case $(uname -m) in
@@ -34,7 +37,7 @@ if [[ ! -f $stamp || -n $(find src Directory.Build.props global.json \( -name bi
     [[ -z $rid ]] || echo "build.sh: ReadyToRun publish failed (see above); building the library without it" >&2
     "${publish[@]}" >&2
   fi
-  touch "$stamp"
+  printf '%s\n' "$inputs" >"$stamp"
 fi
 
 export CAKE_SETTINGS_ENABLESCRIPTCACHE=true

@@ -3,4 +3,4 @@ using Strata.Pipeline;
 
 Task(Targets.Plan)
     .Description("Print each image's key and whether it would be built or reused; write artifacts/plan.json")
-    .Does(async () => await strata.Planning.RunAsync(stopping));
+    .Does(async () => await strata.PlanAsync(stopping));

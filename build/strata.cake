@@ -13,6 +13,7 @@
 //   ./build.sh --target=vault-scenario   the vault scenario alone on base (--vault-checks=REGEX)
 //   ./build.sh --tree | --dryrun   show the task graph / what would run
 #r "../.build/lib/Strata.dll"
+#r "../.build/lib/Strata.TestRun.dll"
 #load "context.cake"
 #load "images.cake"
 #load "smoke.cake"

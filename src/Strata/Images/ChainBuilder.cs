@@ -24,6 +24,8 @@ public sealed record BuildOptions
     public bool NoCache { get; init; }
     /// <summary>Where a core that must be built finds its previous version as layer cache; null: nowhere (and not with <see cref="NoCache"/>).</summary>
     public ICacheSources? CacheSources { get; init; }
+    /// <summary>Normalises every stage built before it is used, tagged further or pushed (issue 31); null: images as the builder made them.</summary>
+    public Reproducible.ImageNormaliser? Normaliser { get; init; }
 }
 
 /// <summary>
@@ -31,7 +33,7 @@ public sealed record BuildOptions
 /// moves the local moving tags. The mechanism under the pipeline's gates: it builds and tags
 /// without asking for proofs, so only the pipeline calls it.
 /// </summary>
-public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<string> log)
+public sealed class ChainBuilder(IImageStore images, IImageBuilder builds, BaseOsProvider baseOs, BuildOptions options, Action<string> log)
 {
     public const string KeyLabel = "dev.strata.key";
     public const string ParentKeyLabel = "dev.strata.parent-key";
@@ -44,7 +46,6 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
     private readonly ConcurrentDictionary<ImageReference, Task> _started = new();
     // What each stage built in this run used, by key tag.
     private readonly ConcurrentDictionary<ImageReference, StageBuild> _builds = new();
-    private readonly BaseOsProvider _baseOs = new(docker, log);
 
     /// <summary>Looks up every stage of the plan with one engine call.</summary>
     public async Task<IReadOnlyDictionary<ImageReference, ImageInfo>> LocalImagesAsync(BuildPlan plan, CancellationToken ct = default) =>
@@ -54,7 +55,7 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
     {
         if (_local is not null) return _local;
         var refs = plan.Images.SelectMany(i => i.Stages.Select(s => s.KeyTag).Append(i.MovingTag)).ToHashSet();
-        var found = await docker.Images.InspectImagesAsync(refs.Select(r => (ImageLocator)r), ct);
+        var found = await images.InspectImagesAsync(refs.Select(r => (ImageLocator)r), ct);
         _local = new ConcurrentDictionary<ImageReference, ImageInfo>();
         foreach (var image in found)
             foreach (var tag in image.RepoTags.Where(refs.Contains))
@@ -82,11 +83,11 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
     public async Task AdoptAsync(BuildPlan plan, Stage stage, ImageReference pulledReference, CancellationToken ct = default)
     {
         var local = await LocalAsync(plan, ct);
-        var info = (await docker.Images.InspectImagesAsync([pulledReference], ct)).SingleOrDefault()
+        var info = (await images.InspectImagesAsync([pulledReference], ct)).SingleOrDefault()
             ?? throw new EngineException($"{pulledReference} is not in the engine after pulling it.");
         if (!info.Labels.TryGetValue(KeyLabel, out var key) || key != stage.Key)
             throw new EngineException($"{pulledReference} carries key {(key ?? "none")}, not {stage.Key}: it is not {stage.KeyTag}; refusing to tag it.");
-        await docker.Images.TagAsync(pulledReference, stage.KeyTag, ct);
+        await images.TagAsync(pulledReference, stage.KeyTag, ct);
         local[stage.KeyTag] = info;
     }
 
@@ -123,7 +124,7 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
             if (await ExistsAsync(plan, stage, ct)) continue;
             var from = stage == image.ThinLayer
                 ? image.Core.KeyTag
-                : parentRef ?? await _baseOs.EnsureAsync(plan.Graph.BaseOs, plan.Platform, ct);
+                : parentRef ?? await baseOs.EnsureAsync(plan.Graph.BaseOs, plan.Platform, ct);
             await BuildStageAsync(plan, image, stage, from, ct);
             built = true;
         }
@@ -154,7 +155,7 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
                 await ExistsAsync(plan, image.Published, ct))
                 continue;
             // Which client builds is asked once (process starts), meanwhile rather than inside the first build.
-            _ = docker.Builds.ResolveBuilderAsync(ct);
+            _ = builds.ResolveBuilderAsync(ct);
             _started[image.Published.KeyTag] = Task.Run(() => BuildStageAsync(plan, image, image.Published, image.Core.KeyTag, ct), ct);
         }
     }
@@ -166,7 +167,7 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
         var local = await LocalAsync(plan, ct);
         var target = local[image.Published.KeyTag];
         if (local.TryGetValue(image.MovingTag, out var current) && current.Id == target.Id) return;
-        await docker.Images.TagAsync(image.Published.KeyTag, image.MovingTag, ct);
+        await images.TagAsync(image.Published.KeyTag, image.MovingTag, ct);
         local[image.MovingTag] = target;
         log($"==> {name}: {image.MovingTag} -> {image.Published.KeyTag}");
     }
@@ -205,7 +206,7 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
             if (stage.Kind == StageKind.Published && plan.Graph.Dotfiles is { } layer)
             {
                 // The thin layer's context: the prepared home, and the pinned binaries of the image's lineage.
-                var home = await DotfilesHome.ContextAsync(docker, stage, layer.Inputs, from, staging!, options.CacheDirectory, ct);
+                var home = await DotfilesHome.ContextAsync(images, stage, layer.Inputs, from, staging!, options.CacheDirectory, ct);
                 (files, directories) = ([.. home.Files, .. tools], [.. home.Directories, .. directories]);
             }
             // A core carries BuildKit's inline cache, so its next version can build with it as cache anywhere.
@@ -224,7 +225,7 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
             BuiltImage built;
             try
             {
-                built = await docker.Builds.BuildAsync(
+                built = await builds.BuildAsync(
                     request,
                     (stdin, token) => ContextTar.WriteAsync(stdin, files, directories, token),
                     // Both builders already say "step n/m" (classic: "Step 3/7 :", BuildKit: "#7 [3/7]").
@@ -243,7 +244,8 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
             if (cache is not null) log($"==> {image.Name}: {built.CachedSteps} steps served by the layer cache");
             _builds[stage.KeyTag] = new StageBuild(cache, built.CachedSteps);
             await CheckPlatformAsync(image, stage, built.Id, ct);
-            var info = (await docker.Images.InspectImagesAsync([built.Id], ct)).Single();
+            ImageLocator id = options.Normaliser is { } normaliser ? ImageId.Parse((await normaliser.NormaliseAsync(stage.KeyTag, ct)).Id) : built.Id;
+            var info = (await images.InspectImagesAsync([id], ct)).Single();
             _local![stage.KeyTag] = info;
         }
         finally
@@ -258,10 +260,10 @@ public sealed class ChainBuilder(IEngine docker, BuildOptions options, Action<st
     /// </summary>
     private async Task CheckPlatformAsync(ImagePlan image, Stage stage, ImageId id, CancellationToken ct)
     {
-        var built = await docker.Images.PlatformOfAsync(id, ct);
+        var built = await images.PlatformOfAsync(id, ct);
         if (built == stage.Platform) return;
-        await docker.Images.RemoveImageAsync(stage.KeyTag, force: false, ct);
-        var builder = await docker.Builds.ResolveBuilderAsync(ct);
+        await images.RemoveImageAsync(stage.KeyTag, force: false, ct);
+        var builder = await builds.ResolveBuilderAsync(ct);
         throw new EngineException(
             $"{image.Name}: asked for {stage.Platform}, the {builder.Name} built {built?.ToString() ?? "an image of no platform"}. " +
             (builder.BuildKit

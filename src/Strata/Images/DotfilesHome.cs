@@ -94,14 +94,14 @@ public static partial class DotfilesHome
     /// <param name="cacheDirectory">Where what is in the way is remembered per parent key (an image of a key never
     /// changes), so the engine is asked once per core and link set; null: asked every time.</param>
     public static async Task<(IReadOnlyList<InputFile> Files, IReadOnlyList<ContextDirectory> Directories)> ContextAsync(
-        IEngine docker, Stage stage, IReadOnlyList<string> inputs, ImageReference parentImage, string staging, string? cacheDirectory,
+        IImageStore images, Stage stage, IReadOnlyList<string> inputs, ImageReference parentImage, string staging, string? cacheDirectory,
         CancellationToken ct)
     {
         var inDotfiles = stage.Files.Where(f => inputs.Any(i => f.ContextPath.StartsWith(i.Trim('/') + "/", StringComparison.Ordinal))).ToList();
         var layout = Plan(inDotfiles, inputs);
         var home = "/home/" + stage.BuildArgs.GetValueOrDefault("USERNAME", "dev");
         var paths = layout.Links.Select(l => $"{home}/{l.Path}").ToList();
-        var inTheWay = await InTheWayAsync(docker, parentImage, stage.ParentKey, paths, cacheDirectory, ct);
+        var inTheWay = await InTheWayAsync(images, parentImage, stage.ParentKey, paths, cacheDirectory, ct);
         var backups = new List<(string, string, bool)>();
         foreach (var file in inTheWay)
         {
@@ -114,15 +114,15 @@ public static partial class DotfilesHome
         return ([.. stage.Files, .. files], directories);
     }
 
-    private static async Task<IReadOnlyList<ImageFile>> InTheWayAsync(IEngine docker, ImageReference image, string? imageKey,
+    private static async Task<IReadOnlyList<ImageFile>> InTheWayAsync(IImageStore images, ImageReference image, string? imageKey,
         IReadOnlyList<string> paths, string? cacheDirectory, CancellationToken ct)
     {
-        if (cacheDirectory is null || imageKey is null) return await docker.Images.ReadFilesAsync(image, paths, ct);
+        if (cacheDirectory is null || imageKey is null) return await images.ReadFilesAsync(image, paths, ct);
         using var key = new KeyBuilder().Add("image", imageKey).AddMap("path", paths.ToDictionary(p => p, _ => ""));
         var file = Path.Combine(cacheDirectory, "home-in-the-way", key.Finish() + ".json");
         if (File.Exists(file))
             return System.Text.Json.JsonSerializer.Deserialize<List<ImageFile>>(await File.ReadAllTextAsync(file, ct)) ?? [];
-        var found = await docker.Images.ReadFilesAsync(image, paths, ct);
+        var found = await images.ReadFilesAsync(image, paths, ct);
         IO.AtomicFile.Write(file, stream => System.Text.Json.JsonSerializer.Serialize(stream, found));
         return found;
     }

@@ -23,7 +23,7 @@ public sealed record PruneResult(bool DryRun, IReadOnlyList<PrunedImage> Removed
 /// that neither the current plan nor the last N recorded plans use. Never touches an image Strata
 /// did not make, one of another repository, nor one a moving tag (repo:image) points at.
 /// </summary>
-public sealed class ImagePruner(IEngine docker, Action<string> log)
+public sealed class ImagePruner(IImageStore images, Action<string> log)
 {
     public Task<PruneResult> PruneAsync(BuildPlan plan, PlanHistory history, int keep, bool dryRun, CancellationToken ct = default) =>
         PruneAsync([plan], history, keep, dryRun, ct);
@@ -40,10 +40,10 @@ public sealed class ImagePruner(IEngine docker, Action<string> log)
         kept.UnionWith(PlanHistory.KeyTags(current));
 
         // Every image with Strata's key label, with all its tags (a reference filter would hide the other repositories' tags).
-        var strataImages = await docker.Images.ListImagesAsync(labels: [ChainBuilder.KeyLabel], ct: ct);
+        var strataImages = await images.ListImagesAsync(labels: [ChainBuilder.KeyLabel], ct: ct);
         var byKey = strataImages.GroupBy(i => i.Labels[ChainBuilder.KeyLabel]).ToDictionary(g => g.Key, g => g.First());
         // A root stage builds on the base OS image (not Strata's): its own layers are its size less the OS's.
-        var os = await docker.Images.InspectImagesAsync(
+        var os = await images.InspectImagesAsync(
             [plan.Graph.BaseOs.Image, .. current.Select(p => BaseOsProvider.FallbackTag(p.Graph.BaseOs, p.Platform))], ct);
         var osSize = os.Count > 0 ? os.Min(i => i.Size) : 0;
         var removed = new List<PrunedImage>();
@@ -85,7 +85,7 @@ public sealed class ImagePruner(IEngine docker, Action<string> log)
             foreach (var image in removed)
                 foreach (var tag in image.Tags)
                 {
-                    await docker.Images.RemoveImageAsync(tag, ct: ct);
+                    await images.RemoveImageAsync(tag, ct: ct);
                     log($"removed {tag}");
                 }
         return new PruneResult(dryRun, removed, keptNames, removed.Sum(r => r.FreedBytes));

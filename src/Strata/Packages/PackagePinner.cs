@@ -39,7 +39,7 @@ public sealed record PackagePinResult(PackageLock Lock, PackageLock Previous, IR
 /// version. A platform whose packages did not change keeps its entry as it was (its resolution time too), so an
 /// unchanged archive gives an unchanged file.
 /// </summary>
-public sealed class PackagePinner(IEngine docker, Action<string> log)
+public sealed class PackagePinner(IContainerRuntime containers, BaseOsProvider baseOs, Action<string> log)
 {
     /// <param name="platforms">The platforms to resolve (the others keep their entries).</param>
     /// <param name="write">Write the lock files (false: only compare, for --check and bump-pr).</param>
@@ -49,8 +49,7 @@ public sealed class PackagePinner(IEngine docker, Action<string> log)
     {
         ImageReference? firstOs = null;
         var next = previous;
-        var resolver = new AptResolver(docker.Containers, log);
-        var baseOs = new BaseOsProvider(docker, log);
+        var resolver = new AptResolver(containers, log);
         foreach (var platform in platforms)
         {
             var images = graph.ImagesFor(platform);
@@ -78,7 +77,7 @@ public sealed class PackagePinner(IEngine docker, Action<string> log)
 
         var changes = PackageLock.Changes(previous, next);
         var notes = changelogs && firstOs is not null
-            ? await new AptChangelogs(docker.Containers).ReadAsync(firstOs, graph.AptSources,
+            ? await new AptChangelogs(containers).ReadAsync(firstOs, graph.AptSources,
                 changes.Where(c => c.Now is not null && c.Now.Version != c.Old?.Version).Select(c => (c.Package, c.Now!.Version)), network, ct)
             : new Dictionary<(string, string), ChangelogEntry>();
         var result = new PackagePinResult(next, previous, changes, npmChanged) { Changelogs = notes };

@@ -15,7 +15,7 @@ namespace Strata.Pipeline;
 /// the indexes the moving tags became; deleted when a release starts, written when it finished) and the release
 /// notes (the previous moving tag's SBOM, for the same platform, against the new one).
 /// </summary>
-public sealed class AttachCommand(IEngine engine, IRegistry registry, string repository, SmokeProof proofs, ToolSet? tools, string? commit,
+public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IRegistry registry, string repository, SmokeProof proofs, ToolSet? tools, string? commit,
     BuilderIdentity builtBy, string artifactsDirectory, Action<string> log)
 {
     private readonly Referrers _referrers = new(registry, repository);
@@ -27,6 +27,8 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
     private readonly List<ReleasedIndex> _indexes = [];
 
     public ReleaseRecord Record { get; } = new(Path.Combine(artifactsDirectory, "release.json"));
+    /// <summary>Said in the provenance and the notes when the images are normalised (--reproducible; issue 31).</summary>
+    public Reproducible.ReproducibleClaim? Reproducible { get; init; }
     public string NotesPath => Path.Combine(artifactsDirectory, "release-notes.md");
 
     /// <summary>A release starts: no earlier record may stand for it.</summary>
@@ -70,7 +72,7 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
     public void Finish(IReadOnlyList<Reporting.ChainNode>? chain = null)
     {
         Record.Write(_released, _indexes);
-        IO.AtomicFile.WriteAllText(NotesPath, ReleaseNotes.Render(_changes, chain));
+        IO.AtomicFile.WriteAllText(NotesPath, ReleaseNotes.Render(_changes, chain) + Reproducible?.Markdown());
         log($"==> release record: {Record.Path}; notes: {NotesPath}");
     }
 
@@ -117,16 +119,16 @@ public sealed class AttachCommand(IEngine engine, IRegistry registry, string rep
             case EvidenceKind.Sbom:
                 // Read from the image itself: pulled (by digest) only when this machine does not have it.
                 await sources.EnsureLocalAsync(image, image.Published, ct);
-                var contents = await ImageContents.ReadAsync(engine.Images, image.Published.KeyTag, ct);
+                var contents = await ImageContents.ReadAsync(images, image.Published.KeyTag, ct);
                 return [new ArtifactLayer(kind.ArtifactType(), Sbom.Write(new SbomInput(reference, image.Key, image.Platform, contents,
                     Binaries(plan, image), parent) { LockedPackages = plan.LockedPackages(image.Name) }))];
             case EvidenceKind.Provenance:
-                var builder = await engine.Builds.ResolveBuilderAsync(ct);
+                var builder = await builds.ResolveBuilderAsync(ct);
                 var npm = plan.Lineage(image.Name).SelectMany(i => tools?.ForImage(i.Name) ?? []).OfType<NpmTool>()
                     .ToDictionary(t => t.Package, t => plan.Lock.Get(t.Name).Version);
                 return [new ArtifactLayer(kind.ArtifactType(), Provenance.Write(new ProvenanceInput(reference, image.Key, image.Name, image.Platform,
                     builder.Name, builtBy, commit, BaseOs(plan), parent, Binaries(plan, image), npm,
-                    image.ThinLayer?.BuildArgs.GetValueOrDefault(BuildPlanner.DotfilesHashArg))))];
+                    image.ThinLayer?.BuildArgs.GetValueOrDefault(BuildPlanner.DotfilesHashArg)) { Reproducible = Reproducible }))];
             default:
                 var proofKey = prove.ProofKey(image.Name);
                 var (proof, junit) = proofs.Read(proofKey);

@@ -1,4 +1,5 @@
 using Strata.Downloads;
+using Strata.BaseOs;
 using Strata.Engine;
 using Strata.Graph;
 using Strata.Images;
@@ -6,19 +7,23 @@ using Strata.Oci;
 using Strata.Packages;
 using Strata.Platforms;
 using Strata.Registry;
+using Strata.Reporting;
 using Strata.Smoke;
+using Strata.Supply;
 using Strata.Tools;
 
 namespace Strata.Pipeline;
 
 /// <summary>
 /// The composition root of a run: it wires the services (the engine, the registry, the smoke runner, the proofs and,
-/// per platform, a <see cref="PlatformRun"/>: the plan, the chain builder, the stage sources) and hands out one command
-/// per verb (<see cref="Planning"/>, <see cref="Build"/>, <see cref="Prove"/>, <see cref="Release"/>, <see cref="PruneAsync"/>,
-/// <see cref="VaultScenario"/>), which make every decision. It decides nothing itself. The image targets run for each
-/// platform of <see cref="Platforms"/> in turn (<see cref="BuildAsync"/>, <see cref="ProveAndPromoteAsync"/>).
+/// per platform, a <see cref="PlatformRun"/>: the plan, the chain builder, the stage sources, the build and prove
+/// commands) and runs one command per verb (<see cref="PlanAsync"/>, <see cref="BuildAsync"/>, <see cref="ReleaseAsync"/>,
+/// <see cref="PruneAsync"/>, <see cref="VaultScenarioAsync"/>, ...), which make every decision. It decides nothing itself.
+/// The per-platform verbs run for each platform of <see cref="PlatformsAsync"/> in turn; there is no "first platform".
 /// Nothing is read when it is created: strata.yaml, tools.yaml and the lock are loaded by the first
-/// command that needs them, so a target that needs none of them (test, pin) runs with a broken config.
+/// command that needs them, so a target that needs none of them (pin) runs with a broken config; the engine is first
+/// asked (its platform) by the first command that needs a plan. It reads no console and no environment:
+/// <see cref="ProcessInputs"/> are given.
 /// </summary>
 public sealed class ImagePipeline : IDisposable
 {
@@ -26,24 +31,31 @@ public sealed class ImagePipeline : IDisposable
     private readonly bool _ownsEngine;
     private readonly Lazy<ImageGraph> _graph;
     private readonly Lazy<PlanOptions> _planOptions;
-    private readonly Lazy<Platform> _native;
+    private readonly ProcessInputs _inputs;
     private readonly Dictionary<Platform, PlatformRun> _runs = [];
+    private readonly Dictionary<Platform, BuildPlan> _plans = [];
     private readonly Lazy<AssetCache> _assets;
     private readonly RegistryLogin _login;
-    private readonly Lazy<IRegistry?> _registry;
-    private readonly Lazy<SmokeRunner> _smokeSuite;
-    private readonly Lazy<ISmokeRunner> _smoke;
+    private readonly IRegistry? _givenRegistry;
+    private readonly ISmokeRunner? _givenSmoke;
+    private Platform? _native;
+    private IRegistry? _registry;
+    private bool _registryMade;
+    private SmokeRunner? _smokeSuite;
     private bool _emulationChecked;
 
     /// <param name="engine">null: the real engine (disposed with the pipeline).</param>
-    /// <param name="readRegistryPassword">Asked once, when the registry is first used with --registry-password-stdin (the script reads stdin).</param>
+    /// <param name="inputs">What the run may read from its process (the environment, stdin's registry password); null: nothing.</param>
     /// <param name="registry">null: the real registry client for --registry.</param>
     /// <param name="smoke">null: the smoke suite on the engine.</param>
-    public ImagePipeline(RunOptions options, Action<string> log, IEngine? engine = null, Func<string?>? readRegistryPassword = null,
+    public ImagePipeline(RunOptions options, Action<string> log, IEngine? engine = null, ProcessInputs? inputs = null,
         IRegistry? registry = null, ISmokeRunner? smoke = null)
     {
         Options = options;
         _log = log;
+        _inputs = inputs ?? ProcessInputs.None;
+        _givenRegistry = registry;
+        _givenSmoke = smoke;
         Engine = engine ?? new DockerEngine(options.Builder);
         _ownsEngine = engine is null;
         Record = new RunRecord(() => Graph);
@@ -68,20 +80,15 @@ public sealed class ImagePipeline : IDisposable
             Repository = options.Registry?.ImageName(Graph.Repository),
             Vault = VaultProgram.Find(Graph.RootDirectory),
         });
-        // The engine's own platform: what --platform=native builds, and whose images get the plain local moving tags.
-        _native = new(() => Engine.VersionAsync().GetAwaiter().GetResult().Platform);
         _assets = new(() => new AssetCache(Path.Combine(options.CacheDirectory, "assets"), options.Mirror, log: log));
         _login = new RegistryLogin(ct => options.Registry is { } location
-            ? RegistryCredentials.FindAsync(location.Host, Environment.GetEnvironmentVariable,
-                options.RegistryPasswordFromStdin ? (readRegistryPassword ?? Console.In.ReadLine)() : null, ct)
+            ? RegistryCredentials.FindAsync(location.Host, _inputs.Environment,
+                options.RegistryPasswordFromStdin ? _inputs.ReadRegistryPassword() : null, ct)
             : Task.FromResult<RegistryCredentials?>(null));
-        // Key tags name one platform's image; an index (a moving tag) is read for the engine's platform.
-        _registry = new(() => registry ?? (options.Registry is { } location
-            ? new RegistryClient(location, _login, new RegistryClientOptions { Architecture = Native.Architecture })
-            : null));
-        _smokeSuite = new(() => new SmokeRunner(Graph, SmokeTools(), PlanOptions.Lock, SmokeOptions, log));
-        _smoke = new(() => smoke ?? _smokeSuite.Value);
-        Reports = new RunReports(Record, () => Graph.Platforms.Select(p => For(p).Plan).ToList(), options.ArtifactsDirectory, options.CacheDirectory);
+        // Written only when an image was built or reused: its plan was made, so the engine's platform is known.
+        Reports = new RunReports(Record, () => Graph.Platforms.Select(p => PlanOf(p, _native
+            ?? throw new InvalidOperationException("the reports need the plans, and no plan was made"))).ToList(),
+            options.ArtifactsDirectory, options.CacheDirectory);
     }
 
     public RunOptions Options { get; }
@@ -96,28 +103,64 @@ public sealed class ImagePipeline : IDisposable
     /// <summary>Where binfmt_misc is (tests give a stand-in): emulation of a foreign platform is checked there before any build.</summary>
     public string BinfmtDirectory { get; init; } = Emulation.BinfmtDirectory;
 
+    /// <summary>The base OS image of each platform, made on the engine when missing (the chain builder and the package pin use it).</summary>
+    private BaseOsProvider BaseOs => _baseOs ??= new BaseOsProvider(Engine, _log);
+    private BaseOsProvider? _baseOs;
+
     /// <summary>What runs a vault scenario (tests give a stand-in that needs no machine); null: <see cref="VaultMachine.RunAsync"/>.</summary>
     internal Func<IEngine, VaultRun, Action<string>, CancellationToken, Task<ScenarioOutput>>? RunVault { get; init; }
 
-    /// <summary>The engine's own platform.</summary>
-    public Platform Native => _native.Value;
+    /// <summary>The engine's own platform: what --platform=native builds, and whose images get the plain local moving tags.</summary>
+    public async Task<Platform> NativeAsync(CancellationToken ct = default) => _native ??= (await Engine.VersionAsync(ct)).Platform;
 
     /// <summary>The platforms this run builds (--platform; default the engine's own), in strata.yaml's order.</summary>
-    public IReadOnlyList<Platform> Platforms =>
-        (Options.Platforms ?? new PlatformSelection.Native()).Resolve(Graph.Platforms, Native, Options.ConfigFile);
+    public async Task<IReadOnlyList<Platform>> PlatformsAsync(CancellationToken ct = default) =>
+        (Options.Platforms ?? new PlatformSelection.Native()).Resolve(Graph.Platforms, await NativeAsync(ct), Options.ConfigFile);
 
     /// <summary>The platforms a release builds and proves (--platform; default every declared one).</summary>
-    public IReadOnlyList<Platform> ReleasePlatforms =>
-        (Options.Platforms ?? new PlatformSelection.All()).Resolve(Graph.Platforms, Native, Options.ConfigFile);
+    public async Task<IReadOnlyList<Platform>> ReleasePlatformsAsync(CancellationToken ct = default) =>
+        (Options.Platforms ?? new PlatformSelection.All()).Resolve(Graph.Platforms, await NativeAsync(ct), Options.ConfigFile);
+
+    /// <summary>The runs of the platforms this run builds (<see cref="PlatformsAsync"/>), in order.</summary>
+    public async Task<IReadOnlyList<PlatformRun>> RunsAsync(CancellationToken ct = default) => await ForAsync(await PlatformsAsync(ct), ct);
+
+    private async Task<IReadOnlyList<PlatformRun>> ForAsync(IEnumerable<Platform> platforms, CancellationToken ct)
+    {
+        var runs = new List<PlatformRun>();
+        foreach (var platform in platforms) runs.Add(await ForAsync(platform, ct));
+        return runs;
+    }
+
+    /// <summary>One platform's plan: a pure function of strata.yaml, the locks and the engine's platform.</summary>
+    private BuildPlan PlanOf(Platform platform, Platform native)
+    {
+        if (!_plans.TryGetValue(platform, out var plan))
+            _plans[platform] = plan = BuildPlanner.Plan(Graph, PlanOptions with { Platform = platform, Native = native });
+        return plan;
+    }
+
+    /// <summary>The registry client for --registry (null without one), made when first needed.</summary>
+    private async Task<IRegistry?> RegistryAsync(CancellationToken ct)
+    {
+        if (_registryMade) return _registry;
+        // Key tags name one platform's image; an index (a moving tag) is read for the engine's platform.
+        _registry = _givenRegistry ?? (Options.Registry is { } location
+            ? new RegistryClient(location, _login, new RegistryClientOptions { Architecture = (await NativeAsync(ct)).Architecture })
+            : null);
+        _registryMade = true;
+        return _registry;
+    }
 
     /// <summary>The run's services for one platform, made when first asked for.</summary>
-    public PlatformRun For(Platform platform)
+    public async Task<PlatformRun> ForAsync(Platform platform, CancellationToken ct = default)
     {
         if (_runs.TryGetValue(platform, out var run)) return run;
-        var plan = BuildPlanner.Plan(Graph, PlanOptions with { Platform = platform, Native = Native });
-        var cache = Options.NoCache ? null : new CacheSources(Engine.Images, _registry.Value, _login, Graph.Repository,
+        var plan = PlanOf(platform, await NativeAsync(ct));
+        var registry = await RegistryAsync(ct);
+        var smoke = _givenSmoke ?? await SmokeSuiteAsync(ct);
+        var cache = Options.NoCache ? null : new CacheSources(Engine.Images, registry, _login, Graph.Repository,
             PlanHistory.For(Options.CacheDirectory, Graph.Repository), _log);
-        var builder = new ChainBuilder(Engine, new BuildOptions
+        var builder = new ChainBuilder(Engine.Images, Engine.Builds, BaseOs, new BuildOptions
         {
             Network = Options.Network,
             Revision = Options.Revision ?? GitRevision.Read(Options.RepositoryRoot),
@@ -125,71 +168,67 @@ public sealed class ImagePipeline : IDisposable
             NoCache = Options.NoCache,
             CacheDirectory = Options.CacheDirectory,
             CacheSources = cache,
+            Normaliser = Reproducible.ReproducibleBuilds.NormaliserFor(Options.Reproducible, Engine, _log),
         }, _log);
-        var sources = new StageSources(plan, builder, Engine.Images, _registry.Value, _login, Graph.Repository, _log);
+        var sources = new StageSources(plan, builder, Engine.Images, registry, _login, Graph.Repository, _log);
         var build = new BuildCommand(plan, builder, sources, Record, Reasons, Engine.Images, _log);
-        var prove = new ProveCommand(plan, _smoke.Value, Proofs, sources, builder, Record, Engine.Images, _log);
+        var prove = new ProveCommand(plan, smoke, Proofs, sources, builder, Record, Engine.Images, _log);
         return _runs[platform] = new PlatformRun(platform, plan, builder, sources, build, prove) { Cache = cache };
     }
 
-    /// <summary>The first platform of the run (the only one unless --platform lists more): its plan and verbs, for one-platform callers.</summary>
-    private PlatformRun First => For(Platforms[0]);
-    public BuildPlan Plan => First.Plan;
-    /// <summary>The mechanism under the gates (for tests): builds and tags without asking for proofs.</summary>
-    internal ChainBuilder Builder => First.Builder;
-
     /// <summary>The smoke suite's settings for this run: vault proofs are kept in the cache, beside the smoke proofs, and in the registry when one is configured.</summary>
-    public SmokeOptions SmokeOptions => new()
+    private async Task<SmokeOptions> SmokeOptionsAsync(CancellationToken ct) => new()
     {
         Docker = Engine, VaultProofDirectory = Path.Combine(Options.CacheDirectory, "vault-proofs"), VaultRuntime = Options.VaultRuntime,
-        VaultProofRegistry = _registry.Value is { } registry ? new Supply.RegistryVaultProofs(registry, Graph.Repository) : null,
+        VaultProofRegistry = await RegistryAsync(ct) is { } registry ? new RegistryVaultProofs(registry, Graph.Repository) : null,
         RunVault = RunVault ?? VaultMachine.RunAsync,
     };
 
-    public PlanCommand Planning => new(Platforms.Select(For).ToList(), Reasons, Options.ArtifactsDirectory, _log) { VaultProofs = VaultProofOrder };
+    private async Task<SmokeRunner> SmokeSuiteAsync(CancellationToken ct) =>
+        _smokeSuite ??= new SmokeRunner(Graph, SmokeTools(), PlanOptions.Lock, await SmokeOptionsAsync(ct), _log);
+
+    /// <summary>plan: per platform of the run, each image's key and whether it would be built or reused; writes artifacts/plan.json and plan.mmd.</summary>
+    public async Task<IReadOnlyList<PlannedImage>> PlanAsync(CancellationToken ct = default) =>
+        await new PlanCommand(await RunsAsync(ct), Reasons, Options.ArtifactsDirectory, _log) { VaultProofs = await VaultProofOrderAsync(ct) }.RunAsync(ct);
 
     /// <summary>For the plan: which images run the vault scenario, and where a proof of their vault is looked up before it runs.</summary>
-    private string? VaultProofOrder
+    private async Task<string?> VaultProofOrderAsync(CancellationToken ct)
     {
-        get
-        {
-            var options = SmokeOptions;
-            var vault = Graph.Images.Where(i => SmokeSpecLoader.Resolve(Graph, i.Name, options.SpecDirectory).Vault).Select(i => i.Name).ToList();
-            if (vault.Count == 0) return null;
-            IVaultProofStore[] stores = [new LocalVaultProofs(options.VaultProofDirectory!), .. options.VaultProofRegistry is { } r ? new[] { r } : []];
-            return $"Vault scenario ({string.Join(", ", vault)}): a proof of the image's vault fingerprint is looked up in {new VaultProofs(stores).Order} runs";
-        }
+        var options = await SmokeOptionsAsync(ct);
+        var vault = Graph.Images.Where(i => SmokeSpecLoader.Resolve(Graph, i.Name, options.SpecDirectory).Vault).Select(i => i.Name).ToList();
+        if (vault.Count == 0) return null;
+        IVaultProofStore[] stores = [new LocalVaultProofs(options.VaultProofDirectory!), .. options.VaultProofRegistry is { } r ? new[] { r } : []];
+        return $"Vault scenario ({string.Join(", ", vault)}): a proof of the image's vault fingerprint is looked up in {new VaultProofs(stores).Order} runs";
     }
 
     /// <summary>Why each image is built: against this repository's plan history as it was before this run recorded its plan.</summary>
     public BuildReasons Reasons => _reasons ??= new BuildReasons(PlanHistory.For(Options.CacheDirectory, Graph.Repository));
     private BuildReasons? _reasons;
-    public BuildCommand Build => First.Build;
-    public ProveCommand Prove => First.Prove;
 
     /// <summary>Builds the image (ancestors must exist) for every platform of the run that strata.yaml builds it for.</summary>
     public async Task BuildAsync(string image, CancellationToken ct = default)
     {
-        foreach (var run in RunsFor(image)) await run.Build.RunAsync(image, ct);
+        foreach (var run in await RunsForAsync(image, ct)) await run.Build.RunAsync(image, ct);
     }
 
     /// <summary>Proves the image and moves its local moving tag, for every platform of the run that has it.</summary>
     public async Task ProveAndPromoteAsync(string image, CancellationToken ct = default)
     {
-        foreach (var run in RunsFor(image)) await run.Prove.ProveAndPromoteAsync(image, ct);
+        foreach (var run in await RunsForAsync(image, ct)) await run.Prove.ProveAndPromoteAsync(image, ct);
     }
 
-    private IEnumerable<PlatformRun> RunsFor(string image)
+    private async Task<IEnumerable<PlatformRun>> RunsForAsync(string image, CancellationToken ct)
     {
-        RequireEmulation(Platforms);
-        return Platforms.Select(For).Where(r => r.Plan.Contains(image));
+        var platforms = await PlatformsAsync(ct);
+        await RequireEmulationAsync(platforms, ct);
+        return (await ForAsync(platforms, ct)).Where(r => r.Plan.Contains(image));
     }
 
     /// <summary>Before any build: every foreign platform must be runnable here (binfmt_misc and QEMU, set-uid honoured), or the run stops with the fix.</summary>
-    private void RequireEmulation(IReadOnlyList<Platform> platforms)
+    private async Task RequireEmulationAsync(IReadOnlyList<Platform> platforms, CancellationToken ct)
     {
         if (_emulationChecked) return;
-        Emulation.Require(platforms, Native, new KernelBinfmtMisc(BinfmtDirectory), _log);
+        Emulation.Require(platforms, await NativeAsync(ct), new KernelBinfmtMisc(BinfmtDirectory), _log);
         _emulationChecked = true;
     }
 
@@ -224,9 +263,9 @@ public sealed class ImagePipeline : IDisposable
     /// </summary>
     public async Task<PackagePinResult> PinPackagesAsync(CancellationToken ct = default)
     {
-        var platforms = ReleasePlatforms;
-        RequireEmulation(platforms);
-        var result = await new PackagePinner(Engine, _log).PinAsync(Graph, PlanOptions.Tools, ToolLock.Load(Options.LockPath, missingIsEmpty: true),
+        var platforms = await ReleasePlatformsAsync(ct);
+        await RequireEmulationAsync(platforms, ct);
+        var result = await new PackagePinner(Engine.Containers, BaseOs, _log).PinAsync(Graph, PlanOptions.Tools, ToolLock.Load(Options.LockPath, missingIsEmpty: true),
             PackageLock.Load(Options.PackagesPath), platforms, Options.Network, write: !Options.PinCheck, Options.PackagesPath, ct);
         if (!result.Changed)
             _log($"{Options.PackagesFile} is up to date ({string.Join(", ", platforms)}).");
@@ -258,8 +297,8 @@ public sealed class ImagePipeline : IDisposable
             DispatchWorkflow = Options.BumpDispatch,
         }, _log, ct, async (toolLock, token) =>
         {
-            RequireEmulation(Graph.Platforms);
-            var result = await new PackagePinner(Engine, _log).PinAsync(Graph, PlanOptions.Tools, toolLock, PackageLock.Load(Options.PackagesPath),
+            await RequireEmulationAsync(Graph.Platforms, token);
+            var result = await new PackagePinner(Engine.Containers, BaseOs, _log).PinAsync(Graph, PlanOptions.Tools, toolLock, PackageLock.Load(Options.PackagesPath),
                 Graph.Platforms, Options.Network, write: true, Options.PackagesPath, token, changelogs: true);
             var files = new List<(string, byte[])>();
             if (result.Changes.Count > 0) files.Add((Options.PackagesFile.Replace('\\', '/'), System.Text.Encoding.UTF8.GetBytes(result.Lock.ToJson())));
@@ -269,48 +308,69 @@ public sealed class ImagePipeline : IDisposable
             return (result, files);
         });
 
-    public ReleaseCommand Release => ReleaseOf(ReleasePlatforms);
+    /// <summary>release: builds, proves and pushes the release's platforms (--platform; default every declared one), then moves the tags.</summary>
+    public async Task ReleaseAsync(CancellationToken ct = default) =>
+        await (await ReleaseCommandAsync(await ReleasePlatformsAsync(ct), ct)).RunAsync(ct);
 
     /// <summary>release-index: the moving tags become indexes of what each platform's release pushed and proved; builds nothing.</summary>
-    public ReleaseCommand ReleaseIndex => ReleaseOf([]);
+    public async Task ReleaseIndexAsync(CancellationToken ct = default) => await (await ReleaseCommandAsync([], ct)).IndexAsync(ct);
 
-    private ReleaseCommand ReleaseOf(IReadOnlyList<Platform> selected)
+    private async Task<ReleaseCommand> ReleaseCommandAsync(IReadOnlyList<Platform> selected, CancellationToken ct)
     {
-        if (Options.Registry is null || _registry.Value is not { } registry)
+        if (Options.Registry is null || await RegistryAsync(ct) is not { } registry)
             throw new OptionException("--target=release publishes to a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
-        RequireEmulation(selected);
-        return new ReleaseCommand(Graph.Platforms.Select(For).ToList(), selected, registry, Record, Graph.Repository, Options.ReleaseTag, Attach, _log);
+        await RequireEmulationAsync(selected, ct);
+        var attach = new AttachCommand(Engine.Images, Engine.Builds, registry, Graph.Repository, Proofs, PlanOptions.Tools,
+            Options.Revision ?? GitRevision.Read(Options.RepositoryRoot), BuilderIdentity.FromEnvironment(_inputs.Environment),
+            Options.ArtifactsDirectory, _log) { Reproducible = Options.Reproducible ? Reproducible.ReproducibleClaim.For(Options.Registry) : null };
+        return new ReleaseCommand(await ForAsync(Graph.Platforms, ct), selected, registry, Record, Graph.Repository, Options.ReleaseTag, attach, _log);
     }
 
-    /// <summary>The release's supply-chain step: SBOM, provenance and smoke report attached per manifest digest, and the release record.</summary>
-    public AttachCommand Attach => new(Engine, RequireRegistry(Targets.Release), Graph.Repository, Proofs, PlanOptions.Tools,
-        Options.Revision ?? GitRevision.Read(Options.RepositoryRoot), Supply.BuilderIdentity.FromEnvironment(Environment.GetEnvironmentVariable),
-        Options.ArtifactsDirectory, _log);
-
-    /// <summary>verify: the moving tags of every declared platform (or those --platform names), per platform's manifest.</summary>
-    public VerifyCommand Verify
+    /// <summary>verify: the moving tags of every declared platform (or those --platform names), per platform's manifest; <paramref name="image"/>: only its.</summary>
+    public async Task<IReadOnlyList<VerifyRow>> VerifyAsync(string? image = null, CancellationToken ct = default)
     {
-        get
-        {
-            var registry = RequireRegistry(Targets.Verify); // before the plan: a missing --registry is the first thing to say
-            return new(ReleasePlatforms.Select(For).ToList(), registry, Graph.Repository, _log);
-        }
+        // Before the plan: a missing --registry is the first thing to say.
+        var registry = await RegistryAsync(ct)
+            ?? throw new OptionException($"--target={Targets.Verify} works on a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
+        return await new VerifyCommand(await ForAsync(await ReleasePlatformsAsync(ct), ct), registry, Graph.Repository, _log).RunAsync(image, ct);
     }
 
-    private IRegistry RequireRegistry(string target) => _registry.Value
-        ?? throw new OptionException($"--target={target} works on a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
+    /// <summary>vault-scenario: the scenario alone on --image, for each platform of the run.</summary>
+    public async Task VaultScenarioAsync(CancellationToken ct = default)
+    {
+        var smoke = await SmokeSuiteAsync(ct);
+        foreach (var run in await RunsAsync(ct))
+            await new VaultScenarioCommand(Graph, run, smoke, Engine, Options, _log).RunAsync(ct);
+    }
 
-    public VaultScenarioCommand VaultScenario => new(Graph, Plan, Build, _smokeSuite.Value, Engine, Options, _log);
+    /// <summary>verify --rebuild (issue 31): the chain built again here, cold and normalised, against the registry's moving tags.</summary>
+    public async Task<IReadOnlyList<RebuildRow>> RebuildCheckAsync(string? image = null, CancellationToken ct = default)
+    {
+        var registry = await RegistryAsync(ct)
+            ?? throw new OptionException($"--target={Targets.Verify} --rebuild works on a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
+        var revision = Options.Revision ?? GitRevision.Read(Options.RepositoryRoot);
+        return await new RebuildCheckCommand(await ForAsync(await ReleasePlatformsAsync(ct), ct),
+            plan => new ChainBuilder(Engine.Images, Engine.Builds, BaseOs, new BuildOptions
+            {
+                Network = Options.Network, Revision = revision, Assets = _assets.Value,
+                NoCache = true, CacheDirectory = Options.CacheDirectory, Normaliser = Reproducible.ReproducibleBuilds.NormaliserFor(true, Engine, _log),
+            }, _log),
+            registry, Graph.Repository, Engine, _log).RunAsync(image, ct);
+    }
 
     /// <summary>Removes (or with <paramref name="dryRun"/> lists) this repository's images no recent plan uses.</summary>
     public async Task<PruneResult> PruneAsync(int keep, bool dryRun, CancellationToken ct = default)
     {
         // Every declared platform's plan is current: a prune on one platform's run never removes another's images.
-        var result = await new ImagePruner(Engine, _log).PruneAsync(Graph.Platforms.Select(p => For(p).Plan).ToList(),
+        var native = await NativeAsync(ct);
+        var result = await new ImagePruner(Engine.Images, _log).PruneAsync(Graph.Platforms.Select(p => PlanOf(p, native)).ToList(),
             PlanHistory.For(Options.CacheDirectory, Graph.Repository), keep, dryRun, ct);
         _log(result.Summary().TrimEnd());
         return result;
     }
+
+    /// <summary>prune with this run's options (--keep, --dry-run).</summary>
+    public Task<PruneResult> PruneAsync(CancellationToken ct = default) => PruneAsync(Options.Keep, Options.DryRun, ct);
 
     /// <summary>
     /// Starts the thin dotfiles layers of the run's target images at once (after a dotfile edit they build
@@ -320,8 +380,8 @@ public sealed class ImagePipeline : IDisposable
     {
         // A broken strata.yaml is for the targets that use it to report.
         if (Options.Registry is null && TryGraph(out _) is { } graph)
-            foreach (var platform in Platforms)
-                await For(platform).Build.StartThinLayersAsync(graph, targets, ct);
+            foreach (var run in await RunsAsync(ct))
+                await run.Build.StartThinLayersAsync(graph, targets, ct);
     }
 
     /// <summary>Fails with the config error when strata.yaml cannot be used (for targets that only group others).</summary>
@@ -352,7 +412,7 @@ public sealed class ImagePipeline : IDisposable
     public void Dispose()
     {
         if (_assets.IsValueCreated) _assets.Value.Dispose();
-        if (_registry.IsValueCreated) _registry.Value?.Dispose();
+        _registry?.Dispose();
         if (_ownsEngine) Engine.Dispose();
     }
 }

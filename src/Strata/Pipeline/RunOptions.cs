@@ -51,6 +51,10 @@ public sealed record RunOptions
     public Engine.BuilderChoice Builder { get; init; } = Engine.BuilderChoice.Auto;
     /// <summary>Build every step of what is built again, ignoring the builder's cache (--no-cache).</summary>
     public bool NoCache { get; init; }
+    /// <summary>Normalise every image built so the same key gives the same bytes (--reproducible; issue 31).</summary>
+    public bool Reproducible { get; init; }
+    /// <summary>verify: build the chain again here, cold, and compare it with the registry's images (--rebuild; issue 31).</summary>
+    public bool Rebuild { get; init; }
     /// <summary>prune: how many earlier plans' images stay (--keep=N).</summary>
     public int Keep { get; init; } = 2;
     /// <summary>prune: list what would go and the space it holds, remove nothing (--dry-run).</summary>
@@ -84,7 +88,7 @@ public sealed record RunOptions
     public static readonly IReadOnlySet<string> KnownOptions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
         // Strata's, for every target
-        "target", "config", "tools", "lock", "packages-lock", "apt-snapshot", "cache-dir", "mirror", "host-ca", "network", "skip-tools", "revision", "builder", "no-cache", "platform",
+        "target", "config", "tools", "lock", "packages-lock", "apt-snapshot", "cache-dir", "mirror", "host-ca", "network", "skip-tools", "revision", "builder", "no-cache", "reproducible", "rebuild", "platform",
         // prune
         "keep", "dry-run",
         // the vault scenario
@@ -145,6 +149,8 @@ public sealed record RunOptions
             RegistryPasswordFromStdin = Flag("registry-password-stdin"),
             Builder = Engine.Builders.Parse(Value("builder") ?? "auto"),
             NoCache = Flag("no-cache"),
+            Reproducible = Flag("reproducible"),
+            Rebuild = Flag("rebuild"),
             Keep = Value("keep") is { Length: > 0 } keep
                 ? int.TryParse(keep, out var n) && n >= 0 ? n : throw new OptionException($"--keep={keep}: give a number of earlier plans, 0 or more.")
                 : 2,

@@ -10,10 +10,10 @@ public sealed class VaultScenarioFailedException(string message) : Exception(mes
 
 /// <summary>
 /// The vault scenario alone, on one image (built first when it must be), with its progress printed as it
-/// comes: the loop for working on the vault. It proves nothing that is remembered and moves no tag. Its
+/// comes: the loop for working on the vault. One platform's (<paramref name="run"/>). It proves nothing that is remembered and moves no tag. Its
 /// verdict is read by the same strict reader as a smoke run's (<see cref="ScenarioTap"/>).
 /// </summary>
-public sealed class VaultScenarioCommand(ImageGraph graph, BuildPlan plan, BuildCommand build, SmokeRunner smoke, IEngine engine,
+public sealed class VaultScenarioCommand(ImageGraph graph, PlatformRun run, SmokeRunner smoke, IEngine engine,
     RunOptions options, Action<string> log)
 {
     public async Task RunAsync(CancellationToken ct = default)
@@ -27,20 +27,20 @@ public sealed class VaultScenarioCommand(ImageGraph graph, BuildPlan plan, Build
         var scenario = Path.Combine(graph.RootDirectory, smoke.Options.VaultDirectory);
         if (await ScenarioPlan.ProblemAsync(scenario, spec.User, options.VaultChecks, options.VaultChecksAlone, ct) is { } problem)
             throw new OptionException(options.VaultChecks is { } checks ? $"--vault-checks={checks}: {problem}" : $"the vault scenario cannot run: {problem}");
-        await build.LineageAsync(image, ct);
-        var planned = plan.Get(image);
+        await run.Build.LineageAsync(image, ct);
+        var planned = run.Plan.Get(image);
         // Each check alone runs about twice the scenario's checks, plus a reset before each: about 3 times the scenario's time
         // (a loaded machine: 48 min in two runs, where the scenario took 12 to 19 min).
         var timeout = options.VaultChecksAlone ? smoke.Options.VaultTimeout * 4 : smoke.Options.VaultTimeout;
-        var run = new VaultRun(planned.Published.KeyTag, spec.User, scenario, timeout)
+        var vault = new VaultRun(planned.Published.KeyTag, spec.User, scenario, timeout)
         {
             Runtime = options.VaultRuntime, Only = options.VaultChecks, Alone = options.VaultChecksAlone, VaultOverride = options.VaultOverride, Bench = options.VaultBench,
         };
-        log($"==> {image}: vault scenario on {run.ImageRef} as {spec.User}");
-        var output = await VaultMachine.RunAsync(engine, run, line => log("    " + line), ct);
+        log($"==> {image}: vault scenario on {vault.ImageRef} as {spec.User}");
+        var output = await VaultMachine.RunAsync(engine, vault, line => log("    " + line), ct);
         var tap = ScenarioTap.Read(output.StdOut, output.ExitCode);
         if (output.TimedOut)
-            throw new VaultScenarioFailedException($"{image}: the vault scenario did not finish within {run.Timeout.TotalMinutes:0} min.");
+            throw new VaultScenarioFailedException($"{image}: the vault scenario did not finish within {vault.Timeout.TotalMinutes:0} min.");
         if (!tap.Passed)
             throw new VaultScenarioFailedException(
                 $"{image}: the vault scenario failed (exit {output.ExitCode}): {(tap.Verdict is { } verdict ? $"{ScenarioCheck.VerdictPrefix} {verdict}" : "no verdict")}" +

@@ -10,8 +10,8 @@ public sealed record SmokeOptions
 {
     /// <summary>The platform of the image under test: a command check's expectations for it replace the defaults (null: the defaults).</summary>
     public Oci.Platform? Platform { get; init; }
-    /// <summary>The engine; one container per image is started and removed through it.</summary>
-    public IEngine Docker { get; init; } = new DockerEngine();
+    /// <summary>The engine; one container per image is started and removed through it. Given by whoever runs the suite (null: planning only).</summary>
+    public IEngine? Docker { get; init; }
     /// <summary>Where the JUnit files go (artifacts/smoke/&lt;image&gt;.xml), relative to the repository; null: none written.</summary>
     public string? ReportDirectory { get; init; } = Path.Combine("artifacts", "smoke");
     /// <summary>Where &lt;image&gt;.smoke.yaml live, relative to the repository.</summary>
@@ -114,7 +114,7 @@ public static class SmokeSuite
     public static async Task<SmokeResult> RunPlanAsync(SmokePlan plan, ImageReference imageRef, SmokeOptions options,
         Action<string> log, CancellationToken ct = default)
     {
-        var docker = options.Docker;
+        var docker = options.Docker ?? throw new InvalidOperationException("SmokeOptions.Docker: the smoke suite runs on an engine, and none was given.");
         var image = plan.Image;
         var total = Stopwatch.StartNew();
         var results = new List<CheckResult>();

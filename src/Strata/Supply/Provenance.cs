@@ -26,7 +26,11 @@ public sealed record BuilderIdentity(string Id, string? InvocationId)
 public sealed record ProvenanceInput(
     ImageReference Image, string Key, string Target, Platform Platform, string Builder, BuilderIdentity BuiltBy,
     string? Commit, ImageReference BaseOs, ImageReference? Parent, IReadOnlyList<PinnedBinary> Binaries,
-    IReadOnlyDictionary<string, string> NpmPins, string? DotfilesHash);
+    IReadOnlyDictionary<string, string> NpmPins, string? DotfilesHash)
+{
+    /// <summary>The image is normalised and how to check it (issue 31); null: built as the builder made it.</summary>
+    public Reproducible.ReproducibleClaim? Reproducible { get; init; }
+}
 
 /// <summary>What verify reads back from a provenance statement.</summary>
 public sealed record ProvenanceClaims(string SubjectDigest, string? Key);
@@ -74,7 +78,13 @@ public static class Provenance
                     {
                         ["target"] = input.Target, ["platform"] = input.Platform.ToString(), ["builder"] = input.Builder,
                     },
-                    ["internalParameters"] = new JsonObject { ["contentKey"] = input.Key },
+                    ["internalParameters"] = input.Reproducible is { } reproducible
+                        ? new JsonObject
+                        {
+                            ["contentKey"] = input.Key,
+                            ["reproducible"] = new JsonObject { ["epoch"] = reproducible.Epoch, ["check"] = reproducible.Check },
+                        }
+                        : new JsonObject { ["contentKey"] = input.Key },
                     ["resolvedDependencies"] = deps,
                 },
                 ["runDetails"] = new JsonObject

@@ -165,26 +165,26 @@ public sealed class BuildReasonTests : IDisposable
     {
         using (var first = _world.Pipeline(withRegistry: false))
         {
-            var rows = await first.Planning.RunAsync();
+            var rows = await first.PlanAsync();
             Assert.All(rows, r => Assert.Equal("first build for linux/amd64", r.Reason));
-            foreach (var image in new[] { "base", "k8s", "gemini" }) await first.Build.RunAsync(image);
+            foreach (var image in new[] { "base", "k8s", "gemini" }) await (await first.OnlyRunAsync()).Build.RunAsync(image);
             first.Reports.Write(); // records the plan
         }
         Repo.Write("files/k8s.conf", "changed\n");
         _world.Log.Clear();
 
         using var second = _world.Pipeline(withRegistry: false);
-        var plan = await second.Planning.RunAsync();
+        var plan = await second.PlanAsync();
         Assert.Equal([null, "input files/k8s.conf changed", "parent k8s changed"], plan.Select(r => r.Reason));
         Assert.Contains(_world.Log, l => l.Contains("build (input files/k8s.conf changed)"));
         using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(second.Options.ArtifactsDirectory, "plan.json"))))
             Assert.Equal("parent k8s changed", json.RootElement.GetProperty("images")[2].GetProperty("reason").GetString());
 
-        var built = await second.Build.RunAsync("k8s");
+        var built = await (await second.OnlyRunAsync()).Build.RunAsync("k8s");
         Assert.Equal(ImageStatus.Built, built.Status);
         Assert.Equal("input files/k8s.conf changed", built.Reason);
         Assert.Contains("built (input files/k8s.conf changed)", SummaryTable.ForBuild([built]));
-        Assert.Null((await second.Build.RunAsync("base")).Reason); // reused
+        Assert.Null((await (await second.OnlyRunAsync()).Build.RunAsync("base")).Reason); // reused
     }
 
     [Fact]

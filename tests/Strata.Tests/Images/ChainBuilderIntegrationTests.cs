@@ -79,14 +79,14 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
         var options = new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") };
         using var pipeline = new ImagePipeline(options, line => { lock (_log) _log.Add(line); }, _docker.Cli);
         // As the main job does: thin layers whose core exists start together.
-        await pipeline.StartThinLayersAsync(pipeline.Plan.Images.Select(i => i.Name));
+        await pipeline.StartThinLayersAsync((await pipeline.OnlyRunAsync()).Plan.Images.Select(i => i.Name));
         var results = new List<ImageResult>();
-        foreach (var image in pipeline.Plan.Images)
+        foreach (var image in (await pipeline.OnlyRunAsync()).Plan.Images)
         {
-            results.Add(await pipeline.Build.RunAsync(image.Name));
-            await pipeline.Builder.PromoteAsync(pipeline.Plan, image.Name);
+            results.Add(await (await pipeline.OnlyRunAsync()).Build.RunAsync(image.Name));
+            await (await pipeline.OnlyRunAsync()).Builder.PromoteAsync((await pipeline.OnlyRunAsync()).Plan, image.Name);
         }
-        return (pipeline.Plan, results);
+        return ((await pipeline.OnlyRunAsync()).Plan, results);
     }
 
     private bool Ran(string marker) => _log.Any(l => l.Contains("MARKER " + marker));

@@ -59,8 +59,8 @@ public sealed class DevcontainerIntegrationTests(ITestOutputHelper output) : IAs
 
         clock.Restart();
         using var pipeline = new ImagePipeline(new RunOptions { RepositoryRoot = _chain.Root, SkipBinaryTools = true }, output.WriteLine, _docker);
-        _latest = pipeline.Plan.Get("latest");
-        _image = (await pipeline.Build.LineageAsync("latest")).Tag;
+        _latest = (await pipeline.OnlyRunAsync()).Plan.Get("latest");
+        _image = (await (await pipeline.OnlyRunAsync()).Build.LineageAsync("latest")).Tag;
         output.WriteLine($"built {_image} in {clock.Elapsed.TotalSeconds:0.0} s");
 
         // The host's cluster configs, in a home of the test's own (the example opts into ${localEnv:HOME}/.kube and .talos).

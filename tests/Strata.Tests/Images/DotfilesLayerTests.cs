@@ -35,7 +35,7 @@ public sealed class DotfilesLayerTests(ITestOutputHelper output) : IAsyncLifetim
     {
         _docker = new DockerEngine(builder);
         var published = await RealChain.BuildAsync(_docker, "base", output.WriteLine);
-        var plan = RealChain.Plan();
+        var plan = await RealChain.PlanAsync();
         var core = plan.Get("base").Core.KeyTag.ToString();
         var stow = await BuildStowLayerAsync(core, plan.Get("base").Published);
 

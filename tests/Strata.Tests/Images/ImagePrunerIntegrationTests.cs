@@ -3,6 +3,7 @@ using Strata.Engine;
 using Strata.Graph;
 using Strata.Images;
 using Strata.Tests.Support;
+using Strata.BaseOs;
 
 namespace Strata.Tests.Images;
 
@@ -51,7 +52,8 @@ public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLi
         _repo.Write("dotfiles/bash/.bashrc", bashrc);
         if (config is not null) _repo.Write("config/app.conf", config);
         var plan = BuildPlanner.Plan(GraphLoader.Load(_repo.Path("strata.yaml")), new PlanOptions { HostCa = HostCaMode.Off });
-        await new ChainBuilder(engine.Docker, new BuildOptions(), _ => { }).BuildImageAsync(plan, "base");
+        await new ChainBuilder(engine.Docker.Images, engine.Docker.Builds, new BaseOsProvider(engine.Docker, _ => { }), new BuildOptions(), _ => { })
+            .BuildImageAsync(plan, "base");
         History.Record(plan);
         return plan;
     }
@@ -71,7 +73,7 @@ public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLi
         await engine.Docker.Images.TagAsync(second.Get("base").Published.KeyTag, ImageReference.Parse($"{_foreign}:shared"));
         await engine.Docker.Images.TagAsync(third.Get("base").Published.KeyTag, ImageReference.Parse($"{_foreign}:third"));
 
-        var pruner = new ImagePruner(engine.Docker, _ => { });
+        var pruner = new ImagePruner(engine.Docker.Images, _ => { });
         var dry = await pruner.PruneAsync(current, History, keep: 0, dryRun: true);
 
         // Plans 1-3 are not kept: plan 1's published image has the moving tag (and so its core stays),
@@ -108,7 +110,7 @@ public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLi
         var old = await BuildAsync("v1\n");
         var current = await BuildAsync("v2\n", config: "level=2\n");
 
-        var result = await new ImagePruner(engine.Docker, _ => { }).PruneAsync(current, History, keep: 0, dryRun: false);
+        var result = await new ImagePruner(engine.Docker.Images, _ => { }).PruneAsync(current, History, keep: 0, dryRun: false);
 
         Assert.Equal([old.Get("base").Published.KeyTag, old.Get("base").Core.KeyTag], result.Removed.Select(r => r.Tags.Single()));
         Assert.False(await ExistsAsync(old.Get("base").Core.KeyTag));

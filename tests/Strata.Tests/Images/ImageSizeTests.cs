@@ -72,7 +72,7 @@ public sealed class ImageSizeTests : IDisposable
             new ImageLayer("/bin/sh -c #(nop) COPY file:abc in /etc/k8s", [File("/etc/k8s/conf", 200_000)]),
         ];
         using var pipeline = _world.Pipeline(withRegistry: false);
-        await pipeline.Build.RunAsync("base");
+        await (await pipeline.OnlyRunAsync()).Build.RunAsync("base");
 
         var e = await Assert.ThrowsAsync<SizeBudgetExceededException>(() => pipeline.BuildAsync("k8s"));
 
@@ -97,7 +97,7 @@ public sealed class ImageSizeTests : IDisposable
         WriteChain("\"2MB\"");
         _world.Engine.Layers["k8s-"] = [new ImageLayer("RUN x", [File("/a", 1_900_000)])];
         using var pipeline = _world.Pipeline(withRegistry: false);
-        await pipeline.Build.RunAsync("base");
+        await (await pipeline.OnlyRunAsync()).Build.RunAsync("base");
         await pipeline.ProveAndPromoteAsync("base");
         await pipeline.ProveAndPromoteAsync("k8s");
         Assert.Contains("acme/workstation:k8s", _world.Engine.Tags);
@@ -110,7 +110,7 @@ public sealed class ImageSizeTests : IDisposable
         _world.Engine.Layers["k8s-"] = [new ImageLayer("RUN x", [File("/a", 1_000_000)]), new ImageLayer("RUN rm", [Deleted("/a")])];
         using (var first = _world.Pipeline(withRegistry: true))
         {
-            await first.Release.RunAsync();
+            await first.ReleaseAsync();
             first.Reports.Write(); // the script's end of run: the plan history the next reasons are told against
         }
         var notes = System.IO.File.ReadAllText(_world.Repo.Path("artifacts/release-notes.md"));
@@ -120,7 +120,7 @@ public sealed class ImageSizeTests : IDisposable
 
         _world.Repo.Write("Dockerfiles/Dockerfile.k8s", "FROM y\n");
         using (var second = _world.Pipeline(withRegistry: true))
-            await second.Release.RunAsync();
+            await second.ReleaseAsync();
         notes = System.IO.File.ReadAllText(_world.Repo.Path("artifacts/release-notes.md"));
         Assert.Contains("Size: 10 B compressed (+0 B against the previous release); 1 MB unpacked", notes);
         Assert.Contains("k8s<br/>build: Dockerfile.k8s changed", notes);

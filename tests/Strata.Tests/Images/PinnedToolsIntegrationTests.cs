@@ -6,6 +6,7 @@ using Strata.Graph;
 using Strata.Images;
 using Strata.Tests.Support;
 using Strata.Tools;
+using Strata.BaseOs;
 
 namespace Strata.Tests.Images;
 
@@ -121,7 +122,8 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
             Lock = ToolLock.Load(_repo.Path("tools.lock.json")),
         });
         using var assets = new AssetCache(Path.Combine(_cache.Root, cacheName));
-        var builder = new ChainBuilder(_engine.Docker, new BuildOptions { Assets = assets }, line => { lock (_log) _log.Add(line); });
+        Action<string> log = line => { lock (_log) _log.Add(line); };
+        var builder = new ChainBuilder(_engine.Docker.Images, _engine.Docker.Builds, new BaseOsProvider(_engine.Docker, log), new BuildOptions { Assets = assets }, log);
         foreach (var image in images) await builder.BuildImageAsync(plan, image);
         return plan;
     }

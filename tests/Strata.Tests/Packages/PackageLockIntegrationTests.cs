@@ -75,7 +75,7 @@ public sealed class PackageLockIntegrationTests : IAsyncLifetime
     private async Task<string> InstalledAsync(ImagePipeline pipeline, string image)
     {
         var result = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions { ReplaceEntrypoint = true },
-            pipeline.Plan.Get(image).Published.KeyTag, ["sh", "-c", "dpkg-query -W 'strata-demo-*'"]);
+            (await pipeline.OnlyRunAsync()).Plan.Get(image).Published.KeyTag, ["sh", "-c", "dpkg-query -W 'strata-demo-*'"]);
         Assert.Equal(0, result.ExitCode);
         return result.StdOut.Trim();
     }
@@ -101,7 +101,7 @@ public sealed class PackageLockIntegrationTests : IAsyncLifetime
         using (var build = NewPipeline())
         {
             await BuildAllAsync(build);
-            keysBefore = build.Plan.Images.ToDictionary(i => i.Name, i => i.Key);
+            keysBefore = (await build.OnlyRunAsync()).Plan.Images.ToDictionary(i => i.Name, i => i.Key);
             toolsBefore = await InstalledAsync(build, "leaf");
         }
         Assert.Equal("strata-demo-a\t1.0-1\nstrata-demo-b\t1.0-1\nstrata-demo-c\t1.0-1", toolsBefore);
@@ -112,7 +112,7 @@ public sealed class PackageLockIntegrationTests : IAsyncLifetime
         using (var again = NewPipeline(noCache: true))
         {
             await BuildAllAsync(again);
-            Assert.Equal(keysBefore, again.Plan.Images.ToDictionary(i => i.Name, i => i.Key));
+            Assert.Equal(keysBefore, (await again.OnlyRunAsync()).Plan.Images.ToDictionary(i => i.Name, i => i.Key));
             Assert.Equal(toolsBefore, await InstalledAsync(again, "leaf"));
         }
 
@@ -140,7 +140,7 @@ public sealed class PackageLockIntegrationTests : IAsyncLifetime
         }
         using (var updated = NewPipeline())
         {
-            var keysAfter = updated.Plan.Images.ToDictionary(i => i.Name, i => i.Key);
+            var keysAfter = (await updated.OnlyRunAsync()).Plan.Images.ToDictionary(i => i.Name, i => i.Key);
             Assert.Equal(keysBefore["base"], keysAfter["base"]);
             Assert.NotEqual(keysBefore["tools"], keysAfter["tools"]);
             Assert.NotEqual(keysBefore["leaf"], keysAfter["leaf"]);

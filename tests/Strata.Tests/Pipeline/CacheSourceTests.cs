@@ -61,8 +61,8 @@ public sealed class CacheSourceTests : IDisposable
     private async Task<string> PromoteChainAsync()
     {
         using var pipeline = NewPipeline();
-        foreach (var image in pipeline.Plan.Images) await pipeline.Prove.ProveAndPromoteAsync(image.Name);
-        return pipeline.Plan.Get("base").Core.KeyTag.ToString();
+        foreach (var image in (await pipeline.OnlyRunAsync()).Plan.Images) await (await pipeline.OnlyRunAsync()).Prove.ProveAndPromoteAsync(image.Name);
+        return (await pipeline.OnlyRunAsync()).Plan.Get("base").Core.KeyTag.ToString();
     }
 
     private BuildRequest CoreBuild(string image) =>
@@ -75,7 +75,7 @@ public sealed class CacheSourceTests : IDisposable
         _repo.Write("Dockerfiles/Dockerfile.base", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN echo base\nRUN echo changed\n");
 
         using var pipeline = NewPipeline();
-        var result = await pipeline.Build.RunAsync("base");
+        var result = await (await pipeline.OnlyRunAsync()).Build.RunAsync("base");
 
         Assert.Equal([previous], CoreBuild("base").CacheFrom.Select(r => r.ToString()));
         Assert.True(CoreBuild("base").InlineCache);
@@ -93,15 +93,15 @@ public sealed class CacheSourceTests : IDisposable
         string previous;
         using (var first = NewPipeline())
         {
-            await first.Build.RunAsync("base"); // built, never promoted: no moving tag
+            await (await first.OnlyRunAsync()).Build.RunAsync("base"); // built, never promoted: no moving tag
             first.Reports.Write();             // the end of a run records its plan
-            previous = first.Plan.Get("base").Core.KeyTag.ToString();
+            previous = (await first.OnlyRunAsync()).Plan.Get("base").Core.KeyTag.ToString();
         }
         Assert.DoesNotContain("acme/workstation:base", _engine.Tags);
         _repo.Write("Dockerfiles/Dockerfile.base", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN echo base\nRUN echo changed\n");
 
         using var pipeline = NewPipeline();
-        await pipeline.Build.RunAsync("base");
+        await (await pipeline.OnlyRunAsync()).Build.RunAsync("base");
 
         Assert.Equal([previous], CoreBuild("base").CacheFrom.Select(r => r.ToString()));
     }
@@ -111,7 +111,7 @@ public sealed class CacheSourceTests : IDisposable
     {
         using (var first = NewPipeline())
         {
-            var result = await first.Build.RunAsync("base");
+            var result = await (await first.OnlyRunAsync()).Build.RunAsync("base");
             Assert.Empty(CoreBuild("base").CacheFrom);
             Assert.True(CoreBuild("base").InlineCache); // every core carries the inline cache for its next version
             Assert.Equal(0, result.Stages.Single(s => s.Stage == "core").CachedSteps);
@@ -120,7 +120,7 @@ public sealed class CacheSourceTests : IDisposable
         await PromoteChainAsync();
         _repo.Write("Dockerfiles/Dockerfile.base", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN echo other\n");
         using var cold = NewPipeline(noCache: true);
-        await cold.Build.RunAsync("base");
+        await (await cold.OnlyRunAsync()).Build.RunAsync("base");
         Assert.True(CoreBuild("base").NoCache);
         Assert.Empty(CoreBuild("base").CacheFrom);
     }
@@ -128,21 +128,21 @@ public sealed class CacheSourceTests : IDisposable
     [Fact]
     public async Task On_a_new_machine_the_previous_core_is_pulled_by_digest_from_the_registry_and_only_it()
     {
-        using (var release = NewPipeline(withRegistry: true)) await release.Release.RunAsync();
+        using (var release = NewPipeline(withRegistry: true)) await release.ReleaseAsync();
         string previousK8s;
-        using (var plan = NewPipeline(withRegistry: true)) previousK8s = plan.Plan.Get("k8s").Core.KeyTag.Tag!;
+        using (var plan = NewPipeline(withRegistry: true)) previousK8s = (await plan.OnlyRunAsync()).Plan.Get("k8s").Core.KeyTag.Tag!;
 
         _engine = NewEngine(); // a new machine: the registry only
         _repo.Write("Dockerfiles/Dockerfile.k8s", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN echo k8s\nRUN echo changed\n");
         using var pipeline = NewPipeline(withRegistry: true);
 
-        var planned = await pipeline.Planning.RunAsync();
+        var planned = await pipeline.PlanAsync();
         var plannedCore = planned.Single(p => p.Name == "k8s").Stages.Single(s => s.Stage == "core");
         var digest = (await _registry.FindAsync(_registry.At("", previousK8s)))!.Digest;
         Assert.Equal($"registry.example:5000/team/acme/workstation@{digest}", plannedCore.CacheFrom);
         Assert.DoesNotContain(_engine.Operations, o => o.StartsWith("pull")); // a plan pulls nothing
 
-        await pipeline.Build.RunAsync("k8s");
+        await (await pipeline.OnlyRunAsync()).Build.RunAsync("k8s");
 
         Assert.Equal([plannedCore.CacheFrom], CoreBuild("k8s").CacheFrom.Select(r => r.ToString()));
         // base's core (the parent) and k8s's previous core, each by digest; nothing else.
@@ -160,7 +160,7 @@ public sealed class CacheSourceTests : IDisposable
         // The moving tag now names k8s's image (say, retagged by hand), and base's old core carries another key.
         await _engine.TagAsync(Strata.Oci.ImageReference.Parse("acme/workstation:k8s"), Strata.Oci.ImageReference.Parse("acme/workstation:base"));
         _repo.Write("Dockerfiles/Dockerfile.base", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN echo changed\n");
-        using (var pipeline = NewPipeline()) await pipeline.Build.RunAsync("base");
+        using (var pipeline = NewPipeline()) await (await pipeline.OnlyRunAsync()).Build.RunAsync("base");
         Assert.Empty(CoreBuild("base").CacheFrom);
 
         // The moving tag names base's published image, but the core its parent key names carries another full key.
@@ -171,7 +171,7 @@ public sealed class CacheSourceTests : IDisposable
             [ChainBuilder.ImageLabel] = "base", [ChainBuilder.StageLabel] = "published", [ChainBuilder.ParentKeyLabel] = previousKey,
         }, "acme/workstation:base");
         _engine.Add(new Dictionary<string, string> { [ChainBuilder.KeyLabel] = new('c', 64) }, "acme/workstation:base-core-bbbbbbbbbbbb");
-        using (var pipeline = NewPipeline()) await pipeline.Build.RunAsync("base");
+        using (var pipeline = NewPipeline()) await (await pipeline.OnlyRunAsync()).Build.RunAsync("base");
         Assert.Empty(CoreBuild("base").CacheFrom);
         Assert.NotEqual("acme/workstation:base-core-bbbbbbbbbbbb", previous);
     }

@@ -46,9 +46,9 @@ public sealed class GateTests : IDisposable
     public async Task An_image_that_never_passed_its_smoke_tests_is_never_promoted()
     {
         using var pipeline = NewPipeline();
-        await pipeline.Build.RunAsync("base");
+        await (await pipeline.OnlyRunAsync()).Build.RunAsync("base");
 
-        var e = await Assert.ThrowsAsync<PromotionRefusedException>(() => pipeline.Prove.PromoteAsync("base"));
+        var e = await Assert.ThrowsAsync<PromotionRefusedException>(async () => await (await pipeline.OnlyRunAsync()).Prove.PromoteAsync("base"));
 
         Assert.Contains("has not passed its smoke tests", e.Message);
         Assert.DoesNotContain("acme/workstation:base", _engine.Tags);
@@ -61,16 +61,16 @@ public sealed class GateTests : IDisposable
         _smoke.Failing.Add("base");
         using (var pipeline = NewPipeline())
         {
-            await pipeline.Build.RunAsync("base");
-            await Assert.ThrowsAsync<SmokeFailedException>(() => pipeline.Prove.ProveAndPromoteAsync("base"));
-            Assert.False(pipeline.Prove.IsProven("base"));
+            await (await pipeline.OnlyRunAsync()).Build.RunAsync("base");
+            await Assert.ThrowsAsync<SmokeFailedException>(async () => await (await pipeline.OnlyRunAsync()).Prove.ProveAndPromoteAsync("base"));
+            Assert.False((await pipeline.OnlyRunAsync()).Prove.IsProven("base"));
         }
         Assert.DoesNotContain("acme/workstation:base", _engine.Tags);
 
         // Nothing was remembered: the next run tests it again, and a pass then moves the tag.
         _smoke.Failing.Clear();
         using (var again = NewPipeline())
-            await again.Prove.ProveAndPromoteAsync("base");
+            await (await again.OnlyRunAsync()).Prove.ProveAndPromoteAsync("base");
         Assert.Equal(["base", "base"], _smoke.Ran);
         Assert.Contains("acme/workstation:base", _engine.Tags);
     }
@@ -80,7 +80,7 @@ public sealed class GateTests : IDisposable
     {
         _smoke.Failing.Add("k8s");
         using (var failing = NewPipeline(withRegistry: true))
-            await Assert.ThrowsAsync<SmokeFailedException>(() => failing.Release.RunAsync());
+            await Assert.ThrowsAsync<SmokeFailedException>(() => failing.ReleaseAsync());
 
         Assert.DoesNotContain(_registry.Tags, t => t.StartsWith("base ") || t.StartsWith("k8s ") || t.Contains("-v1.0.0 "));
         Assert.DoesNotContain(_registry.Tags, t => t.StartsWith("k8s-")); // the failed image's key tags are not pushed either
@@ -89,8 +89,8 @@ public sealed class GateTests : IDisposable
         _smoke.Failing.Clear();
         using (var passing = NewPipeline(withRegistry: true))
         {
-            await passing.Release.RunAsync();
-            foreach (var image in passing.Plan.Images)
+            await passing.ReleaseAsync();
+            foreach (var image in (await passing.OnlyRunAsync()).Plan.Images)
             {
                 var published = (await _registry.FindAsync(_registry.At("", image.Published.KeyTag.Tag!)))!.Digest;
                 Assert.Equal(published, Assert.Single(_registry.IndexOf(image.Name)!).Digest);
@@ -105,15 +105,15 @@ public sealed class GateTests : IDisposable
         // Built without the registry: a run with it adopts these images under the registry's name; a plan must not.
         using (var local = NewPipeline())
         {
-            await local.Build.RunAsync("base");
-            await local.Build.RunAsync("k8s");
+            await (await local.OnlyRunAsync()).Build.RunAsync("base");
+            await (await local.OnlyRunAsync()).Build.RunAsync("k8s");
         }
         var engineBefore = _engine.Tags;
         var registryBefore = _registry.Tags;
         _engine.Operations.Clear();
 
         using var pipeline = NewPipeline(withRegistry: true);
-        var rows = await pipeline.Planning.RunAsync();
+        var rows = await pipeline.PlanAsync();
 
         Assert.All(rows, r => Assert.Equal(Reporting.PlanAction.Reuse, r.Status));
         Assert.Equal(engineBefore, _engine.Tags);
@@ -127,13 +127,13 @@ public sealed class GateTests : IDisposable
         _repo.Write("Dockerfiles/k8s.smoke.yaml", "vault: true\n");
 
         using (var local = NewPipeline())
-            await local.Planning.RunAsync();
+            await local.PlanAsync();
         Assert.Contains(_world.Log, l => l.StartsWith("Vault scenario (k8s): a proof of the image's vault fingerprint is looked up in the local cache (") &&
                                          l.EndsWith("vault-proofs), then the scenario runs"));
 
         _world.Log.Clear();
         using (var shared = NewPipeline(withRegistry: true))
-            await shared.Planning.RunAsync();
+            await shared.PlanAsync();
         Assert.Contains(_world.Log, l => l.StartsWith("Vault scenario (k8s):") &&
                                          l.EndsWith("vault-proofs), then the registry (registry.example:5000/team/acme/workstation), then the scenario runs"));
     }

@@ -60,16 +60,16 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         line => { lock (_log) _log.Add(line); }, _engine.Docker);
 
     private async Task<ImageId?> MovingTagIdAsync(ImagePipeline pipeline) =>
-        (await _engine.Docker.Images.InspectImagesAsync([pipeline.Plan.Get("base").MovingTag])).SingleOrDefault()?.Id;
+        (await _engine.Docker.Images.InspectImagesAsync([(await pipeline.OnlyRunAsync()).Plan.Get("base").MovingTag])).SingleOrDefault()?.Id;
 
     [Fact]
     public async Task An_image_that_was_never_proven_is_never_promoted()
     {
         WriteSpec();
         using var pipeline = NewPipeline();
-        await pipeline.Build.RunAsync("base");
+        await (await pipeline.OnlyRunAsync()).Build.RunAsync("base");
 
-        var e = await Assert.ThrowsAsync<PromotionRefusedException>(() => pipeline.Prove.PromoteAsync("base"));
+        var e = await Assert.ThrowsAsync<PromotionRefusedException>(async () => await (await pipeline.OnlyRunAsync()).Prove.PromoteAsync("base"));
 
         Assert.Contains("has not passed its smoke tests", e.Message);
         Assert.Contains("--target=smoke-base", e.Message);
@@ -84,13 +84,13 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
                 run: echo broken >&2; exit 3
             """);
         using var pipeline = NewPipeline();
-        await pipeline.Build.RunAsync("base");
+        await (await pipeline.OnlyRunAsync()).Build.RunAsync("base");
 
-        var e = await Assert.ThrowsAsync<SmokeFailedException>(() => pipeline.Prove.ProveAndPromoteAsync("base"));
+        var e = await Assert.ThrowsAsync<SmokeFailedException>(async () => await (await pipeline.OnlyRunAsync()).Prove.ProveAndPromoteAsync("base"));
 
         Assert.Contains("1 smoke check(s) failed", e.Message);
         Assert.Equal("fails on purpose", Assert.Single(e.Result.Failures).Name);
-        Assert.False(pipeline.Prove.IsProven("base"));
+        Assert.False((await pipeline.OnlyRunAsync()).Prove.IsProven("base"));
         Assert.Null(await MovingTagIdAsync(pipeline));
         Assert.False(Directory.Exists(_repo.Path(".cache/proofs")) && Directory.EnumerateFiles(_repo.Path(".cache/proofs")).Any());
     }
@@ -101,18 +101,18 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         WriteSpec();
         using (var first = NewPipeline())
         {
-            await first.Build.RunAsync("base");
-            await first.Prove.ProveAndPromoteAsync("base");
+            await (await first.OnlyRunAsync()).Build.RunAsync("base");
+            await (await first.OnlyRunAsync()).Prove.ProveAndPromoteAsync("base");
             Assert.True(Assert.Single(first.Record.SmokeRuns).Passed);
-            var published = (await _engine.Docker.Images.InspectImagesAsync([first.Plan.Get("base").Published.KeyTag])).Single();
+            var published = (await _engine.Docker.Images.InspectImagesAsync([(await first.OnlyRunAsync()).Plan.Get("base").Published.KeyTag])).Single();
             Assert.Equal(published.Id, await MovingTagIdAsync(first));
         }
 
         _log.Clear();
         using (var second = NewPipeline())
         {
-            await second.Build.RunAsync("base");
-            await second.Prove.ProveAndPromoteAsync("base");
+            await (await second.OnlyRunAsync()).Build.RunAsync("base");
+            await (await second.OnlyRunAsync()).Prove.ProveAndPromoteAsync("base");
             Assert.Empty(second.Record.SmokeRuns); // nothing ran: the proof was remembered
             Assert.Contains(_log, l => l.Contains("smoke tests passed earlier", StringComparison.Ordinal));
         }
@@ -123,18 +123,19 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
                 run: "true"
             """);
         using var third = NewPipeline();
-        Assert.False(third.Prove.IsProven("base"));
-        await third.Prove.ProveAndPromoteAsync("base");
+        Assert.False((await third.OnlyRunAsync()).Prove.IsProven("base"));
+        await (await third.OnlyRunAsync()).Prove.ProveAndPromoteAsync("base");
         Assert.Contains(Assert.Single(third.Record.SmokeRuns).Checks, c => c.Name == "a new check" && c.Passed);
     }
 
     [Fact]
+    [Trait("Lane", "vault-proof")]
     public async Task The_vault_scenario_target_hands_the_image_filesystem_to_the_uml_side_and_fails_on_its_verdict()
     {
         WriteSpec();
         using (var noVault = NewPipeline())
         {
-            var none = await Assert.ThrowsAsync<OptionException>(() => noVault.VaultScenario.RunAsync());
+            var none = await Assert.ThrowsAsync<OptionException>(() => noVault.VaultScenarioAsync());
             Assert.Contains("--image=base: its smoke spec does not say 'vault: true'", none.Message);
         }
         _repo.Write("Dockerfiles/base.smoke.yaml", "vault: true\n" + File.ReadAllText(_repo.Path("Dockerfiles/base.smoke.yaml")));
@@ -159,7 +160,7 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
             var options = new RunOptions { RepositoryRoot = "", VaultRuntime = Strata.Smoke.VaultRuntime.Uml, VaultChecks = "lock" };
 
             using (var pipeline = NewPipeline(options))
-                await pipeline.VaultScenario.RunAsync();
+                await pipeline.VaultScenarioAsync();
             Assert.Contains(_log, l => l.Contains("# runtime: stand-in for root, only 'lock'", StringComparison.Ordinal));
             Assert.Contains(_log, l => l.Contains("ok - the image's filesystem is under --root", StringComparison.Ordinal));
             Assert.Contains("==> base: vault scenario: PASS (1 passed, 0 failed)", _log);
@@ -167,13 +168,13 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
             _repo.Write("smoke/vault/verdict-fail", "");
             using (var failing = NewPipeline(options))
             {
-                var e = await Assert.ThrowsAsync<VaultScenarioFailedException>(() => failing.VaultScenario.RunAsync());
+                var e = await Assert.ThrowsAsync<VaultScenarioFailedException>(() => failing.VaultScenarioAsync());
                 Assert.Contains("base: the vault scenario failed (exit 1): # vault scenario: FAIL", e.Message);
-                Assert.False(failing.Prove.IsProven("base")); // the target remembers nothing
+                Assert.False((await failing.OnlyRunAsync()).Prove.IsProven("base")); // the target remembers nothing
             }
 
             using var unknown = NewPipeline(options with { Image = "nope" });
-            var wrong = await Assert.ThrowsAsync<OptionException>(() => unknown.VaultScenario.RunAsync());
+            var wrong = await Assert.ThrowsAsync<OptionException>(() => unknown.VaultScenarioAsync());
             Assert.Contains("--image=nope: not an image of strata.yaml; give one of base.", wrong.Message);
         }
         finally

@@ -58,10 +58,12 @@ public sealed class PlatformGateTests : IDisposable
     {
         using (var release = NewPipeline())
         {
-            await release.Release.RunAsync();
+            await release.ReleaseAsync();
             foreach (var image in new[] { "base", "k8s" })
             {
-                var expected = release.Graph.Platforms.Select(p => (p, _registry.FindAsync(_registry.At("", release.For(p).Plan.Get(image).Published.KeyTag.Tag!)).Result!.Digest));
+                var expected = new List<(Platform, string)>();
+                foreach (var p in release.Graph.Platforms)
+                    expected.Add((p, (await _registry.FindAsync(_registry.At("", (await release.ForAsync(p)).Plan.Get(image).Published.KeyTag.Tag!)))!.Digest));
                 Assert.Equal(expected, _registry.IndexOf(image)!.Select(m => (m.Platform, m.Digest)));
                 Assert.Equal(expected, _registry.IndexOf($"{image}-v1.0.0")!.Select(m => (m.Platform, m.Digest)));
             }
@@ -74,7 +76,7 @@ public sealed class PlatformGateTests : IDisposable
         _engine.Operations.Clear();
         Directory.Delete(_repo.Path(".cache"), recursive: true);
         using (var again = NewPipeline())
-            await again.Release.RunAsync();
+            await again.ReleaseAsync();
         Assert.Equal(4, _smoke.RanOn.Count);
         Assert.Equal(writes, _registry.ManifestWrites);
         Assert.Equal(tags, _registry.Tags);
@@ -87,7 +89,7 @@ public sealed class PlatformGateTests : IDisposable
         _smoke.Failing.Add("k8s linux/arm64");
 
         using (var release = NewPipeline())
-            await Assert.ThrowsAsync<SmokeFailedException>(() => release.Release.RunAsync());
+            await Assert.ThrowsAsync<SmokeFailedException>(() => release.ReleaseAsync());
 
         Assert.Null(_registry.IndexOf("base"));
         Assert.Null(_registry.IndexOf("k8s"));
@@ -100,20 +102,20 @@ public sealed class PlatformGateTests : IDisposable
     {
         using (var amd64 = NewPipeline("linux/amd64"))
         {
-            await amd64.Release.RunAsync();
+            await amd64.ReleaseAsync();
             Assert.Null(_registry.IndexOf("base"));
-            var early = await Assert.ThrowsAsync<IndexIncompleteException>(() => amd64.ReleaseIndex.IndexAsync());
+            var early = await Assert.ThrowsAsync<IndexIncompleteException>(() => amd64.ReleaseIndexAsync());
             Assert.Contains("base for linux/arm64", early.Message);
         }
         Assert.Contains(_log, l => l.Contains("the moving tags stay where they are") && l.Contains("k8s for linux/arm64"));
 
         using (var arm64 = NewPipeline("linux/arm64"))
-            await arm64.Release.RunAsync(); // with amd64 already proven in the registry, this release completes the indexes
+            await arm64.ReleaseAsync(); // with amd64 already proven in the registry, this release completes the indexes
         Assert.Equal([Platform.LinuxAmd64, Platform.LinuxArm64], _registry.IndexOf("k8s")!.Select(m => m.Platform));
 
         _engine.Operations.Clear();
         using (var index = NewPipeline())
-            await index.ReleaseIndex.IndexAsync();
+            await index.ReleaseIndexAsync();
         Assert.Empty(_engine.Operations);
         Assert.Equal(4, _smoke.RanOn.Count);
     }
@@ -128,7 +130,7 @@ public sealed class PlatformGateTests : IDisposable
 
         Assert.Contains("update-binfmts --enable qemu-aarch64", e.Message);
         Assert.DoesNotContain(_engine.Operations, o => o.StartsWith("build"));
-        await Assert.ThrowsAsync<EmulationMissingException>(() => pipeline.Release.RunAsync());
+        await Assert.ThrowsAsync<EmulationMissingException>(() => pipeline.ReleaseAsync());
     }
 
     [Fact]
@@ -140,6 +142,6 @@ public sealed class PlatformGateTests : IDisposable
         var e = await Assert.ThrowsAsync<EngineException>(() => pipeline.BuildAsync("base"));
 
         Assert.Contains("asked for linux/arm64", e.Message);
-        Assert.DoesNotContain(pipeline.For(Platform.LinuxArm64).Plan.Get("base").Core.KeyTag.ToString(), _engine.Tags);
+        Assert.DoesNotContain((await pipeline.ForAsync(Platform.LinuxArm64)).Plan.Get("base").Core.KeyTag.ToString(), _engine.Tags);
     }
 }

@@ -24,6 +24,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     // In the steps of a test that must meet no build cache of them (BuildKit's records are removed by it).
     private readonly string _nonce = "strata-it-tail-" + Guid.NewGuid().ToString("N")[..12];
     private RegistryServer _registry = null!;
+    private bool _ownRegistry; // (a test that kills its registry starts its own; the shared one is the fixture's)
 
     public ReleaseIntegrationTests(EngineFixture engine)
     {
@@ -58,7 +59,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _registry = await RegistryServer.StartAsync();
+        _registry = await _engine.SharedRegistryAsync();
         _repo.Write("strata.yaml", $"""
             repository: {_repository}
             {_engine.BaseOsYaml()}
@@ -75,7 +76,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     {
         await RemoveLocalAsync();
         await BuildRecords.RemoveAsync(_nonce);
-        await _registry.DisposeAsync();
+        if (_ownRegistry) await _registry.DisposeAsync();
         _docker.Dispose();
         _repo.Dispose();
     }
@@ -90,7 +91,8 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
             RegistryPasswordFromStdin = password is not null,
             ReleaseTag = "v1.2.0",
         },
-        line => { lock (_log) _log.Add(line); }, _docker.Cli, password is null ? null : () => password);
+        line => { lock (_log) _log.Add(line); }, _docker.Cli,
+        new ProcessInputs(Environment.GetEnvironmentVariable, () => password)); // (a test below sets STRATA_REGISTRY_USER)
 
     /// <summary>A new machine: nothing Strata made in the engine, an empty cache folder.</summary>
     private async Task RemoveLocalAsync()
@@ -104,7 +106,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         _docker.Reset();
         _log.Clear();
         using var pipeline = NewPipeline();
-        await pipeline.Release.RunAsync();
+        await pipeline.ReleaseAsync();
         return pipeline.Record.Images;
     }
 
@@ -138,16 +140,16 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         // The main job on that machine: the published images come from the registry, their tags move here.
         _docker.Reset();
         using var main = NewPipeline();
-        foreach (var image in main.Plan.Images)
+        foreach (var image in (await main.OnlyRunAsync()).Plan.Images)
         {
-            var result = await main.Build.RunAsync(image.Name);
+            var result = await (await main.OnlyRunAsync()).Build.RunAsync(image.Name);
             Assert.Equal(Reporting.StageSource.Registry, result.Stages.Single(s => s.Stage == "published").Source);
-            await main.Prove.ProveAndPromoteAsync(image.Name);
+            await (await main.OnlyRunAsync()).Prove.ProveAndPromoteAsync(image.Name);
         }
         Assert.DoesNotContain("build", _docker.Calls);
         Assert.Equal(2, _docker.Calls.Count(c => c == "pull")); // base and k8s published, no core
-        var local = await _engine.Docker.Images.InspectImagesAsync([main.Plan.Get("k8s").MovingTag]);
-        Assert.Equal(main.Plan.Get("k8s").Key, Assert.Single(local).Labels[ChainBuilder.KeyLabel]);
+        var local = await _engine.Docker.Images.InspectImagesAsync([(await main.OnlyRunAsync()).Plan.Get("k8s").MovingTag]);
+        Assert.Equal((await main.OnlyRunAsync()).Plan.Get("k8s").Key, Assert.Single(local).Labels[ChainBuilder.KeyLabel]);
     }
 
     [Fact]
@@ -156,12 +158,12 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         // Images built without the registry: a run with it adopts them (tags them with the registry name); a plan must not.
         var plain = new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") };
         using (var local = new ImagePipeline(plain, _ => { }, _engine.Docker))
-            foreach (var image in local.Plan.Images) await local.Build.RunAsync(image.Name);
+            foreach (var image in (await local.OnlyRunAsync()).Plan.Images) await (await local.OnlyRunAsync()).Build.RunAsync(image.Name);
         var engineBefore = await EngineTagsAsync();
         var registryBefore = RegistryFiles();
 
         using var pipeline = NewPipeline();
-        var rows = await pipeline.Planning.RunAsync();
+        var rows = await pipeline.PlanAsync();
 
         Assert.All(rows, r => Assert.All(r.Stages, s => Assert.Equal(Reporting.StageSource.Local, s.Source)));
         Assert.Equal(engineBefore, await EngineTagsAsync());
@@ -183,7 +185,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     {
         var plain = new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") };
         using (var local = new ImagePipeline(plain, _ => { }, _engine.Docker))
-            foreach (var image in local.Plan.Images) await local.Build.RunAsync(image.Name);
+            foreach (var image in (await local.OnlyRunAsync()).Plan.Images) await (await local.OnlyRunAsync()).Build.RunAsync(image.Name);
 
         var results = await ReleaseAsync();
 
@@ -199,7 +201,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         await ReleaseAsync();
         var coresBefore = new Dictionary<string, string>();
         using (var first = NewPipeline())
-            foreach (var image in first.Plan.Images)
+            foreach (var image in (await first.OnlyRunAsync()).Plan.Images)
                 coresBefore[image.Name] = (await RemoteAsync(image.Core.KeyTag.Tag!))!.Digest;
         await RemoveLocalAsync();
         _repo.Write("dotfiles/bashrc", "export EDITOR=vim\n");
@@ -212,7 +214,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         Assert.Equal(2, _docker.Calls.Count(c => c == "pull"));   // their cores
         Assert.Equal(2, _docker.Calls.Count(c => c == "push"));   // the two new published images
         using var second = NewPipeline();
-        foreach (var image in second.Plan.Images)
+        foreach (var image in (await second.OnlyRunAsync()).Plan.Images)
         {
             Assert.Equal(coresBefore[image.Name], (await RemoteAsync(image.Core.KeyTag.Tag!))!.Digest);
             Assert.Equal(image.Key, (await RemoteAsync(image.Name))!.Labels[ChainBuilder.KeyLabel]);
@@ -230,8 +232,8 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         string previousCore, previousTag;
         using (var first = NewPipeline())
         {
-            previousTag = first.Plan.Get("k8s").Core.KeyTag.ToString();
-            previousCore = (await RemoteAsync(first.Plan.Get("k8s").Core.KeyTag.Tag!))!.Digest;
+            previousTag = (await first.OnlyRunAsync()).Plan.Get("k8s").Core.KeyTag.ToString();
+            previousCore = (await RemoteAsync((await first.OnlyRunAsync()).Plan.Get("k8s").Core.KeyTag.Tag!))!.Digest;
         }
         await RemoveLocalAsync();
         await BuildRecords.RemoveAsync(_nonce);
@@ -252,9 +254,10 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     [Fact]
     public async Task A_registry_that_dies_during_the_push_moves_no_moving_tag_and_the_next_run_finishes_the_job()
     {
+        (_registry, _ownRegistry) = (await RegistryServer.StartAsync(), true);
         using (var pipeline = NewPipeline())
         {
-            var k8sCore = pipeline.Plan.Get("k8s").Core.KeyTag.ToString();
+            var k8sCore = (await pipeline.OnlyRunAsync()).Plan.Get("k8s").Core.KeyTag.ToString();
             var killed = false;
             using var dying = new ImagePipeline(
                 new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache"), Registry = Location },
@@ -268,7 +271,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
                     }
                 }, _docker.Cli);
 
-            var e = await Assert.ThrowsAnyAsync<Exception>(() => dying.Release.RunAsync());
+            var e = await Assert.ThrowsAnyAsync<Exception>(() => dying.ReleaseAsync());
             Assert.True(killed);
             Assert.Contains(_registry.Host, e.Message);
         }
@@ -289,7 +292,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     public async Task A_key_tag_in_the_registry_with_another_full_key_is_not_reused_nor_overwritten()
     {
         string baseTag;
-        using (var plan = NewPipeline()) baseTag = plan.Plan.Get("base").Published.KeyTag.ToString();
+        using (var plan = NewPipeline()) baseTag = (await plan.OnlyRunAsync()).Plan.Get("base").Published.KeyTag.ToString();
         // Someone else's image under our key tag: same 12 hex, another full key.
         var impostor = await new ThrowawayImages(_engine.Docker, "strata-it-impostor").BuildAsync("x",
             $"FROM {_engine.BaseOsImage}\nLABEL dev.strata.key={new string('e', 64)}\n");
@@ -299,10 +302,10 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         await _engine.Docker.Images.RemoveImageAsync(impostor);
 
         using var pipeline = NewPipeline();
-        var rows = await pipeline.Planning.RunAsync();
+        var rows = await pipeline.PlanAsync();
         Assert.Equal(Reporting.StageSource.Built, rows.Single(r => r.Name == "base").Stages.Single(s => s.Stage == "published").Source);
 
-        var e = await Assert.ThrowsAsync<RegistryException>(() => pipeline.Release.RunAsync());
+        var e = await Assert.ThrowsAsync<RegistryException>(() => pipeline.ReleaseAsync());
         Assert.Contains("with another full key; refusing to overwrite it", e.Message);
         Assert.Equal(new string('e', 64), (await RemoteAsync(ImageReference.Parse(baseTag).Tag!))!.Labels[ChainBuilder.KeyLabel]);
         Assert.Null(await RemoteAsync("base"));
@@ -316,7 +319,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         try
         {
             using var pipeline = NewPipeline(locked, password: "wrong-pw-72");
-            var e = await Assert.ThrowsAsync<RegistryAuthException>(() => pipeline.Release.RunAsync());
+            var e = await Assert.ThrowsAsync<RegistryAuthException>(() => pipeline.ReleaseAsync());
             Assert.Contains($"{locked.Host} refused", e.Message);
             Assert.Contains("ci (from stdin)", e.Message);
             Assert.DoesNotContain("wrong-pw-72", e.ToString());

@@ -28,6 +28,7 @@ public sealed class SignalIntegrationTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    [Trait("Lane", "vault-proof")]
     public async Task A_signal_during_a_vault_run_stops_its_machine_and_leaves_no_temp_folder()
     {
         // Its version is the real one's (uml.sh finds the modules by it); the probe passes; the run never ends.

@@ -1,6 +1,5 @@
 using Strata.Graph;
 using Strata.Pipeline;
-using Strata.Reporting;
 using Strata.Tests.Support;
 
 namespace Strata.Tests.Pipeline;
@@ -34,22 +33,5 @@ public sealed class TargetsTests : IDisposable
     {
         Targets.CheckImageNames(Graph("workstation"));
         Assert.Equal("smoke-workstation", Targets.SmokeOf("workstation"));
-    }
-
-    [Fact]
-    public void The_test_summary_adds_up_every_trx_and_counts_errors_timeouts_and_aborts_as_failures()
-    {
-        static string Trx(string counters) =>
-            $"""<TestRun xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010"><ResultSummary><Counters {counters} /></ResultSummary></TestRun>""";
-        _repo.Write("results/a/one.trx", Trx("""total="5" passed="4" failed="1" notExecuted="0" """))
-            .Write("results/b/two.trx", Trx("""total="9" passed="6" failed="0" error="1" timeout="1" aborted="0" notExecuted="1" """));
-
-        var summary = TestSummary.FromTrxDirectory(_repo.Path("results"));
-
-        Assert.Equal("10 passed, 3 failed, 1 skipped", summary.ToString());
-        Assert.False(summary.Succeeded);
-        Assert.False(TestSummary.FromTrxDirectory(_repo.Path("nothing-here")).Succeeded); // nothing ran is no pass
-        _repo.Write("results/c/bad.trx", "<TestRun/>");
-        Assert.Throws<InvalidDataException>(() => TestSummary.FromTrxDirectory(_repo.Path("results")));
     }
 }

@@ -27,14 +27,14 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
     private readonly string _repository = "strata-it/platforms-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> _log = [];
     private readonly List<ImageReference> _baseOsTags = [];
-    private RegistryServer _registry = null!;
+    private RegistryServer _registry = null!; // the fixture's, shared
 
     // A recipe of its own, so its fallback tags (set up here for both platforms) are this test's, never the chain's.
     private BaseOsSpec BaseOs => engine.BaseOs with { Debootstrap = engine.BaseOs.Debootstrap with { Variant = "platform-test" } };
 
     public async Task InitializeAsync()
     {
-        _registry = await RegistryServer.StartAsync();
+        _registry = await engine.SharedRegistryAsync();
         var arm64Root = await Arm64VaultImage.GetAsync(engine.Docker, output.WriteLine);
         foreach (var (platform, image) in new[] { (Platform.LinuxAmd64, engine.BaseOsImage), (Platform.LinuxArm64, arm64Root) })
         {
@@ -78,7 +78,6 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
     {
         await engine.RemoveRepositoryAsync(Location.ImageName(_repository));
         foreach (var tag in _baseOsTags) await engine.Docker.Images.RemoveImageAsync(tag);
-        await _registry.DisposeAsync();
         _docker.Dispose();
         _repo.Dispose();
     }
@@ -99,9 +98,9 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
         using var pipeline = NewPipeline("linux/arm64");
         await pipeline.BuildAsync("base");
 
-        var tag = pipeline.For(Platform.LinuxArm64).Plan.Get("base").Published.KeyTag.ToString();
-        Assert.Equal(Platform.LinuxArm64, await engine.Docker.Images.PlatformOfAsync(Strata.Oci.ImageReference.Parse(tag)));
-        var run = await engine.Docker.Containers.RunContainerAsync(new ContainerOptions { ReplaceEntrypoint = true }, Strata.Oci.ImageReference.Parse(tag),
+        var tag = (await pipeline.ForAsync(Platform.LinuxArm64)).Plan.Get("base").Published.KeyTag;
+        Assert.Equal(Platform.LinuxArm64, await engine.Docker.Images.PlatformOfAsync(tag));
+        var run = await engine.Docker.Containers.RunContainerAsync(new ContainerOptions { ReplaceEntrypoint = true }, tag,
             ["sh", "-c", "uname -m; cat /etc/strata-built-on"]);
         Assert.Equal("aarch64\naarch64\n", run.StdOut);
     }
@@ -112,12 +111,12 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
         // arm64 fails its smoke tests: no moving tag for either platform (amd64 passed and was pushed under its key tags).
         WriteSpec(failOnArm64: true);
         using (var failing = NewPipeline())
-            await Assert.ThrowsAsync<SmokeFailedException>(() => failing.Release.RunAsync());
+            await Assert.ThrowsAsync<SmokeFailedException>(() => failing.ReleaseAsync());
         Assert.Null(await ManifestAsync("base"));
 
         WriteSpec(failOnArm64: false);
         using (var release = NewPipeline())
-            await release.Release.RunAsync();
+            await release.ReleaseAsync();
         var index = await SkopeoAsync("base");
         Assert.Equal(ImageIndex.MediaType, index.GetProperty("mediaType").GetString());
         Assert.Equal(["amd64", "arm64"], index.GetProperty("manifests").EnumerateArray()
@@ -130,7 +129,7 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
         _docker.Reset();
         _log.Clear();
         using (var again = NewPipeline())
-            await again.Release.RunAsync();
+            await again.ReleaseAsync();
         Assert.DoesNotContain("build", _docker.Calls);
         Assert.DoesNotContain("pull", _docker.Calls);
         Assert.DoesNotContain("push", _docker.Calls);

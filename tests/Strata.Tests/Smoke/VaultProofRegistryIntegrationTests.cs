@@ -20,18 +20,19 @@ namespace Strata.Tests.Smoke;
 /// </summary>
 [Collection("engine")]
 [Trait("Needs", "Engine")]
+[Trait("Lane", "vault-proof")]
 public sealed class VaultProofRegistryIntegrationTests(EngineFixture engine, ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly TempRepo _repo = new();
     private readonly string _repository = "strata-it/vault-proofs-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> _log = [];
     private readonly List<string> _scenarioRuns = [];
-    private RegistryServer _registry = null!;
+    private RegistryServer _registry = null!; // the fixture's, shared
     private int _machines;
 
     public async Task InitializeAsync()
     {
-        _registry = await RegistryServer.StartAsync();
+        _registry = await engine.SharedRegistryAsync();
         _repo.Write("strata.yaml", $"""
                 repository: {_repository}
                 base_os:
@@ -57,7 +58,6 @@ public sealed class VaultProofRegistryIntegrationTests(EngineFixture engine, ITe
         // Images of a run with --registry are named after the registry.
         await engine.RemoveRepositoryAsync(RegistryLocation.Parse($"{_registry.Host}/team").ImageName(_repository));
         await engine.RemoveRepositoryAsync(_repository);
-        await _registry.DisposeAsync();
         _repo.Dispose();
     }
 

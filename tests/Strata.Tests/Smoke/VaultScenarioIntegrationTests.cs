@@ -162,7 +162,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
     [InlineData("timeout", VaultRuntime.Auto)]
     [InlineData("cancel", VaultRuntime.Auto)]
     [InlineData("cancel", VaultRuntime.Vm)] // (its own timeout path is vm.sh's, like uml.sh's: not run twice, for CI's time)
-    [Trait("Lane", "vault-proof")] // (about 160 s of machines booted: beside the full scenario, the two lanes end together)
+    [Trait("Lane", "vault-proof")] // (about 120 s of machines booted)
     public async Task A_run_leaves_no_process_no_folder_and_no_container_whatever_its_end(string how, VaultRuntime runtime)
     {
         // A short failure (one check), the run's own limit, and a cancellation (Strata's backstop, or Ctrl+C)

@@ -14,6 +14,7 @@ namespace Strata.Tests.Smoke;
 /// </summary>
 [Collection("engine")]
 [Trait("Needs", "Engine")]
+[Trait("Lane", "vault-proof")] // (every test here boots a machine: the vault lane, which CI balances against the other)
 public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly DockerEngine _docker = new();
@@ -101,7 +102,6 @@ public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLi
     }
 
     [Fact]
-    [Trait("Lane", "vault-proof")] // (the lanes end together)
     public async Task The_real_vault_unlocks_and_locks_on_an_arm64_image_in_an_arm64_virtual_machine()
     {
         // An arm64 image with the repository's vault (made without emulation), booted in qemu-system-aarch64:

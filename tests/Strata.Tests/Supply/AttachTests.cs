@@ -79,7 +79,7 @@ public sealed class AttachTests : IDisposable
     [Fact]
     public async Task A_release_attaches_an_sbom_a_provenance_and_a_smoke_report_to_each_digest_and_a_second_release_attaches_nothing()
     {
-        using (var pipeline = NewPipeline()) await pipeline.Release.RunAsync();
+        using (var pipeline = NewPipeline()) await pipeline.ReleaseAsync();
 
         foreach (var image in new[] { "os", "app" })
         {
@@ -90,7 +90,7 @@ public sealed class AttachTests : IDisposable
         var before = _registry.PushedManifests;
         _log.Clear();
 
-        using (var again = NewPipeline()) await again.Release.RunAsync();
+        using (var again = NewPipeline()) await again.ReleaseAsync();
 
         Assert.Equal(before, _registry.PushedManifests);
         Assert.DoesNotContain(_log, l => l.Contains(" attached to ", StringComparison.Ordinal));
@@ -100,7 +100,7 @@ public sealed class AttachTests : IDisposable
     public async Task A_rerun_finishes_a_half_done_attach_and_attaches_nothing_twice()
     {
         using var pipeline = NewPipeline();
-        await pipeline.Release.RunAsync();
+        await pipeline.ReleaseAsync();
         var digest = await ImageDigestAsync("os");
         // As if the first run died after the SBOM: the provenance and the smoke report are gone.
         foreach (var r in (await ReferrersOfAsync("os")).Where(r => r.ArtifactType != EvidenceKind.Sbom.ArtifactType()))
@@ -108,21 +108,21 @@ public sealed class AttachTests : IDisposable
         _log.Clear();
 
         var attached = await new EvidenceAttacher(new Referrers(_registry, Repository), pipeline.Proofs, _log.Add).AttachAsync(
-            AttachCommand.Expect(pipeline.Plan, pipeline.Plan.Get("os"), digest, pipeline.Prove.ProofKey("os")),
+            AttachCommand.Expect((await pipeline.OnlyRunAsync()).Plan, (await pipeline.OnlyRunAsync()).Plan.Get("os"), digest, (await pipeline.OnlyRunAsync()).Prove.ProofKey("os")),
             (kind, _) => MakeAgainAsync(kind, digest));
 
         Assert.Equal([EvidenceKind.Provenance, EvidenceKind.SmokeReport], attached);
-        var rows = await pipeline.Verify.RunAsync();
+        var rows = await pipeline.VerifyAsync();
         Assert.All(rows, r => Assert.True(r.Ok, string.Join("; ", r.Problems)));
 
         async Task<IReadOnlyList<ArtifactLayer>> MakeAgainAsync(EvidenceKind kind, string subject)
         {
-            var plan = pipeline.Plan.Get("os");
+            var plan = (await pipeline.OnlyRunAsync()).Plan.Get("os");
             return kind == EvidenceKind.Provenance
                 ? [new ArtifactLayer(kind.ArtifactType(), Provenance.Write(new ProvenanceInput(ImageReference.Parse("x/os").WithDigest(subject), plan.Key,
                     "os", plan.Platform, "fake", new BuilderIdentity("urn:test", null), "0123abc", ImageReference.Parse(Os), null, [],
                     new Dictionary<string, string>(), null)))]
-                : [new ArtifactLayer(kind.ArtifactType(), new SmokeAttestation("os", subject, plan.Key, pipeline.Prove.ProofKey("os"), true, 1, null, "t").ToJson())];
+                : [new ArtifactLayer(kind.ArtifactType(), new SmokeAttestation("os", subject, plan.Key, (await pipeline.OnlyRunAsync()).Prove.ProofKey("os"), true, 1, null, "t").ToJson())];
         }
     }
 
@@ -132,15 +132,15 @@ public sealed class AttachTests : IDisposable
         _repo.Write("artifacts/release.json", """{"images":[{"name":"os","digest":"sha256:stale"}]}""");
         _smoke.Failing.Add("app");
         using (var failing = NewPipeline())
-            await Assert.ThrowsAsync<SmokeFailedException>(() => failing.Release.RunAsync());
+            await Assert.ThrowsAsync<SmokeFailedException>(() => failing.ReleaseAsync());
         Assert.False(File.Exists(_repo.Path("artifacts/release.json")));
 
         _smoke.Failing.Clear();
         var keyTags = new Dictionary<string, string>();
         using (var passing = NewPipeline())
         {
-            await passing.Release.RunAsync();
-            foreach (var planned in passing.Plan.Images) keyTags[planned.Name] = planned.Published.KeyTag.Tag!;
+            await passing.ReleaseAsync();
+            foreach (var planned in (await passing.OnlyRunAsync()).Plan.Images) keyTags[planned.Name] = planned.Published.KeyTag.Tag!;
         }
 
         var released = ReleaseRecord.Read(_repo.Path("artifacts/release.json"));
@@ -170,18 +170,18 @@ public sealed class AttachTests : IDisposable
     public async Task Verify_passes_after_a_release_and_names_a_deleted_referrer_and_a_moved_key_tag()
     {
         using var pipeline = NewPipeline();
-        await pipeline.Release.RunAsync();
-        Assert.All(await pipeline.Verify.RunAsync(), r => Assert.True(r.Ok, string.Join("; ", r.Problems)));
+        await pipeline.ReleaseAsync();
+        Assert.All(await pipeline.VerifyAsync(), r => Assert.True(r.Ok, string.Join("; ", r.Problems)));
 
         var provenance = (await ReferrersOfAsync("app")).Single(r => r.ArtifactType == EvidenceKind.Provenance.ArtifactType());
         _registry.DeleteManifest(provenance.Digest);
-        var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync());
+        var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.VerifyAsync());
         Assert.Contains("app (linux/amd64): the provenance is listed in the referrers index, but its manifest or blobs are gone", e.Message);
         Assert.DoesNotContain("os:", e.Message);
 
-        await _registry.TagAsync(_registry.At(Repository, await ImageDigestAsync("app")), _registry.At(Repository, pipeline.Plan.Get("os").Published.KeyTag.Tag!));
-        e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync());
-        Assert.Contains($"os (linux/amd64): its key tag {pipeline.Plan.Get("os").Published.KeyTag.Tag} names", e.Message);
+        await _registry.TagAsync(_registry.At(Repository, await ImageDigestAsync("app")), _registry.At(Repository, (await pipeline.OnlyRunAsync()).Plan.Get("os").Published.KeyTag.Tag!));
+        e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.VerifyAsync());
+        Assert.Contains($"os (linux/amd64): its key tag {(await pipeline.OnlyRunAsync()).Plan.Get("os").Published.KeyTag.Tag} names", e.Message);
         Assert.Contains("the key tag was moved", e.Message);
     }
 
@@ -191,26 +191,26 @@ public sealed class AttachTests : IDisposable
         const string reused = "user-mode-linux 6.1 (reused from os acme/tiny:os-0123456789ab, found in the registry (registry.example:5000/team/acme/tiny))";
         _smoke.VaultRuntimes["app"] = reused;
         using var pipeline = NewPipeline();
-        await pipeline.Release.RunAsync();
+        await pipeline.ReleaseAsync();
 
         var report = (await ReferrersOfAsync("app")).Single(r => r.ArtifactType == EvidenceKind.SmokeReport.ArtifactType());
         var layers = await new Referrers(_registry, Repository).ReadAsync(report);
         Assert.Equal(reused, SmokeAttestation.Read(layers![0].Content).VaultRuntime);
 
         _log.Clear();
-        await pipeline.Verify.RunAsync();
+        await pipeline.VerifyAsync();
         Assert.Contains($"  app (linux/amd64): vault proven on {reused}", _log);
         Assert.DoesNotContain(_log, l => l.StartsWith("  os ", StringComparison.Ordinal)); // no vault, no line
     }
 
     [Fact]
-    public void Verify_without_a_registry_says_to_give_one_before_it_plans_anything()
+    public async Task Verify_without_a_registry_says_to_give_one_before_it_plans_anything()
     {
         _repo.Write("tools.lock.json", "not json"); // planning would fail: the missing option must be said first
         using var pipeline = new ImagePipeline(new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") },
             _log.Add, _engine, smoke: _smoke);
 
-        var e = Assert.Throws<OptionException>(() => pipeline.Verify);
+        var e = await Assert.ThrowsAsync<OptionException>(() => pipeline.VerifyAsync());
 
         Assert.Equal("--target=verify works on a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).", e.Message);
     }
@@ -219,20 +219,20 @@ public sealed class AttachTests : IDisposable
     public async Task Verify_fails_when_the_provenance_names_another_key()
     {
         using var pipeline = NewPipeline();
-        await pipeline.Release.RunAsync();
+        await pipeline.ReleaseAsync();
         var digest = await ImageDigestAsync("os");
         var provenance = (await ReferrersOfAsync("os")).Single(r => r.ArtifactType == EvidenceKind.Provenance.ArtifactType());
         _registry.DeleteManifest(provenance.Digest);
-        var plan = pipeline.Plan.Get("os");
+        var plan = (await pipeline.OnlyRunAsync()).Plan.Get("os");
         var other = Provenance.Write(new ProvenanceInput(ImageReference.Parse("x/os").WithDigest(digest), new string('f', 64), "os", plan.Platform,
             "fake", new BuilderIdentity("urn:test", null), null, ImageReference.Parse(Os), null, [], new Dictionary<string, string>(), null));
         await new Referrers(_registry, Repository).AttachAsync(digest, EvidenceKind.Provenance.ArtifactType(),
             [new ArtifactLayer(EvidenceKind.Provenance.ArtifactType(), other)], new Dictionary<string, string>());
 
-        var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync("os"));
+        var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.VerifyAsync("os"));
 
         Assert.Contains($"os (linux/amd64): the provenance names key ffffffffffff, not {plan.Key[..12]}", e.Message);
         Assert.Contains("--image=nope: strata.yaml has no such image (it has os, app)",
-            (await Assert.ThrowsAsync<OptionException>(() => pipeline.Verify.RunAsync("nope"))).Message);
+            (await Assert.ThrowsAsync<OptionException>(() => pipeline.VerifyAsync("nope"))).Message);
     }
 }

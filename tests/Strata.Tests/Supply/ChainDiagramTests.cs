@@ -53,9 +53,8 @@ public sealed class ChainDiagramTests(ITestOutputHelper output) : IDisposable
         string plan;
         using (var pipeline = _world.Pipeline(withRegistry: false))
         {
-            var command = pipeline.Planning;
-            await command.RunAsync();
-            plan = File.ReadAllText(command.DiagramPath);
+            await pipeline.PlanAsync();
+            plan = File.ReadAllText(Path.Combine(pipeline.Options.ArtifactsDirectory, "plan.mmd"));
         }
         Assert.Contains(_world.Log, l => l.StartsWith("flowchart LR", StringComparison.Ordinal)); // in the plan output too
 

@@ -29,13 +29,14 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
     private readonly string _repository = "strata-it/supply-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> _log = [];
     private RegistryServer _registry = null!;
+    private bool _ownRegistry; // (a test that kills its registry starts its own; the shared one is the fixture's)
     private StandInServer _downloads = null!;
 
     public SupplyIntegrationTests(EngineFixture engine) => _engine = engine;
 
     public async Task InitializeAsync()
     {
-        _registry = await RegistryServer.StartAsync();
+        _registry = await _engine.SharedRegistryAsync();
         _downloads = await StandInServer.StartAsync();
         _downloads.Bytes("/dl/hello-linux-amd64", Hello);
         _downloads.Bytes("/dl/hello-linux-arm64", Hello);
@@ -77,7 +78,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _engine.RemoveRepositoryAsync(Location.ImageName(_repository));
-        await _registry.DisposeAsync();
+        if (_ownRegistry) await _registry.DisposeAsync();
         await _downloads.DisposeAsync();
         _repo.Dispose();
     }
@@ -95,7 +96,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
     private async Task ReleaseAsync()
     {
         using var pipeline = NewPipeline();
-        await pipeline.Release.RunAsync();
+        await pipeline.ReleaseAsync();
     }
 
     /// <summary>The image manifest a tag names: a moving tag is an index (of the one platform here), a key tag the manifest itself.</summary>
@@ -156,7 +157,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
         Assert.Contains(components, c => c.Purl == "pkg:npm/left-pad@1.3.0");
 
         using var pipeline = NewPipeline();
-        Assert.All(await pipeline.Verify.RunAsync(), r => Assert.True(r.Ok, string.Join("; ", r.Problems)));
+        Assert.All(await pipeline.VerifyAsync(), r => Assert.True(r.Ok, string.Join("; ", r.Problems)));
         var released = ReleaseRecord.Read(_repo.Path("artifacts/release.json"));
         Assert.Equal(digest, released.Single(r => r.Name == "tiny").Digest);
         Assert.Equal(digest, released.Single(r => r.Name == "app").ParentDigest);
@@ -165,6 +166,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
     [Fact]
     public async Task Verify_fails_clearly_after_a_referrer_is_deleted_after_the_key_tag_is_moved_and_when_the_registry_is_down()
     {
+        (_registry, _ownRegistry) = (await RegistryServer.StartAsync(), true);
         await ReleaseAsync();
         var digest = await DigestAsync("app");
         using var pipeline = NewPipeline(new RegistryClient(Location, RegistryLogin.Anonymous, Fast));
@@ -174,7 +176,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Accepted,
                 (await http.DeleteAsync($"http://{_registry.Host}/v2/{Location.RemoteName(_repository)}/manifests/{sbom.Digest}")).StatusCode);
 
-        var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync());
+        var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.VerifyAsync());
         Assert.Contains("app (linux/amd64): the SBOM is listed in the referrers index, but its manifest or blobs are gone", e.Message);
         Assert.Contains("--target=release", e.Message);
 
@@ -182,21 +184,21 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
         _log.Clear();
         await ReleaseAsync();
         Assert.Equal(1, _log.Count(l => l.Contains(" attached to ", StringComparison.Ordinal)));
-        Assert.All(await pipeline.Verify.RunAsync(), r => Assert.True(r.Ok, string.Join("; ", r.Problems)));
+        Assert.All(await pipeline.VerifyAsync(), r => Assert.True(r.Ok, string.Join("; ", r.Problems)));
 
         // Another image under tiny's key tag.
-        var keyTag = pipeline.Plan.Get("tiny").Published.KeyTag;
+        var keyTag = (await pipeline.OnlyRunAsync()).Plan.Get("tiny").Published.KeyTag;
         var other = ImageReference.Parse(ImageName).WithTag("other");
         await EngineFixture.BuildDockerfileAsync(_engine.Docker, other.ToString(), $"FROM {_engine.BaseOsImage}\nLABEL other=yes\n");
         await _engine.Docker.Images.PushAsync(other, null, _ => { });
         using (var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast))
             await client.TagAsync(client.At(_repository, "other"), client.At(_repository, keyTag.Tag!));
-        e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync());
+        e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.VerifyAsync());
         Assert.Contains($"tiny (linux/amd64): its key tag {keyTag.Tag} names", e.Message);
         Assert.Contains("the key tag was moved", e.Message);
 
         await _registry.KillAsync();
-        var down = await Assert.ThrowsAsync<RegistryException>(() => pipeline.Verify.RunAsync());
+        var down = await Assert.ThrowsAsync<RegistryException>(() => pipeline.VerifyAsync());
         Assert.Contains($"{_registry.Host} did not answer", down.Message);
         Assert.Contains("Is the registry up and reachable?", down.Message);
     }
@@ -212,12 +214,12 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
         Assert.False(File.Exists(_repo.Path("artifacts/release.json")));
         using var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast);
         using var pipeline = NewPipeline(client);
-        Assert.Null(await client.FindAsync(client.At(_repository, pipeline.Plan.Get("app").Published.KeyTag.Tag!))); // never pushed, nothing to attach to
+        Assert.Null(await client.FindAsync(client.At(_repository, (await pipeline.OnlyRunAsync()).Plan.Get("app").Published.KeyTag.Tag!))); // never pushed, nothing to attach to
         Assert.Null(await client.FindAsync(client.At(_repository, "tiny")));                                         // no moving tag moved
-        var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.Verify.RunAsync());
+        var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.VerifyAsync());
         Assert.Contains("app (linux/amd64): ", e.Message);
         // tiny passed: its evidence is there, and honest (it did pass).
-        var tinyDigest = (await client.FindAsync(client.At(_repository, pipeline.Plan.Get("tiny").Published.KeyTag.Tag!)))!.Digest;
+        var tinyDigest = (await client.FindAsync(client.At(_repository, (await pipeline.OnlyRunAsync()).Plan.Get("tiny").Published.KeyTag.Tag!)))!.Digest;
         Assert.Equal(3, (await new Referrers(client, _repository).ListAsync(tinyDigest)).Count);
     }
 }

@@ -25,7 +25,34 @@ public sealed class EngineFixture : IAsyncLifetime
             BaseOsImage = await new BaseOsProvider(Docker, _ => { }).EnsureAsync(BaseOs, Platform.Host);
     }
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    private readonly SemaphoreSlim _registryStart = new(1, 1);
+    private RegistryServer? _registry;
+
+    /// <summary>
+    /// One registry for this test process's integration tests, started at first use and stopped with the fixture.
+    /// They run one at a time, each under repositories of its own; a layer one pushed (the OS image's, about 7 s
+    /// of the engine's CPU to compress) the engine then mounts from that repository instead of compressing and
+    /// uploading it again, which it does for every fresh registry. A test that stops or restarts its registry
+    /// starts one of its own (<see cref="RegistryServer.StartAsync"/>).
+    /// </summary>
+    public async Task<RegistryServer> SharedRegistryAsync()
+    {
+        await _registryStart.WaitAsync();
+        try
+        {
+            return _registry ??= await RegistryServer.StartAsync();
+        }
+        finally
+        {
+            _registryStart.Release();
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_registry is not null) await _registry.DisposeAsync();
+        Docker.Dispose();
+    }
 
     /// <summary>Removes every image tag of a test repository (and nothing else).</summary>
     public async Task RemoveRepositoryAsync(string repository)

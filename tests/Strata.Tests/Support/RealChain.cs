@@ -18,10 +18,10 @@ public static class RealChain
 
     public static RunOptions Options() => new() { RepositoryRoot = RepositoryRoot.Find(), SkipBinaryTools = true };
 
-    public static BuildPlan Plan()
+    public static async Task<BuildPlan> PlanAsync()
     {
         using var pipeline = new ImagePipeline(Options(), _ => { });
-        return pipeline.Plan;
+        return (await pipeline.OnlyRunAsync()).Plan;
     }
 
     /// <summary>Builds (or reuses) the image and its ancestors; returns the image's immutable key tag.</summary>
@@ -31,8 +31,8 @@ public static class RealChain
         // of its own, so a lane that needs only the OS (EngineFixture) does not wait for a whole chain.
         using var pipeline = new ImagePipeline(Options(), log, docker);
         using (await CrossProcessLock.AcquireAsync(BaseOsLock))
-            await new BaseOsProvider(docker, log).EnsureAsync(pipeline.Graph.BaseOs, pipeline.Plan.Platform);
+            await new BaseOsProvider(docker, log).EnsureAsync(pipeline.Graph.BaseOs, (await pipeline.OnlyRunAsync()).Plan.Platform);
         using var _ = await CrossProcessLock.AcquireAsync(BuildLock);
-        return (await pipeline.Build.LineageAsync(image)).Tag;
+        return (await (await pipeline.OnlyRunAsync()).Build.LineageAsync(image)).Tag;
     }
 }

@@ -28,7 +28,7 @@ internal sealed class GuestRoot : IAsyncDisposable
     /// <summary>The architecture of the image's programs, or null when /bin/sh is not an ELF program we know.</summary>
     public GuestArchitecture? Architecture { get; private set; }
 
-    public static async Task<GuestRoot> ExportAsync(IEngine docker, VaultRun run, VaultRunOutput output, CancellationToken ct)
+    public static async Task<GuestRoot> ExportAsync(IImageStore images, VaultRun run, VaultRunOutput output, CancellationToken ct)
     {
         var folder = Directory.CreateDirectory(System.IO.Path.Combine(System.IO.Path.GetFullPath(run.TempRoot),
             "strata-vault-run." + System.IO.Path.GetRandomFileName())).FullName;
@@ -37,7 +37,7 @@ internal sealed class GuestRoot : IAsyncDisposable
         {
             var clock = Stopwatch.StartNew();
             output.Note($"exporting {run.ImageRef} into {root.Path}");
-            await docker.Images.ExportImageAsync(run.ImageRef, (tar, token) => UntarAsync(tar, root.Path, token), ct);
+            await images.ExportImageAsync(run.ImageRef, (tar, token) => UntarAsync(tar, root.Path, token), ct);
             root.Architecture = GuestArchitecture.OfProgram(root.Path, "/bin/sh");
             output.Note($"exported in {clock.Elapsed.TotalSeconds:0.0} s; its programs are {root.Architecture?.ToString() ?? "of an unknown architecture"}");
             return root;

@@ -14,10 +14,10 @@ internal static class VaultContainers
     private enum Kind { Privileged, NearPrivileged }
 
     /// <summary>True when the scenario ran in a container (whatever its verdict); else the reasons are in <paramref name="passedOver"/>.</summary>
-    public static async Task<bool> TryRunAsync(IEngine docker, VaultRun run, VaultRunOutput output, List<RuntimeUnavailable> passedOver,
+    public static async Task<bool> TryRunAsync(IContainerRuntime containers, VaultRun run, VaultRunOutput output, List<RuntimeUnavailable> passedOver,
         CancellationToken ct)
     {
-        var (binds, error) = await GuestBindsAsync(docker, run, ct);
+        var (binds, error) = await GuestBindsAsync(containers, run, ct);
         if (binds is null)
         {
             passedOver.Add(new RuntimeUnavailable("container", error, $"give a vault override for a user of {run.ImageRef} that has a vault"));
@@ -25,7 +25,7 @@ internal static class VaultContainers
         }
         foreach (var kind in new[] { Kind.Privileged, Kind.NearPrivileged })
         {
-            if (await TryAsync(docker, run, kind, binds, output, ct) is not { } unavailable) return true;
+            if (await TryAsync(containers, run, kind, binds, output, ct) is not { } unavailable) return true;
             passedOver.Add(unavailable);
         }
         return false;
@@ -35,11 +35,11 @@ internal static class VaultContainers
     /// The guest files at /strata-smoke, and the override over the user's vault (where its link resolves
     /// in the image); null, with the reason, when the image has no vault of that user to override.
     /// </summary>
-    private static async Task<(List<string>? Binds, string Error)> GuestBindsAsync(IEngine docker, VaultRun run, CancellationToken ct)
+    private static async Task<(List<string>? Binds, string Error)> GuestBindsAsync(IContainerRuntime containers, VaultRun run, CancellationToken ct)
     {
         var binds = VaultMachine.GuestFiles.Select(f => $"{Path.GetFullPath(Path.Combine(run.ScenarioDirectory, f))}:/strata-smoke/{f}:ro").ToList();
         if (run.VaultOverride is not { } vault) return (binds, "");
-        var where = await docker.Containers.RunContainerAsync(new ContainerOptions { User = "0", ReplaceEntrypoint = true }, run.ImageRef,
+        var where = await containers.RunContainerAsync(new ContainerOptions { User = "0", ReplaceEntrypoint = true }, run.ImageRef,
             ["sh", "-c", "readlink -f \"$(getent passwd \"$1\" | cut -d: -f6)/.local/bin/vault\"", "sh", run.User], ct);
         if (where.ExitCode != 0 || where.StdOut.Trim().Length == 0)
             return (null, $"cannot find the vault of {run.User} in {run.ImageRef} to override it: {where.StdErr.Trim()}");
@@ -48,7 +48,7 @@ internal static class VaultContainers
     }
 
     /// <summary>Null when the scenario ran in such a container (whatever its verdict); else why this kind cannot run it here.</summary>
-    private static async Task<RuntimeUnavailable?> TryAsync(IEngine docker, VaultRun run, Kind kind, List<string> binds,
+    private static async Task<RuntimeUnavailable?> TryAsync(IContainerRuntime containers, VaultRun run, Kind kind, List<string> binds,
         VaultRunOutput output, CancellationToken ct)
     {
         var options = kind == Kind.Privileged
@@ -68,24 +68,24 @@ internal static class VaultContainers
         string container;
         try
         {
-            container = await docker.Containers.StartContainerAsync(name, run.ImageRef, options, ["sleep", "infinity"], ct);
+            container = await containers.StartContainerAsync(name, run.ImageRef, options, ["sleep", "infinity"], ct);
         }
         catch (EngineException e)
         {
-            await docker.Containers.RemoveContainerAsync(name, CancellationToken.None);
+            await containers.RemoveContainerAsync(name, CancellationToken.None);
             return kind == Kind.Privileged
                 ? new RuntimeUnavailable(Name(kind), $"refused by the engine: {e.Message}", "an engine that allows --privileged (rootful Docker on an ordinary host)")
                 : new RuntimeUnavailable(Name(kind), $"refused by the engine: {e.Message}", "an engine that allows added capabilities and device rules");
         }
         try
         {
-            var preflight = await docker.Containers.ExecAsync(container, run.User, ["sh", "-c", "cd && \"$HOME/.local/bin/vault\" preflight"], ct);
+            var preflight = await containers.ExecAsync(container, run.User, ["sh", "-c", "cd && \"$HOME/.local/bin/vault\" preflight"], ct);
             if (preflight.ExitCode != 0)
                 return new RuntimeUnavailable(Name(kind),
                     "started, but the vault cannot work in it (vault preflight): " + (preflight.StdErr + preflight.StdOut).Trim().ReplaceLineEndings(" / "),
                     "run on a host whose kernel has device-mapper and dm-crypt (modprobe dm_mod dm_crypt), e.g. GitHub's hosted runners");
             output.Line($"{ScenarioCheck.RuntimePrefix} {Describe(kind)}");
-            var result = await docker.Containers.ExecAsync(container, "root", ["/strata-smoke/scenario.sh", run.User], ct,
+            var result = await containers.ExecAsync(container, "root", ["/strata-smoke/scenario.sh", run.User], ct,
                 [.. run.Only is { } only ? [$"VAULT_CHECKS={only}"] : Array.Empty<string>(), .. run.Alone ? ["VAULT_CHECKS_ALONE=1"] : Array.Empty<string>()],
                 output.Line);
             foreach (var line in result.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)) output.Note(line.TrimEnd('\r'));
@@ -94,7 +94,7 @@ internal static class VaultContainers
         }
         finally
         {
-            await docker.Containers.RemoveContainerAsync(container, CancellationToken.None);
+            await containers.RemoveContainerAsync(container, CancellationToken.None);
         }
     }
 

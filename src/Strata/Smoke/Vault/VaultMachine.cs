@@ -50,7 +50,7 @@ public static class VaultMachine
             var passedOver = new List<RuntimeUnavailable>();
             if (run.Runtime is VaultRuntime.Auto or VaultRuntime.Container)
             {
-                if (await VaultContainers.TryRunAsync(docker, run, output, passedOver, limit.Token)) return output.Done(clock);
+                if (await VaultContainers.TryRunAsync(docker.Containers, run, output, passedOver, limit.Token)) return output.Done(clock);
                 if (run.Runtime == VaultRuntime.Container) return output.NoRuntime(passedOver);
             }
 
@@ -60,7 +60,7 @@ public static class VaultMachine
                 VaultRuntime.Uml => [new UmlRuntime()],
                 _ => [new VmRuntime(accelerated: true), new UmlRuntime(), new VmRuntime(accelerated: false)],
             };
-            await using var root = await GuestRoot.ExportAsync(docker, run, output, limit.Token);
+            await using var root = await GuestRoot.ExportAsync(docker.Images, run, output, limit.Token);
             foreach (var machine in machines)
             {
                 if (await machine.ProbeAsync(root, run, output, limit.Token) is { } unavailable)

@@ -1,6 +1,6 @@
 using System.Xml.Linq;
 
-namespace Strata.Reporting;
+namespace Strata.TestRun;
 
 /// <summary>The counts of a test run, added up from its TRX files; <see cref="ToString"/> is CI's closing line.</summary>
 public sealed record TestSummary(int Passed, int Failed, int Skipped)

@@ -1,0 +1,13 @@
+using Strata.Engine;
+
+namespace Strata.Reproducible;
+
+/// <summary>The composition root's one question about reproducible builds: which normaliser, if any.</summary>
+public static class ReproducibleBuilds
+{
+    /// <summary>The normaliser a run's builds use: none unless asked for; an engine that cannot save and load images cannot give one.</summary>
+    public static ImageNormaliser? NormaliserFor(bool reproducible, IEngine engine, Action<string> log) =>
+        !reproducible ? null
+        : engine is DockerEngine real ? new ImageNormaliser(real.Archives, engine.Images, log)
+        : throw new InvalidOperationException("--reproducible needs the real engine (save and load).");
+}
