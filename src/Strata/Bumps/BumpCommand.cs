@@ -1,6 +1,5 @@
 using Strata.Downloads;
 using Strata.GitHub;
-using Strata.Graph;
 using Strata.Tools;
 
 namespace Strata.Bumps;

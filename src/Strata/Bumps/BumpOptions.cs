@@ -26,14 +26,14 @@ public sealed record BumpOptions
     {
         var text = option is { Length: > 0 } ? option : Environment.GetEnvironmentVariable("GITHUB_REPOSITORY");
         if (string.IsNullOrEmpty(text))
-            throw new Graph.StrataConfigException("bump-pr: which repository? Pass --repository=owner/name or set GITHUB_REPOSITORY (GitHub Actions sets it).");
+            throw new StrataConfigException("bump-pr: which repository? Pass --repository=owner/name or set GITHUB_REPOSITORY (GitHub Actions sets it).");
         try
         {
             return RepositoryName.Parse(text, "bump-pr: the repository");
         }
         catch (ArgumentException e)
         {
-            throw new Graph.StrataConfigException(e.Message);
+            throw new StrataConfigException(e.Message);
         }
     }
 }

@@ -2,7 +2,6 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using Strata.IO;
-using Strata.Tools;
 
 namespace Strata.Downloads;
 

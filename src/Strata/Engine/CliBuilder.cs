@@ -1,5 +1,6 @@
 using System.Text;
 using Strata.IO;
+using Strata.Oci;
 
 namespace Strata.Engine;
 
@@ -136,7 +137,8 @@ internal sealed class CliBuilder(BuilderChoice choice, string? executable) : IIm
             }
             var id = File.Exists(iidFile) ? (await File.ReadAllTextAsync(iidFile, ct)).Trim() : "";
             if (id.Length == 0) throw new EngineException("docker build succeeded but wrote no image id.");
-            return new BuiltImage(id, output.CachedSteps);
+            if (!ImageId.TryParse(id, out var imageId)) throw new EngineException($"docker build succeeded but wrote '{id}', which is not an image id.");
+            return new BuiltImage(imageId, output.CachedSteps);
         }
         finally
         {
@@ -174,6 +176,6 @@ public static class Builders
         "auto" => BuilderChoice.Auto,
         "buildkit" => BuilderChoice.BuildKit,
         "classic" => BuilderChoice.Classic,
-        _ => throw new Graph.StrataConfigException($"--builder={value}: use auto (BuildKit where available), buildkit or classic."),
+        _ => throw new StrataConfigException($"--builder={value}: use auto (BuildKit where available), buildkit or classic."),
     };
 }

@@ -37,7 +37,7 @@ public sealed class DockerEngine : IEngine
     public IContainerRuntime Containers => _containers;
     public IImageBuilder Builds => _builder;
     /// <summary>Save and load (issue 31: the normaliser of reproducible images).</summary>
-    public Reproducible.IImageArchives Archives => new Reproducible.EngineArchives(_client);
+    public IImageArchives Archives => new EngineArchives(_client);
 
     public Task<EngineVersion> VersionAsync(CancellationToken ct = default) => _version.Value.WaitAsync(ct);
 

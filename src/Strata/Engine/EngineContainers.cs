@@ -6,7 +6,7 @@ namespace Strata.Engine;
 /// <summary>The engine's containers through the Engine API (see <see cref="IContainerRuntime"/>).</summary>
 internal sealed class EngineContainers(DockerClient client) : IContainerRuntime
 {
-    public async Task<string> StartContainerAsync(string name, string image, ContainerOptions options,
+    public async Task<string> StartContainerAsync(string name, ImageLocator image, ContainerOptions options,
         IReadOnlyList<string> command, CancellationToken ct = default)
     {
         var id = await CreateAsync(name, image, options, command, ct);
@@ -14,7 +14,7 @@ internal sealed class EngineContainers(DockerClient client) : IContainerRuntime
         return id;
     }
 
-    public async Task<ExecResult> RunContainerAsync(ContainerOptions options, string image, IReadOnlyList<string> command,
+    public async Task<ExecResult> RunContainerAsync(ContainerOptions options, ImageLocator image, IReadOnlyList<string> command,
         CancellationToken ct = default)
     {
         var id = await CreateAsync(null, image, options, command, ct);
@@ -33,12 +33,12 @@ internal sealed class EngineContainers(DockerClient client) : IContainerRuntime
         }
     }
 
-    private async Task<string> CreateAsync(string? name, string image, ContainerOptions options, IReadOnlyList<string> command, CancellationToken ct)
+    private async Task<string> CreateAsync(string? name, ImageLocator image, ContainerOptions options, IReadOnlyList<string> command, CancellationToken ct)
     {
         var parameters = new CreateContainerParameters
         {
             Name = name,
-            Image = image,
+            Image = image.ToString(),
             Tty = options.Tty,
             AttachStdout = true,
             AttachStderr = true,
@@ -129,7 +129,7 @@ internal sealed class EngineContainers(DockerClient client) : IContainerRuntime
     }
 
     /// <summary>A container of the image that is created (never started), used, and removed whatever happens.</summary>
-    public async Task<T> WithCreatedContainerAsync<T>(string image, Func<string, Task<T>> use, CancellationToken ct)
+    public async Task<T> WithCreatedContainerAsync<T>(ImageLocator image, Func<string, Task<T>> use, CancellationToken ct)
     {
         var id = await CreateAsync(null, image, new ContainerOptions { ReplaceEntrypoint = true }, ["true"], ct);
         try

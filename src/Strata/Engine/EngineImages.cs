@@ -11,33 +11,28 @@ namespace Strata.Engine;
 internal sealed class EngineImages(DockerClient client, EngineContainers containers, Func<string?> dockerConfig,
     Action<string>? onOperation) : IImageStore
 {
-    public async Task<IReadOnlyList<ImageInfo>> InspectImagesAsync(IEnumerable<string> references, CancellationToken ct = default)
+    public async Task<IReadOnlyList<ImageInfo>> InspectImagesAsync(IEnumerable<ImageLocator> images, CancellationToken ct = default)
     {
-        var refs = references.Distinct().ToList();
+        var wanted = images.Distinct().ToList();
         // Tags are all asked in one list call (the reference filter takes many values, or-ed); ids and digests one by one.
-        var tags = refs.Select(r => IsTag(r) && ImageReference.TryParse(r, out var t) ? t : null).ToList();
-        var found = new Dictionary<string, ImageInfo>();
-        var tagged = tags.OfType<ImageReference>().Select(t => $"{t.Repository}:{t.TagOrLatest}").ToList();
+        var found = new Dictionary<ImageId, ImageInfo>();
+        var tagged = wanted.Where(l => l.IsTag).Select(l => $"{l.Reference!.Repository}:{l.Reference.TagOrLatest}").Distinct().ToList();
         if (tagged.Count > 0)
             foreach (var image in await ListAsync(new Dictionary<string, IDictionary<string, bool>>
                      {
                          ["reference"] = tagged.ToDictionary(t => t, _ => true),
                      }, ct))
                 found[image.Id] = image;
-        for (var i = 0; i < refs.Count; i++)
-        {
-            if (tags[i] is not null) continue;
-            var image = await InspectAsync(refs[i], ct);
-            if (image is not null) found[image.Id] = image;
-        }
+        foreach (var locator in wanted.Where(l => !l.IsTag))
+            if (await InspectAsync(locator, ct) is { } image) found[image.Id] = image;
         return found.Values.ToList();
     }
 
-    public async Task<IReadOnlyList<ImageInfo>> ListImagesAsync(string? reference = null, IEnumerable<string>? labels = null,
+    public async Task<IReadOnlyList<ImageInfo>> ListImagesAsync(ImageReference? reference = null, IEnumerable<string>? labels = null,
         CancellationToken ct = default)
     {
         var filters = new Dictionary<string, IDictionary<string, bool>>();
-        if (reference is not null) filters["reference"] = new Dictionary<string, bool> { [reference] = true };
+        if (reference is not null) filters["reference"] = new Dictionary<string, bool> { [reference.ToString()] = true };
         if (labels?.ToList() is { Count: > 0 } l) filters["label"] = l.ToDictionary(x => x, _ => true);
         return await ListAsync(filters, ct);
     }
@@ -45,16 +40,16 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
     private async Task<IReadOnlyList<ImageInfo>> ListAsync(IDictionary<string, IDictionary<string, bool>> filters, CancellationToken ct)
     {
         var list = await EngineCall.RunAsync("list images", () => client.Images.ListImagesAsync(new ImagesListParameters { Filters = filters }, ct), ct);
-        return list.Select(i => new ImageInfo(i.ID, i.RepoTags?.Where(t => t != "<none>:<none>").ToList() ?? [],
+        return list.Select(i => new ImageInfo(ImageId.Parse(i.ID), Tags(i.RepoTags),
             (IReadOnlyDictionary<string, string>?)i.Labels?.ToDictionary() ?? new Dictionary<string, string>(), i.Size, i.Created)).ToList();
     }
 
-    private async Task<ImageInfo?> InspectAsync(string reference, CancellationToken ct)
+    private async Task<ImageInfo?> InspectAsync(ImageLocator image, CancellationToken ct)
     {
         try
         {
-            var i = await EngineCall.RunAsync($"inspect image {reference}", () => client.Images.InspectImageAsync(reference, ct), ct);
-            return new ImageInfo(i.ID, i.RepoTags?.ToList() ?? [],
+            var i = await EngineCall.RunAsync($"inspect image {image}", () => client.Images.InspectImageAsync(image.ToString(), ct), ct);
+            return new ImageInfo(ImageId.Parse(i.ID), Tags(i.RepoTags),
                 (IReadOnlyDictionary<string, string>?)i.Config?.Labels?.ToDictionary() ?? new Dictionary<string, string>(), i.Size,
                 i.Created ?? DateTime.MinValue);
         }
@@ -64,13 +59,13 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
         }
     }
 
-    public Task TagAsync(string source, ImageReference target, CancellationToken ct = default) =>
+    public Task TagAsync(ImageLocator source, ImageReference target, CancellationToken ct = default) =>
         EngineCall.RunAsync($"tag {source} as {target}",
-            () => client.Images.TagImageAsync(source, new ImageTagParameters { RepositoryName = target.Repository, Tag = target.TagOrLatest }, ct), ct);
+            () => client.Images.TagImageAsync(source.ToString(), new ImageTagParameters { RepositoryName = target.Repository, Tag = target.TagOrLatest }, ct), ct);
 
-    public Task RemoveImageAsync(string reference, bool force = false, CancellationToken ct = default) =>
-        EngineCall.RunAsync($"remove image {reference}",
-            () => client.Images.DeleteImageAsync(reference, new ImageDeleteParameters { Force = force }, ct), ct);
+    public Task RemoveImageAsync(ImageLocator image, bool force = false, CancellationToken ct = default) =>
+        EngineCall.RunAsync($"remove image {image}",
+            () => client.Images.DeleteImageAsync(image.ToString(), new ImageDeleteParameters { Force = force }, ct), ct);
 
     public async Task PullAsync(ImageReference reference, RegistryCredentials? credentials, CancellationToken ct = default,
         Action<string>? progress = null)
@@ -127,14 +122,14 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
             body, null, messages, ct), ct);
         await Task.WhenAll(write, send);
         if (messages.Error is { } error) throw new EngineException($"import {reference} failed: {error}");
-        if (await PlatformOfAsync(reference.ToString(), ct) != platform) await RelabelAsync(reference, platform, ct);
+        if (await PlatformOfAsync(reference, ct) != platform) await RelabelAsync(reference, platform, ct);
     }
 
-    public async Task<Platform?> PlatformOfAsync(string image, CancellationToken ct = default)
+    public async Task<Platform?> PlatformOfAsync(ImageLocator image, CancellationToken ct = default)
     {
         try
         {
-            var i = await EngineCall.RunAsync($"inspect image {image}", () => client.Images.InspectImageAsync(image, ct), ct);
+            var i = await EngineCall.RunAsync($"inspect image {image}", () => client.Images.InspectImageAsync(image.ToString(), ct), ct);
             return new Platform(i.Os ?? "linux", i.Architecture ?? "", string.IsNullOrEmpty(i.Variant) ? null : i.Variant);
         }
         catch (EngineNotFoundException)
@@ -156,19 +151,19 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
         var messages = new ProgressMessages(null);
         await EngineCall.RunAsync($"load {reference}", () => client.Images.LoadImageAsync(new ImageLoadParameters { Quiet = true }, edited, messages, ct), ct);
         if (messages.Error is { } error) throw new EngineException($"load {reference} as {platform} failed: {error}");
-        if (await PlatformOfAsync(reference.ToString(), ct) is var now && now != platform)
+        if (await PlatformOfAsync(reference, ct) is var now && now != platform)
             throw new EngineException($"{reference} is {now?.ToString() ?? "missing"} after loading it as {platform}.");
     }
 
     /// <summary>One archive of the paths' common folder from a created (never started) container: each archive request mounts it, so one for all.</summary>
-    public async Task<IReadOnlyList<ImageFile>> ReadFilesAsync(string image, IEnumerable<string> paths, CancellationToken ct = default)
+    public async Task<IReadOnlyList<ImageFile>> ReadFilesAsync(ImageLocator image, IEnumerable<string> paths, CancellationToken ct = default)
     {
         var wanted = paths.ToHashSet(StringComparer.Ordinal);
         if (wanted.Count == 0) return [];
         return await ReadFolderAsync(image, ImageArchive.CommonFolder(wanted), wanted.Contains, ct);
     }
 
-    public async Task<IReadOnlyList<ImageFile>> ReadFolderAsync(string image, string folder, Func<string, bool> include, CancellationToken ct = default)
+    public async Task<IReadOnlyList<ImageFile>> ReadFolderAsync(ImageLocator image, string folder, Func<string, bool> include, CancellationToken ct = default)
     {
         folder = folder.TrimEnd('/');
         return await containers.WithCreatedContainerAsync<IReadOnlyList<ImageFile>>(image, async id =>
@@ -191,13 +186,13 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
         }, ct);
     }
 
-    public async Task<IReadOnlyList<ImageLayer>> ReadLayersAsync(string image, CancellationToken ct = default)
+    public async Task<IReadOnlyList<ImageLayer>> ReadLayersAsync(ImageLocator image, CancellationToken ct = default)
     {
         // Spooled to a temporary file first: the engine's chunked stream ends early under TarReader's nested reads (EndOfStreamException).
         var spool = Path.Combine(Path.GetTempPath(), $"strata-save-{Guid.NewGuid():N}.tar");
         try
         {
-            await using (var saved = await EngineCall.RunAsync($"save {image}", () => client.Images.SaveImageAsync(image, ct), ct))
+            await using (var saved = await EngineCall.RunAsync($"save {image}", () => client.Images.SaveImageAsync(image.ToString(), ct), ct))
             await using (var file = File.Create(spool))
                 await saved.CopyToAsync(file, ct);
             await using var archive = File.OpenRead(spool);
@@ -209,7 +204,7 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
         }
     }
 
-    public Task ExportImageAsync(string image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default) =>
+    public Task ExportImageAsync(ImageLocator image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default) =>
         containers.WithCreatedContainerAsync(image, async id =>
         {
             await using var tar = await EngineCall.RunAsync($"export the filesystem of {image}", () => client.Containers.ExportContainerAsync(id, ct), ct);
@@ -217,8 +212,7 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
             return true;
         }, ct);
 
-    /// <summary>A tag reference ("repo:tag", "repo"), as opposed to an id or a digest reference.</summary>
-    private static bool IsTag(string reference) =>
-        !reference.Contains('@') && !reference.StartsWith("sha256:", StringComparison.Ordinal) &&
-        !(reference.Length is 12 or 64 && reference.All(Uri.IsHexDigit));
+    /// <summary>The engine's tags of an image, parsed where they enter; the engine's "&lt;none&gt;:&lt;none&gt;" (untagged) is none.</summary>
+    private static IReadOnlyList<ImageReference> Tags(IEnumerable<string>? repoTags) =>
+        (repoTags ?? []).Where(t => t != "<none>:<none>").Select(ImageReference.Parse).ToList();
 }

@@ -9,7 +9,7 @@ public sealed record EngineVersion(string Version, string ApiVersion, string Os,
 }
 
 /// <summary>An image as the engine describes it.</summary>
-public sealed record ImageInfo(string Id, IReadOnlyList<string> RepoTags, IReadOnlyDictionary<string, string> Labels, long Size,
+public sealed record ImageInfo(ImageId Id, IReadOnlyList<ImageReference> RepoTags, IReadOnlyDictionary<string, string> Labels, long Size,
     DateTime Created = default);
 
 /// <summary>A regular file read from an image.</summary>
@@ -46,7 +46,7 @@ public sealed record BuildRequest(
 }
 
 /// <summary>What a successful build made: the image id, and how many of its RUN/COPY/ADD steps the cache served.</summary>
-public sealed record BuiltImage(string Id, int CachedSteps);
+public sealed record BuiltImage(ImageId Id, int CachedSteps);
 
 /// <summary>The engine refused or failed an operation; the message carries the engine's own error.</summary>
 public class EngineException(string message) : Exception(message);

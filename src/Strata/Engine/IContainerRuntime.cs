@@ -4,10 +4,10 @@ namespace Strata.Engine;
 public interface IContainerRuntime
 {
     /// <summary>Starts a long-running container and returns its id. <paramref name="command"/> replaces the image's entrypoint when the options say so.</summary>
-    Task<string> StartContainerAsync(string name, string image, ContainerOptions options, IReadOnlyList<string> command, CancellationToken ct = default);
+    Task<string> StartContainerAsync(string name, ImageLocator image, ContainerOptions options, IReadOnlyList<string> command, CancellationToken ct = default);
 
     /// <summary>Runs a container to completion (create, start, wait, logs, remove) and returns its exit code and output.</summary>
-    Task<ExecResult> RunContainerAsync(ContainerOptions options, string image, IReadOnlyList<string> command, CancellationToken ct = default);
+    Task<ExecResult> RunContainerAsync(ContainerOptions options, ImageLocator image, IReadOnlyList<string> command, CancellationToken ct = default);
 
     /// <summary>
     /// Runs a command in a running container as <paramref name="user"/>, with <paramref name="environment"/>

@@ -7,16 +7,16 @@ namespace Strata.Engine;
 public interface IImageStore
 {
     /// <summary>Inspects images by reference or id; those that do not exist are simply absent. Changes nothing.</summary>
-    Task<IReadOnlyList<ImageInfo>> InspectImagesAsync(IEnumerable<string> references, CancellationToken ct = default);
+    Task<IReadOnlyList<ImageInfo>> InspectImagesAsync(IEnumerable<ImageLocator> images, CancellationToken ct = default);
 
     /// <summary>Lists images: of a repository (<paramref name="reference"/> "repo" or "repo:tag"), carrying labels ("key" or "key=value"), or both.</summary>
-    Task<IReadOnlyList<ImageInfo>> ListImagesAsync(string? reference = null, IEnumerable<string>? labels = null, CancellationToken ct = default);
+    Task<IReadOnlyList<ImageInfo>> ListImagesAsync(ImageReference? reference = null, IEnumerable<string>? labels = null, CancellationToken ct = default);
 
     /// <summary>Points <paramref name="target"/> at the image <paramref name="source"/> (a reference or an id) names.</summary>
-    Task TagAsync(string source, ImageReference target, CancellationToken ct = default);
+    Task TagAsync(ImageLocator source, ImageReference target, CancellationToken ct = default);
 
     /// <summary>Removes one tag (or an untagged image by id). <paramref name="force"/>: also when a stopped container uses it.</summary>
-    Task RemoveImageAsync(string reference, bool force = false, CancellationToken ct = default);
+    Task RemoveImageAsync(ImageLocator image, bool force = false, CancellationToken ct = default);
 
     /// <summary>
     /// Pulls <paramref name="reference"/> (best by digest). <paramref name="credentials"/>: null for the login the
@@ -34,19 +34,19 @@ public interface IImageStore
     Task ImportAsync(Func<Stream, CancellationToken, Task> writeTar, ImageReference reference, Platform platform, CancellationToken ct = default);
 
     /// <summary>The platform an image's config declares (os, architecture, variant); null when there is no such image. Changes nothing.</summary>
-    Task<Platform?> PlatformOfAsync(string image, CancellationToken ct = default);
+    Task<Platform?> PlatformOfAsync(ImageLocator image, CancellationToken ct = default);
 
     /// <summary>Reads the regular files among <paramref name="paths"/> (absolute) from an image without running anything; absent paths are left out.</summary>
-    Task<IReadOnlyList<ImageFile>> ReadFilesAsync(string image, IEnumerable<string> paths, CancellationToken ct = default);
+    Task<IReadOnlyList<ImageFile>> ReadFilesAsync(ImageLocator image, IEnumerable<string> paths, CancellationToken ct = default);
 
     /// <summary>Reads the regular files under <paramref name="folder"/> whose absolute path <paramref name="include"/> accepts, without running anything; an absent folder gives none.</summary>
-    Task<IReadOnlyList<ImageFile>> ReadFolderAsync(string image, string folder, Func<string, bool> include, CancellationToken ct = default);
+    Task<IReadOnlyList<ImageFile>> ReadFolderAsync(ImageLocator image, string folder, Func<string, bool> include, CancellationToken ct = default);
 
     /// <summary>An image's filesystem layers, bottom first: each one's step and its files and whiteouts (headers only; `docker save`). Changes nothing.</summary>
-    Task<IReadOnlyList<ImageLayer>> ReadLayersAsync(string image, CancellationToken ct = default);
+    Task<IReadOnlyList<ImageLayer>> ReadLayersAsync(ImageLocator image, CancellationToken ct = default);
 
     /// <summary>Streams an image's whole filesystem as a tar (what <c>docker export</c> gives) to <paramref name="read"/>.</summary>
-    Task ExportImageAsync(string image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default);
+    Task ExportImageAsync(ImageLocator image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default);
 }
 
 public static class ImageStoreExtensions

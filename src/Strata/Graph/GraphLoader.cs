@@ -30,7 +30,8 @@ public static partial class GraphLoader
             "repository", "source", "platforms", "base_os", "apt", "exclude", "args", "dotfiles", "images");
 
         var repository = doc.RequiredString(top, "repository", "the top level");
-        if (!RepositoryName().IsMatch(repository))
+        // Parsed as the docker client would (a repository: no tag, no digest); the registry host comes from --registry.
+        if (!ImageReference.TryParse(repository, out var parsed) || parsed.Tag is not null || parsed.Digest is not null)
             throw doc.Error(StrictYaml.Child(top, "repository")!,
                 $"repository '{repository}' is not a valid image repository name (lower case letters, digits, '.', '_', '-' and '/').");
 
@@ -150,9 +151,9 @@ public static partial class GraphLoader
     private static BaseOsSpec ReadBaseOs(StrictYaml doc, YamlNode node)
     {
         var map = doc.Mapping(node, "base_os", "image", "debootstrap");
-        var image = doc.RequiredString(map, "image", "base_os");
-        if (!image.Contains("@sha256:", StringComparison.Ordinal))
-            throw doc.Error(map, $"base_os.image '{image}' is not pinned by digest; write it as name:tag@sha256:<digest>.");
+        var text = doc.RequiredString(map, "image", "base_os");
+        if (!ImageReference.TryParse(text, out var image) || image.Digest is null)
+            throw doc.Error(map, $"base_os.image '{text}' is not pinned by digest; write it as name:tag@sha256:<digest>.");
         var deb = doc.Mapping(StrictYaml.Child(map, "debootstrap")
                 ?? throw doc.Error(map, "base_os has no 'debootstrap' fallback; add suite, variant and mirror."),
             "base_os.debootstrap", "suite", "variant", "mirror");
@@ -282,7 +283,4 @@ public static partial class GraphLoader
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,100}$")]
     private static partial Regex ImageName();
-
-    [GeneratedRegex("^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")]
-    private static partial Regex RepositoryName();
 }

@@ -3,7 +3,11 @@ namespace Strata.Graph;
 /// <summary>How the chain's root gets its operating system.</summary>
 /// <param name="Image">The pinned OS image, by digest (for example debian:trixie-slim@sha256:…).</param>
 /// <param name="Debootstrap">How to make an equivalent image when the pinned one can be neither found nor pulled.</param>
-public sealed record BaseOsSpec(string Image, DebootstrapSpec Debootstrap);
+public sealed record BaseOsSpec(Oci.ImageReference Image, DebootstrapSpec Debootstrap)
+{
+    /// <summary>The base OS as committed (pinned image and fallback recipe): part of the root image's key.</summary>
+    public string Describe() => $"{Image} debootstrap:{Debootstrap.Suite}/{Debootstrap.Variant}/{Debootstrap.Mirror}";
+}
 
 public sealed record DebootstrapSpec(string Suite, string Variant, string Mirror);
 
@@ -100,6 +104,3 @@ public sealed class ImageGraph
         return chain;
     }
 }
-
-/// <summary>strata.yaml (or another Strata input) is wrong; the message names the file and the entry.</summary>
-public sealed class StrataConfigException(string message) : Exception(message);

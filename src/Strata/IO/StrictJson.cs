@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Strata.Graph;
 
 namespace Strata.IO;
 

@@ -93,7 +93,7 @@ public static class BuildPlanner
                 .AddGenerated("packages", aptFiles);
             foreach (var tool in coreTools)
                 if (AddTool(key, options, tool, image.Name, platform) is { } version) args[VersionArg(tool)] = version;
-            key.Add("parent", parentCore?.Key ?? "base-os:" + DescribeBaseOs(graph.BaseOs));
+            key.Add("parent", parentCore?.Key ?? "base-os:" + graph.BaseOs.Describe());
             // The devcontainer.metadata label goes on the published stage: on the thin layer when there is
             // one, so editing it (a label, no file) rebuilds only the thin layers and never a core.
             var devcontainer = DevcontainerMetadata.For(graph, image.Name);
@@ -107,7 +107,7 @@ public static class BuildPlanner
             if (image.HostCa) emptyDirs.Add(HostCa.ContextDirectory);
             emptyDirs.AddRange(aptDirectories);
             // Without a dotfiles layer the core is what is published, and is tagged as such.
-            var coreTag = graph.Dotfiles is null ? $"{image.Name}-{coreKey[..12]}" : $"{image.Name}-core-{coreKey[..12]}";
+            var coreTag = graph.Dotfiles is null ? KeyTag.Published(image.Name, coreKey) : KeyTag.Core(image.Name, coreKey);
             var core = new Stage(image.Name, StageKind.Core, platform, coreKey, parentCore?.Key, image.Layer.Dockerfile,
                 files, emptyDirs, args, repository.WithTag(coreTag))
             {
@@ -139,7 +139,7 @@ public static class BuildPlanner
                     [DotfilesHashArg] = dotfilesHash!,
                 };
                 thin = new Stage(image.Name, StageKind.Published, platform, publishedKey, coreKey, layer.Dockerfile,
-                    layerFiles, [ToolsContextDirectory, VaultProgram.ContextDirectory], layerArgs, repository.WithTag($"{image.Name}-{publishedKey[..12]}"))
+                    layerFiles, [ToolsContextDirectory, VaultProgram.ContextDirectory], layerArgs, repository.WithTag(KeyTag.Published(image.Name, publishedKey)))
                 {
                     Vault = options.Vault,
                     Labels = devcontainerLabels,
@@ -215,10 +215,6 @@ public static class BuildPlanner
                 "Pin it: ./build.sh --target=pin" + (tool is BinaryTool
                     ? " (needs the GitHub API). Without GitHub access, build with --skip-tools to leave the GitHub-released binaries out."
                     : " (needs the GitHub API)."));
-
-    /// <summary>The base OS as committed (pinned image and fallback recipe): part of the root image's key.</summary>
-    public static string DescribeBaseOs(BaseOsSpec os) =>
-        $"{os.Image} debootstrap:{os.Debootstrap.Suite}/{os.Debootstrap.Variant}/{os.Debootstrap.Mirror}";
 
     private static string HashFiles(IReadOnlyList<InputFile> files, FileDigests digests)
     {

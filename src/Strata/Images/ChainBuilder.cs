@@ -6,6 +6,7 @@ using Strata.Graph;
 using Strata.Oci;
 using Strata.Packages;
 using Strata.Tools;
+using Strata.BaseOs;
 
 namespace Strata.Images;
 
@@ -54,10 +55,10 @@ public sealed class ChainBuilder(IImageStore images, IImageBuilder builds, BaseO
     {
         if (_local is not null) return _local;
         var refs = plan.Images.SelectMany(i => i.Stages.Select(s => s.KeyTag).Append(i.MovingTag)).ToHashSet();
-        var found = await images.InspectImagesAsync(refs.Select(r => r.ToString()), ct);
+        var found = await images.InspectImagesAsync(refs.Select(r => (ImageLocator)r), ct);
         _local = new ConcurrentDictionary<ImageReference, ImageInfo>();
         foreach (var image in found)
-            foreach (var tag in image.RepoTags.Select(ImageReference.Parse).Where(refs.Contains))
+            foreach (var tag in image.RepoTags.Where(refs.Contains))
                 _local[tag] = image;
         return _local;
     }
@@ -82,11 +83,11 @@ public sealed class ChainBuilder(IImageStore images, IImageBuilder builds, BaseO
     public async Task AdoptAsync(BuildPlan plan, Stage stage, ImageReference pulledReference, CancellationToken ct = default)
     {
         var local = await LocalAsync(plan, ct);
-        var info = (await images.InspectImagesAsync([pulledReference.ToString()], ct)).SingleOrDefault()
+        var info = (await images.InspectImagesAsync([pulledReference], ct)).SingleOrDefault()
             ?? throw new EngineException($"{pulledReference} is not in the engine after pulling it.");
         if (!info.Labels.TryGetValue(KeyLabel, out var key) || key != stage.Key)
             throw new EngineException($"{pulledReference} carries key {(key ?? "none")}, not {stage.Key}: it is not {stage.KeyTag}; refusing to tag it.");
-        await images.TagAsync(pulledReference.ToString(), stage.KeyTag, ct);
+        await images.TagAsync(pulledReference, stage.KeyTag, ct);
         local[stage.KeyTag] = info;
     }
 
@@ -122,8 +123,8 @@ public sealed class ChainBuilder(IImageStore images, IImageBuilder builds, BaseO
             }
             if (await ExistsAsync(plan, stage, ct)) continue;
             var from = stage == image.ThinLayer
-                ? image.Core.KeyTag.ToString()
-                : parentRef?.ToString() ?? await baseOs.EnsureAsync(plan.Graph.BaseOs, plan.Platform, ct);
+                ? image.Core.KeyTag
+                : parentRef ?? await baseOs.EnsureAsync(plan.Graph.BaseOs, plan.Platform, ct);
             await BuildStageAsync(plan, image, stage, from, ct);
             built = true;
         }
@@ -155,7 +156,7 @@ public sealed class ChainBuilder(IImageStore images, IImageBuilder builds, BaseO
                 continue;
             // Which client builds is asked once (process starts), meanwhile rather than inside the first build.
             _ = builds.ResolveBuilderAsync(ct);
-            _started[image.Published.KeyTag] = Task.Run(() => BuildStageAsync(plan, image, image.Published, image.Core.KeyTag.ToString(), ct), ct);
+            _started[image.Published.KeyTag] = Task.Run(() => BuildStageAsync(plan, image, image.Published, image.Core.KeyTag, ct), ct);
         }
     }
 
@@ -166,12 +167,12 @@ public sealed class ChainBuilder(IImageStore images, IImageBuilder builds, BaseO
         var local = await LocalAsync(plan, ct);
         var target = local[image.Published.KeyTag];
         if (local.TryGetValue(image.MovingTag, out var current) && current.Id == target.Id) return;
-        await images.TagAsync(image.Published.KeyTag.ToString(), image.MovingTag, ct);
+        await images.TagAsync(image.Published.KeyTag, image.MovingTag, ct);
         local[image.MovingTag] = target;
         log($"==> {name}: {image.MovingTag} -> {image.Published.KeyTag}");
     }
 
-    private async Task BuildStageAsync(BuildPlan plan, ImagePlan image, Stage stage, string from, CancellationToken ct)
+    private async Task BuildStageAsync(BuildPlan plan, ImagePlan image, Stage stage, ImageReference from, CancellationToken ct)
     {
         var what = stage.Kind == StageKind.Core ? "core" : "dotfiles layer";
         log($"==> {image.Name}: building {what} (key {stage.ShortKey}) on {from}");
@@ -189,7 +190,7 @@ public sealed class ChainBuilder(IImageStore images, IImageBuilder builds, BaseO
 
         var args = new SortedDictionary<string, string>(stage.BuildArgs.ToDictionary(), StringComparer.Ordinal)
         {
-            [BuildPlanner.ParentImageArg] = from,
+            [BuildPlanner.ParentImageArg] = from.ToString(),
         };
         var staging = stage.Tools.Count > 0 || stage.Generated.Count > 0 || stage.Kind == StageKind.Published
             ? Directory.CreateTempSubdirectory("strata-stage-").FullName
@@ -235,7 +236,7 @@ public sealed class ChainBuilder(IImageStore images, IImageBuilder builds, BaseO
                     },
                     ct);
             }
-            catch (EngineException e) when (LockedInstallFailure.Explain(image.Name, stage, aptErrors) is { } explained)
+            catch (EngineException e) when (LockedInstallFailure.Explain(image.Name, stage.Platform, stage.Generated, aptErrors) is { } explained)
             {
                 throw new EngineException(explained + "\n" + e.Message);
             }
@@ -243,7 +244,7 @@ public sealed class ChainBuilder(IImageStore images, IImageBuilder builds, BaseO
             if (cache is not null) log($"==> {image.Name}: {built.CachedSteps} steps served by the layer cache");
             _builds[stage.KeyTag] = new StageBuild(cache, built.CachedSteps);
             await CheckPlatformAsync(image, stage, built.Id, ct);
-            var id = options.Normaliser is { } normaliser ? (await normaliser.NormaliseAsync(stage.KeyTag, ct)).Id : built.Id;
+            ImageLocator id = options.Normaliser is { } normaliser ? ImageId.Parse((await normaliser.NormaliseAsync(stage.KeyTag, ct)).Id) : built.Id;
             var info = (await images.InspectImagesAsync([id], ct)).Single();
             _local![stage.KeyTag] = info;
         }
@@ -257,11 +258,11 @@ public sealed class ChainBuilder(IImageStore images, IImageBuilder builds, BaseO
     /// A built image must be of the stage's platform. The classic builder of engine 20.10 ignores --platform and builds for its base
     /// image's; BuildKit honours it. A mismatch removes the tag just made (its key would lie) and names the fix.
     /// </summary>
-    private async Task CheckPlatformAsync(ImagePlan image, Stage stage, string id, CancellationToken ct)
+    private async Task CheckPlatformAsync(ImagePlan image, Stage stage, ImageId id, CancellationToken ct)
     {
         var built = await images.PlatformOfAsync(id, ct);
         if (built == stage.Platform) return;
-        await images.RemoveImageAsync(stage.KeyTag.ToString(), force: false, ct);
+        await images.RemoveImageAsync(stage.KeyTag, force: false, ct);
         var builder = await builds.ResolveBuilderAsync(ct);
         throw new EngineException(
             $"{image.Name}: asked for {stage.Platform}, the {builder.Name} built {built?.ToString() ?? "an image of no platform"}. " +

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Strata.Engine;
 using Strata.Keys;
+using Strata.Oci;
 
 namespace Strata.Images;
 
@@ -93,7 +94,7 @@ public static partial class DotfilesHome
     /// <param name="cacheDirectory">Where what is in the way is remembered per parent key (an image of a key never
     /// changes), so the engine is asked once per core and link set; null: asked every time.</param>
     public static async Task<(IReadOnlyList<InputFile> Files, IReadOnlyList<ContextDirectory> Directories)> ContextAsync(
-        IImageStore images, Stage stage, IReadOnlyList<string> inputs, string parentImage, string staging, string? cacheDirectory,
+        IImageStore images, Stage stage, IReadOnlyList<string> inputs, ImageReference parentImage, string staging, string? cacheDirectory,
         CancellationToken ct)
     {
         var inDotfiles = stage.Files.Where(f => inputs.Any(i => f.ContextPath.StartsWith(i.Trim('/') + "/", StringComparison.Ordinal))).ToList();
@@ -113,7 +114,7 @@ public static partial class DotfilesHome
         return ([.. stage.Files, .. files], directories);
     }
 
-    private static async Task<IReadOnlyList<ImageFile>> InTheWayAsync(IImageStore images, string image, string? imageKey,
+    private static async Task<IReadOnlyList<ImageFile>> InTheWayAsync(IImageStore images, ImageReference image, string? imageKey,
         IReadOnlyList<string> paths, string? cacheDirectory, CancellationToken ct)
     {
         if (cacheDirectory is null || imageKey is null) return await images.ReadFilesAsync(image, paths, ct);

@@ -1,14 +1,16 @@
 using Strata.Engine;
 using Strata.Graph;
+using Strata.Oci;
 using Strata.Reporting;
+using Strata.BaseOs;
 
 namespace Strata.Images;
 
 /// <summary>One image prune removes (or, in a dry run, would remove): its tags in the repository and the space it frees.</summary>
 /// <param name="FreedBytes">Its own layers: its size less its parent stage's (the thin layer, or a core's own steps).</param>
-public sealed record PrunedImage(string Id, IReadOnlyList<string> Tags, string Stage, long FreedBytes);
+public sealed record PrunedImage(ImageId Id, IReadOnlyList<ImageReference> Tags, string Stage, long FreedBytes);
 
-public sealed record PruneResult(bool DryRun, IReadOnlyList<PrunedImage> Removed, IReadOnlyList<string> Kept, long FreedBytes)
+public sealed record PruneResult(bool DryRun, IReadOnlyList<PrunedImage> Removed, IReadOnlyList<ImageReference> Kept, long FreedBytes)
 {
     public string Summary() =>
         (Removed.Count == 0 ? "Nothing to prune." : SummaryTable.Render(["IMAGE", "STAGE", "FREES"],
@@ -45,13 +47,13 @@ public sealed class ImagePruner(IImageStore images, Action<string> log)
             [plan.Graph.BaseOs.Image, .. current.Select(p => BaseOsProvider.FallbackTag(p.Graph.BaseOs, p.Platform))], ct);
         var osSize = os.Count > 0 ? os.Min(i => i.Size) : 0;
         var removed = new List<PrunedImage>();
-        var keptNames = new List<string>();
+        var keptNames = new List<ImageReference>();
         foreach (var image in strataImages)
         {
-            var ours = image.RepoTags.Where(t => t.StartsWith(repository + ":", StringComparison.Ordinal)).ToList();
+            var ours = image.RepoTags.Where(t => t.Repository == repository && t.Tag is not null).ToList();
             if (ours.Count == 0) continue; // another repository's (or untagged): not ours to judge
             var key = image.Labels[ChainBuilder.KeyLabel];
-            if (ours.Any(kept.Contains) || ours.Any(t => !IsKeyTag(t, key)) || image.RepoTags.Count > ours.Count)
+            if (ours.Any(t => kept.Contains(t.ToString())) || ours.Any(t => !KeyTag.Carries(t.Tag!, key)) || image.RepoTags.Count > ours.Count)
             {
                 keptNames.Add(ours[0]);
                 continue;
@@ -78,7 +80,7 @@ public sealed class ImagePruner(IImageStore images, Action<string> log)
 
         // Children first: a parent's layers go only once nothing built on it is left.
         removed = removed.OrderBy(r => r.Stage == "published" ? 0 : 1)
-            .ThenByDescending(r => Depth(plan.Graph, r.Tags[0], repository)).ToList();
+            .ThenByDescending(r => Depth(plan.Graph, r.Tags[0].Tag!)).ToList();
         if (!dryRun)
             foreach (var image in removed)
                 foreach (var tag in image.Tags)
@@ -89,12 +91,8 @@ public sealed class ImagePruner(IImageStore images, Action<string> log)
         return new PruneResult(dryRun, removed, keptNames, removed.Sum(r => r.FreedBytes));
     }
 
-    /// <summary>A key tag ends with the first 12 hex of the image's own key ("base-core-0123456789ab"); a moving tag does not.</summary>
-    private static bool IsKeyTag(string tag, string key) => key.Length >= 12 && tag.EndsWith("-" + key[..12], StringComparison.Ordinal);
-
-    private static int Depth(ImageGraph graph, string tag, string repository)
+    private static int Depth(ImageGraph graph, string name)
     {
-        var name = tag[(repository.Length + 1)..];
         var image = graph.Images.Where(i => name.StartsWith(i.Name + "-", StringComparison.Ordinal)).MaxBy(i => i.Name.Length);
         return image is null ? 0 : graph.Lineage(image.Name).Count;
     }

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Strata.Graph;
 using Strata.IO;
 using Strata.Oci;
 

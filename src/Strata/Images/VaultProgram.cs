@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Strata.Keys;
-using Strata.Graph;
 using Strata.Oci;
 
 namespace Strata.Images;

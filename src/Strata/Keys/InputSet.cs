@@ -1,5 +1,4 @@
 using MAB.DotIgnore;
-using Strata.Graph;
 
 namespace Strata.Keys;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Strata.Engine;
+using Strata.Oci;
 
 namespace Strata.Packages;
 
@@ -17,7 +18,7 @@ public sealed partial class AptChangelogs(IContainerRuntime containers)
 {
     private const string Marker = "@@strata-changelog ";
 
-    public async Task<IReadOnlyDictionary<(string Package, string Version), ChangelogEntry>> ReadAsync(string baseOs, IReadOnlyList<string> sources,
+    public async Task<IReadOnlyDictionary<(string Package, string Version), ChangelogEntry>> ReadAsync(ImageReference baseOs, IReadOnlyList<string> sources,
         IEnumerable<(string Package, string Version)> versions, string? network, CancellationToken ct = default)
     {
         var wanted = versions.Distinct().ToList();

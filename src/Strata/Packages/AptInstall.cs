@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Strata.Graph;
 
 namespace Strata.Packages;
 

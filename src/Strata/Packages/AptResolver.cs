@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Strata.Engine;
-using Strata.Graph;
+using Strata.Oci;
 
 namespace Strata.Packages;
 
@@ -22,7 +22,7 @@ public sealed partial class AptResolver(IContainerRuntime containers, Action<str
     /// <param name="baseOs">A local image of the platform's base OS (FROM of the chain's root).</param>
     /// <param name="images">The platform's images, each after its parent.</param>
     /// <param name="network">The build's network (null: the engine's default; "host" for an archive on this machine's loopback).</param>
-    public async Task<PlatformPackages> ResolveAsync(string baseOs, IReadOnlyList<string> sources, IReadOnlyList<ImageInstall> images,
+    public async Task<PlatformPackages> ResolveAsync(ImageReference baseOs, IReadOnlyList<string> sources, IReadOnlyList<ImageInstall> images,
         IReadOnlyDictionary<string, string?> parents, string? network, CancellationToken ct = default)
     {
         var resolved = (clock ?? TimeProvider.System).GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'");

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using Strata.Images;
+using Strata.Keys;
+using Strata.Oci;
 
 namespace Strata.Packages;
 
@@ -15,12 +16,12 @@ public static partial class LockedInstallFailure
     public static bool IsAptError(string line) => AptError().IsMatch(line) || line.Contains("strata: ", StringComparison.Ordinal);
 
     /// <summary>The explanation, or null when apt's output names no package (the build failed for another reason).</summary>
-    public static string? Explain(string image, Stage stage, IReadOnlyList<string> aptLines)
+    public static string? Explain(string image, Platform platform, IReadOnlyList<GeneratedFile> generated, IReadOnlyList<string> aptLines)
     {
         var names = aptLines.Select(l => AptError().Match(l)).Where(m => m.Success).Select(m => m.Groups["name"].Value).Distinct().ToList();
         if (names.Count == 0) return null;
-        var locked = Locked(stage);
-        var text = new StringBuilder($"{image} ({stage.Platform}): apt could not install the locked packages:\n");
+        var locked = Locked(generated);
+        var text = new StringBuilder($"{image} ({platform}): apt could not install the locked packages:\n");
         foreach (var name in names)
             text.Append(locked.TryGetValue(name, out var version)
                 ? $"  {name} {version} (locked) is no longer served by the archive: a newer version replaced it.\n"
@@ -32,8 +33,8 @@ public static partial class LockedInstallFailure
     }
 
     /// <summary>The stage's locked versions, from the locked.list it sends (name version architecture sha256).</summary>
-    private static Dictionary<string, string> Locked(Stage stage) =>
-        stage.Generated.Where(f => f.ContextPath == $"{AptInstall.ContextDirectory}/locked.list")
+    private static Dictionary<string, string> Locked(IReadOnlyList<GeneratedFile> generated) =>
+        generated.Where(f => f.ContextPath == $"{AptInstall.ContextDirectory}/locked.list")
             .SelectMany(f => Encoding.UTF8.GetString(f.Content).Split('\n', StringSplitOptions.RemoveEmptyEntries))
             .Select(l => l.Split(' ')).Where(w => w.Length >= 2).ToDictionary(w => w[0], w => w[1]);
 

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Strata.Downloads;
-using Strata.Graph;
 using Strata.IO;
 using static Strata.IO.StrictJson;
 using Strata.Oci;

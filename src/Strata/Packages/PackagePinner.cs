@@ -1,9 +1,9 @@
 using System.Text;
 using Strata.Engine;
 using Strata.Graph;
-using Strata.Images;
 using Strata.Oci;
 using Strata.Tools;
+using Strata.BaseOs;
 
 namespace Strata.Packages;
 
@@ -47,7 +47,7 @@ public sealed class PackagePinner(IContainerRuntime containers, BaseOsProvider b
     public async Task<PackagePinResult> PinAsync(ImageGraph graph, ToolSet? tools, ToolLock toolLock, PackageLock previous,
         IReadOnlyList<Platform> platforms, string? network, bool write, string lockPath, CancellationToken ct = default, bool changelogs = false)
     {
-        string? firstOs = null;
+        ImageReference? firstOs = null;
         var next = previous;
         var resolver = new AptResolver(containers, log);
         foreach (var platform in platforms)

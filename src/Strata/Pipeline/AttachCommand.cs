@@ -19,6 +19,9 @@ public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IReg
     BuilderIdentity builtBy, string artifactsDirectory, Action<string> log)
 {
     private readonly Referrers _referrers = new(registry, repository);
+
+    /// <summary>The repository in the registry, with <paramref name="tag"/>: what the registry is asked by.</summary>
+    private ImageReference Remote(string tag) => registry!.Location.Reference(repository).WithTag(tag);
     private readonly List<ImageChange> _changes = [];
     private readonly List<ReleasedImage> _released = [];
     private readonly List<ReleasedIndex> _indexes = [];
@@ -45,7 +48,7 @@ public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IReg
         var previous = await PreviousDigestAsync(image, ct); // the moving tag's, for this platform, before it moves
         var now = await SbomComponentsAsync(digest, ct) ?? [];
         var compressed = (await run.Sources.FindRemoteAsync(image.Published, ct))?.Size;
-        var previousCompressed = previous is null ? null : (await registry.FindAsync(repository, previous, ct))?.Size;
+        var previousCompressed = previous is null ? null : (await registry.FindAsync(registry.Location.Reference(repository).WithDigest(previous), ct))?.Size;
         _changes.Add(new ImageChange($"{image.Name} ({image.Platform})", previous, digest,
             previous is null ? null : previous == digest ? now : await SbomComponentsAsync(previous, ct), now)
         {
@@ -76,7 +79,7 @@ public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IReg
     /// <summary>The manifest digest the image's moving tag names for this image's platform (an index's entry), or null.</summary>
     private async Task<string?> PreviousDigestAsync(ImagePlan image, CancellationToken ct)
     {
-        if (await registry.FindManifestAsync(repository, image.Name, ct) is not { } moving) return null;
+        if (await registry.FindManifestAsync(Remote(image.Name), ct) is not { } moving) return null;
         return moving.MediaType == ImageIndex.MediaType
             ? ImageIndex.Read(moving.Body).FirstOrDefault(m => m.Platform == image.Platform)?.Digest
             : moving.Digest;
@@ -96,27 +99,27 @@ public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IReg
         })
         .ToList();
 
-    private static ImageReference BaseOs(BuildPlan plan) => ImageReference.Parse(plan.Graph.BaseOs.Image);
+    private static ImageReference BaseOs(BuildPlan plan) => plan.Graph.BaseOs.Image;
 
     /// <summary>What the image was built FROM: its parent's core in the registry, or the base OS for the first image.</summary>
     private static async Task<ImageReference?> ParentAsync(PlatformRun run, ImagePlan image, CancellationToken ct)
     {
         if (image.Spec.Parent is not { } parent) return BaseOs(run.Plan);
         var core = run.Plan.Get(parent).Core;
-        return await run.Sources.FindRemoteAsync(core, ct) is { } remote ? ImageReference.Parse(remote.Name).WithDigest(remote.Digest) : core.KeyTag;
+        return await run.Sources.FindRemoteAsync(core, ct) is { } remote ? remote.Pinned : core.KeyTag;
     }
 
     private async Task<IReadOnlyList<ArtifactLayer>> MakeAsync(PlatformRun run, ImagePlan image, string digest, ImageReference? parent, EvidenceKind kind,
         CancellationToken ct)
     {
         var (plan, prove, sources) = (run.Plan, run.Prove, run.Sources);
-        var reference = ImageReference.Parse(registry.Location.ImageName(repository)).WithDigest(digest);
+        var reference = registry.Location.Reference(repository).WithDigest(digest);
         switch (kind)
         {
             case EvidenceKind.Sbom:
                 // Read from the image itself: pulled (by digest) only when this machine does not have it.
                 await sources.EnsureLocalAsync(image, image.Published, ct);
-                var contents = await ImageContents.ReadAsync(images, image.Published.KeyTag.ToString(), ct);
+                var contents = await ImageContents.ReadAsync(images, image.Published.KeyTag, ct);
                 return [new ArtifactLayer(kind.ArtifactType(), Sbom.Write(new SbomInput(reference, image.Key, image.Platform, contents,
                     Binaries(plan, image), parent) { LockedPackages = plan.LockedPackages(image.Name) }))];
             case EvidenceKind.Provenance:

@@ -19,22 +19,25 @@ namespace Strata.Pipeline;
 public sealed class CacheSources(IImageStore images, IRegistry? registry, RegistryLogin login, string repository, PlanHistory? history,
     Action<string> log) : ICacheSources
 {
+    /// <summary>The repository in the registry, with <paramref name="tag"/>: what the registry is asked by.</summary>
+    private ImageReference Remote(string tag) => registry!.Location.Reference(repository).WithTag(tag);
+
     public async Task<CacheSource?> FindAsync(ImagePlan image, Stage stage, CancellationToken ct = default)
     {
         if (stage.Kind != StageKind.Core) return null;
         var key = await PreviousCoreKeyAsync(image, ct) ?? await LastPlannedCoreKeyAsync(image, stage, ct);
         if (key is null || key == stage.Key) return null;
 
-        var tag = KeyTag(stage, key);
-        var local = (await images.InspectImagesAsync([tag.ToString()], ct)).SingleOrDefault();
+        var tag = KeyTagOf(stage, key);
+        var local = (await images.InspectImagesAsync([tag], ct)).SingleOrDefault();
         // (a core's key tag does not name its platform: the other platform's core of another key must not serve)
         if (local?.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) == key)
-            return await images.PlatformOfAsync(tag.ToString(), ct) == stage.Platform ? new CacheSource(tag, key, CacheOrigin.Local) : null;
+            return await images.PlatformOfAsync(tag, ct) == stage.Platform ? new CacheSource(tag, key, CacheOrigin.Local) : null;
 
         if (registry is null) return null;
-        var remote = await registry.FindAsync(repository, tag.Tag!, ct);
+        var remote = await registry.FindAsync(Remote(tag.Tag!), ct);
         return remote?.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) == key
-            ? new CacheSource(ImageReference.Parse(remote.Name).WithDigest(remote.Digest), key, CacheOrigin.Registry) { Size = remote.Size }
+            ? new CacheSource(remote.Pinned, key, CacheOrigin.Registry) { Size = remote.Size }
             : null;
     }
 
@@ -46,21 +49,21 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
             log($"==> {image.Name}: pulling the previous version {source.Image} ({SummaryTable.FormatSize(source.Size)}) as layer cache");
             await images.PullAsync(source.Image, await login.GetAsync(ct), ct);
             // Under its key tag, like every stage Strata pulls: prune and the plan history know it, nothing is left untagged.
-            await images.TagAsync(source.Image.ToString(), KeyTag(stage, source.Key), ct);
+            await images.TagAsync(source.Image, KeyTagOf(stage, source.Key), ct);
         }
         return source;
     }
 
-    /// <summary>The key tag the stage had under another key (the key's first 12 characters end every key tag).</summary>
-    private static ImageReference KeyTag(Stage stage, string key) => stage.KeyTag.WithTag(stage.KeyTag.Tag![..^12] + key[..Math.Min(12, key.Length)]);
+    /// <summary>The key tag the stage had under another key.</summary>
+    private static ImageReference KeyTagOf(Stage stage, string key) => stage.KeyTag.WithTag(KeyTag.WithKey(stage.KeyTag.Tag!, key));
 
     /// <summary>The full key of the newest core of this image in the plan history that the engine has (not this plan's).</summary>
     private async Task<string?> LastPlannedCoreKeyAsync(ImagePlan image, Stage stage, CancellationToken ct)
     {
         if (history is null) return null;
-        var prefix = KeyTag(stage, "").ToString(); // the key tag without its key
+        var prefix = $"{stage.KeyTag.Repository}:{KeyTag.WithoutKey(stage.KeyTag.Tag!)}"; // the key tag without its key
         foreach (var plan in history.Plans().Reverse())
-            foreach (var tag in plan.Where(t => t.StartsWith(prefix, StringComparison.Ordinal) && t != stage.KeyTag.ToString()))
+            foreach (var tag in plan.Where(t => t.StartsWith(prefix, StringComparison.Ordinal) && t != stage.KeyTag.ToString()).Select(ImageReference.Parse))
             {
                 var labels = (await images.InspectImagesAsync([tag], ct)).SingleOrDefault()?.Labels;
                 if (labels?.GetValueOrDefault(ChainBuilder.ImageLabel) == image.Name && labels.GetValueOrDefault(ChainBuilder.StageLabel) == "core" &&
@@ -75,8 +78,8 @@ public sealed class CacheSources(IImageStore images, IRegistry? registry, Regist
     {
         // The registry's moving tag is an index read for the engine's own platform: only the native plan (plain moving tag) asks it.
         var native = image.MovingTag.Tag == image.Name;
-        var labels = (await images.InspectImagesAsync([image.MovingTag.ToString()], ct)).SingleOrDefault()?.Labels
-                     ?? (registry is null || !native ? null : (await registry.FindAsync(repository, image.MovingTag.Tag!, ct))?.Labels);
+        var labels = (await images.InspectImagesAsync([image.MovingTag], ct)).SingleOrDefault()?.Labels
+                     ?? (registry is null || !native ? null : (await registry.FindAsync(Remote(image.MovingTag.Tag!), ct))?.Labels);
         if (labels is null || labels.GetValueOrDefault(ChainBuilder.ImageLabel) != image.Name) return null;
         var key = labels.GetValueOrDefault(ChainBuilder.StageLabel) == "published"
             ? labels.GetValueOrDefault(ChainBuilder.ParentKeyLabel)

@@ -1,4 +1,5 @@
 using Strata.Downloads;
+using Strata.BaseOs;
 using Strata.Engine;
 using Strata.Graph;
 using Strata.Images;
@@ -343,12 +344,12 @@ public sealed class ImagePipeline : IDisposable
     }
 
     /// <summary>verify --rebuild (issue 31): the chain built again here, cold and normalised, against the registry's moving tags.</summary>
-    public async Task<IReadOnlyList<Reproducible.RebuildRow>> RebuildCheckAsync(string? image = null, CancellationToken ct = default)
+    public async Task<IReadOnlyList<RebuildRow>> RebuildCheckAsync(string? image = null, CancellationToken ct = default)
     {
         var registry = await RegistryAsync(ct)
             ?? throw new OptionException($"--target={Targets.Verify} --rebuild works on a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
         var revision = Options.Revision ?? GitRevision.Read(Options.RepositoryRoot);
-        return await new Reproducible.RebuildCheckCommand(await ForAsync(await ReleasePlatformsAsync(ct), ct),
+        return await new RebuildCheckCommand(await ForAsync(await ReleasePlatformsAsync(ct), ct),
             plan => new ChainBuilder(Engine.Images, Engine.Builds, BaseOs, new BuildOptions
             {
                 Network = Options.Network, Revision = revision, Assets = _assets.Value,

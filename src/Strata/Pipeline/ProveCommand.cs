@@ -26,7 +26,7 @@ public sealed class ProveCommand(BuildPlan plan, ISmokeRunner smoke, SmokeProof 
     public bool IsProven(string image) => proofs.IsProven(ProofKey(image));
 
     /// <summary>The registry tag that records a proof: the published key tag plus the proof key.</summary>
-    public string ProofTag(string image) => $"{plan.Get(image).Published.KeyTag.Tag}-proven-{ProofKey(image)[..12]}";
+    public string ProofTag(string image) => KeyTag.Proven(plan.Get(image).Published.KeyTag.Tag!, ProofKey(image));
 
     /// <summary>
     /// Smoke-tests the image's published stage unless an earlier run proved it under the same checks,
@@ -61,8 +61,8 @@ public sealed class ProveCommand(BuildPlan plan, ISmokeRunner smoke, SmokeProof 
         }
         if (await sources.FindTagAsync(ProofTag(image), ct) is not { } marker || marker.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) != planned.Key)
             return false;
-        log($"==> {image} ({plan.Platform}): smoke tests passed in an earlier release ({marker.Name}:{marker.Tag})");
-        proofs.Record(proofKey, new SmokeResult(image, planned.Published.KeyTag.ToString(), [], null, null, TimeSpan.Zero));
+        log($"==> {image} ({plan.Platform}): smoke tests passed in an earlier release ({marker.Name})");
+        proofs.Record(proofKey, new SmokeResult(image, planned.Published.KeyTag, [], null, null, TimeSpan.Zero));
         return true;
     }
 
@@ -76,9 +76,9 @@ public sealed class ProveCommand(BuildPlan plan, ISmokeRunner smoke, SmokeProof 
                 $"Prove it first: ./build.sh --target={Targets.SmokeOf(image)}");
         await sources.EnsureLocalAsync(planned, planned.Published, ct);
         // The size_budget gate holds whoever promotes (the build checks it first, before any smoke test).
-        var bytes = (await images.InspectImagesAsync([planned.Published.KeyTag.ToString()], ct)).Single().Size;
+        var bytes = (await images.InspectImagesAsync([planned.Published.KeyTag], ct)).Single().Size;
         if (planned.Spec.SizeBudget is { } budget && bytes > budget.Bytes)
-            SizeBudget.Check(planned.Spec, plan.Platform, bytes, ImageSize.Of(await images.ReadLayersAsync(planned.Published.KeyTag.ToString(), ct)));
+            SizeBudget.Check(planned.Spec, plan.Platform, bytes, ImageSize.Of(await images.ReadLayersAsync(planned.Published.KeyTag, ct)));
         await builder.PromoteAsync(plan, image, ct);
     }
 

@@ -20,6 +20,9 @@ public sealed class IndexIncompleteException(string message) : Exception(message
 public sealed class ReleaseCommand(IReadOnlyList<PlatformRun> declared, IReadOnlyCollection<Platform> selected, IRegistry registry,
     RunRecord record, string repository, string? releaseTag, AttachCommand attach, Action<string> log)
 {
+    /// <summary>The repository in the registry, with <paramref name="tag"/>: what the registry is asked by.</summary>
+    private ImageReference Remote(string tag) => registry!.Location.Reference(repository).WithTag(tag);
+
     public async Task RunAsync(CancellationToken ct = default)
     {
         attach.Begin();
@@ -63,7 +66,7 @@ public sealed class ReleaseCommand(IReadOnlyList<PlatformRun> declared, IReadOnl
             foreach (var run in declared.Where(r => r.Plan.Contains(image.Name)))
             {
                 var planned = run.Plan.Get(image.Name);
-                var manifest = await registry.FindManifestAsync(repository, planned.Published.KeyTag.Tag!, ct);
+                var manifest = await registry.FindManifestAsync(Remote(planned.Published.KeyTag.Tag!), ct);
                 if (manifest is null || await run.Sources.FindRemoteAsync(planned.Published, ct) is null || !await run.Prove.IsProvenAnywhereAsync(image.Name, ct))
                 {
                     missing.Add($"{image.Name} for {run.Platform} ({planned.Published.KeyTag.Tag}{(manifest is null ? "" : ", not proven")})");
@@ -91,12 +94,12 @@ public sealed class ReleaseCommand(IReadOnlyList<PlatformRun> declared, IReadOnl
             foreach (var tag in tags)
             {
                 attach.IndexWritten(image, tag, digest, entries);
-                if ((await registry.FindManifestAsync(repository, tag, ct))?.Digest == digest)
+                if ((await registry.FindManifestAsync(Remote(tag), ct))?.Digest == digest)
                 {
                     log($"==> {image}: {registry.Location.ImageName(repository)}:{tag} is already the index {digest[..19]}...");
                     continue;
                 }
-                await registry.PushManifestAsync(repository, tag, ImageIndex.MediaType, index, ct);
+                await registry.PushManifestAsync(Remote(tag), ImageIndex.MediaType, index, ct);
                 log($"==> {image}: {registry.Location.ImageName(repository)}:{tag} -> index {digest[..19]}... of " +
                     string.Join(", ", ImageIndex.Read(index).Select(m => $"{m.Platform} {m.Digest[..19]}...")));
             }

@@ -18,6 +18,9 @@ public sealed class StageSources(BuildPlan plan, ChainBuilder builder, IImageSto
     RegistryLogin login, string repository, Action<string> log)
 {
     private readonly Dictionary<ImageReference, RemoteImage?> _remote = [];
+
+    /// <summary>The repository in the registry, with <paramref name="tag"/>: what the registry is asked by.</summary>
+    private ImageReference Remote(string tag) => registry!.Location.Reference(repository).WithTag(tag);
     private readonly HashSet<ImageReference> _conflicts = [];
     private readonly Dictionary<ImageReference, StageSource> _sources = [];
     private readonly Dictionary<ImageReference, long> _pulled = [];
@@ -38,7 +41,7 @@ public sealed class StageSources(BuildPlan plan, ChainBuilder builder, IImageSto
         if (await builder.ExistsAsync(plan, stage, ct)) return stage.KeyTag;
         if (registry is null) return null;
         var plain = ImageReference.Parse(repository).WithTag(stage.KeyTag.Tag!);
-        var found = (await images.InspectImagesAsync([plain.ToString()], ct)).SingleOrDefault();
+        var found = (await images.InspectImagesAsync([plain], ct)).SingleOrDefault();
         return found is not null && found.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) == stage.Key ? plain : null;
     }
 
@@ -50,10 +53,10 @@ public sealed class StageSources(BuildPlan plan, ChainBuilder builder, IImageSto
     {
         if (registry is null) return null;
         if (_remote.TryGetValue(stage.KeyTag, out var known)) return known;
-        var found = await registry.FindAsync(repository, stage.KeyTag.Tag!, ct);
+        var found = await registry.FindAsync(Remote(stage.KeyTag.Tag!), ct);
         if (found is not null && (!found.Labels.TryGetValue(ChainBuilder.KeyLabel, out var key) || key != stage.Key))
         {
-            log($"==> {stage.ImageName}: {found.Name}:{found.Tag} in the registry carries key {key ?? "(none)"}, not {stage.Key}: not reused");
+            log($"==> {stage.ImageName}: {found.Name} in the registry carries key {key ?? "(none)"}, not {stage.Key}: not reused");
             found = null;
             _conflicts.Add(stage.KeyTag);
         }
@@ -107,7 +110,7 @@ public sealed class StageSources(BuildPlan plan, ChainBuilder builder, IImageSto
 
     private async Task PullAsync(ImagePlan image, Stage stage, RemoteImage remote, CancellationToken ct)
     {
-        var reference = ImageReference.Parse(remote.Name).WithDigest(remote.Digest);
+        var reference = remote.Pinned;
         log($"==> {image.Name}: pulling {stage.KeyTag} ({SummaryTable.FormatSize(remote.Size)}) by digest {remote.Digest[..19]}...");
         await images.PullAsync(reference, await login.GetAsync(ct), ct);
         await builder.AdoptAsync(plan, stage, reference, ct);
@@ -149,10 +152,10 @@ public sealed class StageSources(BuildPlan plan, ChainBuilder builder, IImageSto
     public async Task TagRemoteAsync(Stage stage, string tag, CancellationToken ct)
     {
         var remote = await FindRemoteAsync(stage, ct) ?? throw new RegistryException($"{stage.KeyTag} is not in the registry: push it first.");
-        await registry!.TagAsync(repository, remote.Digest, tag, ct);
+        await registry!.TagAsync(remote.Pinned, Remote(tag), ct);
     }
 
     /// <summary>What the registry holds under <paramref name="tag"/> (any content); null without a registry or on 404.</summary>
     public async Task<RemoteImage?> FindTagAsync(string tag, CancellationToken ct) =>
-        registry is null ? null : await registry.FindAsync(repository, tag, ct);
+        registry is null ? null : await registry.FindAsync(Remote(tag), ct);
 }

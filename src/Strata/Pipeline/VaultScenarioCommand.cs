@@ -32,7 +32,7 @@ public sealed class VaultScenarioCommand(ImageGraph graph, PlatformRun run, Smok
         // Each check alone runs about twice the scenario's checks, plus a reset before each: about 3 times the scenario's time
         // (a loaded machine: 48 min in two runs, where the scenario took 12 to 19 min).
         var timeout = options.VaultChecksAlone ? smoke.Options.VaultTimeout * 4 : smoke.Options.VaultTimeout;
-        var vault = new VaultRun(planned.Published.KeyTag.ToString(), spec.User, scenario, timeout)
+        var vault = new VaultRun(planned.Published.KeyTag, spec.User, scenario, timeout)
         {
             Runtime = options.VaultRuntime, Only = options.VaultChecks, Alone = options.VaultChecksAlone, VaultOverride = options.VaultOverride, Bench = options.VaultBench,
         };

@@ -55,7 +55,7 @@ public abstract record PlatformSelection
             _ => throw new InvalidOperationException(),
         };
         if (wanted.FirstOrDefault(p => !declared.Contains(p)) is { } missing)
-            throw new Graph.StrataConfigException(
+            throw new StrataConfigException(
                 $"{(this is Native ? $"the engine's platform {missing}" : $"--platform {missing}")} is not among the platforms {configFile} declares " +
                 $"({string.Join(", ", declared)}): give --platform={string.Join(",", declared)} (or all), or add it to platforms: in {configFile}.");
         return declared.Where(wanted.Contains).ToList();

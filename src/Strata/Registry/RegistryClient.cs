@@ -5,6 +5,7 @@ using System.Text.Json;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
+using Strata.Oci;
 
 namespace Strata.Registry;
 
@@ -15,9 +16,13 @@ public class RegistryException(string message, Exception? inner = null) : Except
 public sealed class RegistryAuthException(string message) : RegistryException(message);
 
 /// <summary>An image as the registry holds it: its manifest digest and the labels of its config.</summary>
-public sealed record RemoteImage(string Name, string Tag, string Digest, IReadOnlyDictionary<string, string> Labels,
+/// <param name="Name">The reference it was found by (its tag or digest), in full.</param>
+public sealed record RemoteImage(ImageReference Name, string Digest, IReadOnlyDictionary<string, string> Labels,
     IReadOnlyList<RemoteLayer> Layers)
 {
+    /// <summary>The image by its manifest digest alone (<c>repo@sha256:…</c>): what a pull names, so it gets exactly what was found.</summary>
+    public ImageReference Pinned => Name.WithDigest(Digest) with { Tag = null };
+
     /// <summary>Compressed bytes of all its layers.</summary>
     public long Size => Layers.Sum(l => l.Size);
 }
@@ -93,10 +98,10 @@ public sealed class RegistryClient : IRegistry
     public RegistryLocation Location => _location;
 
     /// <summary>The image under <paramref name="tag"/>, or null when the registry says 404.</summary>
-    public async Task<RemoteImage?> FindAsync(string repository, string tag, CancellationToken ct = default)
+    public async Task<RemoteImage?> FindAsync(ImageReference image, CancellationToken ct = default)
     {
-        var name = _location.RemoteName(repository);
-        var what = $"{_location.ImageName(repository)}:{tag}";
+        var (name, tag) = (NameOf(image), ManifestOf(image));
+        var what = image.ToString();
         using (var head = await SendAsync(HttpMethod.Head, $"v2/{name}/manifests/{tag}", name, push: false, what, ct))
         {
             if (head.StatusCode == HttpStatusCode.NotFound) return null;
@@ -113,30 +118,32 @@ public sealed class RegistryClient : IRegistry
             if (chosen.ValueKind != JsonValueKind.Object)
                 throw new RegistryException($"{what} has no linux/{_options.Architecture} image in its index.");
             var (inner, _, _) = await GetManifestAsync(name, chosen.GetProperty("digest").GetString()!, what, ct);
-            return await DescribeAsync(repository, tag, digest, inner, what, ct);
+            return await DescribeAsync(image, digest, inner, what, ct);
         }
-        return await DescribeAsync(repository, tag, digest, manifest, what, ct);
+        return await DescribeAsync(image, digest, manifest, what, ct);
     }
 
     /// <summary>
     /// Points <paramref name="newTag"/> at the manifest <paramref name="sourceReference"/> (a tag or a
     /// digest) names: the same bytes put under another tag, nothing uploaded again.
     /// </summary>
-    public async Task TagAsync(string repository, string sourceReference, string newTag, CancellationToken ct = default)
+    public async Task TagAsync(ImageReference source, ImageReference target, CancellationToken ct = default)
     {
-        var name = _location.RemoteName(repository);
-        var what = $"{_location.ImageName(repository)}:{newTag}";
-        var (manifest, mediaType, _) = await GetManifestAsync(name, sourceReference, what, ct);
+        var name = NameOf(source);
+        if (NameOf(target) != name || target.Tag is not { } newTag)
+            throw new ArgumentException($"{target} is not a tag of {source.Repository}: a registry tags within one repository.", nameof(target));
+        var what = target.ToString();
+        var (manifest, mediaType, _) = await GetManifestAsync(name, ManifestOf(source), what, ct);
         using var put = await SendAsync(HttpMethod.Put, $"v2/{name}/manifests/{newTag}", name, push: true, what, ct,
             () => new ByteArrayContent(manifest) { Headers = { ContentType = new MediaTypeHeaderValue(mediaType) } });
         Ensure(put, what, "tag");
     }
 
     /// <summary>The manifest <paramref name="reference"/> (a tag or a digest) names, as stored, or null when the registry says 404.</summary>
-    public async Task<RegistryManifest?> FindManifestAsync(string repository, string reference, CancellationToken ct = default)
+    public async Task<RegistryManifest?> FindManifestAsync(ImageReference manifest, CancellationToken ct = default)
     {
-        var name = _location.RemoteName(repository);
-        var what = $"{_location.ImageName(repository)}:{reference}";
+        var (name, reference) = (NameOf(manifest), ManifestOf(manifest));
+        var what = manifest.ToString();
         using var response = await SendAsync(HttpMethod.Get, $"v2/{name}/manifests/{reference}", name, push: false, what, ct);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         Ensure(response, what, "read the manifest of");
@@ -148,25 +155,25 @@ public sealed class RegistryClient : IRegistry
     /// Stores <paramref name="body"/> as a manifest of <paramref name="mediaType"/> under <paramref name="reference"/>
     /// (a tag, or its own digest) and returns its digest. Every blob it names must be pushed first.
     /// </summary>
-    public async Task<string> PushManifestAsync(string repository, string reference, string mediaType, byte[] body, CancellationToken ct = default)
+    public async Task<Digest> PushManifestAsync(ImageReference target, string mediaType, byte[] body, CancellationToken ct = default)
     {
-        var name = _location.RemoteName(repository);
-        var what = $"{_location.ImageName(repository)}:{reference}";
+        var (name, reference) = (NameOf(target), ManifestOf(target));
+        var what = target.ToString();
         using var put = await SendAsync(HttpMethod.Put, $"v2/{name}/manifests/{reference}", name, push: true, what, ct,
             () => new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue(mediaType) } });
         Ensure(put, what, "push the manifest");
-        return DigestOf(put, body);
+        return Digest.Parse(DigestOf(put, body));
     }
 
     /// <summary>
     /// Uploads <paramref name="content"/> as a blob (one monolithic upload: POST, then PUT with its
     /// digest) unless the registry already has it, and returns its digest.
     /// </summary>
-    public async Task<string> PushBlobAsync(string repository, byte[] content, CancellationToken ct = default)
+    public async Task<Digest> PushBlobAsync(ImageReference repository, byte[] content, CancellationToken ct = default)
     {
-        var name = _location.RemoteName(repository);
-        var digest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
-        var what = $"{_location.ImageName(repository)}@{digest}";
+        var name = NameOf(repository);
+        var digest = Digest.Of(content);
+        var what = $"{repository.Repository}@{digest}";
         using (var head = await SendAsync(HttpMethod.Head, $"v2/{name}/blobs/{digest}", name, push: true, what, ct))
         {
             if (head.IsSuccessStatusCode) return digest;
@@ -177,7 +184,7 @@ public sealed class RegistryClient : IRegistry
         var location = start.Headers.Location
             ?? throw new RegistryException($"{_location.Host} started an upload of {what} but named no upload location.");
         var upload = location.IsAbsoluteUri ? location.ToString() : new Uri(_http.BaseAddress!, location).ToString();
-        upload += (upload.Contains('?') ? "&" : "?") + "digest=" + Uri.EscapeDataString(digest);
+        upload += (upload.Contains('?') ? "&" : "?") + "digest=" + Uri.EscapeDataString(digest.ToString());
         using var put = await SendAsync(HttpMethod.Put, upload, name, push: true, what, ct,
             () => new ByteArrayContent(content) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } });
         Ensure(put, what, "upload");
@@ -185,10 +192,10 @@ public sealed class RegistryClient : IRegistry
     }
 
     /// <summary>The blob <paramref name="digest"/> names, or null when the registry says 404.</summary>
-    public async Task<byte[]?> FindBlobAsync(string repository, string digest, CancellationToken ct = default)
+    public async Task<byte[]?> FindBlobAsync(ImageReference repository, Digest digest, CancellationToken ct = default)
     {
-        var name = _location.RemoteName(repository);
-        var what = $"{_location.ImageName(repository)}@{digest}";
+        var name = NameOf(repository);
+        var what = $"{repository.Repository}@{digest}";
         using var response = await SendAsync(HttpMethod.Get, $"v2/{name}/blobs/{digest}", name, push: false, what, ct);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         Ensure(response, what, "read the blob");
@@ -196,10 +203,11 @@ public sealed class RegistryClient : IRegistry
     }
 
     /// <summary>GET /v2/NAME/referrers/DIGEST (OCI distribution 1.1); null on 404: the registry has no referrers API.</summary>
-    public async Task<RegistryManifest?> FindReferrersAsync(string repository, string digest, CancellationToken ct = default)
+    public async Task<RegistryManifest?> FindReferrersAsync(ImageReference subject, CancellationToken ct = default)
     {
-        var name = _location.RemoteName(repository);
-        var what = $"the referrers of {_location.ImageName(repository)}@{digest}";
+        var name = NameOf(subject);
+        var digest = subject.Digest ?? throw new ArgumentException($"{subject} is not pinned by digest: the referrers API asks by digest.", nameof(subject));
+        var what = $"the referrers of {subject.Repository}@{digest}";
         using var response = await SendAsync(HttpMethod.Get, $"v2/{name}/referrers/{digest}", name, push: false, what, ct);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         Ensure(response, what, "list");
@@ -211,9 +219,18 @@ public sealed class RegistryClient : IRegistry
         response.Headers.TryGetValues("Docker-Content-Digest", out var d) ? d.First()
             : "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body));
 
-    private async Task<RemoteImage> DescribeAsync(string repository, string tag, string digest, byte[] manifest, string what, CancellationToken ct)
+    /// <summary>The repository's name inside this registry (what /v2/&lt;name&gt;/ takes); a reference to another registry is a caller's mistake.</summary>
+    private string NameOf(ImageReference image) =>
+        image.Registry == _location.Host ? image.Path
+            : throw new ArgumentException($"{image} is not an image of {_location.Host}: name it with {nameof(RegistryLocation)}.{nameof(RegistryLocation.Reference)}.", nameof(image));
+
+    /// <summary>What names the manifest: the digest when the reference has one, else its tag.</summary>
+    private static string ManifestOf(ImageReference image) =>
+        image.Digest ?? image.Tag ?? throw new ArgumentException($"{image} names no tag or digest: a registry manifest is asked by one.", nameof(image));
+
+    private async Task<RemoteImage> DescribeAsync(ImageReference image, string digest, byte[] manifest, string what, CancellationToken ct)
     {
-        var name = _location.RemoteName(repository);
+        var name = NameOf(image);
         using var doc = JsonDocument.Parse(manifest);
         var config = doc.RootElement.GetProperty("config").GetProperty("digest").GetString()!;
         var layers = doc.RootElement.TryGetProperty("layers", out var list)
@@ -225,7 +242,7 @@ public sealed class RegistryClient : IRegistry
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         if (configDoc.RootElement.TryGetProperty("config", out var c) && c.TryGetProperty("Labels", out var l) && l.ValueKind == JsonValueKind.Object)
             foreach (var label in l.EnumerateObject()) labels[label.Name] = label.Value.GetString() ?? "";
-        return new RemoteImage(_location.ImageName(repository), tag, digest, labels, layers);
+        return new RemoteImage(image, digest, labels, layers);
     }
 
     private async Task<(byte[] Body, string MediaType, string Digest)> GetManifestAsync(string name, string reference, string what, CancellationToken ct)

@@ -30,6 +30,9 @@ public sealed record RegistryLocation(string Host, string Namespace)
     /// <summary>The full image name of a repository in this registry.</summary>
     public string ImageName(string repository) => string.Join('/', new[] { Host, Namespace, repository }.Where(p => p.Length > 0));
 
+    /// <summary>A repository of this registry as a reference (no tag): what <see cref="IRegistry"/> takes, with a tag or digest added.</summary>
+    public Oci.ImageReference Reference(string repository) => Oci.ImageReference.Parse(ImageName(repository));
+
     /// <summary>The name inside the registry (what /v2/&lt;name&gt;/ takes).</summary>
     public string RemoteName(string repository) => string.Join('/', new[] { Namespace, repository }.Where(p => p.Length > 0));
 

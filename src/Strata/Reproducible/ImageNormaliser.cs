@@ -14,7 +14,7 @@ public sealed class ImageNormaliser(IImageArchives archives, IImageStore images,
     public async Task<NormalisedImage> NormaliseAsync(ImageReference tag, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
-        var before = (await images.InspectImagesAsync([tag.ToString()], ct)).SingleOrDefault()
+        var before = (await images.InspectImagesAsync([tag], ct)).SingleOrDefault()
             ?? throw new EngineException($"{tag} is not in the engine: nothing to normalise.");
         var work = Directory.CreateTempSubdirectory("strata-normalise-").FullName;
         try
@@ -28,10 +28,10 @@ public sealed class ImageNormaliser(IImageArchives archives, IImageStore images,
             File.Delete(saved);
             await using (var input = File.OpenRead(normalisedPath))
                 await archives.LoadAsync(input, ct);
-            var after = (await images.InspectImagesAsync([tag.ToString()], ct)).Single();
-            if (after.Id != normalised.Id)
+            var after = (await images.InspectImagesAsync([tag], ct)).Single();
+            if (after.Id.ToString() != normalised.Id)
                 throw new EngineException($"{tag} is {after.Id} after loading its normalised image {normalised.Id}.");
-            if (before.Id != after.Id && before.RepoTags.All(t => t == tag.ToString()))
+            if (before.Id != after.Id && before.RepoTags.All(t => t == tag))
             {
                 try { await images.RemoveImageAsync(before.Id, force: false, ct); }
                 catch (EngineException) { /* still used (a container, a child): it stays, untagged */ }

@@ -1,13 +1,14 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Strata.Engine;
+using Strata.Oci;
 
 namespace Strata.Smoke;
 
 /// <summary>What a check needs while it runs: the engine, the one container of the image, and the image's facts.</summary>
 public sealed class SmokeContext
 {
-    internal SmokeContext(IEngine docker, string container, string image, string imageRef, string user,
+    internal SmokeContext(IEngine docker, string container, string image, ImageReference imageRef, string user,
         IReadOnlyDictionary<string, string> labels, SmokeOptions options, Action<string>? log = null)
     {
         Log = log ?? (_ => { });
@@ -23,7 +24,7 @@ public sealed class SmokeContext
     public IEngine Docker { get; }
     public string Container { get; }
     public string Image { get; }
-    public string ImageRef { get; }
+    public ImageReference ImageRef { get; }
     /// <summary>The spec's user: the default for every check that runs a command.</summary>
     public string User { get; }
     public IReadOnlyDictionary<string, string> Labels { get; }

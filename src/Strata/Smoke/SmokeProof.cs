@@ -60,7 +60,7 @@ public sealed class SmokeProof(string directory)
     {
         if (result.ReportPath is { } report && File.Exists(report)) AtomicFile.Write(PathOf(proofKey) + ".xml", s => { using var r = File.OpenRead(report); r.CopyTo(s); });
         AtomicFile.WriteAllText(PathOf(proofKey) + ".json",
-            JsonSerializer.Serialize(new RecordedProof(result.Image, result.ImageRef, result.PassedCount, result.VaultRuntime)));
+            JsonSerializer.Serialize(new RecordedProof(result.Image, result.ImageRef.ToString(), result.PassedCount, result.VaultRuntime)));
         AtomicFile.WriteAllText(PathOf(proofKey),
             $"{result.Image} {result.ImageRef}: {result.PassedCount} checks passed; vault runtime: {result.VaultRuntime ?? "none"}\n");
     }

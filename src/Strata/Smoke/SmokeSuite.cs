@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Strata.Engine;
+using Strata.Oci;
 using Strata.Graph;
 using Strata.Tools;
 
@@ -54,7 +55,7 @@ public sealed record SmokeOptions
 
 /// <summary>What the suite found for one image.</summary>
 /// <param name="Container">The name of the container the checks ran in (removed by now); null when none started.</param>
-public sealed record SmokeResult(string Image, string ImageRef, IReadOnlyList<CheckResult> Checks, string? VaultRuntime,
+public sealed record SmokeResult(string Image, ImageReference ImageRef, IReadOnlyList<CheckResult> Checks, string? VaultRuntime,
     string? ReportPath, TimeSpan Duration, string? Container = null)
 {
     public int PassedCount => Checks.Count(c => c.Passed);
@@ -92,7 +93,7 @@ public static class SmokeSuite
     /// logs a line per check, writes the JUnit report and returns the result. The container is removed
     /// whatever happens, cancellation included. Failed checks do not throw: look at <see cref="SmokeResult.Passed"/>.
     /// </summary>
-    public static async Task<SmokeResult> RunAsync(ImageGraph graph, string image, string imageRef, ToolSet tools,
+    public static async Task<SmokeResult> RunAsync(ImageGraph graph, string image, ImageReference imageRef, ToolSet tools,
         ToolLock toolLock, SmokeOptions options, Action<string> log, CancellationToken ct = default)
     {
         var plan = Plan(graph, image, tools, toolLock, options);
@@ -110,7 +111,7 @@ public static class SmokeSuite
         return result;
     }
 
-    public static async Task<SmokeResult> RunPlanAsync(SmokePlan plan, string imageRef, SmokeOptions options,
+    public static async Task<SmokeResult> RunPlanAsync(SmokePlan plan, ImageReference imageRef, SmokeOptions options,
         Action<string> log, CancellationToken ct = default)
     {
         var docker = options.Docker ?? throw new InvalidOperationException("SmokeOptions.Docker: the smoke suite runs on an engine, and none was given.");

@@ -68,7 +68,7 @@ public sealed record ScenarioCheck(string Name, string Origin, string Directory,
             return [Fail(c, $"the vault scenario did not finish within {Timeout.TotalSeconds:0} s (stopped); output so far: {Excerpt(run.StdOut + run.StdErr)}")];
         var (runtime, results) = Parse(c, run.StdOut, run.StdErr, run.ExitCode);
         if (proofKey is not null && results.All(r => r.Passed))
-            await proofs!.SaveAsync(proofKey, VaultProof.Of(proofKey, c.Image, c.ImageRef, c.Options.Platform?.ToString(), runtime!, run.StdOut), Log, ct);
+            await proofs!.SaveAsync(proofKey, VaultProof.Of(proofKey, c.Image, c.ImageRef.ToString(), c.Options.Platform?.ToString(), runtime!, run.StdOut), Log, ct);
         if (fingerprintNote.Length > 0)
             results = [results[0] with { Message = results[0].Message + fingerprintNote }, .. results.Skip(1)];
         return results;

@@ -1,3 +1,4 @@
+using Strata.Oci;
 using Strata.Registry;
 using Strata.Reporting;
 
@@ -40,6 +41,9 @@ public sealed class EvidenceVerifier(IRegistry registry, string repository)
 {
     private readonly Referrers _referrers = new(registry, repository);
 
+    /// <summary>The repository in the registry, with <paramref name="tag"/>: what the registry is asked by.</summary>
+    private ImageReference Remote(string tag) => registry!.Location.Reference(repository).WithTag(tag);
+
     public async Task<VerifyRow> VerifyAsync(VerifyTarget target, CancellationToken ct = default)
     {
         var moving = await MovingAsync(target, ct);
@@ -76,11 +80,11 @@ public sealed class EvidenceVerifier(IRegistry registry, string repository)
     /// <summary>The image the moving tag names: itself, or where it is an index, its entry for the target's platform.</summary>
     private async Task<RemoteImage?> MovingAsync(VerifyTarget target, CancellationToken ct)
     {
-        if (target.Platform is { } platform && await registry.FindManifestAsync(repository, target.MovingTag, ct) is { MediaType: Oci.ImageIndex.MediaType } index)
+        if (target.Platform is { } platform && await registry.FindManifestAsync(Remote(target.MovingTag), ct) is { MediaType: Oci.ImageIndex.MediaType } index)
             return Oci.ImageIndex.Read(index.Body).FirstOrDefault(m => m.Platform == platform) is { } entry
-                ? await registry.FindAsync(repository, entry.Digest, ct)
+                ? await registry.FindAsync(registry.Location.Reference(repository).WithDigest(entry.Digest), ct)
                 : null;
-        return await registry.FindAsync(repository, target.MovingTag, ct);
+        return await registry.FindAsync(Remote(target.MovingTag), ct);
     }
 
     private async Task<string?> TagProblemAsync(VerifyTarget target, RemoteImage moving, CancellationToken ct)
@@ -89,7 +93,7 @@ public sealed class EvidenceVerifier(IRegistry registry, string repository)
         if (key != target.Key)
             return $"the moving tag names an image of key {key?[..Math.Min(12, key.Length)] ?? "(none)"}, this checkout plans {target.Key[..12]} " +
                    "(release this checkout, or verify from the commit that was released)";
-        var keyTag = await registry.FindAsync(repository, target.KeyTag, ct);
+        var keyTag = await registry.FindAsync(Remote(target.KeyTag), ct);
         if (keyTag is null) return $"its key tag {target.KeyTag} is not in the registry";
         return keyTag.Digest == moving.Digest ? null
             : $"its key tag {target.KeyTag} names {keyTag.Digest[..19]}..., the moving tag {moving.Digest[..19]}...: the key tag was moved";

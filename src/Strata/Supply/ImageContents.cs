@@ -34,7 +34,7 @@ public sealed record ImageContents(OsRelease? Os, IReadOnlyList<DebianPackage> D
     /// Beside them, where an npm tool is installed from its lock (locks/npm/TOOL: npm ci in /usr/local/lib/strata-npm/TOOL).
     public static readonly IReadOnlyList<string> GlobalNodeModules = ["/usr/local/lib/node_modules", "/usr/lib/node_modules", "/usr/local/lib/strata-npm"];
 
-    public static async Task<ImageContents> ReadAsync(IImageStore images, string image, CancellationToken ct = default)
+    public static async Task<ImageContents> ReadAsync(IImageStore images, ImageLocator image, CancellationToken ct = default)
     {
         // One read per folder: a read of several folders would archive their common parent (here: /).
         var status = (await images.ReadFilesAsync(image, [DpkgStatusPath], ct)).SingleOrDefault();

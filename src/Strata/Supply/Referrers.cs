@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Strata.Oci;
 using Strata.Registry;
 
 namespace Strata.Supply;
@@ -27,11 +28,12 @@ public sealed class Referrers(IRegistry registry, string repository)
     // Content-addressed reads are the same every time: an artefact read to judge it is not fetched again to list its packages.
     private readonly Dictionary<string, byte[]> _blobs = [];
     private bool? _hasApi; // whether the registry answers the referrers API; asked once
+    private readonly ImageReference _repository = registry.Location.Reference(repository);
 
     private async Task<RegistryManifest?> FindReferrersAsync(string subject, CancellationToken ct)
     {
         if (_hasApi == false) return null;
-        var index = await registry.FindReferrersAsync(repository, subject, ct);
+        var index = await registry.FindReferrersAsync(_repository.WithDigest(subject), ct);
         _hasApi = index is not null;
         return index;
     }
@@ -42,21 +44,21 @@ public sealed class Referrers(IRegistry registry, string repository)
     /// <summary>The manifests that name <paramref name="subject"/> as their subject (the API's answer, else the tag schema's index). Changes nothing.</summary>
     public async Task<IReadOnlyList<Referrer>> ListAsync(string subject, CancellationToken ct = default)
     {
-        var index = await FindReferrersAsync(subject, ct) ?? await registry.FindManifestAsync(repository, TagOf(subject), ct);
+        var index = await FindReferrersAsync(subject, ct) ?? await registry.FindManifestAsync(_repository.WithTag(TagOf(subject)), ct);
         return index is null ? [] : Parse(index.Body);
     }
 
     /// <summary>Reads an artefact's layers (null when its manifest is gone: the index names a deleted referrer).</summary>
     public async Task<IReadOnlyList<ArtifactLayer>?> ReadAsync(Referrer referrer, CancellationToken ct = default)
     {
-        if (await registry.FindManifestAsync(repository, referrer.Digest, ct) is not { } manifest) return null;
+        if (await registry.FindManifestAsync(_repository.WithDigest(referrer.Digest), ct) is not { } manifest) return null;
         var layers = new List<ArtifactLayer>();
         foreach (var layer in JsonNode.Parse(manifest.Body)?["layers"]?.AsArray() ?? [])
         {
             var digest = layer!["digest"]!.GetValue<string>();
             if (!_blobs.TryGetValue(digest, out var content))
             {
-                if (await registry.FindBlobAsync(repository, digest, ct) is not { } found) return null;
+                if (await registry.FindBlobAsync(_repository, Oci.Digest.Parse(digest), ct) is not { } found) return null;
                 content = _blobs[digest] = found;
             }
             layers.Add(new ArtifactLayer(layer["mediaType"]!.GetValue<string>(), content));
@@ -71,12 +73,12 @@ public sealed class Referrers(IRegistry registry, string repository)
     public async Task<string> AttachAsync(string subject, string artifactType, IReadOnlyList<ArtifactLayer> layers,
         IReadOnlyDictionary<string, string> annotations, CancellationToken ct = default)
     {
-        var target = await registry.FindManifestAsync(repository, subject, ct)
+        var target = await registry.FindManifestAsync(_repository.WithDigest(subject), ct)
             ?? throw new RegistryException($"{registry.Location}: {repository}@{subject} is not in the registry: push the image before attaching to it.");
-        await registry.PushBlobAsync(repository, EmptyConfig, ct);
+        await registry.PushBlobAsync(_repository, EmptyConfig, ct);
         var layerDescriptors = new JsonArray();
         foreach (var layer in layers)
-            layerDescriptors.Add(Descriptor(layer.MediaType, await registry.PushBlobAsync(repository, layer.Content, ct), layer.Content.Length));
+            layerDescriptors.Add(Descriptor(layer.MediaType, (await registry.PushBlobAsync(_repository, layer.Content, ct)).ToString(), layer.Content.Length));
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,
@@ -89,7 +91,7 @@ public sealed class Referrers(IRegistry registry, string repository)
                 .Select(a => KeyValuePair.Create(a.Key, (JsonNode?)JsonValue.Create(a.Value)))),
         };
         var body = Encoding.UTF8.GetBytes(manifest.ToJsonString());
-        var digest = await registry.PushManifestAsync(repository, Digest(body), ManifestType, body, ct);
+        var digest = (await registry.PushManifestAsync(_repository.WithDigest(Digest(body)), ManifestType, body, ct)).ToString();
         if (await FindReferrersAsync(subject, ct) is null)
             await IndexAsync(subject, new Referrer(digest, artifactType, body.Length), ct);
         return digest;
@@ -99,7 +101,7 @@ public sealed class Referrers(IRegistry registry, string repository)
     private async Task IndexAsync(string subject, Referrer referrer, CancellationToken ct)
     {
         var tag = TagOf(subject);
-        var existing = await registry.FindManifestAsync(repository, tag, ct);
+        var existing = await registry.FindManifestAsync(_repository.WithTag(tag), ct);
         var index = existing is null ? new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = IndexType, ["manifests"] = new JsonArray() }
             : JsonNode.Parse(existing.Body)!.AsObject();
         var manifests = index["manifests"]!.AsArray();
@@ -109,13 +111,13 @@ public sealed class Referrers(IRegistry registry, string repository)
         {
             var d = m!["digest"]!.GetValue<string>();
             if (d == referrer.Digest) return;
-            if (await registry.FindManifestAsync(repository, d, ct) is not null) kept.Add(m.DeepClone());
+            if (await registry.FindManifestAsync(_repository.WithDigest(d), ct) is not null) kept.Add(m.DeepClone());
         }
         var entry = Descriptor(ManifestType, referrer.Digest, referrer.Size);
         entry["artifactType"] = referrer.ArtifactType;
         kept.Add(entry);
         index["manifests"] = kept;
-        await registry.PushManifestAsync(repository, tag, IndexType, Encoding.UTF8.GetBytes(index.ToJsonString()), ct);
+        await registry.PushManifestAsync(_repository.WithTag(tag), IndexType, Encoding.UTF8.GetBytes(index.ToJsonString()), ct);
     }
 
     private static IReadOnlyList<Referrer> Parse(byte[] index)

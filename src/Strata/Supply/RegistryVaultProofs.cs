@@ -17,6 +17,7 @@ public sealed class RegistryVaultProofs(IRegistry registry, string repository) :
 {
     public const string ArtifactType = "application/vnd.dev.strata.vault-proof.v1+json";
     public const string TagPrefix = "vault-proof-";
+    private readonly Oci.ImageReference _repository = registry.Location.Reference(repository);
 
     public string Where => $"the registry ({registry.Location.ImageName(repository)})";
 
@@ -25,7 +26,7 @@ public sealed class RegistryVaultProofs(IRegistry registry, string repository) :
     public async Task<VaultProofLookup> FindAsync(string key, CancellationToken ct)
     {
         var tag = TagOf(key);
-        if (await registry.FindManifestAsync(repository, tag, ct) is not { } manifest) return VaultProofLookup.None;
+        if (await registry.FindManifestAsync(_repository.WithTag(tag), ct) is not { } manifest) return VaultProofLookup.None;
         try
         {
             var root = JsonNode.Parse(manifest.Body) ?? throw new FormatException("an empty manifest");
@@ -33,7 +34,7 @@ public sealed class RegistryVaultProofs(IRegistry registry, string repository) :
                 throw new FormatException($"its manifest is not a {ArtifactType} artefact");
             var layer = root["layers"]?.AsArray().SingleOrDefault() ?? throw new FormatException("its manifest has not exactly one layer");
             var digest = layer["digest"]?.GetValue<string>() ?? throw new FormatException("its layer names no digest");
-            var blob = await registry.FindBlobAsync(repository, digest, ct) ?? throw new FormatException($"its layer {digest} is not in the registry");
+            var blob = await registry.FindBlobAsync(_repository, Oci.Digest.Parse(digest), ct) ?? throw new FormatException($"its layer {digest} is not in the registry");
             var proof = VaultProof.Read(blob);
             return proof.Problem(key, keyRequired: true) is { } problem
                 ? new VaultProofLookup(null, $"{tag}: {problem}")
@@ -49,8 +50,8 @@ public sealed class RegistryVaultProofs(IRegistry registry, string repository) :
     {
         var record = proof.ToJson();
         var empty = "{}"u8.ToArray();
-        await registry.PushBlobAsync(repository, empty, ct);
-        var layer = await registry.PushBlobAsync(repository, record, ct);
+        await registry.PushBlobAsync(_repository, empty, ct);
+        var layer = (await registry.PushBlobAsync(_repository, record, ct)).ToString();
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,
@@ -64,7 +65,7 @@ public sealed class RegistryVaultProofs(IRegistry registry, string repository) :
                 ["dev.strata.vault-proof.image"] = proof.ImageRef,
             },
         };
-        await registry.PushManifestAsync(repository, TagOf(key), Referrers.ManifestType, Encoding.UTF8.GetBytes(manifest.ToJsonString()), ct);
+        await registry.PushManifestAsync(_repository.WithTag(TagOf(key)), Referrers.ManifestType, Encoding.UTF8.GetBytes(manifest.ToJsonString()), ct);
     }
 
     private static JsonObject Descriptor(string mediaType, string digest, long size) =>

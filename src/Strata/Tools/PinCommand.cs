@@ -1,6 +1,5 @@
 using Strata.Downloads;
 using Strata.GitHub;
-using Strata.Graph;
 
 namespace Strata.Tools;
 

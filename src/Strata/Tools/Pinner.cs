@@ -1,7 +1,6 @@
 using System.Text;
 using NuGet.Versioning;
 using Strata.Downloads;
-using Strata.Graph;
 using Strata.GitHub;
 
 namespace Strata.Tools;

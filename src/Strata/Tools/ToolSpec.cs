@@ -1,10 +1,8 @@
 using System.Text.RegularExpressions;
 using NuGet.Versioning;
-using Strata.Graph;
+using Strata.Downloads;
 
 namespace Strata.Tools;
-
-public enum ArchiveFormat { Raw, TarGz, Zip }
 
 /// <summary>
 /// Where a binary's sha256 comes from. Adding a source: one new record here, a parameter of

@@ -1,25 +1,11 @@
 using System.Text.RegularExpressions;
 using NuGet.Versioning;
 using YamlDotNet.RepresentationModel;
+using Strata.Downloads;
 using Strata.GitHub;
-using Strata.Graph;
 using Strata.Yaml;
 
 namespace Strata.Tools;
-
-/// <summary>The validated content of tools.yaml.</summary>
-public sealed class ToolSet(string path, IReadOnlyList<ToolSpec> tools)
-{
-    public string Path { get; } = path;
-    public IReadOnlyList<ToolSpec> Tools { get; } = tools;
-
-    public ToolSpec Get(string name) =>
-        Tools.FirstOrDefault(t => t.Name == name)
-        ?? throw new StrataConfigException(
-            $"{System.IO.Path.GetFileName(Path)}: there is no tool '{name}'. Tools: {string.Join(", ", Tools.Select(t => t.Name))}.");
-
-    public IEnumerable<ToolSpec> ForImage(string image) => Tools.Where(t => t.Image == image);
-}
 
 /// <summary>
 /// Reads tools.yaml: a top-level <c>tools:</c> list; every error names the file, the line and the tool.

@@ -1,6 +1,5 @@
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
-using Strata.Graph;
 
 namespace Strata.Yaml;
 

@@ -41,7 +41,7 @@ public sealed class CacheFromIntegrationTests(EngineFixture engine, ITestOutputH
     {
         foreach (var image in Enumerable.Reverse(_images))
         {
-            try { await engine.Docker.Images.RemoveImageAsync(image, force: true); }
+            try { await engine.Docker.Images.RemoveImageAsync(Strata.Oci.ImageReference.Parse(image), force: true); }
             catch (EngineNotFoundException) { }
         }
         await BuildRecords.RemoveAsync(_nonce);
@@ -61,7 +61,7 @@ public sealed class CacheFromIntegrationTests(EngineFixture engine, ITestOutputH
         await BuildAsync(docker, Dockerfile("one"), previous, cacheFrom: null);
         await docker.Images.PushAsync(previous, null, _ => { });
         using var client = new RegistryClient(RegistryLocation.Parse(_registry.Host + "/strata-it"), RegistryLogin.Anonymous);
-        var digest = (await client.FindAsync(repository.Path["strata-it/".Length..], "previous"))!.Digest;
+        var digest = (await client.FindAsync(client.At(repository.Path["strata-it/".Length..], "previous")))!.Digest;
         await ForgetAsync(docker, previous);
         var pulled = repository.WithDigest(digest);
         await docker.Images.PullAsync(pulled, null);
@@ -98,7 +98,7 @@ public sealed class CacheFromIntegrationTests(EngineFixture engine, ITestOutputH
     /// <summary>Removes the image and what its build left in the builder's cache (a new machine has neither).</summary>
     private async Task ForgetAsync(DockerEngine docker, ImageReference tag)
     {
-        await docker.Images.RemoveImageAsync(tag.ToString()); // the classic builder's intermediate images go with it
+        await docker.Images.RemoveImageAsync(tag); // the classic builder's intermediate images go with it
         if ((await docker.Builds.ResolveBuilderAsync()).BuildKit) await BuildRecords.RemoveAsync(_nonce);
     }
 
@@ -106,7 +106,7 @@ public sealed class CacheFromIntegrationTests(EngineFixture engine, ITestOutputH
     private static async Task<IReadOnlyList<string>> FileListAsync(DockerEngine docker, ImageReference image)
     {
         var entries = new List<string>();
-        await docker.Images.ExportImageAsync(image.ToString(), async (stream, ct) =>
+        await docker.Images.ExportImageAsync(image, async (stream, ct) =>
         {
             await using var tar = new TarReader(stream);
             while (await tar.GetNextEntryAsync(copyData: true, ct) is { } entry)

@@ -46,22 +46,22 @@ public sealed class DockerEngineIntegrationTests(EngineFixture engine) : IAsyncL
             }, ct);
         }, tag, Platform.LinuxArm64);
 
-        var imported = Assert.Single(await Docker.Images.InspectImagesAsync([tag.ToString(), $"{_repository}:absent"]));
+        var imported = Assert.Single(await Docker.Images.InspectImagesAsync([tag, Strata.Oci.ImageReference.Parse($"{_repository}:absent")]));
         // Engine 20.10 labels an import with its own architecture; the config is corrected to the platform asked for.
-        Assert.Equal(Platform.LinuxArm64, await Docker.Images.PlatformOfAsync(tag.ToString()));
-        await Docker.Images.TagAsync(tag.ToString(), ImageReference.Parse($"{_repository}:second"));
-        var listed = Assert.Single(await Docker.Images.ListImagesAsync(_repository));
+        Assert.Equal(Platform.LinuxArm64, await Docker.Images.PlatformOfAsync(tag));
+        await Docker.Images.TagAsync(tag, ImageReference.Parse($"{_repository}:second"));
+        var listed = Assert.Single(await Docker.Images.ListImagesAsync(Strata.Oci.ImageReference.Parse(_repository)));
         Assert.Equal(imported.Id, listed.Id);
-        Assert.Equal([$"{_repository}:imported", $"{_repository}:second"], listed.RepoTags.Order());
+        Assert.Equal([$"{_repository}:imported", $"{_repository}:second"], listed.RepoTags.Select(t => t.ToString()).Order());
         Assert.Equal(imported.Id, Assert.Single(await Docker.Images.InspectImagesAsync([imported.Id])).Id);
 
         // The chain's images carry labels: listing by label finds them (and only them).
-        var labelled = await Docker.Images.ListImagesAsync(_repository, ["dev.strata.key"]);
+        var labelled = await Docker.Images.ListImagesAsync(Strata.Oci.ImageReference.Parse(_repository), ["dev.strata.key"]);
         Assert.Empty(labelled);
 
-        await Docker.Images.RemoveImageAsync($"{_repository}:second");
-        Assert.Equal([tag.ToString()], Assert.Single(await Docker.Images.ListImagesAsync(_repository)).RepoTags);
-        var e = await Assert.ThrowsAsync<EngineNotFoundException>(() => Docker.Images.RemoveImageAsync($"{_repository}:second"));
+        await Docker.Images.RemoveImageAsync(Strata.Oci.ImageReference.Parse($"{_repository}:second"));
+        Assert.Equal([tag], Assert.Single(await Docker.Images.ListImagesAsync(Strata.Oci.ImageReference.Parse(_repository))).RepoTags);
+        var e = await Assert.ThrowsAsync<EngineNotFoundException>(() => Docker.Images.RemoveImageAsync(Strata.Oci.ImageReference.Parse($"{_repository}:second")));
         Assert.Contains($"{_repository}:second", e.Message);
     }
 
@@ -111,7 +111,7 @@ public sealed class DockerEngineIntegrationTests(EngineFixture engine) : IAsyncL
 
         Assert.Contains("etc/os-release", names);
         Assert.Contains("usr/bin/env", names);
-        var e = await Assert.ThrowsAsync<EngineNotFoundException>(() => Docker.Images.ExportImageAsync("strata-no-such-image:x", (_, _) => Task.CompletedTask));
+        var e = await Assert.ThrowsAsync<EngineNotFoundException>(() => Docker.Images.ExportImageAsync(Strata.Oci.ImageReference.Parse("strata-no-such-image:x"), (_, _) => Task.CompletedTask));
         Assert.Contains("strata-no-such-image", e.Message);
     }
 
@@ -133,13 +133,13 @@ public sealed class DockerEngineIntegrationTests(EngineFixture engine) : IAsyncL
         File.WriteAllText(config, $$"""{ "auths": { "{{registry.Host}}": { "auth": "{{Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password))}}" } } }""");
         using var logged = new DockerEngine(dockerConfig: _temp.Root);
         await logged.Images.PushAsync(remote, null, lines.Add);
-        await logged.Images.RemoveImageAsync(remote.ToString());
-        Assert.Empty(await logged.Images.InspectImagesAsync([remote.ToString()]));
+        await logged.Images.RemoveImageAsync(remote);
+        Assert.Empty(await logged.Images.InspectImagesAsync([remote]));
 
         var (ok, reason) = await logged.Images.TryPullAsync(remote, progress: lines.Add);
         Assert.True(ok, reason);
-        Assert.Single(await logged.Images.InspectImagesAsync([remote.ToString()]));
-        await logged.Images.RemoveImageAsync(remote.ToString());
+        Assert.Single(await logged.Images.InspectImagesAsync([remote]));
+        await logged.Images.RemoveImageAsync(remote);
         Assert.NotEmpty(lines);
         Assert.DoesNotContain(lines, l => l.Contains(password));
 

@@ -13,7 +13,7 @@ public class EngineErrorsTests
         try
         {
             using var docker = new DockerEngine();
-            var inspect = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.Images.InspectImagesAsync(["strata/x:y"]));
+            var inspect = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.Images.InspectImagesAsync([Strata.Oci.ImageReference.Parse("strata/x:y")]));
             var version = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.VersionAsync());
             var exec = await Assert.ThrowsAsync<EngineUnavailableException>(() => docker.Containers.ExecAsync("c", "root", ["true"]));
             foreach (var e in new[] { inspect, version, exec })
@@ -67,7 +67,7 @@ public class EngineErrorsTests
     [Fact]
     public void An_unknown_builder_is_refused_with_the_choices()
     {
-        var e = Assert.Throws<Strata.Graph.StrataConfigException>(() => Builders.Parse("kaniko"));
+        var e = Assert.Throws<StrataConfigException>(() => Builders.Parse("kaniko"));
         Assert.Contains("auto", e.Message);
         Assert.Contains("buildkit", e.Message);
         Assert.Contains("classic", e.Message);

@@ -163,6 +163,27 @@ public class GraphLoaderTests : IDisposable
         Assert.Contains("not pinned by digest", e.Message);
     }
 
+    [Theory]
+    [InlineData("Strata/Test")]          // upper case
+    [InlineData("strata/test:v1")]       // a tag: the key tags are Strata's
+    [InlineData("strata//test")]
+    public void A_repository_that_is_not_a_plain_image_repository_is_rejected(string repository)
+    {
+        var e = Assert.Throws<StrataConfigException>(() => GraphLoader.Parse($"""
+            repository: "{repository}"
+            base_os:
+              image: debian:trixie-slim@sha256:0000000000000000000000000000000000000000000000000000000000000000
+              debootstrap: {"{"} suite: trixie, mirror: "http://deb.debian.org/debian" {"}"}
+            images:
+              - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
+            """, _repo.Root));
+        Assert.Contains("is not a valid image repository name", e.Message);
+    }
+
+    [Fact]
+    public void A_pinned_base_os_is_parsed_where_it_enters() =>
+        Assert.Equal("sha256:" + new string('0', 64), Load("images:\n  - { name: base, dockerfile: Dockerfiles/Dockerfile.base }\n").BaseOs.Image.Digest);
+
     [Fact]
     public void Invalid_yaml_names_the_line()
     {

@@ -125,7 +125,7 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
         Assert.All(results, r => Assert.Equal(ImageStatus.Built, r.Status));
 
         // The new dotfile is really in the image.
-        var run = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), after.Get("k8s").MovingTag.ToString(), ["cat", "/root/.bashrc"]);
+        var run = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), after.Get("k8s").MovingTag, ["cat", "/root/.bashrc"]);
         Assert.Equal("export EDITOR=vim", run.StdOut.Trim());
     }
 
@@ -151,7 +151,7 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
     public async Task A_failing_dockerfile_surfaces_the_engine_error_and_moves_no_tag(BuilderChoice builder)
     {
         var (good, _) = await RunAsync(builder);
-        var goodId = (await _engine.Docker.Images.InspectImagesAsync([good.Get("k8s").MovingTag.ToString()])).Single().Id;
+        var goodId = (await _engine.Docker.Images.InspectImagesAsync([good.Get("k8s").MovingTag])).Single().Id;
 
         _repo.Write("Dockerfiles/Dockerfile.k8s", """
             ARG PARENT_IMAGE
@@ -169,8 +169,8 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
         // The RUN step: BuildKit counts FROM and RUN; the classic builder ARG, FROM, RUN and a step per label.
         Assert.Contains(builder == BuilderChoice.BuildKit ? "at step 2/2:" : "at step 3/", e.Message);
         var plan = BuildPlanner.Plan(GraphLoader.Load(_repo.Path("strata.yaml")), new PlanOptions { HostCa = HostCaMode.Off });
-        Assert.Empty(await _engine.Docker.Images.InspectImagesAsync([plan.Get("k8s").Core.KeyTag.ToString(), plan.Get("k8s").Published.KeyTag.ToString()]));
-        Assert.Equal(goodId, (await _engine.Docker.Images.InspectImagesAsync([good.Get("k8s").MovingTag.ToString()])).Single().Id);
+        Assert.Empty(await _engine.Docker.Images.InspectImagesAsync([plan.Get("k8s").Core.KeyTag, plan.Get("k8s").Published.KeyTag]));
+        Assert.Equal(goodId, (await _engine.Docker.Images.InspectImagesAsync([good.Get("k8s").MovingTag])).Single().Id);
     }
 
     /// <summary>
@@ -191,11 +191,11 @@ public sealed class ChainBuilderIntegrationTests : IAsyncLifetime
     {
         var (plan, _) = await RunAsync(builder);
         var k8s = plan.Get("k8s");
-        var info = (await _engine.Docker.Images.InspectImagesAsync([k8s.MovingTag.ToString()])).Single();
+        var info = (await _engine.Docker.Images.InspectImagesAsync([k8s.MovingTag])).Single();
         Assert.Equal(k8s.Key, info.Labels[ChainBuilder.KeyLabel]);
         Assert.Equal(k8s.Core.Key, info.Labels[ChainBuilder.ParentKeyLabel]);
         Assert.Equal($"{_repository}:k8s", info.Labels["org.opencontainers.image.title"]);
-        var core = (await _engine.Docker.Images.InspectImagesAsync([k8s.Core.KeyTag.ToString()])).Single();
+        var core = (await _engine.Docker.Images.InspectImagesAsync([k8s.Core.KeyTag])).Single();
         Assert.Equal(plan.Get("base").Core.Key, core.Labels[ChainBuilder.ParentKeyLabel]);
     }
 }

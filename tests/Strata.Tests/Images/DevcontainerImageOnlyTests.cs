@@ -55,9 +55,9 @@ public sealed class DevcontainerImageOnlyTests(EngineFixture engine, ITestOutput
         foreach (var id in await engine.Docker.Containers.ListContainersAsync($"{TestLabel}={_run}"))
             await engine.Docker.Containers.RemoveContainerAsync(id);
         // The CLI's derived image that gives dev the host user's UID (named for the workspace), then ours.
-        foreach (var image in await engine.Docker.Images.ListImagesAsync($"vsc-strata-dc-{_run}-*"))
-            foreach (var tag in image.RepoTags) await engine.Docker.Images.RemoveImageAsync(tag, force: true);
-        await engine.Docker.Images.RemoveImageAsync(_image, force: true);
+        foreach (var image in await engine.Docker.Images.ListImagesAsync())
+            foreach (var tag in image.RepoTags.Where(t => t.Path.StartsWith($"vsc-strata-dc-{_run}-", StringComparison.Ordinal))) await engine.Docker.Images.RemoveImageAsync(tag, force: true);
+        await engine.Docker.Images.RemoveImageAsync(Strata.Oci.ImageReference.Parse(_image), force: true);
         if (_workspace.Length > 0) Directory.Delete(_workspace, recursive: true);
         _home.Dispose();
     }

@@ -71,7 +71,7 @@ public sealed class DevcontainerIntegrationTests(ITestOutputHelper output) : IAs
     {
         // The test chain's own images (latest on base exists nowhere else); base is the suite's and stays.
         foreach (var stage in _latest?.Stages ?? [])
-            await _docker.Images.RemoveImageAsync(stage.KeyTag.ToString(), force: true);
+            await _docker.Images.RemoveImageAsync(stage.KeyTag, force: true);
         _docker.Dispose();
         _chain.Dispose();
         _home.Dispose();
@@ -105,7 +105,7 @@ public sealed class DevcontainerIntegrationTests(ITestOutputHelper output) : IAs
             Assert.True(ready.Exit == 0, ready.Err);
             output.WriteLine($"MEASURED devcontainer up to a ready shell: {toShell.TotalSeconds:0.0} s");
 
-            var metadata = DevcontainerMetadata.Parse((await _docker.Images.InspectImagesAsync([_image])).Single().Labels[DevcontainerMetadata.Label]).Merged();
+            var metadata = DevcontainerMetadata.Parse((await _docker.Images.InspectImagesAsync([Strata.Oci.ImageReference.Parse(_image)])).Single().Labels[DevcontainerMetadata.Label]).Merged();
             Assert.Equal("dev", metadata.RemoteUser);
             Assert.Equal(metadata.RemoteUser, (string?)outcome["remoteUser"]);
 
@@ -143,12 +143,12 @@ public sealed class DevcontainerIntegrationTests(ITestOutputHelper output) : IAs
             }
             // The CLI's derived image that gives dev the host user's UID (updateRemoteUserUID): named for the workspace.
             foreach (var image in images.Where(i => i.StartsWith("vsc-strata-dc-" + _run, StringComparison.Ordinal)))
-                await _docker.Images.RemoveImageAsync(image, force: true);
+                await _docker.Images.RemoveImageAsync(Strata.Oci.ImageReference.Parse(image), force: true);
             Directory.Delete(workspace, recursive: true);
         }
 
         Assert.Empty(await _docker.Containers.ListContainersAsync($"{TestLabel}={_run}"));
-        Assert.Empty(await _docker.Images.ListImagesAsync($"vsc-strata-dc-{_run}-*"));
+        Assert.DoesNotContain(await _docker.Images.ListImagesAsync(), i => i.RepoTags.Any(t => t.Path.StartsWith($"vsc-strata-dc-{_run}-", StringComparison.Ordinal)));
         Assert.Empty((await LinesAsync("docker", "volume", "ls", "-q")).Except(volumesBefore));
     }
 

@@ -225,7 +225,7 @@ public sealed class DevcontainerMetadataTests : IDisposable
     private static async Task<CheckResult> RunAsync(SmokeCheck check, IReadOnlyDictionary<string, string> labels, string env)
     {
         using var engine = new HostShellEngine(new Dictionary<string, string> { ["KUBECONFIG"] = env });
-        var context = new SmokeContext(engine, "host", "base", "strata/test:base", "root", labels, new SmokeOptions { Docker = engine });
+        var context = new SmokeContext(engine, "host", "base", Strata.Oci.ImageReference.Parse("strata/test:base"), "root", labels, new SmokeOptions { Docker = engine });
         return Assert.Single(await check.RunAsync(context, CancellationToken.None));
     }
 
@@ -253,8 +253,8 @@ public sealed class DevcontainerMetadataTests : IDisposable
             return new ExecResult(p.ExitCode, await stdout, await stderr);
         }
 
-        public Task<string> StartContainerAsync(string name, string image, ContainerOptions options, IReadOnlyList<string> command, CancellationToken ct = default) => throw new NotSupportedException();
-        public Task<ExecResult> RunContainerAsync(ContainerOptions options, string image, IReadOnlyList<string> command, CancellationToken ct = default) => throw new NotSupportedException();
+        public Task<string> StartContainerAsync(string name, ImageLocator image, ContainerOptions options, IReadOnlyList<string> command, CancellationToken ct = default) => throw new NotSupportedException();
+        public Task<ExecResult> RunContainerAsync(ContainerOptions options, ImageLocator image, IReadOnlyList<string> command, CancellationToken ct = default) => throw new NotSupportedException();
         public Task RemoveContainerAsync(string container, CancellationToken ct = default) => throw new NotSupportedException();
         public Task<IReadOnlyList<string>> ListContainersAsync(string label, CancellationToken ct = default) => throw new NotSupportedException();
         public Task<bool> ContainerExistsAsync(string nameOrId, CancellationToken ct = default) => throw new NotSupportedException();

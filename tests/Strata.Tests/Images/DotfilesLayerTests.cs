@@ -24,7 +24,7 @@ public sealed class DotfilesLayerTests(ITestOutputHelper output) : IAsyncLifetim
     public async Task DisposeAsync()
     {
         if (_docker is null) return;
-        foreach (var tag in _tags) await _docker.Images.RemoveImageAsync(tag, force: true);
+        foreach (var tag in _tags) await _docker.Images.RemoveImageAsync(Strata.Oci.ImageReference.Parse(tag), force: true);
         _docker.Dispose();
     }
 
@@ -52,14 +52,14 @@ public sealed class DotfilesLayerTests(ITestOutputHelper output) : IAsyncLifetim
     /// <summary>Every entry of /home/dev (type, mode, owner, path, link target, sha256 of files), plus user, folder and PATH.</summary>
     private async Task<string> HomeAsync(string image)
     {
-        var run = await _docker!.Containers.RunContainerAsync(new ContainerOptions { User = "0" }, image, ["bash", "-c", """
+        var run = await _docker!.Containers.RunContainerAsync(new ContainerOptions { User = "0" }, Strata.Oci.ImageReference.Parse(image), ["bash", "-c", """
             set -e
             cd /home/dev
             find . -mindepth 0 -printf '%y %m %u:%g %P -> %l\n' | sort
             find . -type f -print0 | sort -z | xargs -0 sha256sum
             """]);
         Assert.True(run.ExitCode == 0, run.StdErr);
-        var config = await _docker.Containers.RunContainerAsync(new ContainerOptions(), image, ["sh", "-c", "id -un; pwd; echo $PATH"]);
+        var config = await _docker.Containers.RunContainerAsync(new ContainerOptions(), Strata.Oci.ImageReference.Parse(image), ["sh", "-c", "id -un; pwd; echo $PATH"]);
         return run.StdOut.Replace(" -> \n", "\n") + config.StdOut;
     }
 

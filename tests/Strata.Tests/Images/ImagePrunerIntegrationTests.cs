@@ -3,6 +3,7 @@ using Strata.Engine;
 using Strata.Graph;
 using Strata.Images;
 using Strata.Tests.Support;
+using Strata.BaseOs;
 
 namespace Strata.Tests.Images;
 
@@ -57,7 +58,7 @@ public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLi
         return plan;
     }
 
-    private async Task<bool> ExistsAsync(string tag) => (await engine.Docker.Images.InspectImagesAsync([tag])).Count > 0;
+    private async Task<bool> ExistsAsync(ImageLocator image) => (await engine.Docker.Images.InspectImagesAsync([image])).Count > 0;
 
     [Fact]
     public async Task Keeps_the_current_and_the_last_N_plans_images_moving_tags_and_images_it_did_not_make()
@@ -67,10 +68,10 @@ public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLi
         var third = await BuildAsync("v3\n");
         var current = await BuildAsync("v4\n");
         // A moving tag on the first plan's image, and images Strata did not make or that are another repository's.
-        await engine.Docker.Images.TagAsync(first.Get("base").Published.KeyTag.ToString(), ImageReference.Parse($"{_repository}:base"));
+        await engine.Docker.Images.TagAsync(first.Get("base").Published.KeyTag, ImageReference.Parse($"{_repository}:base"));
         await engine.Docker.Images.TagAsync(engine.BaseOsImage, ImageReference.Parse($"{_repository}:not-strata"));
-        await engine.Docker.Images.TagAsync(second.Get("base").Published.KeyTag.ToString(), ImageReference.Parse($"{_foreign}:shared"));
-        await engine.Docker.Images.TagAsync(third.Get("base").Published.KeyTag.ToString(), ImageReference.Parse($"{_foreign}:third"));
+        await engine.Docker.Images.TagAsync(second.Get("base").Published.KeyTag, ImageReference.Parse($"{_foreign}:shared"));
+        await engine.Docker.Images.TagAsync(third.Get("base").Published.KeyTag, ImageReference.Parse($"{_foreign}:third"));
 
         var pruner = new ImagePruner(engine.Docker.Images, _ => { });
         var dry = await pruner.PruneAsync(current, History, keep: 0, dryRun: true);
@@ -78,12 +79,12 @@ public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLi
         // Plans 1-3 are not kept: plan 1's published image has the moving tag (and so its core stays),
         // plan 2's and 3's published images are also another repository's; plan 2's core is what 2 builds on.
         Assert.Empty(dry.Removed);
-        Assert.True(await ExistsAsync(third.Get("base").Published.KeyTag.ToString()), "a dry run removed something");
+        Assert.True(await ExistsAsync(third.Get("base").Published.KeyTag), "a dry run removed something");
 
-        await engine.Docker.Images.RemoveImageAsync($"{_foreign}:third");
+        await engine.Docker.Images.RemoveImageAsync(Strata.Oci.ImageReference.Parse($"{_foreign}:third"));
         dry = await pruner.PruneAsync(current, History, keep: 0, dryRun: true);
         var gone = Assert.Single(dry.Removed);
-        Assert.Equal([third.Get("base").Published.KeyTag.ToString()], gone.Tags);
+        Assert.Equal([third.Get("base").Published.KeyTag], gone.Tags);
         Assert.Equal("published", gone.Stage);
         Assert.InRange(gone.FreedBytes, 1, 1_000_000); // the thin layer alone, not the whole image
         Assert.Contains("Would remove 1 image(s)", dry.Summary());
@@ -93,14 +94,14 @@ public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLi
 
         var done = await pruner.PruneAsync(current, History, keep: 0, dryRun: false);
         Assert.Single(done.Removed);
-        Assert.False(await ExistsAsync(third.Get("base").Published.KeyTag.ToString()));
+        Assert.False(await ExistsAsync(third.Get("base").Published.KeyTag));
         foreach (var tag in new[]
                  {
                      current.Get("base").Published.KeyTag.ToString(), current.Get("base").Core.KeyTag.ToString(), first.Get("base").Published.KeyTag.ToString(),
                      first.Get("base").Core.KeyTag.ToString(), second.Get("base").Published.KeyTag.ToString(), second.Get("base").Core.KeyTag.ToString(),
                      $"{_repository}:base", $"{_repository}:not-strata", $"{_foreign}:shared",
                  })
-            Assert.True(await ExistsAsync(tag), tag + " was removed");
+            Assert.True(await ExistsAsync(ImageReference.Parse(tag)), tag + " was removed");
     }
 
     [Fact]
@@ -111,9 +112,9 @@ public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLi
 
         var result = await new ImagePruner(engine.Docker.Images, _ => { }).PruneAsync(current, History, keep: 0, dryRun: false);
 
-        Assert.Equal([old.Get("base").Published.KeyTag.ToString(), old.Get("base").Core.KeyTag.ToString()], result.Removed.Select(r => r.Tags.Single()));
-        Assert.False(await ExistsAsync(old.Get("base").Core.KeyTag.ToString()));
-        Assert.True(await ExistsAsync(current.Get("base").Published.KeyTag.ToString()));
+        Assert.Equal([old.Get("base").Published.KeyTag, old.Get("base").Core.KeyTag], result.Removed.Select(r => r.Tags.Single()));
+        Assert.False(await ExistsAsync(old.Get("base").Core.KeyTag));
+        Assert.True(await ExistsAsync(current.Get("base").Published.KeyTag));
         Assert.True(await ExistsAsync(engine.BaseOsImage));
     }
 }

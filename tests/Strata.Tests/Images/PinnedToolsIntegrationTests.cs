@@ -6,6 +6,7 @@ using Strata.Graph;
 using Strata.Images;
 using Strata.Tests.Support;
 using Strata.Tools;
+using Strata.BaseOs;
 
 namespace Strata.Tests.Images;
 
@@ -141,8 +142,8 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
         var plan = await BuildK8sAsync("build");
 
         var tag = plan.Get("k8s").Published.KeyTag.ToString();
-        var helm = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), tag, ["helm"]);
-        var talosctl = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), tag, ["talosctl"]);
+        var helm = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), Strata.Oci.ImageReference.Parse(tag), ["helm"]);
+        var talosctl = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), Strata.Oci.ImageReference.Parse(tag), ["talosctl"]);
         Assert.Equal("helm version 3.19.1", helm.StdOut.Trim());
         Assert.Equal("talosctl version 1.13.8", talosctl.StdOut.Trim());
     }
@@ -180,8 +181,8 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
         Assert.DoesNotContain(_log, l => l.Contains("MARKER package-install gemini", StringComparison.Ordinal));
         Assert.Contains("==> base: reused " + plan.Get("base").Published.KeyTag, _log);
         var gemini = plan.Get("gemini").Published.KeyTag.ToString();
-        var helm = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), gemini, ["helm"]);
-        var talosctl = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), gemini, ["talosctl"]);
+        var helm = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), Strata.Oci.ImageReference.Parse(gemini), ["helm"]);
+        var talosctl = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions(), Strata.Oci.ImageReference.Parse(gemini), ["talosctl"]);
         Assert.Equal("helm version 3.19.2", helm.StdOut.Trim());
         Assert.Equal("talosctl version 1.13.8", talosctl.StdOut.Trim());
     }
@@ -205,7 +206,7 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
             Lock = ToolLock.Load(_repo.Path("tools.lock.json")),
         });
         Assert.Empty(await _engine.Docker.Images.InspectImagesAsync(
-            [plan.Get("k8s").Core.KeyTag.ToString(), plan.Get("k8s").Published.KeyTag.ToString(), plan.Get("k8s").MovingTag.ToString()]));
+            [plan.Get("k8s").Core.KeyTag, plan.Get("k8s").Published.KeyTag, plan.Get("k8s").MovingTag]));
         var left = Directory.Exists(Path.Combine(_cache.Root, "cold"))
             ? Directory.GetFiles(Path.Combine(_cache.Root, "cold"), "*", SearchOption.AllDirectories)
             : [];

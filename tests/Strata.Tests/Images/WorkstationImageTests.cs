@@ -33,7 +33,7 @@ public sealed class WorkstationImageTests(ITestOutputHelper output) : IAsyncLife
     }
 
     private Task<ExecResult> RunAsync(string script) =>
-        _docker.Containers.RunContainerAsync(new ContainerOptions { Binds = [$"{_personal.Root}:/mnt/dotfiles:ro"] }, _image, ["bash", "-c", script]);
+        _docker.Containers.RunContainerAsync(new ContainerOptions { Binds = [$"{_personal.Root}:/mnt/dotfiles:ro"] }, Strata.Oci.ImageReference.Parse(_image), ["bash", "-c", script]);
 
     [Fact]
     public async Task Personal_dotfiles_are_applied_by_the_same_rules_and_twice_is_harmless()
@@ -61,7 +61,7 @@ public sealed class WorkstationImageTests(ITestOutputHelper output) : IAsyncLife
     [Fact]
     public async Task An_interactive_shell_in_an_unprivileged_container_says_the_vault_is_unavailable_and_stays_usable()
     {
-        var run = await _docker.Containers.RunContainerAsync(new ContainerOptions { Tty = true }, _image, ["bash", "-ic", "echo SHELL-ALIVE; test -w ~/secrets || echo SECRETS-READ-ONLY"]);
+        var run = await _docker.Containers.RunContainerAsync(new ContainerOptions { Tty = true }, Strata.Oci.ImageReference.Parse(_image), ["bash", "-ic", "echo SHELL-ALIVE; test -w ~/secrets || echo SECRETS-READ-ONLY"]);
 
         Assert.Contains("vault: unavailable in this container", run.StdOut);
         Assert.Contains("SHELL-ALIVE", run.StdOut);

@@ -68,7 +68,7 @@ public class AptResolverTests
     [Fact]
     public void A_version_without_a_sha256_in_the_indexes_is_an_error()
     {
-        var e = Assert.Throws<Strata.Graph.StrataConfigException>(() => AptResolver.Parse(Output.Replace("SHA256: 5555", "MD5sum: 5555"), Images, Parents));
+        var e = Assert.Throws<StrataConfigException>(() => AptResolver.Parse(Output.Replace("SHA256: 5555", "MD5sum: 5555"), Images, Parents));
         Assert.Contains("no sha256 for nodejs 20.19.2+dfsg-1+deb13u3", e.Message);
     }
 

@@ -75,7 +75,7 @@ public sealed class PackageLockIntegrationTests : IAsyncLifetime
     private async Task<string> InstalledAsync(ImagePipeline pipeline, string image)
     {
         var result = await _engine.Docker.Containers.RunContainerAsync(new ContainerOptions { ReplaceEntrypoint = true },
-            (await pipeline.OnlyRunAsync()).Plan.Get(image).Published.KeyTag.ToString(), ["sh", "-c", "dpkg-query -W 'strata-demo-*'"]);
+            (await pipeline.OnlyRunAsync()).Plan.Get(image).Published.KeyTag, ["sh", "-c", "dpkg-query -W 'strata-demo-*'"]);
         Assert.Equal(0, result.ExitCode);
         return result.StdOut.Trim();
     }

@@ -138,7 +138,7 @@ public sealed class CacheSourceTests : IDisposable
 
         var planned = await pipeline.PlanAsync();
         var plannedCore = planned.Single(p => p.Name == "k8s").Stages.Single(s => s.Stage == "core");
-        var digest = (await _registry.FindAsync("", previousK8s))!.Digest;
+        var digest = (await _registry.FindAsync(_registry.At("", previousK8s)))!.Digest;
         Assert.Equal($"registry.example:5000/team/acme/workstation@{digest}", plannedCore.CacheFrom);
         Assert.DoesNotContain(_engine.Operations, o => o.StartsWith("pull")); // a plan pulls nothing
 
@@ -158,7 +158,7 @@ public sealed class CacheSourceTests : IDisposable
     {
         var previous = await PromoteChainAsync();
         // The moving tag now names k8s's image (say, retagged by hand), and base's old core carries another key.
-        await _engine.TagAsync("acme/workstation:k8s", Strata.Oci.ImageReference.Parse("acme/workstation:base"));
+        await _engine.TagAsync(Strata.Oci.ImageReference.Parse("acme/workstation:k8s"), Strata.Oci.ImageReference.Parse("acme/workstation:base"));
         _repo.Write("Dockerfiles/Dockerfile.base", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN echo changed\n");
         using (var pipeline = NewPipeline()) await (await pipeline.OnlyRunAsync()).Build.RunAsync("base");
         Assert.Empty(CoreBuild("base").CacheFrom);

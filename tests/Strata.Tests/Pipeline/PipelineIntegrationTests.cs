@@ -1,3 +1,4 @@
+using Strata.Oci;
 using Strata.Images;
 using Strata.Pipeline;
 using Strata.Tests.Support;
@@ -58,8 +59,8 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         (options ?? new RunOptions { RepositoryRoot = "" }) with { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") },
         line => { lock (_log) _log.Add(line); }, _engine.Docker);
 
-    private async Task<string?> MovingTagIdAsync(ImagePipeline pipeline) =>
-        (await _engine.Docker.Images.InspectImagesAsync([(await pipeline.OnlyRunAsync()).Plan.Get("base").MovingTag.ToString()])).SingleOrDefault()?.Id;
+    private async Task<ImageId?> MovingTagIdAsync(ImagePipeline pipeline) =>
+        (await _engine.Docker.Images.InspectImagesAsync([(await pipeline.OnlyRunAsync()).Plan.Get("base").MovingTag])).SingleOrDefault()?.Id;
 
     [Fact]
     public async Task An_image_that_was_never_proven_is_never_promoted()
@@ -103,7 +104,7 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
             await (await first.OnlyRunAsync()).Build.RunAsync("base");
             await (await first.OnlyRunAsync()).Prove.ProveAndPromoteAsync("base");
             Assert.True(Assert.Single(first.Record.SmokeRuns).Passed);
-            var published = (await _engine.Docker.Images.InspectImagesAsync([(await first.OnlyRunAsync()).Plan.Get("base").Published.KeyTag.ToString()])).Single();
+            var published = (await _engine.Docker.Images.InspectImagesAsync([(await first.OnlyRunAsync()).Plan.Get("base").Published.KeyTag])).Single();
             Assert.Equal(published.Id, await MovingTagIdAsync(first));
         }
 

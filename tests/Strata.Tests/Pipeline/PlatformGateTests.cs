@@ -6,6 +6,7 @@ using Strata.Platforms;
 using Strata.Registry;
 using Strata.Tests.Support;
 using Strata.Tests.Support.Fakes;
+using Strata.BaseOs;
 
 namespace Strata.Tests.Pipeline;
 
@@ -40,7 +41,7 @@ public sealed class PlatformGateTests : IDisposable
         using var pipeline = NewPipeline();
         // The arm64 base OS, as the debootstrap fallback leaves it (imported, labelled arm64).
         _engine.Add(Platform.LinuxArm64, new Dictionary<string, string>(),
-            BaseOsProvider.FallbackTag(pipeline.Graph.BaseOs, Platform.LinuxArm64));
+            BaseOsProvider.FallbackTag(pipeline.Graph.BaseOs, Platform.LinuxArm64).ToString());
     }
 
     public void Dispose()
@@ -62,7 +63,7 @@ public sealed class PlatformGateTests : IDisposable
             {
                 var expected = new List<(Platform, string)>();
                 foreach (var p in release.Graph.Platforms)
-                    expected.Add((p, (await _registry.FindAsync("", (await release.ForAsync(p)).Plan.Get(image).Published.KeyTag.Tag!))!.Digest));
+                    expected.Add((p, (await _registry.FindAsync(_registry.At("", (await release.ForAsync(p)).Plan.Get(image).Published.KeyTag.Tag!)))!.Digest));
                 Assert.Equal(expected, _registry.IndexOf(image)!.Select(m => (m.Platform, m.Digest)));
                 Assert.Equal(expected, _registry.IndexOf($"{image}-v1.0.0")!.Select(m => (m.Platform, m.Digest)));
             }

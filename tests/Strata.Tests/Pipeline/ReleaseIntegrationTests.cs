@@ -113,7 +113,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     private async Task<RemoteImage?> RemoteAsync(string tag)
     {
         using var client = new RegistryClient(Location, RegistryLogin.Anonymous);
-        return await client.FindAsync(_repository, tag);
+        return await client.FindAsync(client.At(_repository, tag));
     }
 
     private bool Ran(string marker) => _log.Any(l => l.Contains("MARKER " + marker, StringComparison.Ordinal));
@@ -148,7 +148,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         }
         Assert.DoesNotContain("build", _docker.Calls);
         Assert.Equal(2, _docker.Calls.Count(c => c == "pull")); // base and k8s published, no core
-        var local = await _engine.Docker.Images.InspectImagesAsync([(await main.OnlyRunAsync()).Plan.Get("k8s").MovingTag.ToString()]);
+        var local = await _engine.Docker.Images.InspectImagesAsync([(await main.OnlyRunAsync()).Plan.Get("k8s").MovingTag]);
         Assert.Equal((await main.OnlyRunAsync()).Plan.Get("k8s").Key, Assert.Single(local).Labels[ChainBuilder.KeyLabel]);
     }
 
@@ -172,7 +172,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     }
 
     private async Task<IReadOnlyList<string>> EngineTagsAsync() =>
-        (await _engine.Docker.Images.ListImagesAsync()).SelectMany(i => i.RepoTags).Order(StringComparer.Ordinal).ToList();
+        (await _engine.Docker.Images.ListImagesAsync()).SelectMany(i => i.RepoTags).Select(t => t.ToString()).Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Every file of the registry's storage, with its size: what a write would change.</summary>
     private IReadOnlyList<string> RegistryFiles() => Directory.Exists(_registry.DataDirectory)
@@ -247,7 +247,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         Assert.Equal(Reporting.StageSource.Built, core.Source);
         Assert.Equal(Location.ImageName(_repository) + "@" + previousCore, core.CacheFrom);
         Assert.Equal(1, core.CachedSteps);
-        Assert.Single(await _engine.Docker.Images.InspectImagesAsync([previousTag])); // pulled under its key tag: prune knows it
+        Assert.Single(await _engine.Docker.Images.InspectImagesAsync([Strata.Oci.ImageReference.Parse(previousTag)])); // pulled under its key tag: prune knows it
         Assert.All(results.Single(r => r.Name == "base").Stages, s => Assert.Equal(Reporting.StageSource.Registry, s.Source));
     }
 
@@ -298,7 +298,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
             $"FROM {_engine.BaseOsImage}\nLABEL dev.strata.key={new string('e', 64)}\n");
         await _engine.Docker.Images.TagAsync(impostor, ImageReference.Parse(baseTag));
         await _engine.Docker.Images.PushAsync(ImageReference.Parse(baseTag), null, _ => { });
-        await _engine.Docker.Images.RemoveImageAsync(baseTag);
+        await _engine.Docker.Images.RemoveImageAsync(Strata.Oci.ImageReference.Parse(baseTag));
         await _engine.Docker.Images.RemoveImageAsync(impostor);
 
         using var pipeline = NewPipeline();

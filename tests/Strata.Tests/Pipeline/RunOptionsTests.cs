@@ -1,4 +1,3 @@
-using Strata.Graph;
 using Strata.Images;
 using Strata.Pipeline;
 

@@ -9,6 +9,7 @@ using Strata.Registry;
 using Strata.Tests.Smoke;
 using Strata.Tests.Support;
 using Xunit.Abstractions;
+using Strata.BaseOs;
 
 namespace Strata.Tests.Platforms;
 
@@ -25,7 +26,7 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
     private readonly RecordingDocker _docker = new(BuilderChoice.BuildKit);
     private readonly string _repository = "strata-it/platforms-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> _log = [];
-    private readonly List<string> _baseOsTags = [];
+    private readonly List<ImageReference> _baseOsTags = [];
     private RegistryServer _registry = null!; // the fixture's, shared
 
     // A recipe of its own, so its fallback tags (set up here for both platforms) are this test's, never the chain's.
@@ -38,7 +39,7 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
         foreach (var (platform, image) in new[] { (Platform.LinuxAmd64, engine.BaseOsImage), (Platform.LinuxArm64, arm64Root) })
         {
             var tag = BaseOsProvider.FallbackTag(BaseOs, platform);
-            await engine.Docker.Images.TagAsync(image, ImageReference.Parse(tag));
+            await engine.Docker.Images.TagAsync(image, tag);
             _baseOsTags.Add(tag);
         }
         _repo.Write("strata.yaml", $"""
@@ -97,7 +98,7 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
         using var pipeline = NewPipeline("linux/arm64");
         await pipeline.BuildAsync("base");
 
-        var tag = (await pipeline.ForAsync(Platform.LinuxArm64)).Plan.Get("base").Published.KeyTag.ToString();
+        var tag = (await pipeline.ForAsync(Platform.LinuxArm64)).Plan.Get("base").Published.KeyTag;
         Assert.Equal(Platform.LinuxArm64, await engine.Docker.Images.PlatformOfAsync(tag));
         var run = await engine.Docker.Containers.RunContainerAsync(new ContainerOptions { ReplaceEntrypoint = true }, tag,
             ["sh", "-c", "uname -m; cat /etc/strata-built-on"]);
@@ -139,7 +140,7 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
     private async Task<RegistryManifest?> ManifestAsync(string tag)
     {
         using var client = new RegistryClient(Location, RegistryLogin.Anonymous);
-        return await client.FindManifestAsync(_repository, tag);
+        return await client.FindManifestAsync(client.At(_repository, tag));
     }
 
     /// <summary>The manifest as an independent client (skopeo) reads it.</summary>

@@ -7,6 +7,7 @@ using Strata.Platforms;
 using Strata.Tests.Smoke;
 using Strata.Tests.Support;
 using Xunit.Abstractions;
+using Strata.BaseOs;
 
 namespace Strata.Tests.Platforms;
 
@@ -26,7 +27,7 @@ public sealed class SetuidEmulationIntegrationTests(EngineFixture engine, ITestO
     private readonly string _repository = "strata-it/setuid-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> _log = [];
     private readonly KernelBinfmtMisc _binfmt = new(Emulation.BinfmtDirectory);
-    private string _baseOsTag = "";
+    private ImageReference _baseOsTag = null!;
 
     private BaseOsSpec BaseOs => engine.BaseOs with { Debootstrap = engine.BaseOs.Debootstrap with { Variant = "setuid-test" } };
 
@@ -34,7 +35,7 @@ public sealed class SetuidEmulationIntegrationTests(EngineFixture engine, ITestO
     {
         var arm64Root = await Arm64VaultImage.GetAsync(engine.Docker, output.WriteLine);
         _baseOsTag = BaseOsProvider.FallbackTag(BaseOs, Platform.LinuxArm64);
-        await engine.Docker.Images.TagAsync(arm64Root, ImageReference.Parse(_baseOsTag));
+        await engine.Docker.Images.TagAsync(arm64Root, _baseOsTag);
         _repo.Write("strata.yaml", $"""
                 repository: {_repository}
                 platforms: [linux/arm64]

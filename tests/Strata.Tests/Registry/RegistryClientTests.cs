@@ -20,7 +20,7 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var tag in _localTags) await engine.Docker.Images.RemoveImageAsync(tag);
+        foreach (var tag in _localTags) await engine.Docker.Images.RemoveImageAsync(Strata.Oci.ImageReference.Parse(tag));
         await _registry.DisposeAsync();
     }
 
@@ -41,14 +41,15 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
         await PushAsync("base-0123456789ab");
         using var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast);
 
-        var found = await client.FindAsync(Repository, "base-0123456789ab");
+        var found = await client.FindAsync(client.At(Repository, "base-0123456789ab"));
 
         Assert.NotNull(found);
         Assert.StartsWith("sha256:", found.Digest);
         Assert.Equal(Key, found.Labels["dev.strata.key"]);
-        Assert.Equal($"{_registry.Host}/team/strata/workstation", found.Name);
+        Assert.Equal($"{_registry.Host}/team/strata/workstation:base-0123456789ab", found.Name.ToString());
+        Assert.Equal($"{_registry.Host}/team/strata/workstation@{found.Digest}", found.Pinned.ToString());
         Assert.True(found.Size > 0);
-        Assert.Null(await client.FindAsync(Repository, "base-ffffffffffff"));
+        Assert.Null(await client.FindAsync(client.At(Repository, "base-ffffffffffff")));
     }
 
     [Fact]
@@ -56,11 +57,11 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
     {
         await PushAsync("base-0123456789ab");
         using var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast);
-        var source = await client.FindAsync(Repository, "base-0123456789ab");
+        var source = await client.FindAsync(client.At(Repository, "base-0123456789ab"));
 
-        await client.TagAsync(Repository, source!.Digest, "base");
+        await client.TagAsync(client.At(Repository, source!.Digest), client.At(Repository, "base"));
 
-        var moved = await client.FindAsync(Repository, "base");
+        var moved = await client.FindAsync(client.At(Repository, "base"));
         Assert.Equal(source.Digest, moved!.Digest);
     }
 
@@ -70,9 +71,9 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
         using var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast);
         var config = Encoding.UTF8.GetBytes("{}");
         var layer = Encoding.UTF8.GetBytes("{\"hello\":\"world\"}");
-        var configDigest = await client.PushBlobAsync(Repository, config);
-        var layerDigest = await client.PushBlobAsync(Repository, layer);
-        Assert.Equal(layerDigest, await client.PushBlobAsync(Repository, layer)); // already there: not uploaded again
+        var configDigest = await client.PushBlobAsync(client.At(Repository), config);
+        var layerDigest = await client.PushBlobAsync(client.At(Repository), layer);
+        Assert.Equal(layerDigest, await client.PushBlobAsync(client.At(Repository), layer)); // already there: not uploaded again
         const string mediaType = "application/vnd.oci.image.manifest.v1+json";
         var manifest = Encoding.UTF8.GetBytes($$"""
             {"schemaVersion":2,"mediaType":"{{mediaType}}","artifactType":"application/vnd.strata.test+json",
@@ -80,14 +81,14 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
              "layers":[{"mediaType":"application/json","digest":"{{layerDigest}}","size":{{layer.Length}}}]}
             """);
 
-        var digest = await client.PushManifestAsync(Repository, "artefact", mediaType, manifest);
+        var digest = (await client.PushManifestAsync(client.At(Repository, "artefact"), mediaType, manifest)).ToString();
 
         Assert.Equal("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(manifest)), digest);
-        var read = await client.FindManifestAsync(Repository, digest);
+        var read = await client.FindManifestAsync(client.At(Repository, digest));
         Assert.Equal(manifest, read!.Body);
         Assert.Equal(mediaType, read.MediaType);
-        Assert.Equal(digest, (await client.FindManifestAsync(Repository, "artefact"))!.Digest);
-        Assert.Null(await client.FindManifestAsync(Repository, "no-such-tag"));
+        Assert.Equal(digest, (await client.FindManifestAsync(client.At(Repository, "artefact")))!.Digest);
+        Assert.Null(await client.FindManifestAsync(client.At(Repository, "no-such-tag")));
     }
 
     [Fact]
@@ -96,7 +97,7 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
         using var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast);
         await _registry.KillAsync();
 
-        var e = await Assert.ThrowsAsync<RegistryException>(() => client.FindAsync(Repository, "base-0123456789ab"));
+        var e = await Assert.ThrowsAsync<RegistryException>(() => client.FindAsync(client.At(Repository, "base-0123456789ab")));
 
         Assert.Contains($"{_registry.Host} did not answer for {_registry.Host}/team/strata/workstation:base-0123456789ab", e.Message);
     }
@@ -108,16 +109,16 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
         var location = RegistryLocation.Parse($"{locked.Host}/team");
 
         using var anonymous = new RegistryClient(location, RegistryLogin.Anonymous, Fast);
-        var none = await Assert.ThrowsAsync<RegistryAuthException>(() => anonymous.FindAsync(Repository, "base-0123456789ab"));
+        var none = await Assert.ThrowsAsync<RegistryAuthException>(() => anonymous.FindAsync(anonymous.At(Repository, "base-0123456789ab")));
         Assert.Contains("needs a login", none.Message);
 
         using var wrong = new RegistryClient(location, RegistryLogin.Of(new RegistryCredentials("ci", "wrong-password-2", "STRATA_REGISTRY_PASSWORD")), Fast);
-        var e = await Assert.ThrowsAsync<RegistryAuthException>(() => wrong.FindAsync(Repository, "base-0123456789ab"));
+        var e = await Assert.ThrowsAsync<RegistryAuthException>(() => wrong.FindAsync(wrong.At(Repository, "base-0123456789ab")));
         Assert.Contains($"{locked.Host} refused to look up {locked.Host}/team/strata/workstation:base-0123456789ab (401", e.Message);
         Assert.Contains("with the credentials of ci (from STRATA_REGISTRY_PASSWORD)", e.Message);
         Assert.DoesNotContain("wrong-password-2", e.ToString());
 
         using var right = new RegistryClient(location, RegistryLogin.Of(new RegistryCredentials("ci", "right-password-1", "test")), Fast);
-        Assert.Null(await right.FindAsync(Repository, "base-0123456789ab")); // logged in: 404 is absent
+        Assert.Null(await right.FindAsync(right.At(Repository, "base-0123456789ab"))); // logged in: 404 is absent
     }
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using Strata.Graph;
 using Strata.Registry;
 using Strata.Tests.Support;
 

@@ -108,6 +108,6 @@ public sealed class RebuildCheckIntegrationTests(EngineFixture engine) : IAsyncL
         Assert.True(layer >= 0, string.Join("\n", _log));
         Assert.Equal("    ~ /etc/x (content)", _log[layer + 1]);
         // The registry's image, pulled to compare, is not left behind under a digest reference.
-        Assert.DoesNotContain(await engine.Docker.Images.ListImagesAsync(Location.ImageName(_repository)), i => i.RepoTags.Count == 0);
+        Assert.DoesNotContain(await engine.Docker.Images.ListImagesAsync(Location.Reference(_repository)), i => i.RepoTags.Count == 0);
     }
 }

@@ -39,7 +39,7 @@ public sealed class ReproducibleIntegrationTests(EngineFixture engine) : IAsyncL
             }, ct);
         }, _ => { });
         var normalised = await new ImageNormaliser(engine.Docker.Archives, engine.Docker.Images, _ => { }).NormaliseAsync(reference);
-        return (built.Id, normalised);
+        return (built.Id.ToString(), normalised);
     }
 
     [Fact]
@@ -56,8 +56,8 @@ public sealed class ReproducibleIntegrationTests(EngineFixture engine) : IAsyncL
 
         Assert.NotEqual(first.BuiltId, second.BuiltId); // as built they differ: the test proves something
         Assert.Equal(first.Normalised.Id, second.Normalised.Id);
-        var local = await engine.Docker.Images.InspectImagesAsync([$"{Repository}:first", $"{Repository}:second"]);
-        Assert.Equal(first.Normalised.Id, Assert.Single(local).Id);
+        var local = await engine.Docker.Images.InspectImagesAsync([ImageReference.Parse($"{Repository}:first"), ImageReference.Parse($"{Repository}:second")]);
+        Assert.Equal(first.Normalised.Id, Assert.Single(local).Id.ToString());
         Assert.Contains("var/log/alternatives.log", first.Normalised.Dropped);
         Assert.Contains("etc/shadow", first.Normalised.Rewritten);
     }

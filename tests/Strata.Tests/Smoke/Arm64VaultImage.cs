@@ -16,7 +16,7 @@ namespace Strata.Tests.Smoke;
 internal static class Arm64VaultImage
 {
     private static string Script => Path.Combine(RepositoryRoot.Find(), "tests", "Strata.Tests", "Smoke", "arm64-vault-root.sh");
-    public static async Task<string> GetAsync(IEngine engine, Action<string> log)
+    public static async Task<ImageReference> GetAsync(IEngine engine, Action<string> log)
     {
         // The vault program for arm64, published ahead of time (NativeAOT, cross-linked here) as the pipeline does.
         var vault = await (VaultProgram.Find(RepositoryRoot.Find()) ?? throw new InvalidOperationException("no src/Strata.Vault"))
@@ -25,7 +25,7 @@ internal static class Arm64VaultImage
         var reference = ImageReference.Parse($"strata-test/arm64-vault:{content}");
         using var _ = await CrossProcessLock.AcquireAsync("arm64-vault-image");
         // An import from before imports were labelled with their platform says amd64: imported again.
-        if (await engine.Images.PlatformOfAsync(reference.ToString()) == Platform.LinuxArm64) return reference.ToString();
+        if (await engine.Images.PlatformOfAsync(reference) == Platform.LinuxArm64) return reference;
 
         var cache = Path.Combine(Path.GetDirectoryName(VmKernels.Cache)!, "test-fixtures", "arm64-vault");
         var tar = Path.Combine(Path.GetTempPath(), $"arm64-vault-{Guid.NewGuid():N}.tar");
@@ -38,7 +38,7 @@ internal static class Arm64VaultImage
                 await using var file = File.OpenRead(tar);
                 await file.CopyToAsync(stdin, ct);
             }, reference, Platform.LinuxArm64);
-            return reference.ToString();
+            return reference;
         }
         finally
         {

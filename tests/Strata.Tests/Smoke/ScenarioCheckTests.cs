@@ -17,7 +17,7 @@ public sealed class ScenarioCheckTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     private SmokeContext Context(ScenarioOutput output) =>
-        new(new DockerEngine(), "unused", "latest", "strata/workstation:latest-0123456789ab", "dev",
+        new(new DockerEngine(), "unused", "latest", Strata.Oci.ImageReference.Parse("strata/workstation:latest-0123456789ab"), "dev",
             new Dictionary<string, string>(), new SmokeOptions
             {
                 RunVault = (_, run, _, _) => { _given = run; return Task.FromResult(output); },
@@ -56,7 +56,7 @@ public sealed class ScenarioCheckTests : IDisposable
         var results = await RunAsync("# runtime: uml\nok - a\n# vault scenario: PASS (1 passed, 0 failed)\n");
 
         Assert.True(results[0].Passed, results[0].Message);
-        Assert.Equal(new VaultRun("strata/workstation:latest-0123456789ab", "dev", _temp.Root, TimeSpan.FromSeconds(600)), _given);
+        Assert.Equal(new VaultRun(Strata.Oci.ImageReference.Parse("strata/workstation:latest-0123456789ab"), "dev", _temp.Root, TimeSpan.FromSeconds(600)), _given);
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed class ScenarioCheckTests : IDisposable
     {
         _temp.Write("smoke/vault/scenario.sh", "#!/bin/sh\n", executable: true);
 
-        var output = await VaultMachine.RunAsync(new DockerEngine(), new VaultRun("any:image", "dev", _temp.Path("smoke/vault"), TimeSpan.FromSeconds(5)));
+        var output = await VaultMachine.RunAsync(new DockerEngine(), new VaultRun(Strata.Oci.ImageReference.Parse("any:image"), "dev", _temp.Path("smoke/vault"), TimeSpan.FromSeconds(5)));
 
         Assert.Equal(1, output.ExitCode);
         Assert.Contains("# runtime: none", output.StdOut);
@@ -128,7 +128,7 @@ public sealed class ScenarioCheckTests : IDisposable
     [Fact]
     public void The_JUnit_report_has_a_testcase_per_check_failures_with_messages_and_the_runtime()
     {
-        var result = new SmokeResult("latest", "strata/workstation:latest",
+        var result = new SmokeResult("latest", Strata.Oci.ImageReference.Parse("strata/workstation:latest"),
         [
             new CheckResult("latest", "locale is UTF-8", CheckKind.Command, true, "", CheckResult.Generated, TimeSpan.FromSeconds(0.25)),
             new CheckResult("latest", "no secrets in the image", CheckKind.Secrets, false, "1 secret(s) found: private key in /etc/x", CheckResult.Generated, TimeSpan.Zero),

@@ -84,11 +84,11 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
         """);
 
     /// <summary>Builds a broken image FROM base; removed on dispose.</summary>
-    private Task<string> BuildBrokenAsync(string name, string steps) => _images.BuildAsync(name, $"FROM {_baseRef}\n{steps}\n");
+    private async Task<string> BuildBrokenAsync(string name, string steps) => (await _images.BuildAsync(name, $"FROM {_baseRef}\n{steps}\n")).ToString();
 
     private async Task<SmokeResult> RunAsync(string imageRef, ToolSet? tools = null, ToolLock? toolLock = null,
         CancellationToken ct = default) =>
-        await SmokeSuite.RunAsync(_graph, "base", imageRef, tools ?? Tools(), toolLock ?? Lock(), Options(), Log, ct);
+        await SmokeSuite.RunAsync(_graph, "base", Strata.Oci.ImageReference.Parse(imageRef), tools ?? Tools(), toolLock ?? Lock(), Options(), Log, ct);
 
     private async Task AssertContainerGoneAsync(string container)
     {
@@ -139,7 +139,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
               - { name: gemini-cli, kind: npm, repository: google-gemini/gemini-cli, package: "@google/gemini-cli", image: gemini, version_command: gemini --version }
             """);
 
-        var result = await SmokeSuite.RunAsync(_graph, "latest", latestRef, tools,
+        var result = await SmokeSuite.RunAsync(_graph, "latest", Strata.Oci.ImageReference.Parse(latestRef), tools,
             Lock(""", "gemini-cli": { "version": "0.61.0", "tag": "v0.61.0" }"""), Options(), Log);
 
         Assert.True(result.Passed, "failures: " + string.Join("\n", result.Failures.Select(f => $"{f.Name}: {f.Message}")));
@@ -279,7 +279,7 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
         }
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            SmokeSuite.RunAsync(_graph, "base", _baseRef, Tools(), Lock(), Options(), CancelOnFirstCheck, cts.Token));
+            SmokeSuite.RunAsync(_graph, "base", Strata.Oci.ImageReference.Parse(_baseRef), Tools(), Lock(), Options(), CancelOnFirstCheck, cts.Token));
 
         Assert.NotNull(container);
         await AssertContainerGoneAsync(container);

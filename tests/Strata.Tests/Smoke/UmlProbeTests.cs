@@ -68,7 +68,7 @@ public sealed partial class UmlProbeTests(ITestOutputHelper output) : IDisposabl
     private async Task<RuntimeUnavailable?> ProbeAsync(string searchPath)
     {
         await using var root = SmallRoot();
-        return await new UmlRuntime().ProbeAsync(root, new VaultRun("unused", "dev", "unused", TimeSpan.FromMinutes(5)) { SearchPath = searchPath },
+        return await new UmlRuntime().ProbeAsync(root, new VaultRun(Strata.Oci.ImageReference.Parse("unused"), "dev", "unused", TimeSpan.FromMinutes(5)) { SearchPath = searchPath },
             new VaultRunOutput(Note), CancellationToken.None);
     }
 

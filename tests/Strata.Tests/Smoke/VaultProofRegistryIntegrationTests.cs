@@ -76,7 +76,7 @@ public sealed class VaultProofRegistryIntegrationTests(EngineFixture engine, ITe
         {
             RunVault = (_, run, _, _) =>
             {
-                lock (_scenarioRuns) _scenarioRuns.Add(run.ImageRef);
+                lock (_scenarioRuns) _scenarioRuns.Add(run.ImageRef.ToString());
                 return Task.FromResult(new ScenarioOutput(0, """
                     # runtime: stand-in machine
                     ok - volume opens
@@ -135,13 +135,13 @@ public sealed class VaultProofRegistryIntegrationTests(EngineFixture engine, ITe
     private async Task TamperAsync(string tag, Action<JsonObject> change)
     {
         using var client = Client;
-        var manifest = JsonNode.Parse((await client.FindManifestAsync(_repository, tag))!.Body)!.AsObject();
+        var manifest = JsonNode.Parse((await client.FindManifestAsync(client.At(_repository, tag)))!.Body)!.AsObject();
         var layer = manifest["layers"]![0]!;
-        var record = JsonNode.Parse((await client.FindBlobAsync(_repository, layer["digest"]!.GetValue<string>()))!)!.AsObject();
+        var record = JsonNode.Parse((await client.FindBlobAsync(client.At(_repository), Strata.Oci.Digest.Parse(layer["digest"]!.GetValue<string>())))!)!.AsObject();
         change(record);
         var bytes = System.Text.Encoding.UTF8.GetBytes(record.ToJsonString());
-        layer["digest"] = await client.PushBlobAsync(_repository, bytes);
+        layer["digest"] = (await client.PushBlobAsync(client.At(_repository), bytes)).ToString();
         layer["size"] = bytes.Length;
-        await client.PushManifestAsync(_repository, tag, Referrers.ManifestType, System.Text.Encoding.UTF8.GetBytes(manifest.ToJsonString()));
+        await client.PushManifestAsync(client.At(_repository, tag), Referrers.ManifestType, System.Text.Encoding.UTF8.GetBytes(manifest.ToJsonString()));
     }
 }

@@ -117,14 +117,14 @@ public sealed class VaultProofStoreTests : IDisposable
     /// <summary>Pushes a record as the store would, but with these bytes (and artifactType): what a tampering writer could leave.</summary>
     private async Task PutRecordAsync(byte[] record, string artifactType = RegistryVaultProofs.ArtifactType)
     {
-        var digest = await _fake.PushBlobAsync("acme/workstation", record);
+        var digest = (await _fake.PushBlobAsync(_fake.At("acme/workstation"), record)).ToString();
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2, ["mediaType"] = Referrers.ManifestType, ["artifactType"] = artifactType,
             ["config"] = new JsonObject { ["mediaType"] = Referrers.EmptyType, ["digest"] = Referrers.Digest("{}"u8.ToArray()), ["size"] = 2 },
             ["layers"] = new JsonArray(new JsonObject { ["mediaType"] = artifactType, ["digest"] = digest, ["size"] = record.Length }),
         };
-        await _fake.PushManifestAsync("acme/workstation", RegistryVaultProofs.TagOf(Key), Referrers.ManifestType, Encoding.UTF8.GetBytes(manifest.ToJsonString()));
+        await _fake.PushManifestAsync(_fake.At("acme/workstation", RegistryVaultProofs.TagOf(Key)), Referrers.ManifestType, Encoding.UTF8.GetBytes(manifest.ToJsonString()));
     }
 
     private sealed class Refusing : IVaultProofStore

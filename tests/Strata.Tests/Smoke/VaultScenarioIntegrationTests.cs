@@ -31,7 +31,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
 
     public async Task DisposeAsync()
     {
-        foreach (var tag in _builtTags) await _docker.Images.RemoveImageAsync(tag);
+        foreach (var tag in _builtTags) await _docker.Images.RemoveImageAsync(Strata.Oci.ImageReference.Parse(tag));
         _temp.Dispose();
     }
 
@@ -46,7 +46,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
     {
         // Only the Gemini CLI is pinned without GitHub; base installs none of those binaries here.
         var tools = new ToolSet("tools.yaml", []);
-        return await SmokeSuite.RunAsync(_graph, "base", imageRef, tools, ToolLock.Empty, Options(), output.WriteLine);
+        return await SmokeSuite.RunAsync(_graph, "base", Strata.Oci.ImageReference.Parse(imageRef), tools, ToolLock.Empty, Options(), output.WriteLine);
     }
 
     private async Task<string> BuildChildAsync(string name, string instructions)
@@ -114,10 +114,10 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
     private async Task<string?> ProofKeyAsync(ScenarioCheck check, string imageRef)
     {
         var name = $"strata-vault-fp-{Guid.NewGuid():N}"[..^16];
-        var container = await _docker.Containers.StartContainerAsync(name, imageRef, new ContainerOptions { ReplaceEntrypoint = true }, ["sleep", "infinity"]);
+        var container = await _docker.Containers.StartContainerAsync(name, Strata.Oci.ImageReference.Parse(imageRef), new ContainerOptions { ReplaceEntrypoint = true }, ["sleep", "infinity"]);
         try
         {
-            var context = new SmokeContext(_docker, container, "base", imageRef, "dev", new Dictionary<string, string>(), Options());
+            var context = new SmokeContext(_docker, container, "base", Strata.Oci.ImageReference.Parse(imageRef), "dev", new Dictionary<string, string>(), Options());
             var (key, error) = await check.ProofKeyAsync(context, CancellationToken.None);
             Assert.True(key is not null, error);
             return key;
@@ -141,7 +141,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
         Assert.Contains(trap, vault);
         _temp.Write("vault-ignores-sigint", vault.Replace(trap, "\n  trap '' INT\n", StringComparison.Ordinal), executable: true);
 
-        var run = await VaultMachine.RunAsync(_docker, new VaultRun(_baseRef, "dev", ScenarioDirectory, TimeSpan.FromMinutes(10))
+        var run = await VaultMachine.RunAsync(_docker, new VaultRun(Strata.Oci.ImageReference.Parse(_baseRef), "dev", ScenarioDirectory, TimeSpan.FromMinutes(10))
         {
             VaultOverride = _temp.Path("vault-ignores-sigint"),
             Only = "fails closed|closes that shell",
@@ -172,9 +172,9 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
         var tmp = Directory.CreateDirectory(_temp.Path("tmp")).FullName;
         // base under a tag of this run's own: the containers' label names it, so another lane's vault run on base is not counted.
         var imageRef = $"strata-vault-test/leftovers:{Guid.NewGuid():N}"[..^20];
-        await _docker.Images.TagAsync(_baseRef, Strata.Oci.ImageReference.Parse(imageRef));
+        await _docker.Images.TagAsync(Strata.Oci.ImageReference.Parse(_baseRef), Strata.Oci.ImageReference.Parse(imageRef));
         _builtTags.Add(imageRef);
-        var run = new VaultRun(imageRef, "dev", ScenarioDirectory, TimeSpan.FromMinutes(5))
+        var run = new VaultRun(Strata.Oci.ImageReference.Parse(imageRef), "dev", ScenarioDirectory, TimeSpan.FromMinutes(5))
         {
             TempRoot = tmp, Only = "locked at start", Runtime = runtime, KernelCache = VmKernels.Cache,
         };

@@ -27,7 +27,7 @@ public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLi
 
     public async Task DisposeAsync()
     {
-        foreach (var tag in _ownTags) await _docker.Images.RemoveImageAsync(tag);
+        foreach (var tag in _ownTags) await _docker.Images.RemoveImageAsync(Strata.Oci.ImageReference.Parse(tag));
         _temp.Dispose();
     }
 
@@ -35,7 +35,7 @@ public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLi
     private async Task<string> OwnTagAsync()
     {
         var imageRef = $"strata-vault-test/vm:{Guid.NewGuid():N}"[..^20];
-        await _docker.Images.TagAsync(_baseRef, Strata.Oci.ImageReference.Parse(imageRef));
+        await _docker.Images.TagAsync(Strata.Oci.ImageReference.Parse(_baseRef), Strata.Oci.ImageReference.Parse(imageRef));
         _ownTags.Add(imageRef);
         return imageRef;
     }
@@ -50,7 +50,7 @@ public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLi
 
     private static string ScenarioDirectory => Path.Combine(RepositoryRoot.Find(), "smoke", "vault");
 
-    private VaultRun Run(VaultRuntime runtime, string only) => new(_baseRef, "dev", ScenarioDirectory, TimeSpan.FromMinutes(10))
+    private VaultRun Run(VaultRuntime runtime, string only) => new(Strata.Oci.ImageReference.Parse(_baseRef), "dev", ScenarioDirectory, TimeSpan.FromMinutes(10))
     {
         Runtime = runtime, Only = only, KernelCache = VmKernels.Cache, TempRoot = Directory.CreateDirectory(_temp.Path("tmp")).FullName,
     };
@@ -116,7 +116,7 @@ public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLi
         var imageRef = await OwnTagAsync();
         var run = await VaultMachine.RunAsync(_docker, Run(VaultRuntime.Auto, "write and read|lock --erase leaves") with
         {
-            ImageRef = imageRef, KvmDevice = kvm,
+            ImageRef = Strata.Oci.ImageReference.Parse(imageRef), KvmDevice = kvm,
             SearchPath = CrashingUml() + ":" + brokenKvm + ":" + Environment.GetEnvironmentVariable("PATH"),
         }, output.WriteLine);
 

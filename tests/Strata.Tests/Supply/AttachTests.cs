@@ -52,7 +52,7 @@ public sealed class AttachTests : IDisposable
 
     /// <summary>The image manifest a moving tag names: the index's entry (one platform here), or the tag's own manifest.</summary>
     private async Task<string> ImageDigestAsync(string tag) =>
-        _registry.IndexOf(tag) is [var entry] ? entry.Digest : (await _registry.FindAsync(Repository, tag))!.Digest;
+        _registry.IndexOf(tag) is [var entry] ? entry.Digest : (await _registry.FindAsync(_registry.At(Repository, tag)))!.Digest;
 
     private async Task<IReadOnlyList<Referrer>> ReferrersOfAsync(string tag) =>
         await new Referrers(_registry, Repository).ListAsync(await ImageDigestAsync(tag));
@@ -157,7 +157,7 @@ public sealed class AttachTests : IDisposable
         Assert.Equal(["os", "app"], indexes.Select(i => i.Name));
         foreach (var index in indexes)
         {
-            Assert.Equal((await _registry.FindManifestAsync(Repository, index.Name))!.Digest, index.Digest);
+            Assert.Equal((await _registry.FindManifestAsync(_registry.At(Repository, index.Name)))!.Digest, index.Digest);
             Assert.Equal([index.Name], index.Tags);
             Assert.Equal(["linux/amd64"], index.Platforms);
         }
@@ -179,7 +179,7 @@ public sealed class AttachTests : IDisposable
         Assert.Contains("app (linux/amd64): the provenance is listed in the referrers index, but its manifest or blobs are gone", e.Message);
         Assert.DoesNotContain("os:", e.Message);
 
-        await _registry.TagAsync(Repository, await ImageDigestAsync("app"), (await pipeline.OnlyRunAsync()).Plan.Get("os").Published.KeyTag.Tag!);
+        await _registry.TagAsync(_registry.At(Repository, await ImageDigestAsync("app")), _registry.At(Repository, (await pipeline.OnlyRunAsync()).Plan.Get("os").Published.KeyTag.Tag!));
         e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.VerifyAsync());
         Assert.Contains($"os (linux/amd64): its key tag {(await pipeline.OnlyRunAsync()).Plan.Get("os").Published.KeyTag.Tag} names", e.Message);
         Assert.Contains("the key tag was moved", e.Message);

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Strata.Oci;
 using Strata.Registry;
 using Strata.Supply;
 using Strata.Tests.Support.Fakes;
@@ -20,19 +21,19 @@ public sealed class ReferrersApiTests
     private sealed class WithReferrersApi(FakeRegistry inner) : IRegistry
     {
         public RegistryLocation Location => inner.Location;
-        public Task<RemoteImage?> FindAsync(string repository, string tag, CancellationToken ct = default) => inner.FindAsync(repository, tag, ct);
-        public Task TagAsync(string repository, string sourceReference, string newTag, CancellationToken ct = default) => inner.TagAsync(repository, sourceReference, newTag, ct);
-        public Task<RegistryManifest?> FindManifestAsync(string repository, string reference, CancellationToken ct = default) => inner.FindManifestAsync(repository, reference, ct);
-        public Task<string> PushManifestAsync(string repository, string reference, string mediaType, byte[] body, CancellationToken ct = default) =>
-            inner.PushManifestAsync(repository, reference, mediaType, body, ct);
-        public Task<string> PushBlobAsync(string repository, byte[] content, CancellationToken ct = default) => inner.PushBlobAsync(repository, content, ct);
-        public Task<byte[]?> FindBlobAsync(string repository, string digest, CancellationToken ct = default) => inner.FindBlobAsync(repository, digest, ct);
+        public Task<RemoteImage?> FindAsync(ImageReference image, CancellationToken ct = default) => inner.FindAsync(image, ct);
+        public Task TagAsync(ImageReference source, ImageReference target, CancellationToken ct = default) => inner.TagAsync(source, target, ct);
+        public Task<RegistryManifest?> FindManifestAsync(ImageReference manifest, CancellationToken ct = default) => inner.FindManifestAsync(manifest, ct);
+        public Task<Digest> PushManifestAsync(ImageReference target, string mediaType, byte[] body, CancellationToken ct = default) =>
+            inner.PushManifestAsync(target, mediaType, body, ct);
+        public Task<Digest> PushBlobAsync(ImageReference repository, byte[] content, CancellationToken ct = default) => inner.PushBlobAsync(repository, content, ct);
+        public Task<byte[]?> FindBlobAsync(ImageReference repository, Digest digest, CancellationToken ct = default) => inner.FindBlobAsync(repository, digest, ct);
 
-        public async Task<RegistryManifest?> FindReferrersAsync(string repository, string digest, CancellationToken ct = default)
+        public async Task<RegistryManifest?> FindReferrersAsync(ImageReference subject, CancellationToken ct = default)
         {
             var manifests = new JsonArray();
             foreach (var pushed in inner.PushedManifests)
-                if (JsonNode.Parse((await inner.FindManifestAsync(repository, pushed, ct))!.Body) is { } m && m["subject"]?["digest"]?.GetValue<string>() == digest)
+                if (JsonNode.Parse((await inner.FindManifestAsync(subject.WithDigest(pushed), ct))!.Body) is { } m && m["subject"]?["digest"]?.GetValue<string>() == subject.Digest)
                     manifests.Add(new JsonObject { ["mediaType"] = Referrers.ManifestType, ["digest"] = pushed, ["size"] = 1, ["artifactType"] = m["artifactType"]!.GetValue<string>() });
             var body = Encoding.UTF8.GetBytes(new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = Referrers.IndexType, ["manifests"] = manifests }.ToJsonString());
             return new RegistryManifest(body, Referrers.IndexType, Referrers.Digest(body));

@@ -103,7 +103,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
     private async Task<string> DigestAsync(string tag)
     {
         using var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast);
-        var manifest = (await client.FindManifestAsync(_repository, tag))!;
+        var manifest = (await client.FindManifestAsync(client.At(_repository, tag)))!;
         return manifest.MediaType == Strata.Oci.ImageIndex.MediaType ? Assert.Single(Strata.Oci.ImageIndex.Read(manifest.Body)).Digest : manifest.Digest;
     }
 
@@ -192,7 +192,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
         await EngineFixture.BuildDockerfileAsync(_engine.Docker, other.ToString(), $"FROM {_engine.BaseOsImage}\nLABEL other=yes\n");
         await _engine.Docker.Images.PushAsync(other, null, _ => { });
         using (var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast))
-            await client.TagAsync(_repository, "other", keyTag.Tag!);
+            await client.TagAsync(client.At(_repository, "other"), client.At(_repository, keyTag.Tag!));
         e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.VerifyAsync());
         Assert.Contains($"tiny (linux/amd64): its key tag {keyTag.Tag} names", e.Message);
         Assert.Contains("the key tag was moved", e.Message);
@@ -214,12 +214,12 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
         Assert.False(File.Exists(_repo.Path("artifacts/release.json")));
         using var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast);
         using var pipeline = NewPipeline(client);
-        Assert.Null(await client.FindAsync(_repository, (await pipeline.OnlyRunAsync()).Plan.Get("app").Published.KeyTag.Tag!)); // never pushed, nothing to attach to
-        Assert.Null(await client.FindAsync(_repository, "tiny"));                                         // no moving tag moved
+        Assert.Null(await client.FindAsync(client.At(_repository, (await pipeline.OnlyRunAsync()).Plan.Get("app").Published.KeyTag.Tag!))); // never pushed, nothing to attach to
+        Assert.Null(await client.FindAsync(client.At(_repository, "tiny")));                                         // no moving tag moved
         var e = await Assert.ThrowsAsync<VerifyFailedException>(() => pipeline.VerifyAsync());
         Assert.Contains("app (linux/amd64): ", e.Message);
         // tiny passed: its evidence is there, and honest (it did pass).
-        var tinyDigest = (await client.FindAsync(_repository, (await pipeline.OnlyRunAsync()).Plan.Get("tiny").Published.KeyTag.Tag!))!.Digest;
+        var tinyDigest = (await client.FindAsync(client.At(_repository, (await pipeline.OnlyRunAsync()).Plan.Get("tiny").Published.KeyTag.Tag!)))!.Digest;
         Assert.Equal(3, (await new Referrers(client, _repository).ListAsync(tinyDigest)).Count);
     }
 }

@@ -2,6 +2,7 @@ using Strata.Oci;
 using Strata.Engine;
 using Strata.Graph;
 using Strata.Images;
+using Strata.BaseOs;
 
 namespace Strata.Tests.Support;
 
@@ -14,7 +15,7 @@ public sealed class EngineFixture : IAsyncLifetime
     public DockerEngine Docker { get; } = new();
     public BaseOsSpec BaseOs { get; private set; } = null!;
     /// <summary>A local image reference usable in FROM.</summary>
-    public string BaseOsImage { get; private set; } = "";
+    public ImageReference BaseOsImage { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -56,13 +57,13 @@ public sealed class EngineFixture : IAsyncLifetime
     /// <summary>Removes every image tag of a test repository (and nothing else).</summary>
     public async Task RemoveRepositoryAsync(string repository)
     {
-        foreach (var image in await Docker.Images.ListImagesAsync(repository))
-            foreach (var tag in image.RepoTags.Where(t => t.StartsWith(repository + ":", StringComparison.Ordinal)))
+        foreach (var image in await Docker.Images.ListImagesAsync(ImageReference.Parse(repository)))
+            foreach (var tag in image.RepoTags.Where(t => t.Repository == repository))
                 await Docker.Images.RemoveImageAsync(tag, force: true);
     }
 
     /// <summary>Builds a Dockerfile without context (as `docker build -` with a Dockerfile on stdin); returns the image id.</summary>
-    public static async Task<string> BuildDockerfileAsync(IEngine docker, string tag, string dockerfile, Action<string>? log = null,
+    public static async Task<ImageId> BuildDockerfileAsync(IEngine docker, string tag, string dockerfile, Action<string>? log = null,
         IReadOnlyDictionary<string, string>? labels = null)
     {
         var request = new BuildRequest("Dockerfile", new Dictionary<string, string>(), labels ?? new Dictionary<string, string>(), [ImageReference.Parse(tag)], null);

@@ -1,6 +1,7 @@
 using Strata.Engine;
 using Strata.Images;
 using Strata.Pipeline;
+using Strata.BaseOs;
 
 namespace Strata.Tests.Support;
 

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Strata.Downloads;
 using Strata.GitHub;
-using Strata.Graph;
 using Strata.Tests.Support;
 using Strata.Tools;
 using Xunit;

@@ -1,4 +1,3 @@
-using Strata.Graph;
 using Strata.Tests.Support;
 using Strata.Tools;
 using Xunit;

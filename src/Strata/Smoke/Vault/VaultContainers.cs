@@ -62,7 +62,7 @@ internal static class VaultContainers
         options = options with
         {
             User = "0", ReplaceEntrypoint = true, Binds = binds,
-            Labels = new Dictionary<string, string> { [VaultMachine.ContainerLabel] = run.ImageRef },
+            Labels = new Dictionary<string, string> { [VaultMachine.ContainerLabel] = run.ImageRef.ToString() },
         };
         var name = $"strata-vault-{Environment.ProcessId}-{kind.ToString().ToLowerInvariant()}-{Guid.NewGuid():N}"[..60];
         string container;

@@ -16,7 +16,7 @@ public enum VaultRuntime
 /// <summary>One run of the vault scenario (the scripts of <paramref name="ScenarioDirectory"/>, usually smoke/vault) on an image.</summary>
 /// <param name="User">The vault user: the smoke spec's user.</param>
 /// <param name="Timeout">The whole run, export and cleanup included.</param>
-public sealed record VaultRun(string ImageRef, string User, string ScenarioDirectory, TimeSpan Timeout)
+public sealed record VaultRun(Oci.ImageReference ImageRef, string User, string ScenarioDirectory, TimeSpan Timeout)
 {
     public VaultRuntime Runtime { get; init; } = VaultRuntime.Auto;
     /// <summary>

@@ -11,8 +11,8 @@ namespace Strata.Tests.Support.Fakes;
 /// </summary>
 public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
 {
-    private readonly Dictionary<string, ImageInfo> _images = []; // by id
-    private readonly Dictionary<string, string> _tags = [];      // reference -> id
+    private readonly Dictionary<ImageId, ImageInfo> _images = [];
+    private readonly Dictionary<string, ImageId> _tags = [];      // reference -> id
     private int _next;
 
     public FakeEngine(FakeRegistry? registry = null) => Registry = registry;
@@ -28,46 +28,47 @@ public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
     /// <summary>Every tag of the engine, sorted: what `docker images` would show.</summary>
     public IReadOnlyList<string> Tags => _tags.Keys.Order(StringComparer.Ordinal).ToList();
 
-    public string Add(IReadOnlyDictionary<string, string> labels, params string[] tags)
+    public ImageId Add(IReadOnlyDictionary<string, string> labels, params string[] tags)
     {
-        var id = $"sha256:{++_next:x64}";
+        var id = ImageId.Parse($"sha256:{++_next:x64}");
         _images[id] = new ImageInfo(id, [], labels, 1000);
         foreach (var tag in tags) _tags[Normal(tag)] = id;
         return id;
     }
 
     /// <summary>An image of another platform than the engine's (amd64), e.g. an imported arm64 base OS.</summary>
-    public string Add(Platform platform, IReadOnlyDictionary<string, string> labels, params string[] tags)
+    public ImageId Add(Platform platform, IReadOnlyDictionary<string, string> labels, params string[] tags)
     {
         var id = Add(labels, tags);
         _platforms[id] = platform;
         return id;
     }
 
-    public ImageInfo? Find(string reference) =>
-        _tags.TryGetValue(Normal(reference), out var id) ? With(id) : _images.ContainsKey(reference) ? With(reference) : null;
+    public ImageInfo? Find(ImageLocator image) =>
+        image.Id is { } byId ? (_images.ContainsKey(byId) ? With(byId) : null)
+        : _tags.TryGetValue(Normal(image.ToString()), out var id) ? With(id) : null;
 
-    private ImageInfo With(string id) => _images[id] with { RepoTags = _tags.Where(t => t.Value == id).Select(t => t.Key).ToList() };
+    private ImageInfo With(ImageId id) => _images[id] with { RepoTags = _tags.Where(t => t.Value == id).Select(t => ImageReference.Parse(t.Key)).ToList() };
 
     private static string Normal(string reference) =>
         ImageReference.TryParse(reference, out var r) && r.Digest is null ? $"{r.Repository}:{r.TagOrLatest}" : reference;
 
-    public Task<IReadOnlyList<ImageInfo>> InspectImagesAsync(IEnumerable<string> references, CancellationToken ct = default) =>
-        Task.FromResult<IReadOnlyList<ImageInfo>>(references.Select(Find).OfType<ImageInfo>().DistinctBy(i => i.Id).ToList());
+    public Task<IReadOnlyList<ImageInfo>> InspectImagesAsync(IEnumerable<ImageLocator> images, CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyList<ImageInfo>>(images.Select(Find).OfType<ImageInfo>().DistinctBy(i => i.Id).ToList());
 
-    public Task<IReadOnlyList<ImageInfo>> ListImagesAsync(string? reference = null, IEnumerable<string>? labels = null, CancellationToken ct = default) =>
+    public Task<IReadOnlyList<ImageInfo>> ListImagesAsync(ImageReference? reference = null, IEnumerable<string>? labels = null, CancellationToken ct = default) =>
         Task.FromResult<IReadOnlyList<ImageInfo>>(_images.Keys.Select(With).ToList());
 
-    public Task TagAsync(string source, ImageReference target, CancellationToken ct = default)
+    public Task TagAsync(ImageLocator source, ImageReference target, CancellationToken ct = default)
     {
         Operations.Add($"tag {target}");
         _tags[Normal(target.ToString())] = Find(source)?.Id ?? throw new EngineNotFoundException($"no image {source}");
         return Task.CompletedTask;
     }
 
-    public Task RemoveImageAsync(string reference, bool force = false, CancellationToken ct = default)
+    public Task RemoveImageAsync(ImageLocator image, bool force = false, CancellationToken ct = default)
     {
-        _tags.Remove(Normal(reference));
+        _tags.Remove(Normal(image.ToString()));
         return Task.CompletedTask;
     }
 
@@ -83,40 +84,40 @@ public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
     public Task PushAsync(ImageReference reference, RegistryCredentials? credentials, Action<string> onOutput, CancellationToken ct = default)
     {
         Operations.Add($"push {reference}");
-        var image = Find(reference.ToString()) ?? throw new EngineException($"push {reference} failed: no such image");
-        Registry!.Put(reference.Tag!, "sha256:" + image.Id[^64..], image.Labels);
+        var image = Find(reference) ?? throw new EngineException($"push {reference} failed: no such image");
+        Registry!.Put(reference.Tag!, "sha256:" + image.Id.Hex, image.Labels);
         return Task.CompletedTask;
     }
 
     public Task ImportAsync(Func<Stream, CancellationToken, Task> writeTar, ImageReference reference, Platform platform, CancellationToken ct = default) =>
         throw new NotSupportedException();
 
-    private readonly Dictionary<string, Platform> _platforms = []; // by id; absent: the engine's own
+    private readonly Dictionary<ImageId, Platform> _platforms = []; // by id; absent: the engine's own
 
     /// <summary>Builds give their image the request's platform, unless the classic builder's habit is imitated: the base image's.</summary>
     public bool IgnorePlatform { get; set; }
 
-    public Task<Platform?> PlatformOfAsync(string image, CancellationToken ct = default) =>
+    public Task<Platform?> PlatformOfAsync(ImageLocator image, CancellationToken ct = default) =>
         Task.FromResult(Find(image) is { } info ? _platforms.GetValueOrDefault(info.Id, Platform.LinuxAmd64) : null);
 
-    public Task<IReadOnlyList<ImageFile>> ReadFilesAsync(string image, IEnumerable<string> paths, CancellationToken ct = default) =>
+    public Task<IReadOnlyList<ImageFile>> ReadFilesAsync(ImageLocator image, IEnumerable<string> paths, CancellationToken ct = default) =>
         Task.FromResult<IReadOnlyList<ImageFile>>([]);
 
-    public Task<IReadOnlyList<ImageFile>> ReadFolderAsync(string image, string folder, Func<string, bool> include, CancellationToken ct = default) =>
+    public Task<IReadOnlyList<ImageFile>> ReadFolderAsync(ImageLocator image, string folder, Func<string, bool> include, CancellationToken ct = default) =>
         Task.FromResult<IReadOnlyList<ImageFile>>([]);
 
     /// <summary>The layers a build makes, by its first tag's repository-less tag prefix (e.g. "k8s-"): default one layer of the image's size.</summary>
     public Dictionary<string, IReadOnlyList<ImageLayer>> Layers { get; } = [];
 
-    public Task<IReadOnlyList<ImageLayer>> ReadLayersAsync(string image, CancellationToken ct = default)
+    public Task<IReadOnlyList<ImageLayer>> ReadLayersAsync(ImageLocator image, CancellationToken ct = default)
     {
         var info = Find(image) ?? throw new EngineException($"no such image: {image}");
-        var tag = info.RepoTags.Select(t => ImageReference.Parse(t).TagOrLatest).FirstOrDefault() ?? "";
+        var tag = info.RepoTags.Select(t => t.TagOrLatest).FirstOrDefault() ?? "";
         var match = Layers.Where(l => tag.StartsWith(l.Key, StringComparison.Ordinal)).Select(l => l.Value).FirstOrDefault();
         return Task.FromResult(match ?? [new ImageLayer("fake", [new LayerEntry("/fake", info.Size, LayerEntryKind.File)])]);
     }
 
-    public Task ExportImageAsync(string image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default) =>
+    public Task ExportImageAsync(ImageLocator image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default) =>
         throw new NotSupportedException();
 
     public BuilderChoice Choice => BuilderChoice.Auto;

@@ -1,3 +1,4 @@
+using Strata.Oci;
 using Strata.Registry;
 
 namespace Strata.Tests.Support.Fakes;
@@ -14,6 +15,8 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
     public IReadOnlyList<string> Tags => _tags.Select(t => $"{t.Key} {t.Value}").Order(StringComparer.Ordinal).ToList();
 
     public bool Has(string tag) => _tags.ContainsKey(tag);
+
+    private static string ManifestOf(ImageReference image) => image.Digest ?? image.Tag!;
 
     /// <summary>An image pushed by the engine: its tag, its (stand-in) image manifest and the labels of its config.</summary>
     public void Put(string tag, string digest, IReadOnlyDictionary<string, string> labels)
@@ -34,22 +37,24 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
     public int ManifestWrites { get; private set; }
 
     public RemoteImage? ByDigest(string digest) =>
-        _labels.TryGetValue(digest, out var labels) ? new RemoteImage(location.Host, digest, digest, labels, []) : null;
+        _labels.TryGetValue(digest, out var labels) ? new RemoteImage(this.At("", digest), digest, labels, []) : null;
 
     /// <summary>The platform an index is read for (as <see cref="RegistryClient"/> reads it for the engine's).</summary>
     public Strata.Oci.Platform Platform { get; set; } = Strata.Oci.Platform.LinuxAmd64;
 
     /// <summary>As the real client: a tag or a digest; an index is read for <see cref="Platform"/> (its digest, that entry's labels).</summary>
-    public Task<RemoteImage?> FindAsync(string repository, string tag, CancellationToken ct = default)
+    public Task<RemoteImage?> FindAsync(ImageReference reference, CancellationToken ct = default)
     {
+        var tag = ManifestOf(reference);
         if (!_tags.TryGetValue(tag, out var digest) && !_labels.ContainsKey(digest = tag)) return Task.FromResult<RemoteImage?>(null);
         var image = IndexOf(tag)?.FirstOrDefault(m => m.Platform == Platform)?.Digest ?? digest;
-        return Task.FromResult<RemoteImage?>(new RemoteImage(location.ImageName(repository), tag, digest,
+        return Task.FromResult<RemoteImage?>(new RemoteImage(reference, digest,
             _labels.GetValueOrDefault(image) ?? new Dictionary<string, string>(), [new RemoteLayer(image, 10)]));
     }
 
-    public Task TagAsync(string repository, string sourceReference, string newTag, CancellationToken ct = default)
+    public Task TagAsync(ImageReference source, ImageReference target, CancellationToken ct = default)
     {
+        var (sourceReference, newTag) = (ManifestOf(source), target.Tag!);
         _tags[newTag] = _tags.GetValueOrDefault(sourceReference, sourceReference);
         if (_manifests.GetValueOrDefault(sourceReference) is { } manifest) _manifests[newTag] = manifest;
         return Task.CompletedTask;
@@ -59,7 +64,9 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
     private readonly Dictionary<string, byte[]> _blobs = []; // digest -> content
 
     /// <summary>A pushed manifest, or for an image a stand-in image manifest under its digest.</summary>
-    public Task<RegistryManifest?> FindManifestAsync(string repository, string reference, CancellationToken ct = default) =>
+    public Task<RegistryManifest?> FindManifestAsync(ImageReference manifest, CancellationToken ct = default) => FindManifest(ManifestOf(manifest));
+
+    private Task<RegistryManifest?> FindManifest(string reference) =>
         Task.FromResult(_manifests.GetValueOrDefault(reference) ?? (_tags.GetValueOrDefault(reference, reference) is var digest && _labels.ContainsKey(digest)
             ? new RegistryManifest("{\"schemaVersion\":2}"u8.ToArray(), "application/vnd.oci.image.manifest.v1+json", digest)
             : null));
@@ -73,28 +80,29 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
         foreach (var key in _manifests.Where(m => m.Value.Digest == digest).Select(m => m.Key).ToList()) _manifests.Remove(key);
     }
 
-    public Task<string> PushManifestAsync(string repository, string reference, string mediaType, byte[] body, CancellationToken ct = default)
+    public Task<Digest> PushManifestAsync(ImageReference target, string mediaType, byte[] body, CancellationToken ct = default)
     {
+        var reference = ManifestOf(target);
         ManifestWrites++;
         var manifest = new RegistryManifest(body, mediaType, Digest(body));
         _manifests[manifest.Digest] = manifest;
         _manifests[reference] = manifest;
         if (!reference.StartsWith("sha256:", StringComparison.Ordinal)) _tags[reference] = manifest.Digest;
-        return Task.FromResult(manifest.Digest);
+        return Task.FromResult(Strata.Oci.Digest.Parse(manifest.Digest));
     }
 
-    public Task<string> PushBlobAsync(string repository, byte[] content, CancellationToken ct = default)
+    public Task<Digest> PushBlobAsync(ImageReference repository, byte[] content, CancellationToken ct = default)
     {
         var digest = Digest(content);
         _blobs[digest] = content;
-        return Task.FromResult(digest);
+        return Task.FromResult(Strata.Oci.Digest.Parse(digest));
     }
 
-    public Task<byte[]?> FindBlobAsync(string repository, string digest, CancellationToken ct = default) =>
-        Task.FromResult(_blobs.GetValueOrDefault(digest));
+    public Task<byte[]?> FindBlobAsync(ImageReference repository, Digest digest, CancellationToken ct = default) =>
+        Task.FromResult(_blobs.GetValueOrDefault(digest.ToString()));
 
     /// <summary>Like distribution 2.8 and GHCR: no referrers API, so clients keep the referrers tag schema.</summary>
-    public Task<RegistryManifest?> FindReferrersAsync(string repository, string digest, CancellationToken ct = default) =>
+    public Task<RegistryManifest?> FindReferrersAsync(ImageReference subject, CancellationToken ct = default) =>
         Task.FromResult<RegistryManifest?>(null);
 
     private static string Digest(byte[] body) => "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body));

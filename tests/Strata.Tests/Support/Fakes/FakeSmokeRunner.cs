@@ -23,6 +23,6 @@ public sealed class FakeSmokeRunner : ISmokeRunner
         RanOn.Add($"{image.Name} {image.Platform}");
         var passed = !Failing.Contains(image.Name) && !Failing.Contains($"{image.Name} {image.Platform}");
         var check = new CheckResult(image.Name, "fake check", CheckKind.Command, passed, passed ? "" : "fails on purpose", "test", TimeSpan.Zero);
-        return Task.FromResult(new SmokeResult(image.Name, image.Published.KeyTag.ToString(), [check], VaultRuntimes.GetValueOrDefault(image.Name), null, TimeSpan.Zero));
+        return Task.FromResult(new SmokeResult(image.Name, image.Published.KeyTag, [check], VaultRuntimes.GetValueOrDefault(image.Name), null, TimeSpan.Zero));
     }
 }

@@ -2,10 +2,10 @@ using System.Text.Json;
 using Strata.Engine;
 using Strata.Images;
 using Strata.Oci;
-using Strata.Pipeline;
+using Strata.Reproducible;
 using Strata.Registry;
 
-namespace Strata.Reproducible;
+namespace Strata.Pipeline;
 
 /// <summary>One image's rebuild against the registry: the config digest (the image id) the moving tag names for the platform, and the rebuilt one's.</summary>
 public sealed record RebuildRow(string Image, Platform Platform, string? Published, string Rebuilt, IReadOnlyList<LayerDifference> Differences)
@@ -35,7 +35,7 @@ public sealed class RebuildCheckCommand(IReadOnlyList<PlatformRun> runs, Func<Bu
             var plan = run.Plan;
             foreach (var stage in plan.Images.SelectMany(i => i.Stages))
             {
-                try { await engine.Images.RemoveImageAsync(stage.KeyTag.ToString(), force: false, ct); }
+                try { await engine.Images.RemoveImageAsync(stage.KeyTag, force: false, ct); }
                 catch (EngineNotFoundException) { }
             }
             var builder = rebuilder(plan);
@@ -61,16 +61,16 @@ public sealed class RebuildCheckCommand(IReadOnlyList<PlatformRun> runs, Func<Bu
 
     private async Task<RebuildRow> CompareAsync(IImageArchives archives, ImagePlan image, CancellationToken ct)
     {
-        var rebuilt = (await engine.Images.InspectImagesAsync([image.Published.KeyTag.ToString()], ct)).Single().Id;
+        var rebuilt = (await engine.Images.InspectImagesAsync([image.Published.KeyTag], ct)).Single().Id.ToString();
         var manifestDigest = await PublishedManifestAsync(image, ct);
         if (manifestDigest is null) return new RebuildRow(image.Name, image.Platform, null, rebuilt, []);
-        var manifest = await registry.FindManifestAsync(repository, manifestDigest, ct)
+        var manifest = await registry.FindManifestAsync(registry.Location.Reference(repository).WithDigest(manifestDigest), ct)
             ?? throw new RegistryException($"{repository}@{manifestDigest} is named by the moving tag {image.Name} but is not in the registry.");
         using var doc = JsonDocument.Parse(manifest.Body);
         var published = doc.RootElement.GetProperty("config").GetProperty("digest").GetString()!;
         if (published == rebuilt) return new RebuildRow(image.Name, image.Platform, published, rebuilt, []);
 
-        var remote = ImageReference.Parse(registry.Location.ImageName(repository)).WithDigest(manifestDigest);
+        var remote = registry.Location.Reference(repository).WithDigest(manifestDigest);
         await engine.Images.PullAsync(remote, null, ct);
         var work = Directory.CreateTempSubdirectory("strata-rebuild-").FullName;
         try
@@ -84,7 +84,7 @@ public sealed class RebuildCheckCommand(IReadOnlyList<PlatformRun> runs, Func<Bu
         {
             Directory.Delete(work, recursive: true);
             // Pulled only to compare: its digest reference goes (the image too, unless something else names it).
-            try { await engine.Images.RemoveImageAsync(remote.ToString(), force: false, CancellationToken.None); }
+            try { await engine.Images.RemoveImageAsync(remote, force: false, CancellationToken.None); }
             catch (EngineException) { }
         }
     }
@@ -92,7 +92,7 @@ public sealed class RebuildCheckCommand(IReadOnlyList<PlatformRun> runs, Func<Bu
     /// <summary>The manifest digest the image's moving tag names for its platform (an index's entry, or a single manifest), or null.</summary>
     private async Task<string?> PublishedManifestAsync(ImagePlan image, CancellationToken ct)
     {
-        if (await registry.FindManifestAsync(repository, image.Name, ct) is not { } moving) return null;
+        if (await registry.FindManifestAsync(registry.Location.Reference(repository).WithTag(image.Name), ct) is not { } moving) return null;
         return moving.MediaType == ImageIndex.MediaType
             ? ImageIndex.Read(moving.Body).FirstOrDefault(m => m.Platform == image.Platform)?.Digest
             : moving.Digest;

@@ -4,7 +4,7 @@ using Strata.IO;
 using Strata.Keys;
 using Strata.Oci;
 
-namespace Strata.Images;
+namespace Strata.BaseOs;
 
 /// <summary>
 /// Finds the chain's OS image for one platform: the pinned image (an index: the engine resolves it to its own
@@ -15,14 +15,14 @@ namespace Strata.Images;
 public sealed class BaseOsProvider(IEngine docker, Action<string> log)
 {
     /// <summary>The local tag of the debootstrapped equivalent for a platform; its name carries the architecture and a hash of the recipe.</summary>
-    public static string FallbackTag(BaseOsSpec os, Platform platform)
+    public static ImageReference FallbackTag(BaseOsSpec os, Platform platform)
     {
-        using var key = new KeyBuilder().Add("base-os", BuildPlanner.DescribeBaseOs(os));
-        return $"strata-base-os:{os.Debootstrap.Suite}-{os.Debootstrap.Variant}-{platform.Architecture}-{key.Finish()[..12]}";
+        using var key = new KeyBuilder().Add("base-os", os.Describe());
+        return ImageReference.Parse($"strata-base-os:{os.Debootstrap.Suite}-{os.Debootstrap.Variant}-{platform.Architecture}-{key.Finish()[..12]}");
     }
 
     /// <summary>Returns a local image reference of <paramref name="platform"/> usable in FROM.</summary>
-    public async Task<string> EnsureAsync(BaseOsSpec os, Platform platform, CancellationToken ct = default)
+    public async Task<ImageReference> EnsureAsync(BaseOsSpec os, Platform platform, CancellationToken ct = default)
     {
         var fallback = FallbackTag(os, platform);
         // The pinned digest names an index: a local copy is the platform of whoever pulled it.
@@ -32,7 +32,7 @@ public sealed class BaseOsProvider(IEngine docker, Action<string> log)
         if (platform == (await docker.VersionAsync(ct)).Platform)
         {
             log($"base OS {os.Image} is not available locally; pulling it");
-            var (pulled, reason) = await docker.Images.TryPullAsync(ImageReference.Parse(os.Image), ct, line => log($"[pull] {line}"));
+            var (pulled, reason) = await docker.Images.TryPullAsync(os.Image, ct, line => log($"[pull] {line}"));
             if (pulled && await docker.Images.PlatformOfAsync(os.Image, ct) == platform) return os.Image;
             log($"base OS could not be pulled ({reason}).");
         }
@@ -50,7 +50,7 @@ public sealed class BaseOsProvider(IEngine docker, Action<string> log)
         var arch => arch,
     };
 
-    private async Task DebootstrapAsync(DebootstrapSpec spec, Platform platform, string tag, CancellationToken ct)
+    private async Task DebootstrapAsync(DebootstrapSpec spec, Platform platform, ImageReference tag, CancellationToken ct)
     {
         if (Executables.Find("debootstrap", alsoIn: ["/usr/sbin", "/sbin"]) is not { } debootstrap)
             throw new EngineException(
@@ -92,7 +92,7 @@ public sealed class BaseOsProvider(IEngine docker, Action<string> log)
                     readStdout: (tar, t) => tar.CopyToAsync(stdin, t));
                 if (tarExit != 0)
                     throw new EngineException($"tar of the debootstrapped tree failed (exit {tarExit}):\n  " + string.Join("\n  ", errors));
-            }, ImageReference.Parse(tag), platform, ct);
+            }, tag, platform, ct);
             log($"base OS ready: {tag}");
         }
         finally

@@ -1,8 +1,7 @@
 using Docker.DotNet;
 using Docker.DotNet.Models;
-using Strata.Engine;
 
-namespace Strata.Reproducible;
+namespace Strata.Engine;
 
 /// <summary>Save and load through the Engine API.</summary>
 internal sealed class EngineArchives(DockerClient client) : IImageArchives

@@ -1,4 +1,4 @@
-namespace Strata.Reproducible;
+namespace Strata.Engine;
 
 /// <summary>An engine's images as archives: `docker save` and `docker load`.</summary>
 public interface IImageArchives
