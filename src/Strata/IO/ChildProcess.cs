@@ -33,7 +33,11 @@ internal static class ChildProcess
         if (ownProcessGroup && writeStdin is not null)
             throw new ArgumentException("a program in a process group of its own reads /dev/null, not a stdin writer.", nameof(writeStdin));
         // sh and setsid exec the program in place (a child of this process leads no group): its pid is the group's id.
-        var psi = new ProcessStartInfo(ownProcessGroup ? "sh" : file)
+        // Both are this host's, found on this process's PATH: the environment given may set the program's own PATH.
+        var setsid = ownProcessGroup
+            ? Executables.Find("setsid") ?? throw new InvalidOperationException("setsid (util-linux) is not on the PATH: it starts a machine in a process group of its own.")
+            : null;
+        var psi = new ProcessStartInfo(ownProcessGroup ? "/bin/sh" : file)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -43,7 +47,7 @@ internal static class ChildProcess
             StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = workingDirectory ?? "",
         };
-        if (ownProcessGroup) foreach (var arg in new[] { "-c", "exec setsid \"$0\" \"$@\" </dev/null", file }) psi.ArgumentList.Add(arg);
+        if (ownProcessGroup) foreach (var arg in new[] { "-c", "exec \"$0\" \"$@\" </dev/null", setsid!, file }) psi.ArgumentList.Add(arg);
         foreach (var arg in args) psi.ArgumentList.Add(arg);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
 
