@@ -12,6 +12,7 @@ namespace Strata.Tests.Reproducible;
 /// </summary>
 [Collection("engine")]
 [Trait("Needs", "Engine")]
+[Trait("Lane", "vault-proof")] // (no vault: it builds a small chain twice, cold; here so that the two lanes end together)
 public sealed class RebuildCheckIntegrationTests(EngineFixture engine) : IAsyncLifetime
 {
     private readonly TempRepo _repo = new();
