@@ -160,16 +160,7 @@ public sealed class ImagePipeline : IDisposable
         var smoke = _givenSmoke ?? await SmokeSuiteAsync(ct);
         var cache = Options.NoCache ? null : new CacheSources(Engine.Images, registry, _login, Graph.Repository,
             PlanHistory.For(Options.CacheDirectory, Graph.Repository), _log);
-        var builder = new ChainBuilder(Engine.Images, Engine.Builds, BaseOs, new BuildOptions
-        {
-            Network = Options.Network,
-            Revision = Options.Revision ?? GitRevision.Read(Options.RepositoryRoot),
-            Assets = _assets.Value,
-            NoCache = Options.NoCache,
-            CacheDirectory = Options.CacheDirectory,
-            CacheSources = cache,
-            Normaliser = Reproducible.ReproducibleBuilds.NormaliserFor(Options.Reproducible, Engine, _log),
-        }, _log);
+        var builder = new ChainBuilder(Engine.Images, Engine.Builds, BaseOs, BuildOptionsWith(Options.NoCache, cache, Options.Reproducible), _log);
         var sources = new StageSources(plan, builder, Engine.Images, registry, _login, Graph.Repository, _log);
         var build = new BuildCommand(plan, builder, sources, Record, Reasons, Engine.Images, _log);
         var prove = new ProveCommand(plan, smoke, Proofs, sources, builder, Record, Engine.Images, _log);
@@ -348,15 +339,22 @@ public sealed class ImagePipeline : IDisposable
     {
         var registry = await RegistryAsync(ct)
             ?? throw new OptionException($"--target={Targets.Verify} --rebuild works on a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
-        var revision = Options.Revision ?? GitRevision.Read(Options.RepositoryRoot);
         return await new RebuildCheckCommand(await ForAsync(await ReleasePlatformsAsync(ct), ct),
-            plan => new ChainBuilder(Engine.Images, Engine.Builds, BaseOs, new BuildOptions
-            {
-                Network = Options.Network, Revision = revision, Assets = _assets.Value,
-                NoCache = true, CacheDirectory = Options.CacheDirectory, Normaliser = Reproducible.ReproducibleBuilds.NormaliserFor(true, Engine, _log),
-            }, _log),
+            plan => new ChainBuilder(Engine.Images, Engine.Builds, BaseOs, BuildOptionsWith(noCache: true, cache: null, normalise: true), _log),
             registry, Graph.Repository, Engine, _log).RunAsync(image, ct);
     }
+
+    /// <summary>How this run's chain builders build: the run's network, revision and assets, with or without cache and normalising.</summary>
+    private BuildOptions BuildOptionsWith(bool noCache, CacheSources? cache, bool normalise) => new()
+    {
+        Network = Options.Network,
+        Revision = Options.Revision ?? GitRevision.Read(Options.RepositoryRoot),
+        Assets = _assets.Value,
+        NoCache = noCache,
+        CacheDirectory = Options.CacheDirectory,
+        CacheSources = cache,
+        Normaliser = Reproducible.ReproducibleBuilds.NormaliserFor(normalise, Engine, _log),
+    };
 
     /// <summary>Removes (or with <paramref name="dryRun"/> lists) this repository's images no recent plan uses.</summary>
     public async Task<PruneResult> PruneAsync(int keep, bool dryRun, CancellationToken ct = default)
