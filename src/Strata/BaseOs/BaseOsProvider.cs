@@ -12,7 +12,8 @@ namespace Strata.BaseOs;
 /// the Debian archive with debootstrap (<c>--arch</c> of the platform), imported once, labelled with its platform
 /// and reused after.
 /// </summary>
-public sealed class BaseOsProvider(IEngine docker, Action<string> log)
+/// <param name="enginePlatform">The engine's own platform: only an image of it is pulled (an index resolves to the engine's platform).</param>
+public sealed class BaseOsProvider(IImageStore images, Func<CancellationToken, Task<Platform>> enginePlatform, Action<string> log)
 {
     /// <summary>The local tag of the debootstrapped equivalent for a platform; its name carries the architecture and a hash of the recipe.</summary>
     public static ImageReference FallbackTag(BaseOsSpec os, Platform platform)
@@ -26,14 +27,14 @@ public sealed class BaseOsProvider(IEngine docker, Action<string> log)
     {
         var fallback = FallbackTag(os, platform);
         // The pinned digest names an index: a local copy is the platform of whoever pulled it.
-        if (await docker.Images.PlatformOfAsync(os.Image, ct) == platform) return os.Image;
-        if (await docker.Images.PlatformOfAsync(fallback, ct) == platform) return fallback;
+        if (await images.PlatformOfAsync(os.Image, ct) == platform) return os.Image;
+        if (await images.PlatformOfAsync(fallback, ct) == platform) return fallback;
 
-        if (platform == (await docker.VersionAsync(ct)).Platform)
+        if (platform == await enginePlatform(ct))
         {
             log($"base OS {os.Image} is not available locally; pulling it");
-            var (pulled, reason) = await docker.Images.TryPullAsync(os.Image, ct, line => log($"[pull] {line}"));
-            if (pulled && await docker.Images.PlatformOfAsync(os.Image, ct) == platform) return os.Image;
+            var (pulled, reason) = await images.TryPullAsync(os.Image, ct, line => log($"[pull] {line}"));
+            if (pulled && await images.PlatformOfAsync(os.Image, ct) == platform) return os.Image;
             log($"base OS could not be pulled ({reason}).");
         }
         log($"Building an equivalent from the Debian archive instead: debootstrap --arch={Debian(platform)} --variant={os.Debootstrap.Variant} " +
@@ -83,7 +84,7 @@ public sealed class BaseOsProvider(IEngine docker, Action<string> log)
                 foreach (var f in Directory.EnumerateFiles(path)) File.Delete(f);
             }
 
-            await docker.Images.ImportAsync(async (stdin, token) =>
+            await images.ImportAsync(async (stdin, token) =>
             {
                 // tar keeps devices, owners and modes exactly; .NET's TarFile does not handle device nodes.
                 var errors = new Queue<string>();

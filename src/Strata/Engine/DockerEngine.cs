@@ -36,7 +36,7 @@ public sealed class DockerEngine : IEngine
     public IImageStore Images => _images;
     public IContainerRuntime Containers => _containers;
     public IImageBuilder Builds => _builder;
-    /// <summary>Save and load (issue 31: the normaliser of reproducible images).</summary>
+    /// <summary>Save and load (issue 31: the normaliser of reproducible images, verify --rebuild's diff).</summary>
     public IImageArchives Archives => new EngineArchives(_client);
 
     public Task<EngineVersion> VersionAsync(CancellationToken ct = default) => _version.Value.WaitAsync(ct);

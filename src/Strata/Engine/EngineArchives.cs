@@ -6,10 +6,10 @@ namespace Strata.Engine;
 /// <summary>Save and load through the Engine API.</summary>
 internal sealed class EngineArchives(DockerClient client) : IImageArchives
 {
-    public async Task SaveAsync(string image, string archivePath, CancellationToken ct = default)
+    public async Task SaveAsync(ImageLocator image, string archivePath, CancellationToken ct = default)
     {
         // Spooled whole: the engine's chunked stream ends early under TarReader's nested reads.
-        await using var saved = await EngineCall.RunAsync($"save {image}", () => client.Images.SaveImageAsync(image, ct), ct);
+        await using var saved = await EngineCall.RunAsync($"save {image}", () => client.Images.SaveImageAsync(image.ToString(), ct), ct);
         await using var file = File.Create(archivePath);
         await saved.CopyToAsync(file, ct);
     }

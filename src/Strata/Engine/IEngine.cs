@@ -9,6 +9,8 @@ public interface IEngine : IDisposable
     IImageStore Images { get; }
     IContainerRuntime Containers { get; }
     IImageBuilder Builds { get; }
+    /// <summary>Save and load; null where the engine cannot (the in-memory fake): --reproducible and verify --rebuild then refuse.</summary>
+    IImageArchives? Archives { get; }
 
     /// <summary>The engine's version, API version and platform (asked once, then remembered).</summary>
     Task<EngineVersion> VersionAsync(CancellationToken ct = default);

@@ -4,7 +4,7 @@ namespace Strata.Engine;
 public interface IImageArchives
 {
     /// <summary>Saves an image (a reference or an id) into <paramref name="archivePath"/>. Changes nothing in the engine.</summary>
-    Task SaveAsync(string image, string archivePath, CancellationToken ct = default);
+    Task SaveAsync(ImageLocator image, string archivePath, CancellationToken ct = default);
 
     /// <summary>Loads a saved image's archive; its manifest's tags then name it.</summary>
     Task LoadAsync(Stream archive, CancellationToken ct = default);

@@ -104,11 +104,11 @@ public sealed class ImagePipeline : IDisposable
     public string BinfmtDirectory { get; init; } = Emulation.BinfmtDirectory;
 
     /// <summary>The base OS image of each platform, made on the engine when missing (the chain builder and the package pin use it).</summary>
-    private BaseOsProvider BaseOs => _baseOs ??= new BaseOsProvider(Engine, _log);
+    private BaseOsProvider BaseOs => _baseOs ??= new BaseOsProvider(Engine.Images, NativeAsync, _log);
     private BaseOsProvider? _baseOs;
 
     /// <summary>What runs a vault scenario (tests give a stand-in that needs no machine); null: <see cref="VaultMachine.RunAsync"/>.</summary>
-    internal Func<IEngine, VaultRun, Action<string>, CancellationToken, Task<ScenarioOutput>>? RunVault { get; init; }
+    internal Func<IImageStore, IContainerRuntime, VaultRun, Action<string>, CancellationToken, Task<ScenarioOutput>>? RunVault { get; init; }
 
     /// <summary>The engine's own platform: what --platform=native builds, and whose images get the plain local moving tags.</summary>
     public async Task<Platform> NativeAsync(CancellationToken ct = default) => _native ??= (await Engine.VersionAsync(ct)).Platform;
@@ -170,7 +170,7 @@ public sealed class ImagePipeline : IDisposable
     /// <summary>The smoke suite's settings for this run: vault proofs are kept in the cache, beside the smoke proofs, and in the registry when one is configured.</summary>
     private async Task<SmokeOptions> SmokeOptionsAsync(CancellationToken ct) => new()
     {
-        Docker = Engine, VaultProofDirectory = Path.Combine(Options.CacheDirectory, "vault-proofs"), VaultRuntime = Options.VaultRuntime,
+        Images = Engine.Images, Containers = Engine.Containers, VaultProofDirectory = Path.Combine(Options.CacheDirectory, "vault-proofs"), VaultRuntime = Options.VaultRuntime,
         VaultProofRegistry = await RegistryAsync(ct) is { } registry ? new RegistryVaultProofs(registry, Graph.Repository) : null,
         RunVault = RunVault ?? VaultMachine.RunAsync,
     };
@@ -331,7 +331,7 @@ public sealed class ImagePipeline : IDisposable
     {
         var smoke = await SmokeSuiteAsync(ct);
         foreach (var run in await RunsAsync(ct))
-            await new VaultScenarioCommand(Graph, run, smoke, Engine, Options, _log).RunAsync(ct);
+            await new VaultScenarioCommand(Graph, run, smoke, Engine.Images, Engine.Containers, Options, _log).RunAsync(ct);
     }
 
     /// <summary>verify --rebuild (issue 31): the chain built again here, cold and normalised, against the registry's moving tags.</summary>
@@ -341,7 +341,7 @@ public sealed class ImagePipeline : IDisposable
             ?? throw new OptionException($"--target={Targets.Verify} --rebuild works on a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
         return await new RebuildCheckCommand(await ForAsync(await ReleasePlatformsAsync(ct), ct),
             plan => new ChainBuilder(Engine.Images, Engine.Builds, BaseOs, BuildOptionsWith(noCache: true, cache: null, normalise: true), _log),
-            registry, Graph.Repository, Engine, _log).RunAsync(image, ct);
+            registry, Graph.Repository, Engine.Images, Engine.Archives, _log).RunAsync(image, ct);
     }
 
     /// <summary>How this run's chain builders build: the run's network, revision and assets, with or without cache and normalising.</summary>
@@ -353,7 +353,7 @@ public sealed class ImagePipeline : IDisposable
         NoCache = noCache,
         CacheDirectory = Options.CacheDirectory,
         CacheSources = cache,
-        Normaliser = Reproducible.ReproducibleBuilds.NormaliserFor(normalise, Engine, _log),
+        Normaliser = Reproducible.ReproducibleBuilds.NormaliserFor(normalise, Engine.Archives, Engine.Images, _log),
     };
 
     /// <summary>Removes (or with <paramref name="dryRun"/> lists) this repository's images no recent plan uses.</summary>

@@ -24,25 +24,25 @@ public sealed class RebuildMismatchException(string message) : Exception(message
 /// registry), so every stage is built here.
 /// </summary>
 public sealed class RebuildCheckCommand(IReadOnlyList<PlatformRun> runs, Func<BuildPlan, ChainBuilder> rebuilder, IRegistry registry,
-    string repository, IEngine engine, Action<string> log)
+    string repository, IImageStore images, IImageArchives? archives, Action<string> log)
 {
     public async Task<IReadOnlyList<RebuildRow>> RunAsync(string? only = null, CancellationToken ct = default)
     {
-        var archives = engine is DockerEngine real ? real.Archives : throw new InvalidOperationException("verify --rebuild needs the real engine.");
+        var saver = archives ?? throw new InvalidOperationException("verify --rebuild needs the real engine.");
         var rows = new List<RebuildRow>();
         foreach (var run in runs)
         {
             var plan = run.Plan;
             foreach (var stage in plan.Images.SelectMany(i => i.Stages))
             {
-                try { await engine.Images.RemoveImageAsync(stage.KeyTag, force: false, ct); }
+                try { await images.RemoveImageAsync(stage.KeyTag, force: false, ct); }
                 catch (EngineNotFoundException) { }
             }
             var builder = rebuilder(plan);
             var wanted = only is null ? plan.Images : plan.Lineage(only);
             foreach (var image in wanted) await builder.BuildImageAsync(plan, image.Name, ct);
             foreach (var image in wanted.Where(i => only is null || i.Name == only))
-                rows.Add(await CompareAsync(archives, image, ct));
+                rows.Add(await CompareAsync(saver, image, ct));
         }
         foreach (var row in rows)
         {
@@ -61,7 +61,8 @@ public sealed class RebuildCheckCommand(IReadOnlyList<PlatformRun> runs, Func<Bu
 
     private async Task<RebuildRow> CompareAsync(IImageArchives archives, ImagePlan image, CancellationToken ct)
     {
-        var rebuilt = (await engine.Images.InspectImagesAsync([image.Published.KeyTag], ct)).Single().Id.ToString();
+        var rebuiltId = (await images.InspectImagesAsync([image.Published.KeyTag], ct)).Single().Id;
+        var rebuilt = rebuiltId.ToString();
         var manifestDigest = await PublishedManifestAsync(image, ct);
         if (manifestDigest is null) return new RebuildRow(image.Name, image.Platform, null, rebuilt, []);
         var manifest = await registry.FindManifestAsync(registry.Location.Reference(repository).WithDigest(manifestDigest), ct)
@@ -71,20 +72,20 @@ public sealed class RebuildCheckCommand(IReadOnlyList<PlatformRun> runs, Func<Bu
         if (published == rebuilt) return new RebuildRow(image.Name, image.Platform, published, rebuilt, []);
 
         var remote = registry.Location.Reference(repository).WithDigest(manifestDigest);
-        await engine.Images.PullAsync(remote, null, ct);
+        await images.PullAsync(remote, null, ct);
         var work = Directory.CreateTempSubdirectory("strata-rebuild-").FullName;
         try
         {
             var (a, b) = (Path.Combine(work, "registry.tar"), Path.Combine(work, "rebuilt.tar"));
-            await archives.SaveAsync(remote.ToString(), a, ct);
-            await archives.SaveAsync(rebuilt, b, ct);
+            await archives.SaveAsync(remote, a, ct);
+            await archives.SaveAsync(rebuiltId, b, ct);
             return new RebuildRow(image.Name, image.Platform, published, rebuilt, await LayerDiff.CompareAsync(a, b, ct));
         }
         finally
         {
             Directory.Delete(work, recursive: true);
             // Pulled only to compare: its digest reference goes (the image too, unless something else names it).
-            try { await engine.Images.RemoveImageAsync(remote, force: false, CancellationToken.None); }
+            try { await images.RemoveImageAsync(remote, force: false, CancellationToken.None); }
             catch (EngineException) { }
         }
     }

@@ -13,7 +13,7 @@ public sealed class VaultScenarioFailedException(string message) : Exception(mes
 /// comes: the loop for working on the vault. One platform's (<paramref name="run"/>). It proves nothing that is remembered and moves no tag. Its
 /// verdict is read by the same strict reader as a smoke run's (<see cref="ScenarioTap"/>).
 /// </summary>
-public sealed class VaultScenarioCommand(ImageGraph graph, PlatformRun run, SmokeRunner smoke, IEngine engine,
+public sealed class VaultScenarioCommand(ImageGraph graph, PlatformRun run, SmokeRunner smoke, IImageStore images, IContainerRuntime containers,
     RunOptions options, Action<string> log)
 {
     public async Task RunAsync(CancellationToken ct = default)
@@ -37,7 +37,7 @@ public sealed class VaultScenarioCommand(ImageGraph graph, PlatformRun run, Smok
             Runtime = options.VaultRuntime, Only = options.VaultChecks, Alone = options.VaultChecksAlone, VaultOverride = options.VaultOverride, Bench = options.VaultBench,
         };
         log($"==> {image}: vault scenario on {vault.ImageRef} as {spec.User}");
-        var output = await VaultMachine.RunAsync(engine, vault, line => log("    " + line), ct);
+        var output = await VaultMachine.RunAsync(images, containers, vault, line => log("    " + line), ct);
         var tap = ScenarioTap.Read(output.StdOut, output.ExitCode);
         if (output.TimedOut)
             throw new VaultScenarioFailedException($"{image}: the vault scenario did not finish within {vault.Timeout.TotalMinutes:0} min.");

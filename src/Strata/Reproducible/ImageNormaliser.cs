@@ -20,7 +20,7 @@ public sealed class ImageNormaliser(IImageArchives archives, IImageStore images,
         try
         {
             var saved = Path.Combine(work, "saved.tar");
-            await archives.SaveAsync(tag.ToString(), saved, ct);
+            await archives.SaveAsync(tag, saved, ct);
             var normalisedPath = Path.Combine(work, "normalised.tar");
             NormalisedImage normalised;
             await using (var output = File.Create(normalisedPath))

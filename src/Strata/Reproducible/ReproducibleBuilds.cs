@@ -6,8 +6,8 @@ namespace Strata.Reproducible;
 public static class ReproducibleBuilds
 {
     /// <summary>The normaliser a run's builds use: none unless asked for; an engine that cannot save and load images cannot give one.</summary>
-    public static ImageNormaliser? NormaliserFor(bool reproducible, IEngine engine, Action<string> log) =>
+    public static ImageNormaliser? NormaliserFor(bool reproducible, IImageArchives? archives, IImageStore images, Action<string> log) =>
         !reproducible ? null
-        : engine is DockerEngine real ? new ImageNormaliser(real.Archives, engine.Images, log)
+        : archives is not null ? new ImageNormaliser(archives, images, log)
         : throw new InvalidOperationException("--reproducible needs the real engine (save and load).");
 }

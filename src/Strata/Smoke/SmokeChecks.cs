@@ -5,14 +5,15 @@ using Strata.Oci;
 
 namespace Strata.Smoke;
 
-/// <summary>What a check needs while it runs: the engine, the one container of the image, and the image's facts.</summary>
+/// <summary>What a check needs while it runs: the engine's images and containers, the one container of the image, and the image's facts.</summary>
 public sealed class SmokeContext
 {
-    internal SmokeContext(IEngine docker, string container, string image, ImageReference imageRef, string user,
+    internal SmokeContext(IImageStore images, IContainerRuntime containers, string container, string image, ImageReference imageRef, string user,
         IReadOnlyDictionary<string, string> labels, SmokeOptions options, Action<string>? log = null)
     {
         Log = log ?? (_ => { });
-        Docker = docker;
+        Images = images;
+        Containers = containers;
         Container = container;
         Image = image;
         ImageRef = imageRef;
@@ -21,7 +22,9 @@ public sealed class SmokeContext
         Options = options;
     }
 
-    public IEngine Docker { get; }
+    /// <summary>Where the vault scenario finds the image to export.</summary>
+    public IImageStore Images { get; }
+    public IContainerRuntime Containers { get; }
     public string Container { get; }
     public string Image { get; }
     public ImageReference ImageRef { get; }
@@ -34,7 +37,7 @@ public sealed class SmokeContext
 
     /// <summary>Runs a shell command in the container: <c>sh -c</c>, or a bash login shell when <paramref name="login"/>.</summary>
     public Task<ExecResult> ShellAsync(string user, string script, bool login, CancellationToken ct, params string[] args) =>
-        Docker.Containers.ExecAsync(Container, user, login ? ["bash", "-lc", script, "bash", .. args] : ["sh", "-c", script, "sh", .. args], ct);
+        Containers.ExecAsync(Container, user, login ? ["bash", "-lc", script, "bash", .. args] : ["sh", "-c", script, "sh", .. args], ct);
 }
 
 /// <summary>The outcome of one check.</summary>
@@ -247,7 +250,7 @@ public sealed record DefaultCommandCheck(string Name, string Origin) : SmokeChec
         ExecResult result;
         try
         {
-            result = await c.Docker.Containers.RunContainerAsync(new ContainerOptions
+            result = await c.Containers.RunContainerAsync(new ContainerOptions
             {
                 Network = c.Options.Network,
                 Labels = new Dictionary<string, string> { ["dev.strata.smoke"] = c.Image },

@@ -10,8 +10,10 @@ public sealed record SmokeOptions
 {
     /// <summary>The platform of the image under test: a command check's expectations for it replace the defaults (null: the defaults).</summary>
     public Oci.Platform? Platform { get; init; }
-    /// <summary>The engine; one container per image is started and removed through it. Given by whoever runs the suite (null: planning only).</summary>
-    public IEngine? Docker { get; init; }
+    /// <summary>The engine's images, where the image under test is looked up. Given by whoever runs the suite (null: planning only).</summary>
+    public IImageStore? Images { get; init; }
+    /// <summary>The engine's containers: one per image is started and removed through them (null: planning only).</summary>
+    public IContainerRuntime? Containers { get; init; }
     /// <summary>Where the JUnit files go (artifacts/smoke/&lt;image&gt;.xml), relative to the repository; null: none written.</summary>
     public string? ReportDirectory { get; init; } = Path.Combine("artifacts", "smoke");
     /// <summary>Where &lt;image&gt;.smoke.yaml live, relative to the repository.</summary>
@@ -23,7 +25,7 @@ public sealed record SmokeOptions
     /// <summary>Which machine may run the vault scenario (--vault-runtime).</summary>
     public VaultRuntime VaultRuntime { get; init; } = VaultRuntime.Auto;
     /// <summary>What runs a vault scenario (with its progress lines): <see cref="VaultMachine.RunAsync"/>; tests of the smoke suite give a fake one.</summary>
-    public Func<IEngine, VaultRun, Action<string>, CancellationToken, Task<ScenarioOutput>> RunVault { get; init; } = VaultMachine.RunAsync;
+    public Func<IImageStore, IContainerRuntime, VaultRun, Action<string>, CancellationToken, Task<ScenarioOutput>> RunVault { get; init; } = VaultMachine.RunAsync;
     /// <summary>Where passed vault proofs are kept (relative to the repository, or absolute; the pipeline uses its cache folder); null: never reuse one.</summary>
     public string? VaultProofDirectory { get; init; } = Path.Combine("artifacts", "smoke", "vault-proofs");
     /// <summary>Where passed vault proofs are shared between machines, looked up after the local folder (the pipeline: the registry, when one is configured); null: none.</summary>
@@ -114,7 +116,8 @@ public static class SmokeSuite
     public static async Task<SmokeResult> RunPlanAsync(SmokePlan plan, ImageReference imageRef, SmokeOptions options,
         Action<string> log, CancellationToken ct = default)
     {
-        var docker = options.Docker ?? throw new InvalidOperationException("SmokeOptions.Docker: the smoke suite runs on an engine, and none was given.");
+        if (options.Images is not { } images || options.Containers is not { } containers)
+            throw new InvalidOperationException("SmokeOptions.Images and .Containers: the smoke suite runs on an engine, and none was given.");
         var image = plan.Image;
         var total = Stopwatch.StartNew();
         var results = new List<CheckResult>();
@@ -128,7 +131,7 @@ public static class SmokeSuite
             log(r.Passed ? $"[{image}] ok   {r.Name}" : $"[{image}] FAIL {r.Name}: {r.Message}");
         }
 
-        var info = (await docker.Images.InspectImagesAsync([imageRef], ct)).FirstOrDefault();
+        var info = (await images.InspectImagesAsync([imageRef], ct)).FirstOrDefault();
         if (info is null)
         {
             Record(new CheckResult(image, "image exists", CheckKind.Engine, false, $"image {imageRef} was not found; build it first.", CheckResult.Generated, TimeSpan.Zero));
@@ -138,27 +141,27 @@ public static class SmokeSuite
         string container;
         try
         {
-            container = await docker.Containers.StartContainerAsync(name, imageRef,
+            container = await containers.StartContainerAsync(name, imageRef,
                 new ContainerOptions { Network = options.Network, Labels = new Dictionary<string, string> { ["dev.strata.smoke"] = image }, ReplaceEntrypoint = true },
                 ["sleep", "infinity"], ct);
         }
         catch (EngineException e)
         {
-            await docker.Containers.RemoveContainerAsync(name, CancellationToken.None);
+            await containers.RemoveContainerAsync(name, CancellationToken.None);
             Record(new CheckResult(image, "container starts", CheckKind.Engine, false, e.Message, CheckResult.Generated, TimeSpan.Zero));
             return new SmokeResult(image, imageRef, results, null, null, total.Elapsed, name);
         }
         catch (OperationCanceledException)
         {
             // The engine may have created it before the CLI was stopped.
-            await docker.Containers.RemoveContainerAsync(name, CancellationToken.None);
+            await containers.RemoveContainerAsync(name, CancellationToken.None);
             throw;
         }
 
         string? runtime = null;
         try
         {
-            var context = new SmokeContext(docker, container, image, imageRef, plan.Spec.User, info.Labels, options, log);
+            var context = new SmokeContext(images, containers, container, image, imageRef, plan.Spec.User, info.Labels, options, log);
             foreach (var check in plan.Checks)
             {
                 ct.ThrowIfCancellationRequested();
@@ -189,7 +192,7 @@ public static class SmokeSuite
         }
         finally
         {
-            await docker.Containers.RemoveContainerAsync(container, CancellationToken.None);
+            await containers.RemoveContainerAsync(container, CancellationToken.None);
         }
         return new SmokeResult(image, imageRef, results, runtime, null, total.Elapsed, name);
     }

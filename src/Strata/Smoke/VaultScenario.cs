@@ -62,7 +62,7 @@ public sealed record ScenarioCheck(string Name, string Origin, string Directory,
         }
 
         // Minutes under User-Mode Linux: its lines are shown as they come; the results follow when it ends.
-        var run = await c.Options.RunVault(c.Docker, new VaultRun(c.ImageRef, c.User, Directory, Timeout) { Runtime = Runtime },
+        var run = await c.Options.RunVault(c.Images, c.Containers, new VaultRun(c.ImageRef, c.User, Directory, Timeout) { Runtime = Runtime },
             line => c.Log($"[{c.Image}]      vault | {line}"), ct);
         if (run.TimedOut)
             return [Fail(c, $"the vault scenario did not finish within {Timeout.TotalSeconds:0} s (stopped); output so far: {Excerpt(run.StdOut + run.StdErr)}")];

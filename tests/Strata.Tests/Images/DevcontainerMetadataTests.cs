@@ -224,21 +224,16 @@ public sealed class DevcontainerMetadataTests : IDisposable
     /// <summary>Runs the check with "the container" being this machine's shell: root exists and / is a folder on any Linux.</summary>
     private static async Task<CheckResult> RunAsync(SmokeCheck check, IReadOnlyDictionary<string, string> labels, string env)
     {
-        using var engine = new HostShellEngine(new Dictionary<string, string> { ["KUBECONFIG"] = env });
-        var context = new SmokeContext(engine, "host", "base", Strata.Oci.ImageReference.Parse("strata/test:base"), "root", labels, new SmokeOptions { Docker = engine });
+        using var images = new FakeEngine();
+        var shell = new HostShell(new Dictionary<string, string> { ["KUBECONFIG"] = env });
+        var context = new SmokeContext(images, shell, "host", "base", Strata.Oci.ImageReference.Parse("strata/test:base"), "root", labels,
+            new SmokeOptions { Images = images, Containers = shell });
         return Assert.Single(await check.RunAsync(context, CancellationToken.None));
     }
 
-    /// <summary>An engine whose one "container" is a shell on this machine (the user asked for is ignored).</summary>
-    private sealed class HostShellEngine(IReadOnlyDictionary<string, string> environment) : IEngine, IContainerRuntime
+    /// <summary>Containers whose one "container" is a shell on this machine (the user asked for is ignored).</summary>
+    private sealed class HostShell(IReadOnlyDictionary<string, string> environment) : IContainerRuntime
     {
-        private readonly FakeEngine _images = new();
-        public IImageStore Images => _images;
-        public IContainerRuntime Containers => this;
-        public IImageBuilder Builds => _images;
-        public Task<EngineVersion> VersionAsync(CancellationToken ct = default) => _images.VersionAsync(ct);
-        public void Dispose() => _images.Dispose();
-
         public async Task<ExecResult> ExecAsync(string container, string user, IEnumerable<string> command, CancellationToken ct = default,
             IEnumerable<string>? env = null, Action<string>? onStdOutLine = null)
         {

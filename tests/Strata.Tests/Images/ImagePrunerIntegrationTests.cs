@@ -52,7 +52,7 @@ public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLi
         _repo.Write("dotfiles/bash/.bashrc", bashrc);
         if (config is not null) _repo.Write("config/app.conf", config);
         var plan = BuildPlanner.Plan(GraphLoader.Load(_repo.Path("strata.yaml")), new PlanOptions { HostCa = HostCaMode.Off });
-        await new ChainBuilder(engine.Docker.Images, engine.Docker.Builds, new BaseOsProvider(engine.Docker, _ => { }), new BuildOptions(), _ => { })
+        await new ChainBuilder(engine.Docker.Images, engine.Docker.Builds, EngineFixture.BaseOsOn(engine.Docker, _ => { }), new BuildOptions(), _ => { })
             .BuildImageAsync(plan, "base");
         History.Record(plan);
         return plan;

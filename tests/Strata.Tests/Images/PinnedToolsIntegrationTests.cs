@@ -123,7 +123,7 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
         });
         using var assets = new AssetCache(Path.Combine(_cache.Root, cacheName));
         Action<string> log = line => { lock (_log) _log.Add(line); };
-        var builder = new ChainBuilder(_engine.Docker.Images, _engine.Docker.Builds, new BaseOsProvider(_engine.Docker, log), new BuildOptions { Assets = assets }, log);
+        var builder = new ChainBuilder(_engine.Docker.Images, _engine.Docker.Builds, EngineFixture.BaseOsOn(_engine.Docker, log), new BuildOptions { Assets = assets }, log);
         foreach (var image in images) await builder.BuildImageAsync(plan, image);
         return plan;
     }

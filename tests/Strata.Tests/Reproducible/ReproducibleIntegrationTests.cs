@@ -75,8 +75,8 @@ public sealed class ReproducibleIntegrationTests(EngineFixture engine) : IAsyncL
         Assert.NotEqual(first.Normalised.Id, second.Normalised.Id);
 
         var (a, b) = (Path.Combine(_dir, "a.tar"), Path.Combine(_dir, "b.tar"));
-        await engine.Docker.Archives.SaveAsync($"{Repository}:date1", a);
-        await engine.Docker.Archives.SaveAsync($"{Repository}:date2", b);
+        await engine.Docker.Archives.SaveAsync(ImageReference.Parse($"{Repository}:date1"), a);
+        await engine.Docker.Archives.SaveAsync(ImageReference.Parse($"{Repository}:date2"), b);
         var differences = await LayerDiff.CompareAsync(a, b, default);
 
         var only = Assert.Single(differences);

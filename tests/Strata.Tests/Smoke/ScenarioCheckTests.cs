@@ -12,15 +12,21 @@ namespace Strata.Tests.Smoke;
 public sealed class ScenarioCheckTests : IDisposable
 {
     private readonly TempRepo _temp = new();
+    // Asked nothing: the scenario runs are faked, and a run without its scripts ends before it asks.
+    private readonly DockerEngine _engine = new();
     private VaultRun? _given;
 
-    public void Dispose() => _temp.Dispose();
+    public void Dispose()
+    {
+        _temp.Dispose();
+        _engine.Dispose();
+    }
 
     private SmokeContext Context(ScenarioOutput output) =>
-        new(new DockerEngine(), "unused", "latest", Strata.Oci.ImageReference.Parse("strata/workstation:latest-0123456789ab"), "dev",
+        new(_engine.Images, _engine.Containers, "unused", "latest", Strata.Oci.ImageReference.Parse("strata/workstation:latest-0123456789ab"), "dev",
             new Dictionary<string, string>(), new SmokeOptions
             {
-                RunVault = (_, run, _, _) => { _given = run; return Task.FromResult(output); },
+                RunVault = (_, _, run, _, _) => { _given = run; return Task.FromResult(output); },
             });
 
     private async Task<IReadOnlyList<CheckResult>> RunAsync(string stdout, int exitCode = 0, bool timedOut = false)
@@ -118,7 +124,7 @@ public sealed class ScenarioCheckTests : IDisposable
     {
         _temp.Write("smoke/vault/scenario.sh", "#!/bin/sh\n", executable: true);
 
-        var output = await VaultMachine.RunAsync(new DockerEngine(), new VaultRun(Strata.Oci.ImageReference.Parse("any:image"), "dev", _temp.Path("smoke/vault"), TimeSpan.FromSeconds(5)));
+        var output = await VaultMachine.RunAsync(_engine.Images, _engine.Containers, new VaultRun(Strata.Oci.ImageReference.Parse("any:image"), "dev", _temp.Path("smoke/vault"), TimeSpan.FromSeconds(5)));
 
         Assert.Equal(1, output.ExitCode);
         Assert.Contains("# runtime: none", output.StdOut);

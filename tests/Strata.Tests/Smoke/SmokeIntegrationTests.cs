@@ -60,11 +60,12 @@ public sealed class SmokeIntegrationTests(ITestOutputHelper output) : IAsyncLife
 
     private SmokeOptions Options() => new()
     {
-        Docker = _docker,
+        Images = _docker.Images,
+        Containers = _docker.Containers,
         ReportDirectory = _temp.Path("artifacts/smoke"),
         // A fake scenario run (the real one is VaultScenarioIntegrationTests' subject): what it is
         // given, that its progress is shown as it comes, and that its lines become checks.
-        RunVault = (_, run, progress, _) => { progress("# booting the fake machine"); return Task.FromResult(new ScenarioOutput(0, $"""
+        RunVault = (_, _, run, progress, _) => { progress("# booting the fake machine"); return Task.FromResult(new ScenarioOutput(0, $"""
             # runtime: fake scenario for {run.ImageRef} as {run.User}
             ok - volume opens
             ok - secret reads back

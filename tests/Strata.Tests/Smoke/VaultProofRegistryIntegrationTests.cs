@@ -74,7 +74,7 @@ public sealed class VaultProofRegistryIntegrationTests(EngineFixture engine, ITe
             Registry = RegistryLocation.Parse($"{_registry.Host}/team"),
         }, line => { lock (_log) { _log.Add(line); log.Add(line); } output.WriteLine(line); }, engine.Docker)
         {
-            RunVault = (_, run, _, _) =>
+            RunVault = (_, _, run, _, _) =>
             {
                 lock (_scenarioRuns) _scenarioRuns.Add(run.ImageRef.ToString());
                 return Task.FromResult(new ScenarioOutput(0, """

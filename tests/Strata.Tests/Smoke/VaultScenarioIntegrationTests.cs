@@ -37,7 +37,8 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
 
     private SmokeOptions Options() => new()
     {
-        Docker = _docker,
+        Images = _docker.Images,
+        Containers = _docker.Containers,
         ReportDirectory = _temp.Path("smoke"),
         VaultProofDirectory = _temp.Path("vault-proofs"),
     };
@@ -117,7 +118,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
         var container = await _docker.Containers.StartContainerAsync(name, Strata.Oci.ImageReference.Parse(imageRef), new ContainerOptions { ReplaceEntrypoint = true }, ["sleep", "infinity"]);
         try
         {
-            var context = new SmokeContext(_docker, container, "base", Strata.Oci.ImageReference.Parse(imageRef), "dev", new Dictionary<string, string>(), Options());
+            var context = new SmokeContext(_docker.Images, _docker.Containers, container, "base", Strata.Oci.ImageReference.Parse(imageRef), "dev", new Dictionary<string, string>(), Options());
             var (key, error) = await check.ProofKeyAsync(context, CancellationToken.None);
             Assert.True(key is not null, error);
             return key;
@@ -141,7 +142,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
         Assert.Contains(trap, vault);
         _temp.Write("vault-ignores-sigint", vault.Replace(trap, "\n  trap '' INT\n", StringComparison.Ordinal), executable: true);
 
-        var run = await VaultMachine.RunAsync(_docker, new VaultRun(Strata.Oci.ImageReference.Parse(_baseRef), "dev", ScenarioDirectory, TimeSpan.FromMinutes(10))
+        var run = await VaultMachine.RunAsync(_docker.Images, _docker.Containers, new VaultRun(Strata.Oci.ImageReference.Parse(_baseRef), "dev", ScenarioDirectory, TimeSpan.FromMinutes(10))
         {
             VaultOverride = _temp.Path("vault-ignores-sigint"),
             Only = "fails closed|closes that shell",
@@ -202,9 +203,9 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
 
         ScenarioOutput? result = null;
         if (how == "cancel")
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => VaultMachine.RunAsync(_docker, run, Progress, cancel.Token));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => VaultMachine.RunAsync(_docker.Images, _docker.Containers, run, Progress, cancel.Token));
         else
-            result = await VaultMachine.RunAsync(_docker, run, Progress, cancel.Token);
+            result = await VaultMachine.RunAsync(_docker.Images, _docker.Containers, run, Progress, cancel.Token);
 
         if (how == "cancel") Assert.True(started, "the machine under test never started");
         else Assert.NotEqual(0, result!.ExitCode);

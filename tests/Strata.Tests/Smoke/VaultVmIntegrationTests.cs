@@ -88,7 +88,7 @@ public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLi
         // KVM on an arm64 host that has it, else emulated. The lock check only, with the unlock it needs as its set-up:
         // minutes under emulation.
         var image = await Arm64VaultImage.GetAsync(_docker, output.WriteLine);
-        var run = await VaultMachine.RunAsync(_docker, Run(VaultRuntime.Vm, "lock --erase leaves") with
+        var run = await VaultMachine.RunAsync(_docker.Images, _docker.Containers, Run(VaultRuntime.Vm, "lock --erase leaves") with
         {
             ImageRef = image,
         }, output.WriteLine);
@@ -114,7 +114,7 @@ public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLi
         // points, for CI's time: an emulated boot is most of a minute here.
         var (kvm, brokenKvm) = BrokenKvm();
         var imageRef = await OwnTagAsync();
-        var run = await VaultMachine.RunAsync(_docker, Run(VaultRuntime.Auto, "write and read|lock --erase leaves") with
+        var run = await VaultMachine.RunAsync(_docker.Images, _docker.Containers, Run(VaultRuntime.Auto, "write and read|lock --erase leaves") with
         {
             ImageRef = Strata.Oci.ImageReference.Parse(imageRef), KvmDevice = kvm,
             SearchPath = CrashingUml() + ":" + brokenKvm + ":" + Environment.GetEnvironmentVariable("PATH"),
@@ -143,7 +143,7 @@ public sealed class VaultVmIntegrationTests(ITestOutputHelper output) : IAsyncLi
     public async Task Where_no_runtime_can_run_one_error_names_each_runtime_why_and_the_fix()
     {
         // No KVM, a crashing linux.uml, and no QEMU on the search path (nothing but the stand-in).
-        var run = await VaultMachine.RunAsync(_docker, Run(VaultRuntime.Auto, "locked at start") with
+        var run = await VaultMachine.RunAsync(_docker.Images, _docker.Containers, Run(VaultRuntime.Auto, "locked at start") with
         {
             KvmDevice = _temp.Path("no-kvm"), SearchPath = CrashingUml(),
         }, output.WriteLine);

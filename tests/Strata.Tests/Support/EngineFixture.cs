@@ -17,12 +17,16 @@ public sealed class EngineFixture : IAsyncLifetime
     /// <summary>A local image reference usable in FROM.</summary>
     public ImageReference BaseOsImage { get; private set; } = null!;
 
+    /// <summary>The base OS of a real engine's tests: its images, and its own platform (which alone it pulls).</summary>
+    public static BaseOsProvider BaseOsOn(IEngine docker, Action<string> log) =>
+        new(docker.Images, async ct => (await docker.VersionAsync(ct)).Platform, log);
+
     public async Task InitializeAsync()
     {
         await Docker.VersionAsync();
         BaseOs = GraphLoader.Load(Path.Combine(RepositoryRoot.Find(), "strata.yaml")).BaseOs;
         using (await CrossProcessLock.AcquireAsync(RealChain.BaseOsLock))
-            BaseOsImage = await new BaseOsProvider(Docker, _ => { }).EnsureAsync(BaseOs, Platform.Host);
+            BaseOsImage = await BaseOsOn(Docker, _ => { }).EnsureAsync(BaseOs, Platform.Host);
     }
 
     private readonly SemaphoreSlim _registryStart = new(1, 1);

@@ -31,7 +31,7 @@ public static class RealChain
         // of its own, so a lane that needs only the OS (EngineFixture) does not wait for a whole chain.
         using var pipeline = new ImagePipeline(Options(), log, docker);
         using (await CrossProcessLock.AcquireAsync(BaseOsLock))
-            await new BaseOsProvider(docker, log).EnsureAsync(pipeline.Graph.BaseOs, (await pipeline.OnlyRunAsync()).Plan.Platform);
+            await EngineFixture.BaseOsOn(docker, log).EnsureAsync(pipeline.Graph.BaseOs, (await pipeline.OnlyRunAsync()).Plan.Platform);
         using var _ = await CrossProcessLock.AcquireAsync(BuildLock);
         return (await (await pipeline.OnlyRunAsync()).Build.LineageAsync(image)).Tag;
     }

@@ -28,7 +28,7 @@ public static class VaultMachine
     public static readonly IReadOnlyList<string> HostFiles = [GuestMachine.Init, VmRuntime.KernelScript];
 
     /// <summary>Runs the scenario; <paramref name="progress"/> gets every line (the scenario's and the runner's notes) as it comes.</summary>
-    public static async Task<ScenarioOutput> RunAsync(IEngine docker, VaultRun run, Action<string>? progress = null,
+    public static async Task<ScenarioOutput> RunAsync(IImageStore images, IContainerRuntime containers, VaultRun run, Action<string>? progress = null,
         CancellationToken ct = default)
     {
         var output = new VaultRunOutput(progress);
@@ -41,13 +41,13 @@ public static class VaultMachine
         limit.CancelAfter(run.Timeout);
         try
         {
-            if ((await docker.Images.InspectImagesAsync([run.ImageRef], limit.Token)).Count == 0)
+            if ((await images.InspectImagesAsync([run.ImageRef], limit.Token)).Count == 0)
                 return output.CannotRun($"image {run.ImageRef} not found in the engine (build or pull it first)");
 
             var passedOver = new List<RuntimeUnavailable>();
             if (run.Runtime is VaultRuntime.Auto or VaultRuntime.Container)
             {
-                if (await VaultContainers.TryRunAsync(docker.Containers, run, output, passedOver, limit.Token)) return output.Done(clock);
+                if (await VaultContainers.TryRunAsync(containers, run, output, passedOver, limit.Token)) return output.Done(clock);
                 if (run.Runtime == VaultRuntime.Container) return output.NoRuntime(passedOver);
             }
 
@@ -57,7 +57,7 @@ public static class VaultMachine
                 VaultRuntime.Uml => [new UmlRuntime()],
                 _ => [new VmRuntime(accelerated: true), new UmlRuntime(), new VmRuntime(accelerated: false)],
             };
-            await using var root = await GuestRoot.ExportAsync(docker.Images, run, output, limit.Token);
+            await using var root = await GuestRoot.ExportAsync(images, run, output, limit.Token);
             foreach (var machine in machines)
             {
                 if (await machine.ProbeAsync(root, run, output, limit.Token) is { } unavailable)

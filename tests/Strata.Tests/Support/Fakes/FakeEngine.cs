@@ -19,8 +19,9 @@ public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
 
     public FakeRegistry? Registry { get; }
     public IImageStore Images => this;
-    public IContainerRuntime Containers => throw new NotSupportedException("the fake engine runs no container");
+    public IContainerRuntime Containers { get; } = new NoContainers();
     public IImageBuilder Builds => this;
+    public IImageArchives? Archives => null;
     public List<string> Operations { get; } = [];
 
     public Task<EngineVersion> VersionAsync(CancellationToken ct = default) => Task.FromResult(new EngineVersion("fake", "1.41", "linux", "amd64"));
@@ -143,5 +144,19 @@ public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
 
     public void Dispose()
     {
+    }
+
+    /// <summary>Handed out like the real engine's (the pipeline wires them up front), but the fake engine runs no container.</summary>
+    private sealed class NoContainers : IContainerRuntime
+    {
+        private static NotSupportedException None() => new("the fake engine runs no container");
+
+        public Task<string> StartContainerAsync(string name, ImageLocator image, ContainerOptions options, IReadOnlyList<string> command, CancellationToken ct = default) => throw None();
+        public Task<ExecResult> RunContainerAsync(ContainerOptions options, ImageLocator image, IReadOnlyList<string> command, CancellationToken ct = default) => throw None();
+        public Task<ExecResult> ExecAsync(string container, string user, IEnumerable<string> command, CancellationToken ct = default,
+            IEnumerable<string>? environment = null, Action<string>? onStdOutLine = null) => throw None();
+        public Task RemoveContainerAsync(string container, CancellationToken ct = default) => throw None();
+        public Task<IReadOnlyList<string>> ListContainersAsync(string label, CancellationToken ct = default) => throw None();
+        public Task<bool> ContainerExistsAsync(string nameOrId, CancellationToken ct = default) => throw None();
     }
 }
