@@ -29,11 +29,11 @@ public static partial class GraphLoader
         var top = doc.Mapping(doc.Root, "the top level",
             "repository", "source", "platforms", "base_os", "apt", "exclude", "args", "dotfiles", "images");
 
-        var repository = doc.RequiredString(top, "repository", "the top level");
+        var repositoryName = doc.RequiredString(top, "repository", "the top level");
         // Parsed as the docker client would (a repository: no tag, no digest); the registry host comes from --registry.
-        if (!ImageReference.TryParse(repository, out var parsed) || parsed.Tag is not null || parsed.Digest is not null)
+        if (!ImageRepository.TryParse(repositoryName, out var repository))
             throw doc.Error(StrictYaml.Child(top, "repository")!,
-                $"repository '{repository}' is not a valid image repository name (lower case letters, digits, '.', '_', '-' and '/').");
+                $"repository '{repositoryName}' is not a valid image repository name (lower case letters, digits, '.', '_', '-' and '/').");
 
         var baseOs = ReadBaseOs(doc, StrictYaml.Child(top, "base_os")
             ?? throw doc.Error(top, "the top level has no 'base_os'; add the pinned OS image and its debootstrap fallback."));

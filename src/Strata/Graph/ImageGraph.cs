@@ -39,7 +39,7 @@ public sealed class ImageGraph
     internal ImageGraph(
         string rootDirectory,
         string configPath,
-        string repository,
+        Oci.ImageRepository repository,
         string? source,
         BaseOsSpec baseOs,
         LayerSpec? dotfiles,
@@ -60,8 +60,8 @@ public sealed class ImageGraph
     /// <summary>The repository checkout: every input path is relative to it.</summary>
     public string RootDirectory { get; }
     public string ConfigPath { get; }
-    /// <summary>The image repository name, e.g. "strata/workstation".</summary>
-    public string Repository { get; }
+    /// <summary>The image repository, e.g. strata/workstation (a registry run puts its host and namespace in front).</summary>
+    public Oci.ImageRepository Repository { get; }
     /// <summary>The source URL recorded in the OCI source label, when configured.</summary>
     public string? Source { get; }
     public BaseOsSpec BaseOs { get; }

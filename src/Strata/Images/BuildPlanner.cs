@@ -21,7 +21,7 @@ public sealed record PlanOptions
     /// <summary>Build without the GitHub-released binaries (no GitHub and no mirror here). Such images get other keys.</summary>
     public bool SkipBinaryTools { get; init; }
     /// <summary>The image repository tags are made in; null: strata.yaml's (a registry run puts its host in front).</summary>
-    public string? Repository { get; init; }
+    public ImageReference? Repository { get; init; }
     /// <summary>The platform the images are planned for: part of every key, with only its architecture's entries of the lock.</summary>
     public Platform Platform { get; init; } = Platform.Host;
     /// <summary>The engine's own platform: its images get the plain local moving tag (<c>repo:image</c>), others <c>repo:image-ARCH</c>.</summary>
@@ -58,7 +58,7 @@ public static class BuildPlanner
         if (dotfiles is not null) digests.Prefetch(dotfiles);
         var dotfilesHash = dotfiles is null ? null : HashFiles(dotfiles, digests);
 
-        var repository = ImageReference.Parse(options.Repository ?? graph.Repository);
+        var repository = options.Repository ?? graph.Repository.Reference;
         var plans = new Dictionary<string, ImagePlan>();
         var thinTools = new Dictionary<string, IReadOnlyList<ToolSpec>>(); // the binaries each thin layer copies
         var platform = options.Platform;

@@ -33,7 +33,7 @@ public sealed class ImagePruner(IImageStore images, Action<string> log)
     {
         if (keep < 0) throw new ArgumentException($"--keep={keep}: give the number of earlier plans whose images stay (0 or more).");
         var plan = current[0];
-        var repository = plan.Graph.Repository;
+        var repository = plan.Graph.Repository.Name;
         history.Record(current);
         var plans = history.Plans();
         var kept = new HashSet<string>(plans.Skip(Math.Max(0, plans.Count - 1 - keep)).SelectMany(p => p), StringComparer.Ordinal);

@@ -17,8 +17,8 @@ public sealed class PlanHistory(string path)
     private const int Limit = 50;
 
     /// <summary>&lt;cache&gt;/plans/&lt;repository, '/' as '_'&gt;.json</summary>
-    public static PlanHistory For(string cacheDirectory, string repository) =>
-        new(Path.Combine(cacheDirectory, "plans", repository.Replace('/', '_').Replace(':', '_') + ".json"));
+    public static PlanHistory For(string cacheDirectory, ImageRepository repository) =>
+        new(Path.Combine(cacheDirectory, "plans", repository.Name.Replace('/', '_').Replace(':', '_') + ".json"));
 
     public string FilePath => path;
 

@@ -15,7 +15,7 @@ namespace Strata.Pipeline;
 /// the indexes the moving tags became; deleted when a release starts, written when it finished) and the release
 /// notes (the previous moving tag's SBOM, for the same platform, against the new one).
 /// </summary>
-public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IRegistry registry, string repository, SmokeProof proofs, ToolSet? tools, string? commit,
+public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IRegistry registry, ImageRepository repository, SmokeProof proofs, ToolSet? tools, string? commit,
     BuilderIdentity builtBy, string artifactsDirectory, Action<string> log)
 {
     private readonly Referrers _referrers = new(registry, repository);

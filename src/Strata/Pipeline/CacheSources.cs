@@ -16,7 +16,7 @@ namespace Strata.Pipeline;
 /// the registry has it (the builders read local images only). Only the core is pulled: the layers it
 /// shares with its parent's core are here already.
 /// </summary>
-public sealed class CacheSources(IImageStore images, IRegistry? registry, RegistryLogin login, string repository, PlanHistory? history,
+public sealed class CacheSources(IImageStore images, IRegistry? registry, RegistryLogin login, ImageRepository repository, PlanHistory? history,
     Action<string> log) : ICacheSources
 {
     /// <summary>The repository in the registry, with <paramref name="tag"/>: what the registry is asked by.</summary>

@@ -77,7 +77,7 @@ public sealed class ImagePipeline : IDisposable
             Packages = PackageLock.Load(options.PackagesPath),
             AptSnapshot = options.AptSnapshot,
             SkipBinaryTools = options.SkipBinaryTools,
-            Repository = options.Registry?.ImageName(Graph.Repository),
+            Repository = options.Registry?.Reference(Graph.Repository),
             Vault = VaultProgram.Find(Graph.RootDirectory),
         });
         _assets = new(() => new AssetCache(Path.Combine(options.CacheDirectory, "assets"), options.Mirror, log: log));

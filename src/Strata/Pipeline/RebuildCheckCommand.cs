@@ -24,7 +24,7 @@ public sealed class RebuildMismatchException(string message) : Exception(message
 /// registry), so every stage is built here.
 /// </summary>
 public sealed class RebuildCheckCommand(IReadOnlyList<PlatformRun> runs, Func<BuildPlan, ChainBuilder> rebuilder, IRegistry registry,
-    string repository, IImageStore images, IImageArchives? archives, Action<string> log)
+    ImageRepository repository, IImageStore images, IImageArchives? archives, Action<string> log)
 {
     public async Task<IReadOnlyList<RebuildRow>> RunAsync(string? only = null, CancellationToken ct = default)
     {

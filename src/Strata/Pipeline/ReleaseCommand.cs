@@ -18,7 +18,7 @@ public sealed class IndexIncompleteException(string message) : Exception(message
 /// <param name="declared">A run for every platform strata.yaml declares (its plan; nothing is built for those not selected).</param>
 /// <param name="selected">The platforms this release builds and proves.</param>
 public sealed class ReleaseCommand(IReadOnlyList<PlatformRun> declared, IReadOnlyCollection<Platform> selected, IRegistry registry,
-    RunRecord record, string repository, string? releaseTag, AttachCommand attach, Action<string> log)
+    RunRecord record, ImageRepository repository, string? releaseTag, AttachCommand attach, Action<string> log)
 {
     /// <summary>The repository in the registry, with <paramref name="tag"/>: what the registry is asked by.</summary>
     private ImageReference Remote(string tag) => registry!.Location.Reference(repository).WithTag(tag);

@@ -15,7 +15,7 @@ namespace Strata.Pipeline;
 /// Pulls only what a step needs here, by digest. Without a registry every stage is local or built.
 /// </summary>
 public sealed class StageSources(BuildPlan plan, ChainBuilder builder, IImageStore images, IRegistry? registry,
-    RegistryLogin login, string repository, Action<string> log)
+    RegistryLogin login, ImageRepository repository, Action<string> log)
 {
     private readonly Dictionary<ImageReference, RemoteImage?> _remote = [];
 
@@ -40,7 +40,7 @@ public sealed class StageSources(BuildPlan plan, ChainBuilder builder, IImageSto
     {
         if (await builder.ExistsAsync(plan, stage, ct)) return stage.KeyTag;
         if (registry is null) return null;
-        var plain = ImageReference.Parse(repository).WithTag(stage.KeyTag.Tag!);
+        var plain = repository.Reference.WithTag(stage.KeyTag.Tag!);
         var found = (await images.InspectImagesAsync([plain], ct)).SingleOrDefault();
         return found is not null && found.Labels.GetValueOrDefault(ChainBuilder.KeyLabel) == stage.Key ? plain : null;
     }

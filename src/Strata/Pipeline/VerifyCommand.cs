@@ -1,4 +1,5 @@
 using Strata.Images;
+using Strata.Oci;
 using Strata.Registry;
 using Strata.Supply;
 
@@ -9,7 +10,7 @@ namespace Strata.Pipeline;
 /// carries an SBOM with the locked tools, a provenance naming its digest and key, and a passing smoke
 /// report under the current checks; prints a table and fails, naming every problem and the fix, on any.
 /// </summary>
-public sealed class VerifyCommand(IReadOnlyList<PlatformRun> runs, IRegistry registry, string repository, Action<string> log)
+public sealed class VerifyCommand(IReadOnlyList<PlatformRun> runs, IRegistry registry, ImageRepository repository, Action<string> log)
 {
     public async Task<IReadOnlyList<VerifyRow>> RunAsync(string? image = null, CancellationToken ct = default)
     {

@@ -28,13 +28,13 @@ public sealed record RegistryLocation(string Host, string Namespace)
     }
 
     /// <summary>The full image name of a repository in this registry.</summary>
-    public string ImageName(string repository) => string.Join('/', new[] { Host, Namespace, repository }.Where(p => p.Length > 0));
+    public string ImageName(Oci.ImageRepository repository) => Join(Host, Namespace, repository.Name);
 
     /// <summary>A repository of this registry as a reference (no tag): what <see cref="IRegistry"/> takes, with a tag or digest added.</summary>
-    public Oci.ImageReference Reference(string repository) => Oci.ImageReference.Parse(ImageName(repository));
+    public Oci.ImageReference Reference(Oci.ImageRepository repository) => Oci.ImageReference.Parse(ImageName(repository));
 
     /// <summary>The name inside the registry (what /v2/&lt;name&gt;/ takes).</summary>
-    public string RemoteName(string repository) => string.Join('/', new[] { Namespace, repository }.Where(p => p.Length > 0));
+    public string RemoteName(Oci.ImageRepository repository) => Join(Namespace, repository.Name);
 
     public bool IsLoopback
     {
@@ -47,5 +47,7 @@ public sealed record RegistryLocation(string Host, string Namespace)
 
     public Uri BaseUri => new($"{(IsLoopback ? "http" : "https")}://{Host}/");
 
-    public override string ToString() => ImageName("").TrimEnd('/');
+    public override string ToString() => Join(Host, Namespace);
+
+    private static string Join(params string[] parts) => string.Join('/', parts.Where(p => p.Length > 0));
 }

@@ -37,7 +37,7 @@ public sealed class VerifyFailedException(string message) : Exception(message);
 /// sha256), a provenance (naming this digest and key) and a passing smoke report (under the current
 /// checks' proof key) attached to it. Changes nothing.
 /// </summary>
-public sealed class EvidenceVerifier(IRegistry registry, string repository)
+public sealed class EvidenceVerifier(IRegistry registry, ImageRepository repository)
 {
     private readonly Referrers _referrers = new(registry, repository);
 

@@ -19,7 +19,7 @@ public sealed record ArtifactLayer(string MediaType, byte[] Content);
 /// the referrers tag schema of distribution-spec 1.1 applies: the tag <c>sha256-&lt;hex&gt;</c> holds an image
 /// index of the referrers, which the client updates (read, add, push). Every step can be run again.
 /// </summary>
-public sealed class Referrers(IRegistry registry, string repository)
+public sealed class Referrers(IRegistry registry, ImageRepository repository)
 {
     public const string ManifestType = "application/vnd.oci.image.manifest.v1+json";
     public const string IndexType = "application/vnd.oci.image.index.v1+json";

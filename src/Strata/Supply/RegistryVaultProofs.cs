@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Strata.Oci;
 using Strata.Registry;
 using Strata.Smoke;
 
@@ -13,7 +14,7 @@ namespace Strata.Supply;
 /// the lookup knows only the proof key (the image's vault fingerprint), not which image was proven with that fingerprint
 /// before, and a referrer is found only from its subject's digest; a tag is one request.
 /// </summary>
-public sealed class RegistryVaultProofs(IRegistry registry, string repository) : IVaultProofStore
+public sealed class RegistryVaultProofs(IRegistry registry, ImageRepository repository) : IVaultProofStore
 {
     public const string ArtifactType = "application/vnd.dev.strata.vault-proof.v1+json";
     public const string TagPrefix = "vault-proof-";

@@ -61,7 +61,7 @@ public sealed class CacheFromIntegrationTests(EngineFixture engine, ITestOutputH
         await BuildAsync(docker, Dockerfile("one"), previous, cacheFrom: null);
         await docker.Images.PushAsync(previous, null, _ => { });
         using var client = new RegistryClient(RegistryLocation.Parse(_registry.Host + "/strata-it"), RegistryLogin.Anonymous);
-        var digest = (await client.FindAsync(client.At(repository.Path["strata-it/".Length..], "previous")))!.Digest;
+        var digest = (await client.FindAsync(client.At(ImageRepository.Parse(repository.Path["strata-it/".Length..]), "previous")))!.Digest;
         await ForgetAsync(docker, previous);
         var pulled = repository.WithDigest(digest);
         await docker.Images.PullAsync(pulled, null);

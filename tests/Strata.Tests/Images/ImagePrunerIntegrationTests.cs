@@ -17,7 +17,7 @@ public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLi
 {
     private readonly TempRepo _repo = new();
     private readonly TempRepo _cache = new();
-    private readonly string _repository = "strata-it/prune-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly ImageRepository _repository = ImageRepository.Parse("strata-it/prune-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly string _foreign = "strata-it/prune-other-" + Guid.NewGuid().ToString("N")[..8];
 
     public Task InitializeAsync()
@@ -38,7 +38,7 @@ public sealed class ImagePrunerIntegrationTests(EngineFixture engine) : IAsyncLi
 
     public async Task DisposeAsync()
     {
-        await engine.RemoveRepositoryAsync(_repository);
+        await engine.RemoveRepositoryAsync(_repository.Name);
         await engine.RemoveRepositoryAsync(_foreign);
         _cache.Dispose();
         _repo.Dispose();

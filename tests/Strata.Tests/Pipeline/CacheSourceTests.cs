@@ -138,7 +138,7 @@ public sealed class CacheSourceTests : IDisposable
 
         var planned = await pipeline.PlanAsync();
         var plannedCore = planned.Single(p => p.Name == "k8s").Stages.Single(s => s.Stage == "core");
-        var digest = (await _registry.FindAsync(_registry.At("", previousK8s)))!.Digest;
+        var digest = (await _registry.FindAsync(_registry.At(null, previousK8s)))!.Digest;
         Assert.Equal($"registry.example:5000/team/acme/workstation@{digest}", plannedCore.CacheFrom);
         Assert.DoesNotContain(_engine.Operations, o => o.StartsWith("pull")); // a plan pulls nothing
 

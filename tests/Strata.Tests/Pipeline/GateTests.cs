@@ -92,7 +92,7 @@ public sealed class GateTests : IDisposable
             await passing.ReleaseAsync();
             foreach (var image in (await passing.OnlyRunAsync()).Plan.Images)
             {
-                var published = (await _registry.FindAsync(_registry.At("", image.Published.KeyTag.Tag!)))!.Digest;
+                var published = (await _registry.FindAsync(_registry.At(null, image.Published.KeyTag.Tag!)))!.Digest;
                 Assert.Equal(published, Assert.Single(_registry.IndexOf(image.Name)!).Digest);
                 Assert.Equal(published, Assert.Single(_registry.IndexOf(image.Name + "-v1.0.0")!).Digest);
             }

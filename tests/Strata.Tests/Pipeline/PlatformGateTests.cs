@@ -63,7 +63,7 @@ public sealed class PlatformGateTests : IDisposable
             {
                 var expected = new List<(Platform, string)>();
                 foreach (var p in release.Graph.Platforms)
-                    expected.Add((p, (await _registry.FindAsync(_registry.At("", (await release.ForAsync(p)).Plan.Get(image).Published.KeyTag.Tag!)))!.Digest));
+                    expected.Add((p, (await _registry.FindAsync(_registry.At(null, (await release.ForAsync(p)).Plan.Get(image).Published.KeyTag.Tag!)))!.Digest));
                 Assert.Equal(expected, _registry.IndexOf(image)!.Select(m => (m.Platform, m.Digest)));
                 Assert.Equal(expected, _registry.IndexOf($"{image}-v1.0.0")!.Select(m => (m.Platform, m.Digest)));
             }

@@ -19,7 +19,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     private readonly EngineFixture _engine;
     private readonly TempRepo _repo = new();
     private readonly RecordingDocker _docker = new();
-    private readonly string _repository = "strata-it/release-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly ImageRepository _repository = ImageRepository.Parse("strata-it/release-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly List<string> _log = [];
     // In the steps of a test that must meet no build cache of them (BuildKit's records are removed by it).
     private readonly string _nonce = "strata-it-tail-" + Guid.NewGuid().ToString("N")[..12];
@@ -168,7 +168,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         Assert.All(rows, r => Assert.All(r.Stages, s => Assert.Equal(Reporting.StageSource.Local, s.Source)));
         Assert.Equal(engineBefore, await EngineTagsAsync());
         Assert.Equal(registryBefore, RegistryFiles());
-        await _engine.RemoveRepositoryAsync(_repository);
+        await _engine.RemoveRepositoryAsync(_repository.Name);
     }
 
     private async Task<IReadOnlyList<string>> EngineTagsAsync() =>
@@ -192,7 +192,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         Assert.DoesNotContain("build", _docker.Calls);
         Assert.All(results, r => Assert.All(r.Stages, s => Assert.Equal(Reporting.StageSource.Local, s.Source)));
         Assert.NotNull(await RemoteAsync("k8s"));
-        await _engine.RemoveRepositoryAsync(_repository);
+        await _engine.RemoveRepositoryAsync(_repository.Name);
     }
 
     [Fact]

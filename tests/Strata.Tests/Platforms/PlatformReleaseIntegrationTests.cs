@@ -24,7 +24,7 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
 {
     private readonly TempRepo _repo = new();
     private readonly RecordingDocker _docker = new(BuilderChoice.BuildKit);
-    private readonly string _repository = "strata-it/platforms-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly ImageRepository _repository = ImageRepository.Parse("strata-it/platforms-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly List<string> _log = [];
     private readonly List<ImageReference> _baseOsTags = [];
     private RegistryServer _registry = null!; // the fixture's, shared

@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Strata.Registry;
 using Strata.Tests.Support;
+using Strata.Oci;
 
 namespace Strata.Tests.Registry;
 
@@ -49,7 +50,7 @@ public sealed class BearerTokenTests : IAsyncLifetime
     {
         using var client = Client("s3cret-pw");
 
-        Assert.Null(await client.FindAsync(client.At("strata/workstation", "base-0123456789ab")));
+        Assert.Null(await client.FindAsync(client.At(ImageRepository.Parse("strata/workstation"), "base-0123456789ab")));
 
         Assert.Equal(1, _server.Count($"/token?service=stand-in&scope={Uri.EscapeDataString(Scope)}"));
         var last = _server.Requests.Last(r => r.PathAndQuery.StartsWith("/v2/", StringComparison.Ordinal));
@@ -61,7 +62,7 @@ public sealed class BearerTokenTests : IAsyncLifetime
     {
         using var client = Client("wrong-pw-9");
 
-        var e = await Assert.ThrowsAsync<RegistryAuthException>(() => client.FindAsync(client.At("strata/workstation", "base-0123456789ab")));
+        var e = await Assert.ThrowsAsync<RegistryAuthException>(() => client.FindAsync(client.At(ImageRepository.Parse("strata/workstation"), "base-0123456789ab")));
 
         Assert.Contains("refused a token", e.Message);
         Assert.DoesNotContain("wrong-pw-9", e.ToString());

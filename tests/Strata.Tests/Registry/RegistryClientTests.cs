@@ -10,7 +10,7 @@ namespace Strata.Tests.Registry;
 [Trait("Needs", "Engine")]
 public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
 {
-    private const string Repository = "strata/workstation";
+    private static readonly ImageRepository Repository = ImageRepository.Parse("strata/workstation");
     private const string Key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     private static readonly RegistryClientOptions Fast = new() { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(50), RequestTimeout = TimeSpan.FromSeconds(5) };
     private RegistryServer _registry = null!;

@@ -16,7 +16,7 @@ public sealed class RegistryLocationTests
         var location = RegistryLocation.Parse(value);
         Assert.Equal((host, ns), (location.Host, location.Namespace));
         Assert.Equal(new Uri(baseUri), location.BaseUri);
-        Assert.Equal(image, location.ImageName("strata/workstation"));
+        Assert.Equal(image, location.ImageName(Strata.Oci.ImageRepository.Parse("strata/workstation")));
     }
 
     [Theory]

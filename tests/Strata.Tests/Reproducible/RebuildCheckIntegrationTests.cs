@@ -3,6 +3,7 @@ using Strata.Pipeline;
 using Strata.Registry;
 using Strata.Reproducible;
 using Strata.Tests.Support;
+using Strata.Oci;
 
 namespace Strata.Tests.Reproducible;
 
@@ -16,7 +17,7 @@ namespace Strata.Tests.Reproducible;
 public sealed class RebuildCheckIntegrationTests(EngineFixture engine) : IAsyncLifetime
 {
     private readonly TempRepo _repo = new();
-    private readonly string _repository = "strata-it/rebuild-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly ImageRepository _repository = ImageRepository.Parse("strata-it/rebuild-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly List<string> _log = [];
     private RegistryServer _registry = null!;
 

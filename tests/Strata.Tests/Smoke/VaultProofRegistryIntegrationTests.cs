@@ -8,6 +8,7 @@ using Strata.Smoke;
 using Strata.Supply;
 using Strata.Tests.Support;
 using Xunit.Abstractions;
+using Strata.Oci;
 
 namespace Strata.Tests.Smoke;
 
@@ -24,7 +25,7 @@ namespace Strata.Tests.Smoke;
 public sealed class VaultProofRegistryIntegrationTests(EngineFixture engine, ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly TempRepo _repo = new();
-    private readonly string _repository = "strata-it/vault-proofs-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly ImageRepository _repository = ImageRepository.Parse("strata-it/vault-proofs-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly List<string> _log = [];
     private readonly List<string> _scenarioRuns = [];
     private RegistryServer _registry = null!; // the fixture's, shared
@@ -57,7 +58,7 @@ public sealed class VaultProofRegistryIntegrationTests(EngineFixture engine, ITe
     {
         // Images of a run with --registry are named after the registry.
         await engine.RemoveRepositoryAsync(RegistryLocation.Parse($"{_registry.Host}/team").ImageName(_repository));
-        await engine.RemoveRepositoryAsync(_repository);
+        await engine.RemoveRepositoryAsync(_repository.Name);
         _repo.Dispose();
     }
 

@@ -5,6 +5,7 @@ using Strata.Smoke;
 using Strata.Supply;
 using Strata.Tests.Support;
 using Strata.Tests.Support.Fakes;
+using Strata.Oci;
 
 namespace Strata.Tests.Smoke;
 
@@ -20,7 +21,7 @@ public sealed class VaultProofStoreTests : IDisposable
     private readonly FakeRegistry _fake = new(RegistryLocation.Parse("registry.test/team"));
     private readonly List<string> _log = [];
     private LocalVaultProofs Local => new(_cache.Path("vault-proofs"));
-    private RegistryVaultProofs Registry => new(_fake, "acme/workstation");
+    private RegistryVaultProofs Registry => new(_fake, ImageRepository.Parse("acme/workstation"));
     private VaultProofs Chain => new([Local, Registry]);
 
     public void Dispose() => _cache.Dispose();
@@ -117,14 +118,14 @@ public sealed class VaultProofStoreTests : IDisposable
     /// <summary>Pushes a record as the store would, but with these bytes (and artifactType): what a tampering writer could leave.</summary>
     private async Task PutRecordAsync(byte[] record, string artifactType = RegistryVaultProofs.ArtifactType)
     {
-        var digest = (await _fake.PushBlobAsync(_fake.At("acme/workstation"), record)).ToString();
+        var digest = (await _fake.PushBlobAsync(_fake.At(ImageRepository.Parse("acme/workstation")), record)).ToString();
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2, ["mediaType"] = Referrers.ManifestType, ["artifactType"] = artifactType,
             ["config"] = new JsonObject { ["mediaType"] = Referrers.EmptyType, ["digest"] = Referrers.Digest("{}"u8.ToArray()), ["size"] = 2 },
             ["layers"] = new JsonArray(new JsonObject { ["mediaType"] = artifactType, ["digest"] = digest, ["size"] = record.Length }),
         };
-        await _fake.PushManifestAsync(_fake.At("acme/workstation", RegistryVaultProofs.TagOf(Key)), Referrers.ManifestType, Encoding.UTF8.GetBytes(manifest.ToJsonString()));
+        await _fake.PushManifestAsync(_fake.At(ImageRepository.Parse("acme/workstation"), RegistryVaultProofs.TagOf(Key)), Referrers.ManifestType, Encoding.UTF8.GetBytes(manifest.ToJsonString()));
     }
 
     private sealed class Refusing : IVaultProofStore

@@ -18,7 +18,7 @@ namespace Strata.Tests.Supply;
 public sealed class AttachTests : IDisposable
 {
     private const string Os = FakeWorld.Os;
-    private const string Repository = "acme/tiny";
+    private static readonly ImageRepository Repository = ImageRepository.Parse("acme/tiny");
     private readonly TempRepo _repo = new();
     private readonly FakeRegistry _registry = new(RegistryLocation.Parse("registry.example:5000/team"));
     private readonly FakeEngine _engine;

@@ -14,7 +14,7 @@ namespace Strata.Tests.Supply;
 /// </summary>
 public sealed class ReferrersApiTests
 {
-    private const string Repository = "acme/tiny";
+    private static readonly ImageRepository Repository = ImageRepository.Parse("acme/tiny");
     private const string Image = "sha256:ab00000000000000000000000000000000000000000000000000000000000000";
 
     /// <summary>The fake registry plus the referrers API: the index is computed from the manifests' subjects.</summary>

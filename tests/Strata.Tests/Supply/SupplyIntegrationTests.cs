@@ -26,7 +26,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
     private static readonly RegistryClientOptions Fast = new() { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(50), RequestTimeout = TimeSpan.FromSeconds(5) };
     private readonly EngineFixture _engine;
     private readonly TempRepo _repo = new();
-    private readonly string _repository = "strata-it/supply-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly ImageRepository _repository = ImageRepository.Parse("strata-it/supply-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly List<string> _log = [];
     private RegistryServer _registry = null!;
     private bool _ownRegistry; // (a test that kills its registry starts its own; the shared one is the fixture's)

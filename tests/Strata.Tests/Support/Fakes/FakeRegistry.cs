@@ -37,7 +37,7 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
     public int ManifestWrites { get; private set; }
 
     public RemoteImage? ByDigest(string digest) =>
-        _labels.TryGetValue(digest, out var labels) ? new RemoteImage(this.At("", digest), digest, labels, []) : null;
+        _labels.TryGetValue(digest, out var labels) ? new RemoteImage(this.At(null, digest), digest, labels, []) : null;
 
     /// <summary>The platform an index is read for (as <see cref="RegistryClient"/> reads it for the engine's).</summary>
     public Strata.Oci.Platform Platform { get; set; } = Strata.Oci.Platform.LinuxAmd64;
