@@ -30,8 +30,11 @@ public sealed record RunOptions
     public string? BumpDispatch { get; init; }
     /// <summary>pin, bump-pr: the GitHub API (--github-api; null: GITHUB_API_URL, else api.github.com).</summary>
     public string? GitHubApi { get; init; }
-    /// <summary>Verified downloads, GitHub ETags and smoke proofs: outside the checkout, so they survive clean clones.</summary>
-    public string CacheDirectory { get; init; } = DefaultCacheDirectory(Environment.GetEnvironmentVariable);
+    /// <summary>
+    /// Verified downloads, GitHub ETags and smoke proofs: outside the checkout, so they survive clean clones. Required: its default
+    /// comes from the environment, which only the process's edge reads (<see cref="FromArguments"/>, given ScriptRun's environment).
+    /// </summary>
+    public required string CacheDirectory { get; init; }
     /// <summary>A download mirror (artifact proxy, air-gapped site): URLs become &lt;mirror&gt;/&lt;host&gt;/&lt;path&gt;.</summary>
     public Uri? Mirror { get; init; }
     public HostCaMode HostCa { get; init; } = HostCaMode.Auto;

@@ -58,7 +58,7 @@ public sealed class DevcontainerIntegrationTests(ITestOutputHelper output) : IAs
         await File.WriteAllTextAsync(_chain.Path("strata.yaml"), onBase);
 
         clock.Restart();
-        using var pipeline = new ImagePipeline(new RunOptions { RepositoryRoot = _chain.Root, SkipBinaryTools = true }, output.WriteLine, _docker);
+        using var pipeline = new ImagePipeline(new RunOptions { RepositoryRoot = _chain.Root, SkipBinaryTools = true, CacheDirectory = RunOptions.DefaultCacheDirectory(Environment.GetEnvironmentVariable) }, output.WriteLine, _docker);
         _latest = (await pipeline.OnlyRunAsync()).Plan.Get("latest");
         _image = (await (await pipeline.OnlyRunAsync()).Build.LineageAsync("latest")).Tag;
         output.WriteLine($"built {_image} in {clock.Elapsed.TotalSeconds:0.0} s");

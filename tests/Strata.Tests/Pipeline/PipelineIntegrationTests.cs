@@ -56,7 +56,7 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         """);
 
     private ImagePipeline NewPipeline(RunOptions? options = null) => new(
-        (options ?? new RunOptions { RepositoryRoot = "" }) with { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") },
+        (options ?? new RunOptions { RepositoryRoot = "", CacheDirectory = _repo.Path(".cache") }) with { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") },
         line => { lock (_log) _log.Add(line); }, _engine.Docker);
 
     private async Task<ImageId?> MovingTagIdAsync(ImagePipeline pipeline) =>
@@ -170,7 +170,7 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         Environment.SetEnvironmentVariable("PATH", _repo.Path("bin") + ":" + path);
         try
         {
-            var options = new RunOptions { RepositoryRoot = "", VaultRuntime = Strata.Smoke.VaultRuntime.Uml, VaultChecks = "lock" };
+            var options = new RunOptions { RepositoryRoot = "", CacheDirectory = _repo.Path(".cache"), VaultRuntime = Strata.Smoke.VaultRuntime.Uml, VaultChecks = "lock" };
 
             using (var pipeline = NewPipeline(options))
                 await pipeline.VaultScenarioAsync();

@@ -16,7 +16,10 @@ public static class RealChain
     public const string BaseOsLock = "base-os";
     public const string BuildLock = "real-chain";
 
-    public static RunOptions Options() => new() { RepositoryRoot = RepositoryRoot.Find(), SkipBinaryTools = true };
+    public static RunOptions Options() => new()
+    {
+        RepositoryRoot = RepositoryRoot.Find(), SkipBinaryTools = true, CacheDirectory = RunOptions.DefaultCacheDirectory(Environment.GetEnvironmentVariable),
+    };
 
     public static async Task<BuildPlan> PlanAsync()
     {
