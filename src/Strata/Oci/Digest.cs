@@ -18,6 +18,9 @@ public sealed partial record Digest
         ? new Digest(text)
         : throw new FormatException($"'{text}' is not a digest: expected ALGORITHM:HEX, e.g. sha256:<64 hex digits>.");
 
+    /// <summary>The algorithm and the first 12 hex digits, then "...": enough to tell digests apart in a log line.</summary>
+    public string Short => Value.Length > 19 ? Value[..19] + "..." : Value;
+
     public override string ToString() => Value;
 
     [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")]

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Strata.Oci;
 
 /// <summary>One platform's image manifest as an index lists it: what it is (media type), its digest and size, and its platform.</summary>
-public sealed record PlatformManifest(Platform Platform, string MediaType, string Digest, long Size);
+public sealed record PlatformManifest(Platform Platform, string MediaType, Digest Digest, long Size);
 
 /// <summary>
 /// The OCI image index behind a multi-platform tag: one entry per platform, each an image manifest already in the registry.
@@ -23,7 +23,7 @@ public static class ImageIndex
             throw new ArgumentException($"{twice.Key} is listed twice ({string.Join(", ", twice.Select(m => m.Digest))}); an index has one image per platform");
         if (manifests.FirstOrDefault(m => IndexTypes.Contains(m.MediaType)) is { } nested)
             throw new ArgumentException($"{nested.Digest} for {nested.Platform} is itself an index ({nested.MediaType}); list image manifests only");
-        if (manifests.FirstOrDefault(m => !m.Digest.StartsWith("sha256:", StringComparison.Ordinal) || m.Digest.Length != 71) is { } bad)
+        if (manifests.FirstOrDefault(m => !m.Digest.Value.StartsWith("sha256:", StringComparison.Ordinal) || m.Digest.Value.Length != 71) is { } bad)
             throw new ArgumentException($"'{bad.Digest}' for {bad.Platform} is not a sha256 digest");
 
         using var buffer = new MemoryStream();
@@ -37,7 +37,7 @@ public static class ImageIndex
             {
                 json.WriteStartObject();
                 json.WriteString("mediaType", m.MediaType);
-                json.WriteString("digest", m.Digest);
+                json.WriteString("digest", m.Digest.Value);
                 json.WriteNumber("size", m.Size);
                 json.WriteStartObject("platform");
                 json.WriteString("architecture", m.Platform.Architecture);
@@ -63,7 +63,7 @@ public static class ImageIndex
             return new PlatformManifest(
                 new Platform(p.GetProperty("os").GetString()!, p.GetProperty("architecture").GetString()!,
                     p.TryGetProperty("variant", out var v) ? v.GetString() : null),
-                m.GetProperty("mediaType").GetString()!, m.GetProperty("digest").GetString()!, m.GetProperty("size").GetInt64());
+                m.GetProperty("mediaType").GetString()!, Digest.Parse(m.GetProperty("digest").GetString()!), m.GetProperty("size").GetInt64());
         }).ToList();
     }
 }

@@ -33,6 +33,8 @@ public sealed partial record ImageReference(string? Domain, string Path, string?
 
     public ImageReference WithTag(string tag) => Parse($"{Repository}:{tag}") with { Digest = null };
 
+    public ImageReference WithDigest(Digest digest) => this with { Digest = digest.Value };
+
     public ImageReference WithDigest(string digest) =>
         DigestPattern().IsMatch(digest) ? this with { Digest = digest } : throw Invalid(digest, "the digest is not ALGORITHM:HEX (sha256:<64 hex>)");
 

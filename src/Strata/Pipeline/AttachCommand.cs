@@ -40,7 +40,7 @@ public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IReg
 
     /// <summary>Attaches what the manifest <paramref name="digest"/> of <paramref name="image"/> (of the run's platform) lacks, and notes it for the record.</summary>
     /// <param name="result">What this run did with the image (its unpacked size and waste, when measured).</param>
-    public async Task AttachAsync(PlatformRun run, ImagePlan image, string digest, CancellationToken ct = default, Reporting.ImageResult? result = null)
+    public async Task AttachAsync(PlatformRun run, ImagePlan image, Digest digest, CancellationToken ct = default, Reporting.ImageResult? result = null)
     {
         var expected = Expect(run.Plan, image, digest, run.Prove.ProofKey(image.Name));
         var parent = await ParentAsync(run, image, ct); // asked of the registry once: the SBOM, the provenance and the record name it
@@ -54,16 +54,16 @@ public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IReg
         {
             Size = compressed is { } size ? new ReleasedSize(size, previousCompressed, result?.SizeBytes, result?.WastedBytes) : null,
         });
-        _released.Add(new ReleasedImage(image.Name, registry.Location.ImageName(repository), image.Platform.ToString(), digest, image.Key, expected.ProofKey,
+        _released.Add(new ReleasedImage(image.Name, registry.Location.ImageName(repository), image.Platform.ToString(), digest.Value, image.Key, expected.ProofKey,
             BaseOs(run.Plan).Digest ?? BaseOs(run.Plan).ToString(), parent?.Digest, [image.Published.KeyTag.Tag!]));
     }
 
     /// <summary>A moving tag this release made an index of the platforms' manifests.</summary>
-    public void IndexWritten(string image, string tag, string digest, IReadOnlyList<PlatformManifest> entries)
+    public void IndexWritten(string image, string tag, Digest digest, IReadOnlyList<PlatformManifest> entries)
     {
-        var existing = _indexes.FindIndex(i => i.Name == image && i.Digest == digest);
+        var existing = _indexes.FindIndex(i => i.Name == image && i.Digest == digest.Value);
         if (existing >= 0) _indexes[existing] = _indexes[existing] with { Tags = [.. _indexes[existing].Tags, tag] };
-        else _indexes.Add(new ReleasedIndex(image, registry.Location.ImageName(repository), digest, [tag],
+        else _indexes.Add(new ReleasedIndex(image, registry.Location.ImageName(repository), digest.Value, [tag],
             entries.Select(e => e.Platform.ToString()).ToList()));
     }
 
@@ -77,7 +77,7 @@ public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IReg
     }
 
     /// <summary>The manifest digest the image's moving tag names for this image's platform (an index's entry), or null.</summary>
-    private async Task<string?> PreviousDigestAsync(ImagePlan image, CancellationToken ct)
+    private async Task<Digest?> PreviousDigestAsync(ImagePlan image, CancellationToken ct)
     {
         if (await registry.FindManifestAsync(Remote(image.Name), ct) is not { } moving) return null;
         return moving.MediaType == ImageIndex.MediaType
@@ -86,7 +86,7 @@ public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IReg
     }
 
     /// <summary>What the image's evidence must say: its digest and key, the current proof key, every binary its lineage installs.</summary>
-    public static Expectation Expect(BuildPlan plan, ImagePlan image, string digest, string proofKey) =>
+    public static Expectation Expect(BuildPlan plan, ImagePlan image, Digest digest, string proofKey) =>
         new(image.Name, digest, image.Key, proofKey, Binaries(plan, image));
 
     public static IReadOnlyList<PinnedBinary> Binaries(BuildPlan plan, ImagePlan image) => plan.Lineage(image.Name)
@@ -109,7 +109,7 @@ public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IReg
         return await run.Sources.FindRemoteAsync(core, ct) is { } remote ? remote.Pinned : core.KeyTag;
     }
 
-    private async Task<IReadOnlyList<ArtifactLayer>> MakeAsync(PlatformRun run, ImagePlan image, string digest, ImageReference? parent, EvidenceKind kind,
+    private async Task<IReadOnlyList<ArtifactLayer>> MakeAsync(PlatformRun run, ImagePlan image, Digest digest, ImageReference? parent, EvidenceKind kind,
         CancellationToken ct)
     {
         var (plan, prove, sources) = (run.Plan, run.Prove, run.Sources);
@@ -132,7 +132,7 @@ public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IReg
             default:
                 var proofKey = prove.ProofKey(image.Name);
                 var (proof, junit) = proofs.Read(proofKey);
-                var report = new SmokeAttestation(image.Name, digest, image.Key, proofKey, Passed: proofs.IsProven(proofKey),
+                var report = new SmokeAttestation(image.Name, digest.Value, image.Key, proofKey, Passed: proofs.IsProven(proofKey),
                     proof?.Passed ?? 0, proof?.VaultRuntime, SmokeProof.StrataVersion);
                 return junit is null
                     ? [new ArtifactLayer(kind.ArtifactType(), report.ToJson())]
@@ -140,7 +140,7 @@ public sealed class AttachCommand(IImageStore images, IImageBuilder builds, IReg
         }
     }
 
-    private async Task<IReadOnlyList<SbomComponent>?> SbomComponentsAsync(string digest, CancellationToken ct)
+    private async Task<IReadOnlyList<SbomComponent>?> SbomComponentsAsync(Digest digest, CancellationToken ct)
     {
         foreach (var referrer in (await _referrers.ListAsync(digest, ct)).Where(r => r.ArtifactType == EvidenceKind.Sbom.ArtifactType()))
             if (await _referrers.ReadAsync(referrer, ct) is [var sbom, ..]) return Sbom.ReadComponents(sbom.Content);

@@ -51,7 +51,7 @@ public sealed class BuildCommand(BuildPlan plan, ChainBuilder builder, StageSour
         var overBudget = planned.Spec.SizeBudget is { } budget && bytes > budget.Bytes;
         var coreBuilt = stages[0].Source == StageSource.Built;
         var size = local is not null && (coreBuilt || overBudget) ? ImageSize.Of(await images.ReadLayersAsync(planned.Published.KeyTag, ct)) : null;
-        var result = new ImageResult(image, planned.Key, planned.Published.KeyTag.ToString(), local?.Id.ToString() ?? remote?.Digest ?? "",
+        var result = new ImageResult(image, planned.Key, planned.Published.KeyTag.ToString(), local?.Id.ToString() ?? remote?.Digest.Value ?? "",
             built ? ImageStatus.Built : ImageStatus.Reused, clock.Elapsed.TotalSeconds, local?.Size ?? remote?.Size ?? 0)
         {
             Platform = plan.Platform.ToString(),

@@ -91,7 +91,7 @@ public sealed class RebuildCheckCommand(IReadOnlyList<PlatformRun> runs, Func<Bu
     }
 
     /// <summary>The manifest digest the image's moving tag names for its platform (an index's entry, or a single manifest), or null.</summary>
-    private async Task<string?> PublishedManifestAsync(ImagePlan image, CancellationToken ct)
+    private async Task<Digest?> PublishedManifestAsync(ImagePlan image, CancellationToken ct)
     {
         if (await registry.FindManifestAsync(registry.Location.Reference(repository).WithTag(image.Name), ct) is not { } moving) return null;
         return moving.MediaType == ImageIndex.MediaType

@@ -89,19 +89,19 @@ public sealed class ReleaseCommand(IReadOnlyList<PlatformRun> declared, IReadOnl
         foreach (var (image, entries) in indexes)
         {
             var index = ImageIndex.Assemble(entries);
-            var digest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(index));
+            var digest = Digest.Of(index);
             string[] tags = releaseTag is { } version ? [image, $"{image}-{version}"] : [image];
             foreach (var tag in tags)
             {
                 attach.IndexWritten(image, tag, digest, entries);
                 if ((await registry.FindManifestAsync(Remote(tag), ct))?.Digest == digest)
                 {
-                    log($"==> {image}: {registry.Location.ImageName(repository)}:{tag} is already the index {digest[..19]}...");
+                    log($"==> {image}: {registry.Location.ImageName(repository)}:{tag} is already the index {digest.Short}");
                     continue;
                 }
                 await registry.PushManifestAsync(Remote(tag), ImageIndex.MediaType, index, ct);
-                log($"==> {image}: {registry.Location.ImageName(repository)}:{tag} -> index {digest[..19]}... of " +
-                    string.Join(", ", ImageIndex.Read(index).Select(m => $"{m.Platform} {m.Digest[..19]}...")));
+                log($"==> {image}: {registry.Location.ImageName(repository)}:{tag} -> index {digest.Short} of " +
+                    string.Join(", ", ImageIndex.Read(index).Select(m => $"{m.Platform} {m.Digest.Short}")));
             }
         }
     }

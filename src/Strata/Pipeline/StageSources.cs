@@ -111,7 +111,7 @@ public sealed class StageSources(BuildPlan plan, ChainBuilder builder, IImageSto
     private async Task PullAsync(ImagePlan image, Stage stage, RemoteImage remote, CancellationToken ct)
     {
         var reference = remote.Pinned;
-        log($"==> {image.Name}: pulling {stage.KeyTag} ({SummaryTable.FormatSize(remote.Size)}) by digest {remote.Digest[..19]}...");
+        log($"==> {image.Name}: pulling {stage.KeyTag} ({SummaryTable.FormatSize(remote.Size)}) by digest {remote.Digest.Short}");
         await images.PullAsync(reference, await login.GetAsync(ct), ct);
         await builder.AdoptAsync(plan, stage, reference, ct);
         _sources[stage.KeyTag] = StageSource.Registry;

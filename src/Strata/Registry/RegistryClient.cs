@@ -17,7 +17,7 @@ public sealed class RegistryAuthException(string message) : RegistryException(me
 
 /// <summary>An image as the registry holds it: its manifest digest and the labels of its config.</summary>
 /// <param name="Name">The reference it was found by (its tag or digest), in full.</param>
-public sealed record RemoteImage(ImageReference Name, string Digest, IReadOnlyDictionary<string, string> Labels,
+public sealed record RemoteImage(ImageReference Name, Digest Digest, IReadOnlyDictionary<string, string> Labels,
     IReadOnlyList<RemoteLayer> Layers)
 {
     /// <summary>The image by its manifest digest alone (<c>repo@sha256:…</c>): what a pull names, so it gets exactly what was found.</summary>
@@ -31,7 +31,7 @@ public sealed record RemoteImage(ImageReference Name, string Digest, IReadOnlyDi
 public sealed record RemoteLayer(string Digest, long Size);
 
 /// <summary>A manifest (image manifest, index or artefact) exactly as the registry holds it.</summary>
-public sealed record RegistryManifest(byte[] Body, string MediaType, string Digest);
+public sealed record RegistryManifest(byte[] Body, string MediaType, Digest Digest);
 
 public sealed record RegistryClientOptions
 {
@@ -162,7 +162,7 @@ public sealed class RegistryClient : IRegistry
         using var put = await SendAsync(HttpMethod.Put, $"v2/{name}/manifests/{reference}", name, push: true, what, ct,
             () => new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue(mediaType) } });
         Ensure(put, what, "push the manifest");
-        return Digest.Parse(DigestOf(put, body));
+        return DigestOf(put, body);
     }
 
     /// <summary>
@@ -215,9 +215,9 @@ public sealed class RegistryClient : IRegistry
         return new RegistryManifest(body, response.Content.Headers.ContentType?.MediaType ?? ManifestTypes[1], DigestOf(response, body));
     }
 
-    private static string DigestOf(HttpResponseMessage response, byte[] body) =>
-        response.Headers.TryGetValues("Docker-Content-Digest", out var d) ? d.First()
-            : "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body));
+    // Where a manifest's digest enters: the registry's header, parsed here once (or the body's own, when the header is missing).
+    private static Digest DigestOf(HttpResponseMessage response, byte[] body) =>
+        response.Headers.TryGetValues("Docker-Content-Digest", out var d) ? Digest.Parse(d.First()) : Digest.Of(body);
 
     /// <summary>The repository's name inside this registry (what /v2/&lt;name&gt;/ takes); a reference to another registry is a caller's mistake.</summary>
     private string NameOf(ImageReference image) =>
@@ -228,7 +228,7 @@ public sealed class RegistryClient : IRegistry
     private static string ManifestOf(ImageReference image) =>
         image.Digest ?? image.Tag ?? throw new ArgumentException($"{image} names no tag or digest: a registry manifest is asked by one.", nameof(image));
 
-    private async Task<RemoteImage> DescribeAsync(ImageReference image, string digest, byte[] manifest, string what, CancellationToken ct)
+    private async Task<RemoteImage> DescribeAsync(ImageReference image, Digest digest, byte[] manifest, string what, CancellationToken ct)
     {
         var name = NameOf(image);
         using var doc = JsonDocument.Parse(manifest);
@@ -245,7 +245,7 @@ public sealed class RegistryClient : IRegistry
         return new RemoteImage(image, digest, labels, layers);
     }
 
-    private async Task<(byte[] Body, string MediaType, string Digest)> GetManifestAsync(string name, string reference, string what, CancellationToken ct)
+    private async Task<(byte[] Body, string MediaType, Digest Digest)> GetManifestAsync(string name, string reference, string what, CancellationToken ct)
     {
         using var response = await SendAsync(HttpMethod.Get, $"v2/{name}/manifests/{reference}", name, push: false, what, ct);
         if (response.StatusCode == HttpStatusCode.NotFound)

@@ -31,7 +31,7 @@ public sealed class EvidenceAttacher(Referrers referrers, SmokeProof proofs, Act
                 throw new InvalidOperationException($"{expected.Image}: the {kind.Title()} Strata made {problem}; nothing attached.");
             var digest = await referrers.AttachAsync(expected.Digest, kind.ArtifactType(), layers,
                 new Dictionary<string, string> { ["dev.strata.key"] = expected.Key, ["dev.strata.image"] = expected.Image }, ct);
-            log($"==> {expected.Image}: {kind.Title()} attached to {expected.Digest[..19]}... as {digest[..19]}...");
+            log($"==> {expected.Image}: {kind.Title()} attached to {expected.Digest.Short} as {digest.Short}");
             attached.Add(kind);
         }
         return attached;

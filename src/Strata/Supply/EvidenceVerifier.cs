@@ -12,7 +12,7 @@ public sealed record VerifyTarget(string Image, string MovingTag, string KeyTag,
 }
 
 /// <summary>What verify found for one moving tag: its digest and, per kind, the problem (null: it holds up).</summary>
-public sealed record VerifyRow(string Image, string MovingTag, string? Digest, string? TagProblem, IReadOnlyDictionary<EvidenceKind, string?> Evidence)
+public sealed record VerifyRow(string Image, string MovingTag, Digest? Digest, string? TagProblem, IReadOnlyDictionary<EvidenceKind, string?> Evidence)
 {
     /// <summary>The platform whose manifest was verified (an index's entry); null where the tag is no index.</summary>
     public string? Platform { get; init; }
@@ -96,13 +96,13 @@ public sealed class EvidenceVerifier(IRegistry registry, ImageRepository reposit
         var keyTag = await registry.FindAsync(Remote(target.KeyTag), ct);
         if (keyTag is null) return $"its key tag {target.KeyTag} is not in the registry";
         return keyTag.Digest == moving.Digest ? null
-            : $"its key tag {target.KeyTag} names {keyTag.Digest[..19]}..., the moving tag {moving.Digest[..19]}...: the key tag was moved";
+            : $"its key tag {target.KeyTag} names {keyTag.Digest.Short}, the moving tag {moving.Digest.Short}: the key tag was moved";
     }
 
     /// <summary>The table verify prints: a row per moving tag, a column per kind.</summary>
     public static string Table(IReadOnlyList<VerifyRow> rows) => SummaryTable.Render(
         ["image", "platform", "digest", "tags", "sbom", "provenance", "smoke report"],
         rows.Select(r => (IReadOnlyList<string>)[
-            r.MovingTag == r.Image ? r.Image : $"{r.Image} ({r.MovingTag})", r.Platform ?? "-", r.Digest is null ? "-" : r.Digest[..19] + "...", r.TagProblem is null ? "ok" : "FAIL",
+            r.MovingTag == r.Image ? r.Image : $"{r.Image} ({r.MovingTag})", r.Platform ?? "-", r.Digest is null ? "-" : r.Digest.Short, r.TagProblem is null ? "ok" : "FAIL",
             .. EvidenceKinds.All.Select(k => r.Evidence[k] is null ? "ok" : "FAIL")]));
 }

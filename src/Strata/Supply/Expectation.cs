@@ -1,10 +1,12 @@
+using Strata.Oci;
+
 namespace Strata.Supply;
 
 /// <summary>
 /// What the evidence of one image manifest must say to count: its digest, the content key the plan gives
 /// it, the proof key of the current checks and the pinned binaries its SBOM must list with their sha256.
 /// </summary>
-public sealed record Expectation(string Image, string Digest, string Key, string ProofKey, IReadOnlyList<PinnedBinary> Binaries)
+public sealed record Expectation(string Image, Digest Digest, string Key, string ProofKey, IReadOnlyList<PinnedBinary> Binaries)
 {
     /// <summary>Why the artefact's layers do not hold up for this manifest; null when they do.</summary>
     public string? Judge(EvidenceKind kind, IReadOnlyList<ArtifactLayer> layers)
@@ -23,12 +25,12 @@ public sealed record Expectation(string Image, string Digest, string Key, string
                     return missing.Count == 0 ? null : $"lacks locked tool(s) {string.Join(", ", missing)} with their sha256";
                 case EvidenceKind.Provenance:
                     var claims = Provenance.Read(content);
-                    if (claims.SubjectDigest != Digest) return $"is about {claims.SubjectDigest}, not this manifest";
+                    if (claims.SubjectDigest != Digest.Value) return $"is about {claims.SubjectDigest}, not this manifest";
                     return claims.Key == Key ? null : $"names key {Short(claims.Key)}, not {Short(Key)}";
                 default:
                     var report = SmokeAttestation.Read(content);
                     if (!report.Passed) return "reports a failure";
-                    if (report.Digest != Digest) return $"is about {report.Digest}, not this manifest";
+                    if (report.Digest != Digest.Value) return $"is about {report.Digest}, not this manifest";
                     return report.ProofKey == ProofKey ? null
                         : $"was proven under proof key {Short(report.ProofKey)}, the current checks give {Short(ProofKey)}";
             }

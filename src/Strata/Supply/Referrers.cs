@@ -7,7 +7,7 @@ using Strata.Registry;
 namespace Strata.Supply;
 
 /// <summary>An artefact whose subject is an image manifest, as the referrers index lists it.</summary>
-public sealed record Referrer(string Digest, string? ArtifactType, long Size);
+public sealed record Referrer(Digest Digest, string? ArtifactType, long Size);
 
 /// <summary>One layer of an artefact.</summary>
 public sealed record ArtifactLayer(string MediaType, byte[] Content);
@@ -26,11 +26,11 @@ public sealed class Referrers(IRegistry registry, ImageRepository repository)
     public const string EmptyType = "application/vnd.oci.empty.v1+json";
     private static readonly byte[] EmptyConfig = "{}"u8.ToArray();
     // Content-addressed reads are the same every time: an artefact read to judge it is not fetched again to list its packages.
-    private readonly Dictionary<string, byte[]> _blobs = [];
+    private readonly Dictionary<Digest, byte[]> _blobs = [];
     private bool? _hasApi; // whether the registry answers the referrers API; asked once
     private readonly ImageReference _repository = registry.Location.Reference(repository);
 
-    private async Task<RegistryManifest?> FindReferrersAsync(string subject, CancellationToken ct)
+    private async Task<RegistryManifest?> FindReferrersAsync(Digest subject, CancellationToken ct)
     {
         if (_hasApi == false) return null;
         var index = await registry.FindReferrersAsync(_repository.WithDigest(subject), ct);
@@ -39,10 +39,10 @@ public sealed class Referrers(IRegistry registry, ImageRepository repository)
     }
 
     /// <summary>The referrers tag of a manifest digest: <c>sha256:HEX</c> becomes <c>sha256-HEX</c>.</summary>
-    public static string TagOf(string digest) => digest.Replace(':', '-');
+    public static string TagOf(Digest digest) => digest.Value.Replace(':', '-');
 
     /// <summary>The manifests that name <paramref name="subject"/> as their subject (the API's answer, else the tag schema's index). Changes nothing.</summary>
-    public async Task<IReadOnlyList<Referrer>> ListAsync(string subject, CancellationToken ct = default)
+    public async Task<IReadOnlyList<Referrer>> ListAsync(Digest subject, CancellationToken ct = default)
     {
         var index = await FindReferrersAsync(subject, ct) ?? await registry.FindManifestAsync(_repository.WithTag(TagOf(subject)), ct);
         return index is null ? [] : Parse(index.Body);
@@ -55,10 +55,10 @@ public sealed class Referrers(IRegistry registry, ImageRepository repository)
         var layers = new List<ArtifactLayer>();
         foreach (var layer in JsonNode.Parse(manifest.Body)?["layers"]?.AsArray() ?? [])
         {
-            var digest = layer!["digest"]!.GetValue<string>();
+            var digest = Digest.Parse(layer!["digest"]!.GetValue<string>());
             if (!_blobs.TryGetValue(digest, out var content))
             {
-                if (await registry.FindBlobAsync(_repository, Oci.Digest.Parse(digest), ct) is not { } found) return null;
+                if (await registry.FindBlobAsync(_repository, digest, ct) is not { } found) return null;
                 content = _blobs[digest] = found;
             }
             layers.Add(new ArtifactLayer(layer["mediaType"]!.GetValue<string>(), content));
@@ -70,7 +70,7 @@ public sealed class Referrers(IRegistry registry, ImageRepository repository)
     /// Pushes an artefact of <paramref name="artifactType"/> with <paramref name="layers"/> whose subject is the
     /// manifest <paramref name="subject"/>, and indexes it (tag schema where there is no API). Returns its digest.
     /// </summary>
-    public async Task<string> AttachAsync(string subject, string artifactType, IReadOnlyList<ArtifactLayer> layers,
+    public async Task<Digest> AttachAsync(Digest subject, string artifactType, IReadOnlyList<ArtifactLayer> layers,
         IReadOnlyDictionary<string, string> annotations, CancellationToken ct = default)
     {
         var target = await registry.FindManifestAsync(_repository.WithDigest(subject), ct)
@@ -78,27 +78,27 @@ public sealed class Referrers(IRegistry registry, ImageRepository repository)
         await registry.PushBlobAsync(_repository, EmptyConfig, ct);
         var layerDescriptors = new JsonArray();
         foreach (var layer in layers)
-            layerDescriptors.Add(Descriptor(layer.MediaType, (await registry.PushBlobAsync(_repository, layer.Content, ct)).ToString(), layer.Content.Length));
+            layerDescriptors.Add(Descriptor(layer.MediaType, await registry.PushBlobAsync(_repository, layer.Content, ct), layer.Content.Length));
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,
             ["mediaType"] = ManifestType,
             ["artifactType"] = artifactType,
-            ["config"] = Descriptor(EmptyType, Digest(EmptyConfig), EmptyConfig.Length),
+            ["config"] = Descriptor(EmptyType, Digest.Of(EmptyConfig), EmptyConfig.Length),
             ["layers"] = layerDescriptors,
             ["subject"] = Descriptor(target.MediaType, target.Digest, target.Body.Length),
             ["annotations"] = new JsonObject(annotations.OrderBy(a => a.Key, StringComparer.Ordinal)
                 .Select(a => KeyValuePair.Create(a.Key, (JsonNode?)JsonValue.Create(a.Value)))),
         };
         var body = Encoding.UTF8.GetBytes(manifest.ToJsonString());
-        var digest = (await registry.PushManifestAsync(_repository.WithDigest(Digest(body)), ManifestType, body, ct)).ToString();
+        var digest = await registry.PushManifestAsync(_repository.WithDigest(Digest.Of(body)), ManifestType, body, ct);
         if (await FindReferrersAsync(subject, ct) is null)
             await IndexAsync(subject, new Referrer(digest, artifactType, body.Length), ct);
         return digest;
     }
 
     /// <summary>The tag schema: adds the referrer to the index under sha256-HEX unless it is there (read, add, push).</summary>
-    private async Task IndexAsync(string subject, Referrer referrer, CancellationToken ct)
+    private async Task IndexAsync(Digest subject, Referrer referrer, CancellationToken ct)
     {
         var tag = TagOf(subject);
         var existing = await registry.FindManifestAsync(_repository.WithTag(tag), ct);
@@ -109,7 +109,7 @@ public sealed class Referrers(IRegistry registry, ImageRepository repository)
         var kept = new JsonArray();
         foreach (var m in manifests.ToList())
         {
-            var d = m!["digest"]!.GetValue<string>();
+            var d = Digest.Parse(m!["digest"]!.GetValue<string>());
             if (d == referrer.Digest) return;
             if (await registry.FindManifestAsync(_repository.WithDigest(d), ct) is not null) kept.Add(m.DeepClone());
         }
@@ -125,13 +125,12 @@ public sealed class Referrers(IRegistry registry, ImageRepository repository)
         using var doc = JsonDocument.Parse(index);
         if (!doc.RootElement.TryGetProperty("manifests", out var list)) return [];
         return list.EnumerateArray().Select(m => new Referrer(
-            m.GetProperty("digest").GetString()!,
+            Digest.Parse(m.GetProperty("digest").GetString()!),
             m.TryGetProperty("artifactType", out var t) ? t.GetString() : null,
             m.TryGetProperty("size", out var s) ? s.GetInt64() : 0)).ToList();
     }
 
-    private static JsonObject Descriptor(string mediaType, string digest, long size) =>
-        new() { ["mediaType"] = mediaType, ["digest"] = digest, ["size"] = size };
-
-    public static string Digest(byte[] content) => "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
+    /// <summary>An OCI descriptor: what a manifest or an index says of another manifest or a blob.</summary>
+    public static JsonObject Descriptor(string mediaType, Digest digest, long size) =>
+        new() { ["mediaType"] = mediaType, ["digest"] = digest.Value, ["size"] = size };
 }

@@ -34,8 +34,8 @@ public sealed class RegistryVaultProofs(IRegistry registry, ImageRepository repo
             if (root["artifactType"]?.GetValue<string>() != ArtifactType)
                 throw new FormatException($"its manifest is not a {ArtifactType} artefact");
             var layer = root["layers"]?.AsArray().SingleOrDefault() ?? throw new FormatException("its manifest has not exactly one layer");
-            var digest = layer["digest"]?.GetValue<string>() ?? throw new FormatException("its layer names no digest");
-            var blob = await registry.FindBlobAsync(_repository, Oci.Digest.Parse(digest), ct) ?? throw new FormatException($"its layer {digest} is not in the registry");
+            var digest = Digest.Parse(layer["digest"]?.GetValue<string>() ?? throw new FormatException("its layer names no digest"));
+            var blob = await registry.FindBlobAsync(_repository, digest, ct) ?? throw new FormatException($"its layer {digest} is not in the registry");
             var proof = VaultProof.Read(blob);
             return proof.Problem(key, keyRequired: true) is { } problem
                 ? new VaultProofLookup(null, $"{tag}: {problem}")
@@ -52,14 +52,14 @@ public sealed class RegistryVaultProofs(IRegistry registry, ImageRepository repo
         var record = proof.ToJson();
         var empty = "{}"u8.ToArray();
         await registry.PushBlobAsync(_repository, empty, ct);
-        var layer = (await registry.PushBlobAsync(_repository, record, ct)).ToString();
+        var layer = await registry.PushBlobAsync(_repository, record, ct);
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,
             ["mediaType"] = Referrers.ManifestType,
             ["artifactType"] = ArtifactType,
-            ["config"] = Descriptor(Referrers.EmptyType, Referrers.Digest(empty), empty.Length),
-            ["layers"] = new JsonArray(Descriptor(ArtifactType, layer, record.Length)),
+            ["config"] = Referrers.Descriptor(Referrers.EmptyType, Digest.Of(empty), empty.Length),
+            ["layers"] = new JsonArray(Referrers.Descriptor(ArtifactType, layer, record.Length)),
             ["annotations"] = new JsonObject
             {
                 ["org.opencontainers.image.created"] = (proof.ProvenAt ?? DateTimeOffset.UtcNow).ToString("yyyy-MM-ddTHH:mm:ssZ"),
@@ -68,7 +68,4 @@ public sealed class RegistryVaultProofs(IRegistry registry, ImageRepository repo
         };
         await registry.PushManifestAsync(_repository.WithTag(TagOf(key)), Referrers.ManifestType, Encoding.UTF8.GetBytes(manifest.ToJsonString()), ct);
     }
-
-    private static JsonObject Descriptor(string mediaType, string digest, long size) =>
-        new() { ["mediaType"] = mediaType, ["digest"] = digest, ["size"] = size };
 }

@@ -1,9 +1,10 @@
 using System.Text;
+using Strata.Oci;
 
 namespace Strata.Supply;
 
 /// <summary>One image's change between the previous moving tag's SBOM and the new one (null before: a first release).</summary>
-public sealed record ImageChange(string Image, string? PreviousDigest, string Digest, IReadOnlyList<SbomComponent>? Before, IReadOnlyList<SbomComponent> After)
+public sealed record ImageChange(string Image, Digest? PreviousDigest, Digest Digest, IReadOnlyList<SbomComponent>? Before, IReadOnlyList<SbomComponent> After)
 {
     /// <summary>Its size (null: not known).</summary>
     public ReleasedSize? Size { get; init; }

@@ -7,8 +7,8 @@ namespace Strata.Tests.Oci;
 public sealed class ImageIndexTests
 {
     private const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
-    private static readonly PlatformManifest Amd64 = new(Platform.LinuxAmd64, DockerManifest, "sha256:" + new string('a', 64), 1234);
-    private static readonly PlatformManifest Arm64 = new(Platform.LinuxArm64, DockerManifest, "sha256:" + new string('b', 64), 1300);
+    private static readonly PlatformManifest Amd64 = new(Platform.LinuxAmd64, DockerManifest, Digest.Parse("sha256:" + new string('a', 64)), 1234);
+    private static readonly PlatformManifest Arm64 = new(Platform.LinuxArm64, DockerManifest, Digest.Parse("sha256:" + new string('b', 64)), 1300);
 
     [Fact]
     public void An_index_lists_each_platforms_manifest_as_the_oci_spec_writes_it()
@@ -22,7 +22,7 @@ public sealed class ImageIndexTests
         Assert.Equal(["amd64", "arm64"], entries.Select(e => e.GetProperty("platform").GetProperty("architecture").GetString()));
         Assert.All(entries, e => Assert.Equal("linux", e.GetProperty("platform").GetProperty("os").GetString()));
         Assert.Equal(1300, entries[1].GetProperty("size").GetInt64());
-        Assert.Equal(Arm64.Digest, entries[1].GetProperty("digest").GetString());
+        Assert.Equal(Arm64.Digest.Value, entries[1].GetProperty("digest").GetString());
         Assert.Equal([Amd64, Arm64], ImageIndex.Read(body));
     }
 
@@ -30,7 +30,7 @@ public sealed class ImageIndexTests
     public void The_same_manifests_give_the_same_bytes_and_a_changed_platform_changes_them()
     {
         Assert.Equal(ImageIndex.Assemble([Amd64, Arm64]), ImageIndex.Assemble([Amd64, Arm64]));
-        Assert.NotEqual(ImageIndex.Assemble([Amd64, Arm64]), ImageIndex.Assemble([Amd64, Arm64 with { Digest = "sha256:" + new string('c', 64) }]));
+        Assert.NotEqual(ImageIndex.Assemble([Amd64, Arm64]), ImageIndex.Assemble([Amd64, Arm64 with { Digest = Digest.Parse("sha256:" + new string('c', 64)) }]));
         Assert.DoesNotContain("variant", Encoding.UTF8.GetString(ImageIndex.Assemble([Amd64])));
         Assert.Contains("\"variant\": \"v7\"", Encoding.UTF8.GetString(ImageIndex.Assemble([Amd64 with { Platform = Platform.Parse("linux/arm/v7") }])));
     }
@@ -46,7 +46,7 @@ public sealed class ImageIndexTests
         {
             "twice" => [Amd64, Arm64 with { Platform = Platform.Parse("linux/x86_64") }],
             "nested" => [Amd64 with { MediaType = ImageIndex.MediaType }],
-            "digest" => [Amd64 with { Digest = "sha256:abc" }],
+            "digest" => [Amd64 with { Digest = Digest.Parse("sha512:" + new string('d', 128)) }],
             _ => [],
         };
 

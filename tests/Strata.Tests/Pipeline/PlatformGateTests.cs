@@ -61,7 +61,7 @@ public sealed class PlatformGateTests : IDisposable
             await release.ReleaseAsync();
             foreach (var image in new[] { "base", "k8s" })
             {
-                var expected = new List<(Platform, string)>();
+                var expected = new List<(Platform, Digest)>();
                 foreach (var p in release.Graph.Platforms)
                     expected.Add((p, (await _registry.FindAsync(_registry.At(null, (await release.ForAsync(p)).Plan.Get(image).Published.KeyTag.Tag!)))!.Digest));
                 Assert.Equal(expected, _registry.IndexOf(image)!.Select(m => (m.Platform, m.Digest)));

@@ -199,7 +199,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     public async Task A_dotfile_edit_on_a_new_machine_builds_proves_and_pushes_only_the_thin_layers()
     {
         await ReleaseAsync();
-        var coresBefore = new Dictionary<string, string>();
+        var coresBefore = new Dictionary<string, Digest>();
         using (var first = NewPipeline())
             foreach (var image in (await first.OnlyRunAsync()).Plan.Images)
                 coresBefore[image.Name] = (await RemoteAsync(image.Core.KeyTag.Tag!))!.Digest;
@@ -229,7 +229,8 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         string K8s(string last) => $"ARG PARENT_IMAGE\nFROM ${{PARENT_IMAGE}}\nRUN echo \"MARKER package-install\" \"k8s {_nonce}\" && touch /opt/app/k8s\nRUN echo {_nonce} {last} > /opt/app/tail\n";
         _repo.Write("Dockerfiles/Dockerfile.k8s", K8s("one"));
         await ReleaseAsync();
-        string previousCore, previousTag;
+        Digest previousCore;
+        string previousTag;
         using (var first = NewPipeline())
         {
             previousTag = (await first.OnlyRunAsync()).Plan.Get("k8s").Core.KeyTag.ToString();

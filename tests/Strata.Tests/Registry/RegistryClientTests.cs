@@ -44,7 +44,7 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
         var found = await client.FindAsync(client.At(Repository, "base-0123456789ab"));
 
         Assert.NotNull(found);
-        Assert.StartsWith("sha256:", found.Digest);
+        Assert.StartsWith("sha256:", found.Digest.Value);
         Assert.Equal(Key, found.Labels["dev.strata.key"]);
         Assert.Equal($"{_registry.Host}/team/strata/workstation:base-0123456789ab", found.Name.ToString());
         Assert.Equal($"{_registry.Host}/team/strata/workstation@{found.Digest}", found.Pinned.ToString());
@@ -87,7 +87,7 @@ public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
         var read = await client.FindManifestAsync(client.At(Repository, digest));
         Assert.Equal(manifest, read!.Body);
         Assert.Equal(mediaType, read.MediaType);
-        Assert.Equal(digest, (await client.FindManifestAsync(client.At(Repository, "artefact")))!.Digest);
+        Assert.Equal(digest, (await client.FindManifestAsync(client.At(Repository, "artefact")))!.Digest.Value);
         Assert.Null(await client.FindManifestAsync(client.At(Repository, "no-such-tag")));
     }
 

@@ -122,7 +122,7 @@ public sealed class VaultProofStoreTests : IDisposable
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2, ["mediaType"] = Referrers.ManifestType, ["artifactType"] = artifactType,
-            ["config"] = new JsonObject { ["mediaType"] = Referrers.EmptyType, ["digest"] = Referrers.Digest("{}"u8.ToArray()), ["size"] = 2 },
+            ["config"] = new JsonObject { ["mediaType"] = Referrers.EmptyType, ["digest"] = Digest.Of("{}"u8.ToArray()).Value, ["size"] = 2 },
             ["layers"] = new JsonArray(new JsonObject { ["mediaType"] = artifactType, ["digest"] = digest, ["size"] = record.Length }),
         };
         await _fake.PushManifestAsync(_fake.At(ImageRepository.Parse("acme/workstation"), RegistryVaultProofs.TagOf(Key)), Referrers.ManifestType, Encoding.UTF8.GetBytes(manifest.ToJsonString()));

@@ -51,7 +51,7 @@ public sealed class AttachTests : IDisposable
         _log.Add, _engine, registry: _registry, smoke: _smoke);
 
     /// <summary>The image manifest a moving tag names: the index's entry (one platform here), or the tag's own manifest.</summary>
-    private async Task<string> ImageDigestAsync(string tag) =>
+    private async Task<Digest> ImageDigestAsync(string tag) =>
         _registry.IndexOf(tag) is [var entry] ? entry.Digest : (await _registry.FindAsync(_registry.At(Repository, tag)))!.Digest;
 
     private async Task<IReadOnlyList<Referrer>> ReferrersOfAsync(string tag) =>
@@ -61,7 +61,7 @@ public sealed class AttachTests : IDisposable
     public async Task Nothing_is_attached_to_an_image_that_has_not_passed_its_smoke_tests()
     {
         var attacher = new EvidenceAttacher(new Referrers(_registry, Repository), new SmokeProof(_repo.Path("proofs")), _log.Add);
-        var expected = new Expectation("os", "sha256:" + new string('a', 64), new string('1', 64), new string('2', 64), []);
+        var expected = new Expectation("os", Digest.Parse("sha256:" + new string('a', 64)), new string('1', 64), new string('2', 64), []);
         var asked = 0;
 
         var e = await Assert.ThrowsAsync<AttachRefusedException>(() => attacher.AttachAsync(expected, (_, _) =>
@@ -115,14 +115,14 @@ public sealed class AttachTests : IDisposable
         var rows = await pipeline.VerifyAsync();
         Assert.All(rows, r => Assert.True(r.Ok, string.Join("; ", r.Problems)));
 
-        async Task<IReadOnlyList<ArtifactLayer>> MakeAgainAsync(EvidenceKind kind, string subject)
+        async Task<IReadOnlyList<ArtifactLayer>> MakeAgainAsync(EvidenceKind kind, Digest subject)
         {
             var plan = (await pipeline.OnlyRunAsync()).Plan.Get("os");
             return kind == EvidenceKind.Provenance
                 ? [new ArtifactLayer(kind.ArtifactType(), Provenance.Write(new ProvenanceInput(ImageReference.Parse("x/os").WithDigest(subject), plan.Key,
                     "os", plan.Platform, "fake", new BuilderIdentity("urn:test", null), "0123abc", ImageReference.Parse(Os), null, [],
                     new Dictionary<string, string>(), null)))]
-                : [new ArtifactLayer(kind.ArtifactType(), new SmokeAttestation("os", subject, plan.Key, (await pipeline.OnlyRunAsync()).Prove.ProofKey("os"), true, 1, null, "t").ToJson())];
+                : [new ArtifactLayer(kind.ArtifactType(), new SmokeAttestation("os", subject.Value, plan.Key, (await pipeline.OnlyRunAsync()).Prove.ProofKey("os"), true, 1, null, "t").ToJson())];
         }
     }
 
@@ -147,7 +147,7 @@ public sealed class AttachTests : IDisposable
         Assert.Equal(["os", "app"], released.Select(r => r.Name));
         foreach (var image in released)
         {
-            Assert.Equal(await ImageDigestAsync(image.Name), image.Digest);
+            Assert.Equal((await ImageDigestAsync(image.Name)).Value, image.Digest);
             Assert.Equal([keyTags[image.Name]], image.Tags);
             Assert.Equal("registry.example:5000/team/acme/tiny", image.Reference);
             Assert.Equal("sha256:d7e12182ce18b85b93007c1dedf31f2d29e01ccf3182cc4017c709b6259bc132", image.BaseDigest);
@@ -157,7 +157,7 @@ public sealed class AttachTests : IDisposable
         Assert.Equal(["os", "app"], indexes.Select(i => i.Name));
         foreach (var index in indexes)
         {
-            Assert.Equal((await _registry.FindManifestAsync(_registry.At(Repository, index.Name)))!.Digest, index.Digest);
+            Assert.Equal((await _registry.FindManifestAsync(_registry.At(Repository, index.Name)))!.Digest.Value, index.Digest);
             Assert.Equal([index.Name], index.Tags);
             Assert.Equal(["linux/amd64"], index.Platforms);
         }

@@ -15,7 +15,7 @@ namespace Strata.Tests.Supply;
 public sealed class ReferrersApiTests
 {
     private static readonly ImageRepository Repository = ImageRepository.Parse("acme/tiny");
-    private const string Image = "sha256:ab00000000000000000000000000000000000000000000000000000000000000";
+    private static readonly Digest Image = Digest.Parse("sha256:ab00000000000000000000000000000000000000000000000000000000000000");
 
     /// <summary>The fake registry plus the referrers API: the index is computed from the manifests' subjects.</summary>
     private sealed class WithReferrersApi(FakeRegistry inner) : IRegistry
@@ -36,7 +36,7 @@ public sealed class ReferrersApiTests
                 if (JsonNode.Parse((await inner.FindManifestAsync(subject.WithDigest(pushed), ct))!.Body) is { } m && m["subject"]?["digest"]?.GetValue<string>() == subject.Digest)
                     manifests.Add(new JsonObject { ["mediaType"] = Referrers.ManifestType, ["digest"] = pushed, ["size"] = 1, ["artifactType"] = m["artifactType"]!.GetValue<string>() });
             var body = Encoding.UTF8.GetBytes(new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = Referrers.IndexType, ["manifests"] = manifests }.ToJsonString());
-            return new RegistryManifest(body, Referrers.IndexType, Referrers.Digest(body));
+            return new RegistryManifest(body, Referrers.IndexType, Digest.Of(body));
         }
 
         public void Dispose() => inner.Dispose();
@@ -46,7 +46,7 @@ public sealed class ReferrersApiTests
     public async Task Where_the_registry_has_the_referrers_api_it_is_used_and_no_referrers_tag_is_written()
     {
         var fake = new FakeRegistry(RegistryLocation.Parse("registry.example/team"));
-        fake.Put("tiny", Image, new Dictionary<string, string>());
+        fake.Put("tiny", Image.Value, new Dictionary<string, string>());
         var referrers = new Referrers(new WithReferrersApi(fake), Repository);
 
         var sbom = await referrers.AttachAsync(Image, EvidenceKind.Sbom.ArtifactType(), [new ArtifactLayer(EvidenceKind.Sbom.ArtifactType(), "{}"u8.ToArray())],

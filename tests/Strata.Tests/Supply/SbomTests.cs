@@ -86,7 +86,7 @@ public sealed class SbomTests
     [Fact]
     public void An_sbom_without_a_locked_tool_or_with_another_sha256_does_not_hold_up()
     {
-        var expected = new Expectation("k8s", Digest, Key, new string('c', 64), [Helm]);
+        var expected = new Expectation("k8s", Strata.Oci.Digest.Parse(Digest), Key, new string('c', 64), [Helm]);
         Assert.Null(expected.Judge(EvidenceKind.Sbom, [new ArtifactLayer("x", Sbom.Write(Input()))]));
 
         Assert.Equal("lacks locked tool(s) helm 3.19.2 with their sha256",

@@ -104,7 +104,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
     {
         using var client = new RegistryClient(Location, RegistryLogin.Anonymous, Fast);
         var manifest = (await client.FindManifestAsync(client.At(_repository, tag)))!;
-        return manifest.MediaType == Strata.Oci.ImageIndex.MediaType ? Assert.Single(Strata.Oci.ImageIndex.Read(manifest.Body)).Digest : manifest.Digest;
+        return manifest.MediaType == Strata.Oci.ImageIndex.MediaType ? Assert.Single(Strata.Oci.ImageIndex.Read(manifest.Body)).Digest.Value : manifest.Digest.Value;
     }
 
     private static async Task<string> RunAsync(string file, params string[] args)
@@ -127,7 +127,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
         var digest = await DigestAsync("tiny");
 
         // skopeo: the referrers tag schema's index names one artefact of each kind, each with this digest as its subject.
-        var index = JsonNode.Parse(await SkopeoRawAsync($"{ImageName}:{Referrers.TagOf(digest)}"))!;
+        var index = JsonNode.Parse(await SkopeoRawAsync($"{ImageName}:{Referrers.TagOf(Digest.Parse(digest))}"))!;
         var artefacts = index["manifests"]!.AsArray().ToDictionary(m => m!["artifactType"]!.GetValue<string>(), m => m!["digest"]!.GetValue<string>());
         Assert.Equal(EvidenceKinds.All.Select(k => k.ArtifactType()).Order(), artefacts.Keys.Order());
         foreach (var (type, artefact) in artefacts)
@@ -170,7 +170,7 @@ public sealed class SupplyIntegrationTests : IAsyncLifetime
         await ReleaseAsync();
         var digest = await DigestAsync("app");
         using var pipeline = NewPipeline(new RegistryClient(Location, RegistryLogin.Anonymous, Fast));
-        var sbom = (await new Referrers(new RegistryClient(Location, RegistryLogin.Anonymous, Fast), _repository).ListAsync(digest))
+        var sbom = (await new Referrers(new RegistryClient(Location, RegistryLogin.Anonymous, Fast), _repository).ListAsync(Digest.Parse(digest)))
             .Single(r => r.ArtifactType == EvidenceKind.Sbom.ArtifactType());
         using (var http = new HttpClient())
             Assert.Equal(HttpStatusCode.Accepted,

@@ -12,6 +12,9 @@ public static class RegistryReferences
 
     private static readonly ImageRepository FakesRepository = ImageRepository.Parse("acme/workstation");
 
+    /// <summary>A manifest of the repository in the registry, by its digest.</summary>
+    public static ImageReference At(this IRegistry registry, ImageRepository? repository, Digest digest) => registry.At(repository).WithDigest(digest);
+
     /// <summary>A tag (or a <c>sha256:</c> digest) of the repository in the registry.</summary>
     public static ImageReference At(this IRegistry registry, ImageRepository? repository, string tagOrDigest) =>
         tagOrDigest.StartsWith("sha256:", StringComparison.Ordinal)

@@ -24,7 +24,7 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
         _tags[tag] = digest;
         _labels[digest] = labels;
         _manifests[tag] = _manifests[digest] = new RegistryManifest(
-            System.Text.Encoding.UTF8.GetBytes($"{{\"schemaVersion\":2,\"config\":\"{digest}\"}}"), DockerManifest, digest);
+            System.Text.Encoding.UTF8.GetBytes($"{{\"schemaVersion\":2,\"config\":\"{digest}\"}}"), DockerManifest, Digest.Parse(digest));
     }
 
     private const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
@@ -37,7 +37,7 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
     public int ManifestWrites { get; private set; }
 
     public RemoteImage? ByDigest(string digest) =>
-        _labels.TryGetValue(digest, out var labels) ? new RemoteImage(this.At(null, digest), digest, labels, []) : null;
+        _labels.TryGetValue(digest, out var labels) ? new RemoteImage(this.At(null, digest), Digest.Parse(digest), labels, []) : null;
 
     /// <summary>The platform an index is read for (as <see cref="RegistryClient"/> reads it for the engine's).</summary>
     public Strata.Oci.Platform Platform { get; set; } = Strata.Oci.Platform.LinuxAmd64;
@@ -47,8 +47,8 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
     {
         var tag = ManifestOf(reference);
         if (!_tags.TryGetValue(tag, out var digest) && !_labels.ContainsKey(digest = tag)) return Task.FromResult<RemoteImage?>(null);
-        var image = IndexOf(tag)?.FirstOrDefault(m => m.Platform == Platform)?.Digest ?? digest;
-        return Task.FromResult<RemoteImage?>(new RemoteImage(reference, digest,
+        var image = IndexOf(tag)?.FirstOrDefault(m => m.Platform == Platform)?.Digest.Value ?? digest;
+        return Task.FromResult<RemoteImage?>(new RemoteImage(reference, Digest.Parse(digest),
             _labels.GetValueOrDefault(image) ?? new Dictionary<string, string>(), [new RemoteLayer(image, 10)]));
     }
 
@@ -68,14 +68,14 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
 
     private Task<RegistryManifest?> FindManifest(string reference) =>
         Task.FromResult(_manifests.GetValueOrDefault(reference) ?? (_tags.GetValueOrDefault(reference, reference) is var digest && _labels.ContainsKey(digest)
-            ? new RegistryManifest("{\"schemaVersion\":2}"u8.ToArray(), "application/vnd.oci.image.manifest.v1+json", digest)
+            ? new RegistryManifest("{\"schemaVersion\":2}"u8.ToArray(), "application/vnd.oci.image.manifest.v1+json", Digest.Parse(digest))
             : null));
 
     /// <summary>Every manifest pushed through the API (artefacts, indexes), by digest.</summary>
     public IReadOnlyList<string> PushedManifests => _manifests.Keys.Where(k => k.StartsWith("sha256:", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Deletes a manifest by digest (as DELETE /v2/NAME/manifests/DIGEST would).</summary>
-    public void DeleteManifest(string digest)
+    public void DeleteManifest(Digest digest)
     {
         foreach (var key in _manifests.Where(m => m.Value.Digest == digest).Select(m => m.Key).ToList()) _manifests.Remove(key);
     }
@@ -84,18 +84,18 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
     {
         var reference = ManifestOf(target);
         ManifestWrites++;
-        var manifest = new RegistryManifest(body, mediaType, Digest(body));
-        _manifests[manifest.Digest] = manifest;
+        var manifest = new RegistryManifest(body, mediaType, Digest.Of(body));
+        _manifests[manifest.Digest.Value] = manifest;
         _manifests[reference] = manifest;
-        if (!reference.StartsWith("sha256:", StringComparison.Ordinal)) _tags[reference] = manifest.Digest;
-        return Task.FromResult(Strata.Oci.Digest.Parse(manifest.Digest));
+        if (!reference.StartsWith("sha256:", StringComparison.Ordinal)) _tags[reference] = manifest.Digest.Value;
+        return Task.FromResult(manifest.Digest);
     }
 
     public Task<Digest> PushBlobAsync(ImageReference repository, byte[] content, CancellationToken ct = default)
     {
-        var digest = Digest(content);
-        _blobs[digest] = content;
-        return Task.FromResult(Strata.Oci.Digest.Parse(digest));
+        var digest = Digest.Of(content);
+        _blobs[digest.Value] = content;
+        return Task.FromResult(digest);
     }
 
     public Task<byte[]?> FindBlobAsync(ImageReference repository, Digest digest, CancellationToken ct = default) =>
@@ -104,8 +104,6 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
     /// <summary>Like distribution 2.8 and GHCR: no referrers API, so clients keep the referrers tag schema.</summary>
     public Task<RegistryManifest?> FindReferrersAsync(ImageReference subject, CancellationToken ct = default) =>
         Task.FromResult<RegistryManifest?>(null);
-
-    private static string Digest(byte[] body) => "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body));
 
     public void Dispose()
     {
