@@ -27,16 +27,8 @@ public sealed record ImageRepository
 
     public static bool TryParse(string? text, out ImageRepository repository)
     {
-        try
-        {
-            repository = Parse(text ?? "");
-            return true;
-        }
-        catch (ImageReferenceException)
-        {
-            repository = null!;
-            return false;
-        }
+        repository = ImageReference.TryParse(text, out var reference) && reference is { Tag: null, Digest: null } ? new ImageRepository(reference) : null!;
+        return repository is not null;
     }
 
     public override string ToString() => Name;
