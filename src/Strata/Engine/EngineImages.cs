@@ -212,6 +212,16 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
             return true;
         }, ct);
 
+    public async Task<IReadOnlyList<string>?> LayerFoldersAsync(ImageLocator image, CancellationToken ct = default)
+    {
+        var inspected = await EngineCall.RunAsync($"inspect image {image}", () => client.Images.InspectImageAsync(image.ToString(), ct), ct);
+        if (inspected.GraphDriver is not { Name: "overlay2", Data: { } data } || !data.TryGetValue("UpperDir", out var top)) return null;
+        // LowerDir is absent for an image of one layer; the engine lists it top first, as overlayfs wants it.
+        var folders = new List<string> { top };
+        if (data.TryGetValue("LowerDir", out var lower) && lower is { Length: > 0 }) folders.AddRange(lower.Split(':'));
+        return folders.All(Directory.Exists) ? folders : null;
+    }
+
     /// <summary>The engine's tags of an image, parsed where they enter; the engine's "&lt;none&gt;:&lt;none&gt;" (untagged) is none.</summary>
     private static IReadOnlyList<ImageReference> Tags(IEnumerable<string>? repoTags) =>
         (repoTags ?? []).Where(t => t != "<none>:<none>").Select(ImageReference.Parse).ToList();

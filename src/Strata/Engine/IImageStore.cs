@@ -47,6 +47,13 @@ public interface IImageStore
 
     /// <summary>Streams an image's whole filesystem as a tar (what <c>docker export</c> gives) to <paramref name="read"/>.</summary>
     Task ExportImageAsync(ImageLocator image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default);
+
+    /// <summary>
+    /// The image's filesystem layers as folders on this machine, top first, where the engine keeps them so (its overlay2
+    /// storage, readable here); null where it does not (another storage driver, an engine on another machine, folders this
+    /// process cannot read). Read-only: for an overlay mount with a writable folder of its own on top. Changes nothing.
+    /// </summary>
+    Task<IReadOnlyList<string>?> LayerFoldersAsync(ImageLocator image, CancellationToken ct = default);
 }
 
 public static class ImageStoreExtensions
