@@ -42,7 +42,7 @@ public interface IImageStore
     /// <summary>Reads the regular files under <paramref name="folder"/> whose absolute path <paramref name="include"/> accepts, without running anything; an absent folder gives none.</summary>
     Task<IReadOnlyList<ImageFile>> ReadFolderAsync(ImageLocator image, string folder, Func<string, bool> include, CancellationToken ct = default);
 
-    /// <summary>An image's filesystem layers, bottom first: each one's step and its files and whiteouts (headers only; `docker save`). Changes nothing.</summary>
+    /// <summary>An image's filesystem layers, bottom first: each one's step and its files and whiteouts (metadata only: the engine's layer folders where they are on this machine, else `docker save`). Changes nothing.</summary>
     Task<IReadOnlyList<ImageLayer>> ReadLayersAsync(ImageLocator image, CancellationToken ct = default);
 
     /// <summary>Streams an image's whole filesystem as a tar (what <c>docker export</c> gives) to <paramref name="read"/>.</summary>
