@@ -80,7 +80,7 @@ public sealed class GateTests : IDisposable
     {
         _smoke.Failing.Add("k8s");
         using (var failing = NewPipeline(withRegistry: true))
-            await Assert.ThrowsAsync<SmokeFailedException>(() => failing.ReleaseAsync());
+            await Assert.ThrowsAsync<SmokeFailedException>(() => failing.ReleaseAsync(FakeWorld.Release));
 
         Assert.DoesNotContain(_registry.Tags, t => t.StartsWith("base ") || t.StartsWith("k8s ") || t.Contains("-v1.0.0 "));
         Assert.DoesNotContain(_registry.Tags, t => t.StartsWith("k8s-")); // the failed image's key tags are not pushed either
@@ -89,7 +89,7 @@ public sealed class GateTests : IDisposable
         _smoke.Failing.Clear();
         using (var passing = NewPipeline(withRegistry: true))
         {
-            await passing.ReleaseAsync();
+            await passing.ReleaseAsync(FakeWorld.Release);
             foreach (var image in (await passing.OnlyRunAsync()).Plan.Images)
             {
                 var published = (await _registry.FindAsync(_registry.At("", image.Published.KeyTag.Tag!)))!.Digest;

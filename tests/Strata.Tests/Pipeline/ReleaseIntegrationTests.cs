@@ -83,13 +83,15 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
 
     private RegistryLocation Location => RegistryLocation.Parse($"{_registry.Host}/team");
 
+    /// <summary>The release options of <see cref="NewPipeline"/>'s releases: release tag v1.2.0.</summary>
+    private static readonly ReleaseVerbOptions Release = new() { ReleaseTag = "v1.2.0" };
+
     private ImagePipeline NewPipeline(RegistryServer? registry = null, string? password = null) => new(
         new RunOptions
         {
             RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache"),
             Registry = RegistryLocation.Parse($"{(registry ?? _registry).Host}/team"),
             RegistryPasswordFromStdin = password is not null,
-            ReleaseTag = "v1.2.0",
         },
         line => { lock (_log) _log.Add(line); }, _docker.Cli,
         new ProcessInputs(Environment.GetEnvironmentVariable, () => password)); // (a test below sets STRATA_REGISTRY_USER)
@@ -106,7 +108,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         _docker.Reset();
         _log.Clear();
         using var pipeline = NewPipeline();
-        await pipeline.ReleaseAsync();
+        await pipeline.ReleaseAsync(Release);
         return pipeline.Record.Images;
     }
 
@@ -305,7 +307,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         var rows = await pipeline.PlanAsync();
         Assert.Equal(Reporting.StageSource.Built, rows.Single(r => r.Name == "base").Stages.Single(s => s.Stage == "published").Source);
 
-        var e = await Assert.ThrowsAsync<RegistryException>(() => pipeline.ReleaseAsync());
+        var e = await Assert.ThrowsAsync<RegistryException>(() => pipeline.ReleaseAsync(Release));
         Assert.Contains("with another full key; refusing to overwrite it", e.Message);
         Assert.Equal(new string('e', 64), (await RemoteAsync(ImageReference.Parse(baseTag).Tag!))!.Labels[ChainBuilder.KeyLabel]);
         Assert.Null(await RemoteAsync("base"));
@@ -319,7 +321,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         try
         {
             using var pipeline = NewPipeline(locked, password: "wrong-pw-72");
-            var e = await Assert.ThrowsAsync<RegistryAuthException>(() => pipeline.ReleaseAsync());
+            var e = await Assert.ThrowsAsync<RegistryAuthException>(() => pipeline.ReleaseAsync(Release));
             Assert.Contains($"{locked.Host} refused", e.Message);
             Assert.Contains("ci (from stdin)", e.Message);
             Assert.DoesNotContain("wrong-pw-72", e.ToString());

@@ -24,6 +24,9 @@ public sealed class FakeWorld : IDisposable
     public FakeSmokeRunner Smoke { get; } = new();
     public List<string> Log { get; } = [];
 
+    /// <summary>The release options of the gate tests: release tag v1.0.0.</summary>
+    public static readonly ReleaseVerbOptions Release = new() { ReleaseTag = "v1.0.0" };
+
     /// <summary>strata.yaml's base_os block for <see cref="Os"/>.</summary>
     public static string BaseOsYaml => $"""
         base_os:
@@ -32,7 +35,7 @@ public sealed class FakeWorld : IDisposable
         """;
 
     /// <summary>
-    /// A pipeline on the fakes: the repository, its own cache folder, revision "test", release tag v1.0.0; <paramref name="withRegistry"/>
+    /// A pipeline on the fakes: the repository, its own cache folder, revision "test"; <paramref name="withRegistry"/>
     /// adds the registry; <paramref name="binfmtDirectory"/> is a stand-in binfmt_misc for foreign platforms.
     /// </summary>
     public ImagePipeline Pipeline(bool withRegistry, Func<RunOptions, RunOptions>? adjust = null, string? binfmtDirectory = null)
@@ -40,7 +43,7 @@ public sealed class FakeWorld : IDisposable
         var options = new RunOptions
         {
             RepositoryRoot = Repo.Root, HostCa = HostCaMode.Off, CacheDirectory = Repo.Path(".cache"), Revision = "test",
-            Registry = withRegistry ? Registry.Location : null, ReleaseTag = "v1.0.0",
+            Registry = withRegistry ? Registry.Location : null,
         };
         return new ImagePipeline(adjust?.Invoke(options) ?? options, Log.Add, Engine, registry: withRegistry ? Registry : null, smoke: Smoke)
         {
