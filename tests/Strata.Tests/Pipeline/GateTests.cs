@@ -20,23 +20,7 @@ public sealed class GateTests : IDisposable
     private FakeEngine _engine => _world.Engine;
     private FakeSmokeRunner _smoke => _world.Smoke;
 
-    public GateTests()
-    {
-        _repo.Write("strata.yaml", $"""
-                repository: acme/workstation
-                {FakeWorld.BaseOsYaml}
-                dotfiles:
-                  dockerfile: Dockerfiles/Dockerfile.dotfiles
-                  inputs: [dotfiles]
-                images:
-                  - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
-                  - {"{"} name: k8s, parent: base, dockerfile: Dockerfiles/Dockerfile.k8s {"}"}
-                """)
-            .Write("Dockerfiles/Dockerfile.base", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\n")
-            .Write("Dockerfiles/Dockerfile.k8s", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\n")
-            .Write("Dockerfiles/Dockerfile.dotfiles", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nCOPY dotfiles/ /root/\n")
-            .Write("dotfiles/bashrc", "export EDITOR=nvim\n");
-    }
+    public GateTests() => _world.WriteBaseAndK8s();
 
     public void Dispose() => _world.Dispose();
 

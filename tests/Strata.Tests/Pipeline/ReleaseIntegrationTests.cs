@@ -40,13 +40,8 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
                 FROM ${PARENT_IMAGE}
                 RUN echo "MARKER package-install k8s" && touch /opt/app/k8s
                 """)
-            .Write("Dockerfiles/Dockerfile.dotfiles", """
-                ARG PARENT_IMAGE
-                FROM ${PARENT_IMAGE}
-                ARG DOTFILES_HASH
-                COPY dotfiles/ /root/.dotfiles/
-                """)
-            .Write("dotfiles/bashrc", "export EDITOR=nvim\n")
+            .Write("Dockerfiles/Dockerfile.dotfiles", ChainFiles.DotfilesToRoot)
+            .WriteBashrc()
             // The bare OS has no UTF-8 locale: this spec replaces that generated check.
             .Write("Dockerfiles/base.smoke.yaml", """
                 commands:
@@ -60,16 +55,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _registry = await _engine.SharedRegistryAsync();
-        _repo.Write("strata.yaml", $"""
-            repository: {_repository}
-            {_engine.BaseOsYaml()}
-            dotfiles:
-              dockerfile: Dockerfiles/Dockerfile.dotfiles
-              inputs: [dotfiles]
-            images:
-              - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
-              - {"{"} name: k8s, parent: base, dockerfile: Dockerfiles/Dockerfile.k8s {"}"}
-            """);
+        _repo.Write("strata.yaml", ChainFiles.StrataYaml(_repository, _engine.BaseOsYaml(), "base", "k8s"));
     }
 
     public async Task DisposeAsync()
