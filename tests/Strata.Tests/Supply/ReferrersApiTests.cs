@@ -28,6 +28,9 @@ public sealed class ReferrersApiTests
             inner.PushManifestAsync(target, mediaType, body, ct);
         public Task<Digest> PushBlobAsync(ImageReference repository, byte[] content, CancellationToken ct = default) => inner.PushBlobAsync(repository, content, ct);
         public Task<byte[]?> FindBlobAsync(ImageReference repository, Digest digest, CancellationToken ct = default) => inner.FindBlobAsync(repository, digest, ct);
+        public Task<bool> HasBlobAsync(ImageReference repository, Digest digest, CancellationToken ct = default) => inner.HasBlobAsync(repository, digest, ct);
+        public Task<bool> PushBlobAsync(ImageReference repository, Digest digest, long size, Func<Stream> open, CancellationToken ct = default) =>
+            inner.PushBlobAsync(repository, digest, size, open, ct);
 
         public async Task<RegistryManifest?> FindReferrersAsync(ImageReference subject, CancellationToken ct = default)
         {
