@@ -21,6 +21,10 @@ public static class StableGzip
     /// <summary>zlib's default level, as the engine's gzip uses: about the engine's size, at its cost in managed code.</summary>
     public const int Level = 6;
 
+    /// <summary>What the provenance and release notes say of the layers' compression.</summary>
+    public static string Description =>
+        $"gzip by SharpZipLib {typeof(Deflater).Assembly.GetName().Version?.ToString(3)} at level {Level}, header without file name or time";
+
     /// <summary>The deflater is fed this much at a time (the last block may be shorter), whatever the reader returns.</summary>
     private const int BlockSize = 1 << 16;
 
