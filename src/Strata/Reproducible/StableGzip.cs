@@ -11,7 +11,7 @@ public sealed record CompressedLayer(Digest Digest, long Size, Digest DiffId);
 /// <summary>
 /// A gzip whose bytes depend on its input only, on any machine: SharpZipLib's deflater (managed code, so the same bytes
 /// on x64 and arm64, unlike System.IO.Compression's native zlib-ng, whose output follows the CPU's vector units and
-/// the runtime's zlib version) at a pinned <see cref="Level"/>, fed in blocks of a fixed size, behind a header Strata
+/// the runtime's zlib version) at a pinned <see cref="Level"/>, behind a header Strata
 /// writes itself (RFC 1952: no file name, modification time 0, no extra flags, OS "unknown"), so a library default
 /// (SharpZipLib's GZipOutputStream writes the current time unless told otherwise) cannot change them. A new
 /// SharpZipLib that deflates differently would change every digest: a unit test pins the bytes of a fixed tar.
@@ -25,7 +25,11 @@ public static class StableGzip
     public static string Description =>
         $"gzip by SharpZipLib {typeof(Deflater).Assembly.GetName().Version?.ToString(3)} at level {Level}, header without file name or time";
 
-    /// <summary>The deflater is fed this much at a time (the last block may be shorter), whatever the reader returns.</summary>
+    /// <summary>
+    /// The deflater is fed this much at a time (the last block may be shorter), whatever the reader returns. Its output
+    /// does not depend on how its input is split (a test feeds it a trickle; feeding it as read did not change a byte),
+    /// so this only keeps it that way should a deflater ever differ.
+    /// </summary>
     private const int BlockSize = 1 << 16;
 
     /// <summary>ID1 ID2, CM deflate, FLG none, MTIME 0, XFL 0, OS 255 (unknown).</summary>
