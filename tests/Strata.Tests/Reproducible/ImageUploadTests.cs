@@ -62,24 +62,14 @@ public sealed class ImageUploadTests : IDisposable
     }
 
     /// <summary>The fake registry, with its Nth streamed blob upload failing as a dropped connection would.</summary>
-    private sealed class FailingUploads(FakeRegistry inner) : IRegistry
+    private sealed class FailingUploads(FakeRegistry inner) : DelegatingRegistry(inner)
     {
         private int _uploads;
         public int FailAtUpload { get; init; }
-        public RegistryLocation Location => inner.Location;
-        public Task<RemoteImage?> FindAsync(ImageReference image, CancellationToken ct = default) => inner.FindAsync(image, ct);
-        public Task TagAsync(ImageReference source, ImageReference target, CancellationToken ct = default) => inner.TagAsync(source, target, ct);
-        public Task<RegistryManifest?> FindManifestAsync(ImageReference manifest, CancellationToken ct = default) => inner.FindManifestAsync(manifest, ct);
-        public Task<Digest> PushManifestAsync(ImageReference target, string mediaType, byte[] body, CancellationToken ct = default) =>
-            inner.PushManifestAsync(target, mediaType, body, ct);
-        public Task<Digest> PushBlobAsync(ImageReference repository, byte[] content, CancellationToken ct = default) => inner.PushBlobAsync(repository, content, ct);
-        public Task<byte[]?> FindBlobAsync(ImageReference repository, Digest digest, CancellationToken ct = default) => inner.FindBlobAsync(repository, digest, ct);
-        public Task<bool> HasBlobAsync(ImageReference repository, Digest digest, CancellationToken ct = default) => inner.HasBlobAsync(repository, digest, ct);
-        public Task<bool> PushBlobAsync(ImageReference repository, Digest digest, long size, Func<Stream> open, CancellationToken ct = default) =>
+
+        public override Task<bool> PushBlobAsync(ImageReference repository, Digest digest, long size, Func<Stream> open, CancellationToken ct = default) =>
             ++_uploads == FailAtUpload
                 ? throw new RegistryException($"registry.example did not answer for {digest} after 3 retries (connection reset).")
-                : inner.PushBlobAsync(repository, digest, size, open, ct);
-        public Task<RegistryManifest?> FindReferrersAsync(ImageReference subject, CancellationToken ct = default) => inner.FindReferrersAsync(subject, ct);
-        public void Dispose() => inner.Dispose();
+                : base.PushBlobAsync(repository, digest, size, open, ct);
     }
 }
