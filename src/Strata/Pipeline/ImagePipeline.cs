@@ -161,7 +161,10 @@ public sealed class ImagePipeline : IDisposable
         var cache = Options.NoCache ? null : new CacheSources(Engine.Images, registry, _login, Graph.Repository,
             PlanHistory.For(Options.CacheDirectory, Graph.Repository), _log);
         var builder = new ChainBuilder(Engine.Images, Engine.Builds, BaseOs, BuildOptionsWith(Options.NoCache, cache, Options.Reproducible), _log);
-        var sources = new StageSources(plan, builder, Engine.Images, registry, _login, Graph.Repository, _log);
+        var sources = new StageSources(plan, builder, Engine.Images, registry, _login, Graph.Repository, _log)
+        {
+            Upload = Reproducible.ReproducibleBuilds.UploadFor(Options.Reproducible, registry, Engine, _log),
+        };
         var build = new BuildCommand(plan, builder, sources, Record, Reasons, Engine.Images, _log);
         var prove = new ProveCommand(plan, smoke, Proofs, sources, builder, Record, Engine.Images, _log);
         return _runs[platform] = new PlatformRun(platform, plan, builder, sources, build, prove) { Cache = cache };
