@@ -16,22 +16,26 @@ if [[ ! -f $packages/cake.tool/$cake_version/cake.tool.$cake_version.nupkg.sha51
   dotnet tool restore >&2
 fi
 
+# ReadyToRun (precompiled, the library and its dependencies) for this machine's architecture: every run
+# JITs less. It needs the SDK's crossgen2 package from NuGet once; where that fails, plain IL works too.
+# STRATA_READY_TO_RUN=0 builds plain IL: a fresh clone that runs once (CI) saves the precompilation, and the
+# test build then finds the library already compiled (the same output folder as a build without a runtime).
+case $(uname -m) in
+  x86_64) rid=linux-x64 ;;
+  aarch64 | arm64) rid=linux-arm64 ;;
+  *) rid= ;;
+esac
+[[ ${STRATA_READY_TO_RUN:-1} != 0 ]] || rid=
+
 lib=.build/lib
 stamp=$lib/.built
 # The library's and the test target's inputs, each file with its time: an edited, added or removed file rebuilds it; another project's
 # build (the tests, the vault program) or a new bin/ or obj/ folder does not (a folder's own time moved with those).
-inputs=$(find src/Strata src/Strata.TestRun Directory.Build.props global.json \( -name bin -o -name obj \) -prune -o -type f -printf '%T@ %p\n' | sort)
+inputs="runtime: ${rid:-plain IL}"$'\n'$(find src/Strata src/Strata.TestRun Directory.Build.props global.json \( -name bin -o -name obj \) -prune -o -type f -printf '%T@ %p\n' | sort)
 if [[ ! -f $stamp || $(<"$stamp") != "$inputs" ]]; then
   echo "build.sh: building the Strata library" >&2
   # The test target's project (src/Strata.TestRun): its publish brings the library and its dependencies along.
   publish=(dotnet publish src/Strata.TestRun -c Release -o "$lib" --nologo -v quiet -p:GenerateDocumentationFile=false)
-  # ReadyToRun (precompiled, the library and its dependencies) for this machine's architecture: every run
-  # JITs less. It needs the SDK's crossgen2 package from NuGet once; where that fails, plain IL works too.
-  case $(uname -m) in
-    x86_64) rid=linux-x64 ;;
-    aarch64 | arm64) rid=linux-arm64 ;;
-    *) rid= ;;
-  esac
   rm -rf "$lib"
   if [[ -z $rid ]] || ! "${publish[@]}" -r "$rid" --self-contained false -p:PublishReadyToRun=true >&2; then
     [[ -z $rid ]] || echo "build.sh: ReadyToRun publish failed (see above); building the library without it" >&2

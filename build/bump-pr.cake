@@ -5,4 +5,4 @@ using Strata.Pipeline;
 
 Task(Targets.BumpPr)
     .Description("Open or update the bump pull request: tools and packages (--repository=owner/name, --github-api=URL, --dispatch=ci.yml)")
-    .Does(async () => await strata.BumpAsync(stopping));
+    .Does(async () => await strata.BumpAsync(BumpPrVerbOptions.From(arguments), stopping));

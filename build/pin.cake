@@ -5,4 +5,4 @@ using Strata.Pipeline;
 
 Task(Targets.Pin)
     .Description("Pin tools.yaml into tools.lock.json and the images' packages into packages.lock.json (--tool=NAME, --skip-tools, --check, --platform)")
-    .Does(async () => await strata.PinAsync(stopping));
+    .Does(async () => await strata.PinAsync(PinVerbOptions.From(arguments), stopping));

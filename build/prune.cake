@@ -4,4 +4,4 @@ using Strata.Pipeline;
 
 Task(Targets.Prune)
     .Description("Remove this repository's images no recent plan uses (--keep=N, default 2; --dry-run)")
-    .Does(async () => await strata.PruneAsync(stopping));
+    .Does(async () => await strata.PruneAsync(PruneVerbOptions.From(arguments), stopping));

@@ -6,8 +6,8 @@ using Strata.Pipeline;
 
 Task(Targets.Release)
     .Description("Build, prove and publish the chain to --registry per platform; moving tags become indexes only after all passed")
-    .Does(async () => await strata.ReleaseAsync(stopping));
+    .Does(async () => await strata.ReleaseAsync(ReleaseVerbOptions.From(arguments), stopping));
 
 Task(Targets.ReleaseIndex)
     .Description("Make the moving tags indexes of every platform's proven images in --registry (built and pushed elsewhere)")
-    .Does(async () => await strata.ReleaseIndexAsync(stopping));
+    .Does(async () => await strata.ReleaseIndexAsync(ReleaseVerbOptions.From(arguments), stopping));

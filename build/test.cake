@@ -7,4 +7,4 @@ using Strata.TestRun;
 
 Task(Targets.Test)
     .Description("Run the test suite and print N passed, N failed (--filter=EXPR: a dotnet test filter)")
-    .Does(async () => await TestLanes.RunAsync(options.RepositoryRoot, options.TestFilter, line => Console.WriteLine(line), stopping));
+    .Does(async () => await TestLanes.RunAsync(options.RepositoryRoot, TestVerbOptions.From(arguments).Filter, line => Console.WriteLine(line), stopping));

@@ -7,4 +7,4 @@ using Strata.Pipeline;
 
 Task(Targets.VaultScenario)
     .Description("Run the vault scenario on one image (--image, --vault-checks, --vault-checks-alone, --vault-override, --vault-runtime, --vault-bench)")
-    .Does(async () => await strata.VaultScenarioAsync(stopping));
+    .Does(async () => await strata.VaultScenarioAsync(VaultScenarioVerbOptions.From(arguments), stopping));

@@ -5,8 +5,4 @@ using Strata.Pipeline;
 
 Task(Targets.Verify)
     .Description("Check that the moving tags in --registry carry their SBOM, provenance and a passing smoke report (--rebuild: that they rebuild bit for bit)")
-    .Does(async () =>
-    {
-        if (options.Rebuild) await strata.RebuildCheckAsync(options.Image, stopping);
-        else await strata.VerifyAsync(options.Image, stopping);
-    });
+    .Does(async () => await strata.VerifyAsync(VerifyVerbOptions.From(arguments), stopping));

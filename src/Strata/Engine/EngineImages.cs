@@ -188,6 +188,12 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
 
     public async Task<IReadOnlyList<ImageLayer>> ReadLayersAsync(ImageLocator image, CancellationToken ct = default)
     {
+        return await ReadLayerFoldersAsync(image, ct) ?? await SaveAndReadLayersAsync(image, ct);
+    }
+
+    /// <summary>The layers read from `docker save` (headers only): where the engine's folders are not on this machine.</summary>
+    internal async Task<IReadOnlyList<ImageLayer>> SaveAndReadLayersAsync(ImageLocator image, CancellationToken ct = default)
+    {
         // Spooled to a temporary file first: the engine's chunked stream ends early under TarReader's nested reads (EndOfStreamException).
         var spool = Path.Combine(Path.GetTempPath(), $"strata-save-{Guid.NewGuid():N}.tar");
         try
@@ -211,6 +217,38 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
             await read(tar, ct);
             return true;
         }, ct);
+
+    public async Task<IReadOnlyList<string>?> LayerFoldersAsync(ImageLocator image, CancellationToken ct = default)
+    {
+        var inspected = await EngineCall.RunAsync($"inspect image {image}", () => client.Images.InspectImageAsync(image.ToString(), ct), ct);
+        if (inspected.GraphDriver is not { Name: "overlay2", Data: { } data } || !data.TryGetValue("UpperDir", out var top)) return null;
+        // LowerDir is absent for an image of one layer; the engine lists it top first, as overlayfs wants it.
+        var folders = new List<string> { top };
+        if (data.TryGetValue("LowerDir", out var lower) && lower is { Length: > 0 }) folders.AddRange(lower.Split(':'));
+        return folders.All(Directory.Exists) ? folders : null;
+    }
+
+    /// <summary>
+    /// The layers read from the engine's own folders on this machine (overlay2) with the image's config from its image
+    /// store, checked against the image id (the config's digest); null wherever that is not so, and the image is saved.
+    /// </summary>
+    internal async Task<IReadOnlyList<ImageLayer>?> ReadLayerFoldersAsync(ImageLocator image, CancellationToken ct = default)
+    {
+        if (await LayerFoldersAsync(image, ct) is not { } folders) return null;
+        var id = ImageId.Parse((await EngineCall.RunAsync($"inspect image {image}", () => client.Images.InspectImageAsync(image.ToString(), ct), ct)).ID);
+        _root ??= (await EngineCall.RunAsync("read the engine's information", () => client.System.GetSystemInfoAsync(ct), ct)).DockerRootDir;
+        var configFile = Path.Combine(_root, "image", "overlay2", "imagedb", "content", "sha256", id.Hex);
+        byte[] config;
+        try { config = await File.ReadAllBytesAsync(configFile, ct); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+        if (Digest.Of(config).ToString() != id.Value) return null; // not the config this image names: another engine's store
+        using var json = System.Text.Json.JsonDocument.Parse(config);
+        if (json.RootElement.GetProperty("rootfs").GetProperty("diff_ids").GetArrayLength() != folders.Count) return null;
+        return ImageLayersReader.Named(json.RootElement, folders.Reverse().Select(LayerFolderReader.Read).ToList());
+    }
+
+    private string? _root;
 
     /// <summary>The engine's tags of an image, parsed where they enter; the engine's "&lt;none&gt;:&lt;none&gt;" (untagged) is none.</summary>
     private static IReadOnlyList<ImageReference> Tags(IEnumerable<string>? repoTags) =>

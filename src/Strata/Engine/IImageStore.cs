@@ -42,11 +42,18 @@ public interface IImageStore
     /// <summary>Reads the regular files under <paramref name="folder"/> whose absolute path <paramref name="include"/> accepts, without running anything; an absent folder gives none.</summary>
     Task<IReadOnlyList<ImageFile>> ReadFolderAsync(ImageLocator image, string folder, Func<string, bool> include, CancellationToken ct = default);
 
-    /// <summary>An image's filesystem layers, bottom first: each one's step and its files and whiteouts (headers only; `docker save`). Changes nothing.</summary>
+    /// <summary>An image's filesystem layers, bottom first: each one's step and its files and whiteouts (metadata only: the engine's layer folders where they are on this machine, else `docker save`). Changes nothing.</summary>
     Task<IReadOnlyList<ImageLayer>> ReadLayersAsync(ImageLocator image, CancellationToken ct = default);
 
     /// <summary>Streams an image's whole filesystem as a tar (what <c>docker export</c> gives) to <paramref name="read"/>.</summary>
     Task ExportImageAsync(ImageLocator image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default);
+
+    /// <summary>
+    /// The image's filesystem layers as folders on this machine, top first, where the engine keeps them so (its overlay2
+    /// storage, readable here); null where it does not (another storage driver, an engine on another machine, folders this
+    /// process cannot read). Read-only: for an overlay mount with a writable folder of its own on top. Changes nothing.
+    /// </summary>
+    Task<IReadOnlyList<string>?> LayerFoldersAsync(ImageLocator image, CancellationToken ct = default);
 }
 
 public static class ImageStoreExtensions

@@ -57,27 +57,45 @@ public static class ImageLayersReader
         var first = manifest.RootElement[0];
         var order = first.GetProperty("Layers").EnumerateArray().Select(l => l.GetString()!).ToList();
         using var config = JsonDocument.Parse(json[first.GetProperty("Config").GetString()!]);
-        var steps = config.RootElement.TryGetProperty("history", out var history)
+        return Named(config.RootElement, order.Select(name => layers.GetValueOrDefault(name) ?? []).ToList());
+    }
+
+    /// <summary>Layers' entries, bottom first, named by the steps of the image's config (its history without empty layers).</summary>
+    internal static IReadOnlyList<ImageLayer> Named(JsonElement config, IReadOnlyList<IReadOnlyList<LayerEntry>> entries)
+    {
+        var steps = config.TryGetProperty("history", out var history)
             ? history.EnumerateArray().Where(h => !(h.TryGetProperty("empty_layer", out var e) && e.GetBoolean()))
                 .Select(h => h.TryGetProperty("created_by", out var c) ? c.GetString() ?? "" : "").ToList()
             : [];
-        return order.Select((name, i) => new ImageLayer(i < steps.Count ? steps[i] : "", layers.GetValueOrDefault(name) ?? [])).ToList();
+        return entries.Select((layer, i) => new ImageLayer(i < steps.Count ? steps[i] : "", layer)).ToList();
     }
 
     private static async Task<List<LayerEntry>> EntriesAsync(Stream layer, CancellationToken ct)
     {
         var entries = new List<LayerEntry>();
+        var linkedTo = new Dictionary<string, string>(StringComparer.Ordinal); // a hard link's path -> the file's
         await using var tar = new TarReader(layer, leaveOpen: true); // the saved archive goes on after this layer
         while (await ImageArchive.NextEntryAsync(tar, ct) is { } entry)
         {
-            var name0 = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name; // never trim a whiteout's dot
-            var path = "/" + name0.TrimStart('/').TrimEnd('/');
+            var path = PathOf(entry.Name);
             var slash = path.LastIndexOf('/');
             var (folder, name) = (path[..slash], path[(slash + 1)..]);
             if (name == OpaqueMarker) entries.Add(new LayerEntry(folder.Length == 0 ? "/" : folder, 0, LayerEntryKind.Opaque));
             else if (name.StartsWith(WhiteoutPrefix, StringComparison.Ordinal)) entries.Add(new LayerEntry(folder + "/" + name[WhiteoutPrefix.Length..], 0, LayerEntryKind.Whiteout));
             else if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile) entries.Add(new LayerEntry(path, entry.Length, LayerEntryKind.File));
+            else if (entry.EntryType == TarEntryType.HardLink) linkedTo[path] = PathOf(entry.LinkName);
+        }
+        // A hard-linked file counts once, under the first of its paths in byte order (the tar's own order is the
+        // order of whoever wrote it first): the same path the engine's layer folders give (LayerFolderReader).
+        foreach (var group in linkedTo.GroupBy(l => l.Value, l => l.Key))
+        {
+            var first = group.Append(group.Key).Min(StringComparer.Ordinal)!;
+            var file = entries.FindIndex(e => e.Kind == LayerEntryKind.File && e.Path == group.Key);
+            if (file >= 0 && first != group.Key) entries[file] = entries[file] with { Path = first };
         }
         return entries;
     }
+
+    /// <summary>An entry's absolute path: "./" and slashes trimmed (never a whiteout's dot).</summary>
+    private static string PathOf(string name) => "/" + (name.StartsWith("./", StringComparison.Ordinal) ? name[2..] : name).TrimStart('/').TrimEnd('/');
 }

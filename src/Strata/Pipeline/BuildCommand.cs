@@ -45,7 +45,7 @@ public sealed class BuildCommand(BuildPlan plan, ChainBuilder builder, StageSour
             log(stages.All(st => st.Source == StageSource.Local)
                 ? $"==> {image}: reused {planned.Published.KeyTag}"
                 : $"==> {image}: {planned.Published.KeyTag} from the registry{(local is null ? " (not pulled: nothing here needs it)" : "")}");
-        // Layers are read (`docker save`, headers only: seconds per GB) when this run built the image's core, and for any image
+        // Layers are read (from the engine's folders, else `docker save`: seconds per GB) when this run built the image's core, and for any image
         // over its budget (to name its largest layers). A rebuild of the thin layers alone (a dotfile edit) keeps its speed.
         var bytes = local?.Size ?? remote?.Size ?? 0;
         var overBudget = planned.Spec.SizeBudget is { } budget && bytes > budget.Bytes;

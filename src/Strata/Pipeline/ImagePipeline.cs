@@ -161,7 +161,10 @@ public sealed class ImagePipeline : IDisposable
         var cache = Options.NoCache ? null : new CacheSources(Engine.Images, registry, _login, Graph.Repository,
             PlanHistory.For(Options.CacheDirectory, Graph.Repository), _log);
         var builder = new ChainBuilder(Engine.Images, Engine.Builds, BaseOs, BuildOptionsWith(Options.NoCache, cache, Options.Reproducible), _log);
-        var sources = new StageSources(plan, builder, Engine.Images, registry, _login, Graph.Repository, _log);
+        var sources = new StageSources(plan, builder, Engine.Images, registry, _login, Graph.Repository, _log)
+        {
+            Upload = Reproducible.ReproducibleBuilds.UploadFor(Options.Reproducible, registry, Engine.Archives, _log),
+        };
         var build = new BuildCommand(plan, builder, sources, Record, Reasons, Engine.Images, _log);
         var prove = new ProveCommand(plan, smoke, Proofs, sources, builder, Record, Engine.Images, _log);
         return _runs[platform] = new PlatformRun(platform, plan, builder, sources, build, prove) { Cache = cache };
@@ -228,42 +231,44 @@ public sealed class ImagePipeline : IDisposable
     /// tool, the packages (<see cref="PinPackagesAsync"/>) against the tool lock just written. --check writes nothing and
     /// fails with the diff when either lock is stale.
     /// </summary>
-    public async Task PinAsync(CancellationToken ct = default)
+    public async Task PinAsync(PinVerbOptions pin, CancellationToken ct = default)
     {
-        if (Options.SkipBinaryTools && Options.PinTool is not null)
-            throw new OptionException($"--tool={Options.PinTool} pins a tool through GitHub, which --skip-tools leaves out: drop one of them.");
+        if (Options.SkipBinaryTools && pin.Tool is not null)
+            throw new OptionException($"--tool={pin.Tool} pins a tool through GitHub, which --skip-tools leaves out: drop one of them.");
         if (!Options.SkipBinaryTools)
             await PinCommand.RunAsync(new PinCommandOptions
             {
                 ToolsPath = Options.ToolsPath,
                 LockPath = Options.LockPath,
-                Tool = Options.PinTool,
-                Check = Options.PinCheck,
-                GitHubApi = Options.GitHubApi,
+                Tool = pin.Tool,
+                Check = pin.Check,
+                GitHubApi = pin.GitHubApi,
                 CacheDirectory = Options.CacheDirectory,
                 Mirror = Options.Mirror,
             }, _log, ct);
         else
             _log("--skip-tools: the tools stay as tools.lock.json pins them; pinning the packages only.");
-        if (Options.PinTool is null) await PinPackagesAsync(ct);
+        if (pin.Tool is null) await PinPackagesAsync(pin, ct);
     }
 
     /// <summary>
     /// pin, for packages: every declared platform's Debian packages (--platform narrows) and the npm trees, resolved
     /// against the tool lock on disk (so after the tools' pin); with --check only compared, failing with the diff.
     /// </summary>
-    public async Task<PackagePinResult> PinPackagesAsync(CancellationToken ct = default)
+    /// <param name="pin">null: pin's defaults (write the lock).</param>
+    public async Task<PackagePinResult> PinPackagesAsync(PinVerbOptions? pin = null, CancellationToken ct = default)
     {
+        var check = pin?.Check ?? false;
         var platforms = await ReleasePlatformsAsync(ct);
         await RequireEmulationAsync(platforms, ct);
         var result = await new PackagePinner(Engine.Containers, BaseOs, _log).PinAsync(Graph, PlanOptions.Tools, ToolLock.Load(Options.LockPath, missingIsEmpty: true),
-            PackageLock.Load(Options.PackagesPath), platforms, Options.Network, write: !Options.PinCheck, Options.PackagesPath, ct);
+            PackageLock.Load(Options.PackagesPath), platforms, Options.Network, write: !check, Options.PackagesPath, ct);
         if (!result.Changed)
             _log($"{Options.PackagesFile} is up to date ({string.Join(", ", platforms)}).");
         else
         {
             _log(result.Diff().TrimEnd('\n'));
-            if (Options.PinCheck)
+            if (check)
                 throw new StrataConfigException($"{Options.PackagesFile} is stale (diff above): run ./build.sh --target=pin and commit the result.");
             _log($"wrote {Options.PackagesFile}{(result.NpmChanged.Count > 0 ? " and the npm locks" : "")}.");
         }
@@ -275,17 +280,17 @@ public sealed class ImagePipeline : IDisposable
     /// platform, with the changelogs of the new versions) against the new tool lock, and proposes both as one pull request.
     /// The package locks are written in this checkout (the nightly job's clean checkout of the default branch).
     /// </summary>
-    public Task<Bumps.BumpResult> BumpAsync(CancellationToken ct = default) =>
+    public Task<Bumps.BumpResult> BumpAsync(BumpPrVerbOptions bump, CancellationToken ct = default) =>
         Bumps.BumpCommand.RunAsync(new Bumps.BumpCommandOptions
         {
-            Repository = Options.BumpRepository,
+            Repository = bump.Repository,
             ToolsPath = Options.ToolsPath,
             ConfigPath = Options.ConfigPath,
             LockFile = Options.LockFile,
-            GitHubApi = Options.GitHubApi,
+            GitHubApi = bump.GitHubApi,
             CacheDirectory = Options.CacheDirectory,
             Mirror = Options.Mirror,
-            DispatchWorkflow = Options.BumpDispatch,
+            DispatchWorkflow = bump.Dispatch,
         }, _log, ct, async (toolLock, token) =>
         {
             await RequireEmulationAsync(Graph.Platforms, token);
@@ -300,13 +305,16 @@ public sealed class ImagePipeline : IDisposable
         });
 
     /// <summary>release: builds, proves and pushes the release's platforms (--platform; default every declared one), then moves the tags.</summary>
-    public async Task ReleaseAsync(CancellationToken ct = default) =>
-        await (await ReleaseCommandAsync(await ReleasePlatformsAsync(ct), ct)).RunAsync(ct);
+    /// <param name="release">null: no release tag.</param>
+    public async Task ReleaseAsync(ReleaseVerbOptions? release = null, CancellationToken ct = default) =>
+        await (await ReleaseCommandAsync(await ReleasePlatformsAsync(ct), release ?? new(), ct)).RunAsync(ct);
 
     /// <summary>release-index: the moving tags become indexes of what each platform's release pushed and proved; builds nothing.</summary>
-    public async Task ReleaseIndexAsync(CancellationToken ct = default) => await (await ReleaseCommandAsync([], ct)).IndexAsync(ct);
+    /// <param name="release">null: no release tag.</param>
+    public async Task ReleaseIndexAsync(ReleaseVerbOptions? release = null, CancellationToken ct = default) =>
+        await (await ReleaseCommandAsync([], release ?? new(), ct)).IndexAsync(ct);
 
-    private async Task<ReleaseCommand> ReleaseCommandAsync(IReadOnlyList<Platform> selected, CancellationToken ct)
+    private async Task<ReleaseCommand> ReleaseCommandAsync(IReadOnlyList<Platform> selected, ReleaseVerbOptions release, CancellationToken ct)
     {
         if (Options.Registry is null || await RegistryAsync(ct) is not { } registry)
             throw new OptionException("--target=release publishes to a registry: give --registry=HOST[:PORT]/NAMESPACE (or STRATA_REGISTRY).");
@@ -314,7 +322,7 @@ public sealed class ImagePipeline : IDisposable
         var attach = new AttachCommand(Engine.Images, Engine.Builds, registry, Graph.Repository, Proofs, PlanOptions.Tools,
             Options.Revision ?? GitRevision.Read(Options.RepositoryRoot), BuilderIdentity.FromEnvironment(_inputs.Environment),
             Options.ArtifactsDirectory, _log) { Reproducible = Options.Reproducible ? Reproducible.ReproducibleClaim.For(Options.Registry) : null };
-        return new ReleaseCommand(await ForAsync(Graph.Platforms, ct), selected, registry, Record, Graph.Repository, Options.ReleaseTag, attach, _log);
+        return new ReleaseCommand(await ForAsync(Graph.Platforms, ct), selected, registry, Record, Graph.Repository, release.ReleaseTag, attach, _log);
     }
 
     /// <summary>verify: the moving tags of every declared platform (or those --platform names), per platform's manifest; <paramref name="image"/>: only its.</summary>
@@ -326,12 +334,19 @@ public sealed class ImagePipeline : IDisposable
         return await new VerifyCommand(await ForAsync(await ReleasePlatformsAsync(ct), ct), registry, Graph.Repository, _log).RunAsync(image, ct);
     }
 
+    /// <summary>verify: the evidence of the moving tags (<see cref="VerifyAsync(string?, CancellationToken)"/>), or with --rebuild the chain built again and compared (<see cref="RebuildCheckAsync"/>).</summary>
+    public async Task VerifyAsync(VerifyVerbOptions verify, CancellationToken ct = default)
+    {
+        if (verify.Rebuild) await RebuildCheckAsync(verify.Image, ct);
+        else await VerifyAsync(verify.Image, ct);
+    }
+
     /// <summary>vault-scenario: the scenario alone on --image, for each platform of the run.</summary>
-    public async Task VaultScenarioAsync(CancellationToken ct = default)
+    public async Task VaultScenarioAsync(VaultScenarioVerbOptions scenario, CancellationToken ct = default)
     {
         var smoke = await SmokeSuiteAsync(ct);
         foreach (var run in await RunsAsync(ct))
-            await new VaultScenarioCommand(Graph, run, smoke, Engine.Images, Engine.Containers, Options, _log).RunAsync(ct);
+            await new VaultScenarioCommand(Graph, run, smoke, Engine.Images, Engine.Containers, Options, scenario, _log).RunAsync(ct);
     }
 
     /// <summary>verify --rebuild (issue 31): the chain built again here, cold and normalised, against the registry's moving tags.</summary>
@@ -367,8 +382,8 @@ public sealed class ImagePipeline : IDisposable
         return result;
     }
 
-    /// <summary>prune with this run's options (--keep, --dry-run).</summary>
-    public Task<PruneResult> PruneAsync(CancellationToken ct = default) => PruneAsync(Options.Keep, Options.DryRun, ct);
+    /// <summary>prune with its options (--keep, --dry-run).</summary>
+    public Task<PruneResult> PruneAsync(PruneVerbOptions prune, CancellationToken ct = default) => PruneAsync(prune.Keep, prune.DryRun, ct);
 
     /// <summary>
     /// Starts the thin dotfiles layers of the run's target images at once (after a dotfile edit they build

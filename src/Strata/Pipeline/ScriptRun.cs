@@ -13,12 +13,12 @@ public sealed class ScriptRun : IDisposable
     private readonly Action<string> _write;
     private readonly StopSignal _stop;
 
-    private ScriptRun(RunOptions options, Action<string> write, Action<string> warn)
+    private ScriptRun(CommandLine commandLine, RunOptions options, Action<string> write, Action<string> warn)
     {
+        Arguments = commandLine;
         Options = options;
         _write = write;
-        foreach (var unknown in options.UnknownOptions)
-            warn($"--{unknown} is not an option of Strata or Cake and is ignored (a typo?).");
+        foreach (var warning in OptionNames.Warnings(commandLine)) warn(warning);
         if (options.SkipBinaryTools)
             warn("--skip-tools: the GitHub-released binaries of tools.yaml are left out of every image (their keys differ from complete images).");
         _stop = StopSignal.Register(Console.Error.WriteLine);
@@ -30,13 +30,19 @@ public sealed class ScriptRun : IDisposable
     }
 
     /// <summary>
-    /// Reads the options (<paramref name="arguments"/> as Cake hands them over, and this process's environment), warns
-    /// about unknown ones, handles Ctrl+C and SIGTERM from now on, and composes the pipeline. Engine output holds braces:
+    /// Reads the run's options (<paramref name="arguments"/> as Cake hands them over, and this process's environment), warns
+    /// about options no target reads and those of another target than the one run, handles Ctrl+C and SIGTERM from now on, and composes the pipeline. Engine output holds braces:
     /// <paramref name="write"/> takes lines as they are, not format strings.
     /// </summary>
-    public static ScriptRun Start(string repositoryRoot, IDictionary<string, ICollection<string>> arguments, Action<string> write, Action<string> warn) =>
-        new(RunOptions.FromArguments(repositoryRoot, arguments, Environment.GetEnvironmentVariable), write, warn);
+    public static ScriptRun Start(string repositoryRoot, IDictionary<string, ICollection<string>> arguments, Action<string> write, Action<string> warn)
+    {
+        var commandLine = new CommandLine(arguments, Environment.GetEnvironmentVariable);
+        return new(commandLine, RunOptions.From(repositoryRoot, commandLine), write, warn);
+    }
 
+    /// <summary>The command line and environment: what a target parses its verb's options from (<c>PruneVerbOptions.From(arguments)</c>).</summary>
+    public CommandLine Arguments { get; }
+    /// <summary>The options every target reads.</summary>
     public RunOptions Options { get; }
     public ImagePipeline Pipeline { get; }
     /// <summary>The graph for declaring the image targets; null when strata.yaml cannot be used (warned about).</summary>

@@ -26,6 +26,9 @@ public sealed class StageSources(BuildPlan plan, ChainBuilder builder, IImageSto
     private readonly Dictionary<ImageReference, long> _pulled = [];
     private readonly Dictionary<ImageReference, long> _pushed = [];
 
+    /// <summary>Pushes with bytes of Strata's own (--reproducible, issue 31); null: the engine pushes.</summary>
+    public Reproducible.ImageUpload? Upload { get; init; }
+
     /// <summary>Where the stage's image came from in this run so far; null when nothing made it exist yet.</summary>
     public StageSource? SourceOf(Stage stage) => _sources.TryGetValue(stage.KeyTag, out var s) ? s : null;
 
@@ -120,7 +123,8 @@ public sealed class StageSources(BuildPlan plan, ChainBuilder builder, IImageSto
 
     /// <summary>
     /// Pushes the stage's key tag unless the registry has it already (a re-run after a crash pushes
-    /// what is missing and nothing else). The caller pushes only proven images.
+    /// what is missing and nothing else), through the engine or, with <see cref="Upload"/>, with Strata's
+    /// own bytes. The caller pushes only proven images.
     /// </summary>
     public async Task PushAsync(ImagePlan image, Stage stage, CancellationToken ct)
     {
@@ -133,7 +137,8 @@ public sealed class StageSources(BuildPlan plan, ChainBuilder builder, IImageSto
         if (!await AdoptLocalAsync(stage, ct))
             throw new InvalidOperationException($"{stage.KeyTag} is neither in {registry.Location} nor in the engine: build it before pushing.");
         log($"==> {image.Name}: pushing {stage.KeyTag}");
-        await images.PushAsync(stage.KeyTag, await login.GetAsync(ct), line => log($"[{image.Name}] {line}"), ct);
+        if (Upload is { } upload) await upload.PushAsync(stage.KeyTag, Remote(stage.KeyTag.Tag!), ct);
+        else await images.PushAsync(stage.KeyTag, await login.GetAsync(ct), line => log($"[{image.Name}] {line}"), ct);
         _remote.Remove(stage.KeyTag);
         var pushed = await FindRemoteAsync(stage, ct)
             ?? throw new RegistryException($"{stage.KeyTag} was pushed but {registry.Location} does not show it with key {stage.Key}.");

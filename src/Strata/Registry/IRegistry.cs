@@ -26,6 +26,15 @@ public interface IRegistry : IDisposable
     /// <summary>Uploads a blob to <paramref name="repository"/> unless the registry has it; returns its digest.</summary>
     Task<Digest> PushBlobAsync(ImageReference repository, byte[] content, CancellationToken ct = default);
 
+    /// <summary>Whether <paramref name="repository"/> has the blob <paramref name="digest"/>. Changes nothing.</summary>
+    Task<bool> HasBlobAsync(ImageReference repository, Digest digest, CancellationToken ct = default);
+
+    /// <summary>
+    /// Uploads the blob <paramref name="digest"/> (<paramref name="size"/> bytes, read from <paramref name="open"/>, opened anew per
+    /// attempt) to <paramref name="repository"/> unless the registry has it; true when it uploaded.
+    /// </summary>
+    Task<bool> PushBlobAsync(ImageReference repository, Digest digest, long size, Func<Stream> open, CancellationToken ct = default);
+
     /// <summary>The blob <paramref name="digest"/> names in <paramref name="repository"/>, or null when the registry says 404. Changes nothing.</summary>
     Task<byte[]?> FindBlobAsync(ImageReference repository, Digest digest, CancellationToken ct = default);
 

@@ -40,12 +40,15 @@ public sealed record RegistryClientOptions
     public int MaxRetries { get; init; } = 3;
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>One attempt at uploading a blob (a layer of hundreds of MiB to a remote registry takes minutes).</summary>
+    public TimeSpan UploadTimeout { get; init; } = TimeSpan.FromMinutes(30);
 }
 
 /// <summary>
 /// Strata's own few calls to the OCI distribution API (no OCI client library is on the reachable
-/// NuGet): does a tag exist and with which key label, and tag an existing manifest anew (moving
-/// tags, no re-upload). Pulls and pushes of layers go through the engine. Authentication follows
+/// NuGet): does a tag exist and with which key label, tag an existing manifest anew (moving
+/// tags, no re-upload), upload blobs and manifests (artefacts, indexes, and the images of a
+/// --reproducible run). Pulls, and the pushes of other runs, go through the engine. Authentication follows
 /// the registry's challenge: Basic (htpasswd) or the bearer-token flow of ghcr.io and Docker Hub.
 /// Only a 404 means absent; a refusal, a 5xx after retries or a timeout is an error naming the
 /// registry and the image. Credentials never appear in a message or a log line.
@@ -68,6 +71,7 @@ public sealed class RegistryClient : IRegistry
     private readonly RegistryClientOptions _options;
     private readonly HttpClient _http;
     private readonly ResiliencePipeline<HttpResponseMessage> _retry;
+    private readonly ResiliencePipeline<HttpResponseMessage> _uploadRetry;
     private readonly Dictionary<string, AuthenticationHeaderValue> _auth = []; // by scope
 
     public RegistryClient(RegistryLocation location, RegistryLogin login, RegistryClientOptions? options = null,
@@ -80,20 +84,23 @@ public sealed class RegistryClient : IRegistry
         _http.BaseAddress = location.BaseUri;
         _http.Timeout = Timeout.InfiniteTimeSpan; // per attempt, below
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("strata");
-        _retry = new ResiliencePipelineBuilder<HttpResponseMessage>()
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                MaxRetryAttempts = Math.Max(1, _options.MaxRetries),
-                Delay = _options.RetryDelay,
-                BackoffType = DelayBackoffType.Exponential,
-                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                    .Handle<HttpRequestException>()
-                    .Handle<TimeoutRejectedException>()
-                    .HandleResult(r => (int)r.StatusCode >= 500),
-            })
-            .AddTimeout(_options.RequestTimeout)
-            .Build();
+        _retry = Retries(_options.RequestTimeout);
+        _uploadRetry = Retries(_options.UploadTimeout);
     }
+
+    private ResiliencePipeline<HttpResponseMessage> Retries(TimeSpan attemptTimeout) => new ResiliencePipelineBuilder<HttpResponseMessage>()
+        .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        {
+            MaxRetryAttempts = Math.Max(1, _options.MaxRetries),
+            Delay = _options.RetryDelay,
+            BackoffType = DelayBackoffType.Exponential,
+            ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
+                .Handle<HttpRequestException>()
+                .Handle<TimeoutRejectedException>()
+                .HandleResult(r => (int)r.StatusCode >= 500),
+        })
+        .AddTimeout(attemptTimeout)
+        .Build();
 
     public RegistryLocation Location => _location;
 
@@ -171,24 +178,44 @@ public sealed class RegistryClient : IRegistry
     /// </summary>
     public async Task<Digest> PushBlobAsync(ImageReference repository, byte[] content, CancellationToken ct = default)
     {
-        var name = NameOf(repository);
         var digest = Digest.Of(content);
+        await PushBlobAsync(repository, digest, content.Length, () => new MemoryStream(content, writable: false), ct);
+        return digest;
+    }
+
+    /// <summary>Whether <paramref name="repository"/> has the blob <paramref name="digest"/> (a HEAD; only a 404 means no).</summary>
+    public async Task<bool> HasBlobAsync(ImageReference repository, Digest digest, CancellationToken ct = default)
+    {
+        var name = NameOf(repository);
         var what = $"{repository.Repository}@{digest}";
-        using (var head = await SendAsync(HttpMethod.Head, $"v2/{name}/blobs/{digest}", name, push: true, what, ct))
-        {
-            if (head.IsSuccessStatusCode) return digest;
-            if (head.StatusCode != HttpStatusCode.NotFound) Ensure(head, what, "look up the blob");
-        }
+        using var head = await SendAsync(HttpMethod.Head, $"v2/{name}/blobs/{digest}", name, push: true, what, ct);
+        if (head.IsSuccessStatusCode) return true;
+        if (head.StatusCode != HttpStatusCode.NotFound) Ensure(head, what, "look up the blob");
+        return false;
+    }
+
+    /// <summary>
+    /// Uploads the blob <paramref name="digest"/> of <paramref name="size"/> bytes, streamed from what <paramref name="open"/>
+    /// gives (opened anew for each attempt), unless the registry has it: one monolithic upload, POST then PUT with the
+    /// digest, which the registry checks against the bytes. True when it uploaded, false when the registry had it.
+    /// </summary>
+    public async Task<bool> PushBlobAsync(ImageReference repository, Digest digest, long size, Func<Stream> open, CancellationToken ct = default)
+    {
+        if (await HasBlobAsync(repository, digest, ct)) return false;
+        var name = NameOf(repository);
+        var what = $"{repository.Repository}@{digest}";
         using var start = await SendAsync(HttpMethod.Post, $"v2/{name}/blobs/uploads/", name, push: true, what, ct);
         Ensure(start, what, "start the upload of");
         var location = start.Headers.Location
             ?? throw new RegistryException($"{_location.Host} started an upload of {what} but named no upload location.");
         var upload = location.IsAbsoluteUri ? location.ToString() : new Uri(_http.BaseAddress!, location).ToString();
         upload += (upload.Contains('?') ? "&" : "?") + "digest=" + Uri.EscapeDataString(digest.ToString());
-        using var put = await SendAsync(HttpMethod.Put, upload, name, push: true, what, ct,
-            () => new ByteArrayContent(content) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } });
+        using var put = await SendAsync(HttpMethod.Put, upload, name, push: true, what, ct, () => new StreamContent(open())
+        {
+            Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream"), ContentLength = size },
+        }, upload: true);
         Ensure(put, what, "upload");
-        return digest;
+        return true;
     }
 
     /// <summary>The blob <paramref name="digest"/> names, or null when the registry says 404.</summary>
@@ -270,10 +297,10 @@ public sealed class RegistryClient : IRegistry
 
     /// <summary>Sends with retries, answering an auth challenge once (Basic, or Bearer with a token for the scope).</summary>
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string name, bool push, string what,
-        CancellationToken ct, Func<HttpContent>? content = null)
+        CancellationToken ct, Func<HttpContent>? content = null, bool upload = false)
     {
         var scope = $"repository:{name}:{(push ? "pull,push" : "pull")}";
-        var response = await SendOnceAsync(method, path, scope, what, ct, content);
+        var response = await SendOnceAsync(method, path, scope, what, ct, content, upload);
         if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
 
         var challenge = response.Headers.WwwAuthenticate.FirstOrDefault();
@@ -295,15 +322,15 @@ public sealed class RegistryClient : IRegistry
         {
             throw new RegistryAuthException($"{_location.Host} asks for '{challenge.Scheme}' authentication, which Strata does not speak.");
         }
-        return await SendOnceAsync(method, path, scope, what, ct, content);
+        return await SendOnceAsync(method, path, scope, what, ct, content, upload);
     }
 
     private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, string scope, string what,
-        CancellationToken ct, Func<HttpContent>? content)
+        CancellationToken ct, Func<HttpContent>? content, bool upload)
     {
         try
         {
-            return await _retry.ExecuteAsync(async token =>
+            return await (upload ? _uploadRetry : _retry).ExecuteAsync(async token =>
             {
                 using var request = new HttpRequestMessage(method, path);
                 foreach (var type in ManifestTypes) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));

@@ -82,7 +82,10 @@ public static class Provenance
                         ? new JsonObject
                         {
                             ["contentKey"] = input.Key,
-                            ["reproducible"] = new JsonObject { ["epoch"] = reproducible.Epoch, ["check"] = reproducible.Check },
+                            ["reproducible"] = new JsonObject
+                            {
+                                ["epoch"] = reproducible.Epoch, ["check"] = reproducible.Check, ["compression"] = reproducible.Compression,
+                            },
                         }
                         : new JsonObject { ["contentKey"] = input.Key },
                     ["resolvedDependencies"] = deps,

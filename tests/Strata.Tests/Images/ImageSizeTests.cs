@@ -110,7 +110,7 @@ public sealed class ImageSizeTests : IDisposable
         _world.Engine.Layers["k8s-"] = [new ImageLayer("RUN x", [File("/a", 1_000_000)]), new ImageLayer("RUN rm", [Deleted("/a")])];
         using (var first = _world.Pipeline(withRegistry: true))
         {
-            await first.ReleaseAsync();
+            await first.ReleaseAsync(FakeWorld.Release);
             first.Reports.Write(); // the script's end of run: the plan history the next reasons are told against
         }
         var notes = System.IO.File.ReadAllText(_world.Repo.Path("artifacts/release-notes.md"));
@@ -120,7 +120,7 @@ public sealed class ImageSizeTests : IDisposable
 
         _world.Repo.Write("Dockerfiles/Dockerfile.k8s", "FROM y\n");
         using (var second = _world.Pipeline(withRegistry: true))
-            await second.ReleaseAsync();
+            await second.ReleaseAsync(FakeWorld.Release);
         notes = System.IO.File.ReadAllText(_world.Repo.Path("artifacts/release-notes.md"));
         Assert.Contains("Size: 10 B compressed (+0 B against the previous release); 1 MB unpacked", notes);
         Assert.Contains("k8s<br/>build: Dockerfile.k8s changed", notes);

@@ -156,18 +156,8 @@ public sealed class PinnedToolsIntegrationTests : IAsyncLifetime
             .Write("Dockerfiles/Dockerfile.gemini", $"ARG PARENT_IMAGE\nFROM ${{PARENT_IMAGE}}\nRUN echo \"MARKER\" \"package-install gemini {_nonce}\"\n")
             .Write("Dockerfiles/Dockerfile.dotfiles",
                 "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nCOPY .strata/tools/ /usr/local/bin/\nCOPY .strata/home/ /home/dev/\n")
-            .Write("dotfiles/bashrc", "export EDITOR=nvim\n")
-            .Write("strata.yaml", $"""
-                repository: {_repository}
-                {_engine.BaseOsYaml()}
-                dotfiles:
-                  dockerfile: Dockerfiles/Dockerfile.dotfiles
-                  inputs: [dotfiles]
-                images:
-                  - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
-                  - {"{"} name: k8s, parent: base, dockerfile: Dockerfiles/Dockerfile.k8s {"}"}
-                  - {"{"} name: gemini, parent: k8s, dockerfile: Dockerfiles/Dockerfile.gemini {"}"}
-                """);
+            .WriteBashrc()
+            .Write("strata.yaml", ChainFiles.StrataYaml(_repository, _engine.BaseOsYaml(), "base", "k8s", "gemini"));
         await PinAsync();
         await BuildAsync("first", "base", "k8s", "gemini");
         Assert.Contains(_log, l => l.Contains("MARKER package-install gemini", StringComparison.Ordinal));

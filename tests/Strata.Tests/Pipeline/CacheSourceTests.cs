@@ -15,47 +15,17 @@ namespace Strata.Tests.Pipeline;
 /// </summary>
 public sealed class CacheSourceTests : IDisposable
 {
-    private const string Os = FakeWorld.Os;
-    private readonly TempRepo _repo = new();
-    private readonly FakeRegistry _registry = new(RegistryLocation.Parse("registry.example:5000/team"));
-    private FakeEngine _engine;
-    private readonly List<string> _log = [];
+    private readonly FakeWorld _world = new();
+    private TempRepo _repo => _world.Repo;
+    private FakeRegistry _registry => _world.Registry;
+    private FakeEngine _engine => _world.Engine;
 
-    public CacheSourceTests()
-    {
-        _engine = NewEngine();
-        _repo.Write("strata.yaml", $"""
-                repository: acme/workstation
-                {FakeWorld.BaseOsYaml}
-                dotfiles:
-                  dockerfile: Dockerfiles/Dockerfile.dotfiles
-                  inputs: [dotfiles]
-                images:
-                  - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
-                  - {"{"} name: k8s, parent: base, dockerfile: Dockerfiles/Dockerfile.k8s {"}"}
-                """)
-            .Write("Dockerfiles/Dockerfile.base", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN echo base\n")
-            .Write("Dockerfiles/Dockerfile.k8s", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN echo k8s\n")
-            .Write("Dockerfiles/Dockerfile.dotfiles", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nCOPY dotfiles/ /root/\n")
-            .Write("dotfiles/bashrc", "export EDITOR=nvim\n");
-    }
+    public CacheSourceTests() => _world.WriteBaseAndK8s(baseRun: "echo base", k8sRun: "echo k8s");
 
-    public void Dispose() => _repo.Dispose();
+    public void Dispose() => _world.Dispose();
 
-    private FakeEngine NewEngine()
-    {
-        var engine = new FakeEngine(_registry);
-        engine.Add(new Dictionary<string, string>(), Os);
-        return engine;
-    }
-
-    private ImagePipeline NewPipeline(bool withRegistry = false, bool noCache = false) => new(
-        new RunOptions
-        {
-            RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache"), Revision = "test",
-            Registry = withRegistry ? _registry.Location : null, NoCache = noCache,
-        },
-        _log.Add, _engine, registry: withRegistry ? _registry : null, smoke: new FakeSmokeRunner());
+    private ImagePipeline NewPipeline(bool withRegistry = false, bool noCache = false) =>
+        _world.Pipeline(withRegistry, o => o with { NoCache = noCache });
 
     /// <summary>Builds and promotes the chain as it is; returns base's core tag.</summary>
     private async Task<string> PromoteChainAsync()
@@ -132,7 +102,7 @@ public sealed class CacheSourceTests : IDisposable
         string previousK8s;
         using (var plan = NewPipeline(withRegistry: true)) previousK8s = (await plan.OnlyRunAsync()).Plan.Get("k8s").Core.KeyTag.Tag!;
 
-        _engine = NewEngine(); // a new machine: the registry only
+        _world.NewMachine(); // a new machine: the registry only
         _repo.Write("Dockerfiles/Dockerfile.k8s", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN echo k8s\nRUN echo changed\n");
         using var pipeline = NewPipeline(withRegistry: true);
 
@@ -164,7 +134,7 @@ public sealed class CacheSourceTests : IDisposable
         Assert.Empty(CoreBuild("base").CacheFrom);
 
         // The moving tag names base's published image, but the core its parent key names carries another full key.
-        _engine = NewEngine();
+        _world.NewMachine();
         var previousKey = new string('b', 64);
         _engine.Add(new Dictionary<string, string>
         {

@@ -20,23 +20,7 @@ public sealed class GateTests : IDisposable
     private FakeEngine _engine => _world.Engine;
     private FakeSmokeRunner _smoke => _world.Smoke;
 
-    public GateTests()
-    {
-        _repo.Write("strata.yaml", $"""
-                repository: acme/workstation
-                {FakeWorld.BaseOsYaml}
-                dotfiles:
-                  dockerfile: Dockerfiles/Dockerfile.dotfiles
-                  inputs: [dotfiles]
-                images:
-                  - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
-                  - {"{"} name: k8s, parent: base, dockerfile: Dockerfiles/Dockerfile.k8s {"}"}
-                """)
-            .Write("Dockerfiles/Dockerfile.base", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\n")
-            .Write("Dockerfiles/Dockerfile.k8s", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\n")
-            .Write("Dockerfiles/Dockerfile.dotfiles", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nCOPY dotfiles/ /root/\n")
-            .Write("dotfiles/bashrc", "export EDITOR=nvim\n");
-    }
+    public GateTests() => _world.WriteBaseAndK8s();
 
     public void Dispose() => _world.Dispose();
 
@@ -80,7 +64,7 @@ public sealed class GateTests : IDisposable
     {
         _smoke.Failing.Add("k8s");
         using (var failing = NewPipeline(withRegistry: true))
-            await Assert.ThrowsAsync<SmokeFailedException>(() => failing.ReleaseAsync());
+            await Assert.ThrowsAsync<SmokeFailedException>(() => failing.ReleaseAsync(FakeWorld.Release));
 
         Assert.DoesNotContain(_registry.Tags, t => t.StartsWith("base ") || t.StartsWith("k8s ") || t.Contains("-v1.0.0 "));
         Assert.DoesNotContain(_registry.Tags, t => t.StartsWith("k8s-")); // the failed image's key tags are not pushed either
@@ -89,7 +73,7 @@ public sealed class GateTests : IDisposable
         _smoke.Failing.Clear();
         using (var passing = NewPipeline(withRegistry: true))
         {
-            await passing.ReleaseAsync();
+            await passing.ReleaseAsync(FakeWorld.Release);
             foreach (var image in (await passing.OnlyRunAsync()).Plan.Images)
             {
                 var published = (await _registry.FindAsync(_registry.At(null, image.Published.KeyTag.Tag!)))!.Digest;

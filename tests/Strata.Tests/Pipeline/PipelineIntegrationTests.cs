@@ -135,7 +135,7 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         WriteSpec();
         using (var noVault = NewPipeline())
         {
-            var none = await Assert.ThrowsAsync<OptionException>(() => noVault.VaultScenarioAsync());
+            var none = await Assert.ThrowsAsync<OptionException>(() => noVault.VaultScenarioAsync(new VaultScenarioVerbOptions()));
             Assert.Contains("--image=base: its smoke spec does not say 'vault: true'", none.Message);
         }
         _repo.Write("Dockerfiles/base.smoke.yaml", "vault: true\n" + File.ReadAllText(_repo.Path("Dockerfiles/base.smoke.yaml")));
@@ -170,10 +170,11 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
         Environment.SetEnvironmentVariable("PATH", _repo.Path("bin") + ":" + path);
         try
         {
-            var options = new RunOptions { RepositoryRoot = "", CacheDirectory = _repo.Path(".cache"), VaultRuntime = Strata.Smoke.VaultRuntime.Uml, VaultChecks = "lock" };
+            var options = new RunOptions { RepositoryRoot = "", CacheDirectory = _repo.Path(".cache"), VaultRuntime = Strata.Smoke.VaultRuntime.Uml };
+            var scenario = new VaultScenarioVerbOptions { VaultChecks = "lock" };
 
             using (var pipeline = NewPipeline(options))
-                await pipeline.VaultScenarioAsync();
+                await pipeline.VaultScenarioAsync(scenario);
             Assert.Contains(_log, l => l.Contains("# runtime: user-mode-linux ", StringComparison.Ordinal));
             Assert.Contains(_log, l => l.Contains("# stand-in for root, only 'lock'", StringComparison.Ordinal));
             Assert.Contains(_log, l => l.EndsWith("    ok - the image's filesystem is the guest's root, with the scenario in it", StringComparison.Ordinal));
@@ -182,13 +183,13 @@ public sealed class PipelineIntegrationTests : IAsyncLifetime
             _repo.Write("verdict-fail", "");
             using (var failing = NewPipeline(options))
             {
-                var e = await Assert.ThrowsAsync<VaultScenarioFailedException>(() => failing.VaultScenarioAsync());
+                var e = await Assert.ThrowsAsync<VaultScenarioFailedException>(() => failing.VaultScenarioAsync(scenario));
                 Assert.Contains("base: the vault scenario failed (exit 1): # vault scenario: FAIL", e.Message);
                 Assert.False((await failing.OnlyRunAsync()).Prove.IsProven("base")); // the target remembers nothing
             }
 
-            using var unknown = NewPipeline(options with { Image = "nope" });
-            var wrong = await Assert.ThrowsAsync<OptionException>(() => unknown.VaultScenarioAsync());
+            using var unknown = NewPipeline(options);
+            var wrong = await Assert.ThrowsAsync<OptionException>(() => unknown.VaultScenarioAsync(scenario with { Image = "nope" }));
             Assert.Contains("--image=nope: not an image of strata.yaml; give one of base.", wrong.Message);
         }
         finally

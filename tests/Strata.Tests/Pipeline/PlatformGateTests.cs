@@ -58,7 +58,7 @@ public sealed class PlatformGateTests : IDisposable
     {
         using (var release = NewPipeline())
         {
-            await release.ReleaseAsync();
+            await release.ReleaseAsync(FakeWorld.Release);
             foreach (var image in new[] { "base", "k8s" })
             {
                 var expected = new List<(Platform, Digest)>();
@@ -76,7 +76,7 @@ public sealed class PlatformGateTests : IDisposable
         _engine.Operations.Clear();
         Directory.Delete(_repo.Path(".cache"), recursive: true);
         using (var again = NewPipeline())
-            await again.ReleaseAsync();
+            await again.ReleaseAsync(FakeWorld.Release);
         Assert.Equal(4, _smoke.RanOn.Count);
         Assert.Equal(writes, _registry.ManifestWrites);
         Assert.Equal(tags, _registry.Tags);
@@ -89,7 +89,7 @@ public sealed class PlatformGateTests : IDisposable
         _smoke.Failing.Add("k8s linux/arm64");
 
         using (var release = NewPipeline())
-            await Assert.ThrowsAsync<SmokeFailedException>(() => release.ReleaseAsync());
+            await Assert.ThrowsAsync<SmokeFailedException>(() => release.ReleaseAsync(FakeWorld.Release));
 
         Assert.Null(_registry.IndexOf("base"));
         Assert.Null(_registry.IndexOf("k8s"));
@@ -102,20 +102,20 @@ public sealed class PlatformGateTests : IDisposable
     {
         using (var amd64 = NewPipeline("linux/amd64"))
         {
-            await amd64.ReleaseAsync();
+            await amd64.ReleaseAsync(FakeWorld.Release);
             Assert.Null(_registry.IndexOf("base"));
-            var early = await Assert.ThrowsAsync<IndexIncompleteException>(() => amd64.ReleaseIndexAsync());
+            var early = await Assert.ThrowsAsync<IndexIncompleteException>(() => amd64.ReleaseIndexAsync(FakeWorld.Release));
             Assert.Contains("base for linux/arm64", early.Message);
         }
         Assert.Contains(_log, l => l.Contains("the moving tags stay where they are") && l.Contains("k8s for linux/arm64"));
 
         using (var arm64 = NewPipeline("linux/arm64"))
-            await arm64.ReleaseAsync(); // with amd64 already proven in the registry, this release completes the indexes
+            await arm64.ReleaseAsync(FakeWorld.Release); // with amd64 already proven in the registry, this release completes the indexes
         Assert.Equal([Platform.LinuxAmd64, Platform.LinuxArm64], _registry.IndexOf("k8s")!.Select(m => m.Platform));
 
         _engine.Operations.Clear();
         using (var index = NewPipeline())
-            await index.ReleaseIndexAsync();
+            await index.ReleaseIndexAsync(FakeWorld.Release);
         Assert.Empty(_engine.Operations);
         Assert.Equal(4, _smoke.RanOn.Count);
     }
@@ -130,7 +130,7 @@ public sealed class PlatformGateTests : IDisposable
 
         Assert.Contains("update-binfmts --enable qemu-aarch64", e.Message);
         Assert.DoesNotContain(_engine.Operations, o => o.StartsWith("build"));
-        await Assert.ThrowsAsync<EmulationMissingException>(() => pipeline.ReleaseAsync());
+        await Assert.ThrowsAsync<EmulationMissingException>(() => pipeline.ReleaseAsync(FakeWorld.Release));
     }
 
     [Fact]

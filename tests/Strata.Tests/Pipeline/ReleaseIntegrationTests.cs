@@ -40,13 +40,8 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
                 FROM ${PARENT_IMAGE}
                 RUN echo "MARKER package-install k8s" && touch /opt/app/k8s
                 """)
-            .Write("Dockerfiles/Dockerfile.dotfiles", """
-                ARG PARENT_IMAGE
-                FROM ${PARENT_IMAGE}
-                ARG DOTFILES_HASH
-                COPY dotfiles/ /root/.dotfiles/
-                """)
-            .Write("dotfiles/bashrc", "export EDITOR=nvim\n")
+            .Write("Dockerfiles/Dockerfile.dotfiles", ChainFiles.DotfilesToRoot)
+            .WriteBashrc()
             // The bare OS has no UTF-8 locale: this spec replaces that generated check.
             .Write("Dockerfiles/base.smoke.yaml", """
                 commands:
@@ -60,16 +55,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _registry = await _engine.SharedRegistryAsync();
-        _repo.Write("strata.yaml", $"""
-            repository: {_repository}
-            {_engine.BaseOsYaml()}
-            dotfiles:
-              dockerfile: Dockerfiles/Dockerfile.dotfiles
-              inputs: [dotfiles]
-            images:
-              - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
-              - {"{"} name: k8s, parent: base, dockerfile: Dockerfiles/Dockerfile.k8s {"}"}
-            """);
+        _repo.Write("strata.yaml", ChainFiles.StrataYaml(_repository.Name, _engine.BaseOsYaml(), "base", "k8s"));
     }
 
     public async Task DisposeAsync()
@@ -83,13 +69,15 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
 
     private RegistryLocation Location => RegistryLocation.Parse($"{_registry.Host}/team");
 
+    /// <summary>The release options of <see cref="NewPipeline"/>'s releases: release tag v1.2.0.</summary>
+    private static readonly ReleaseVerbOptions Release = new() { ReleaseTag = "v1.2.0" };
+
     private ImagePipeline NewPipeline(RegistryServer? registry = null, string? password = null) => new(
         new RunOptions
         {
             RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache"),
             Registry = RegistryLocation.Parse($"{(registry ?? _registry).Host}/team"),
             RegistryPasswordFromStdin = password is not null,
-            ReleaseTag = "v1.2.0",
         },
         line => { lock (_log) _log.Add(line); }, _docker.Cli,
         new ProcessInputs(Environment.GetEnvironmentVariable, () => password)); // (a test below sets STRATA_REGISTRY_USER)
@@ -106,7 +94,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         _docker.Reset();
         _log.Clear();
         using var pipeline = NewPipeline();
-        await pipeline.ReleaseAsync();
+        await pipeline.ReleaseAsync(Release);
         return pipeline.Record.Images;
     }
 
@@ -171,8 +159,10 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         await _engine.RemoveRepositoryAsync(_repository.Name);
     }
 
+    /// <summary>This test's tags in the engine, under either name (tests of the other lane tag images of their own meanwhile).</summary>
     private async Task<IReadOnlyList<string>> EngineTagsAsync() =>
-        (await _engine.Docker.Images.ListImagesAsync()).SelectMany(i => i.RepoTags).Select(t => t.ToString()).Order(StringComparer.Ordinal).ToList();
+        (await _engine.Docker.Images.ListImagesAsync()).SelectMany(i => i.RepoTags).Select(t => t.ToString())
+            .Where(t => t.Contains(_repository.Name, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Every file of the registry's storage, with its size: what a write would change.</summary>
     private IReadOnlyList<string> RegistryFiles() => Directory.Exists(_registry.DataDirectory)
@@ -306,7 +296,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         var rows = await pipeline.PlanAsync();
         Assert.Equal(Reporting.StageSource.Built, rows.Single(r => r.Name == "base").Stages.Single(s => s.Stage == "published").Source);
 
-        var e = await Assert.ThrowsAsync<RegistryException>(() => pipeline.ReleaseAsync());
+        var e = await Assert.ThrowsAsync<RegistryException>(() => pipeline.ReleaseAsync(Release));
         Assert.Contains("with another full key; refusing to overwrite it", e.Message);
         Assert.Equal(new string('e', 64), (await RemoteAsync(ImageReference.Parse(baseTag).Tag!))!.Labels[ChainBuilder.KeyLabel]);
         Assert.Null(await RemoteAsync("base"));
@@ -320,7 +310,7 @@ public sealed class ReleaseIntegrationTests : IAsyncLifetime
         try
         {
             using var pipeline = NewPipeline(locked, password: "wrong-pw-72");
-            var e = await Assert.ThrowsAsync<RegistryAuthException>(() => pipeline.ReleaseAsync());
+            var e = await Assert.ThrowsAsync<RegistryAuthException>(() => pipeline.ReleaseAsync(Release));
             Assert.Contains($"{locked.Host} refused", e.Message);
             Assert.Contains("ci (from stdin)", e.Message);
             Assert.DoesNotContain("wrong-pw-72", e.ToString());

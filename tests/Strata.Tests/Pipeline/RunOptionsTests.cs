@@ -1,21 +1,13 @@
 using Strata.Images;
 using Strata.Pipeline;
+using Strata.Tests.Support;
 
 namespace Strata.Tests.Pipeline;
 
 public sealed class RunOptionsTests
 {
-    private static RunOptions Parse(Dictionary<string, string?> environment, params string[] args)
-    {
-        var arguments = new Dictionary<string, ICollection<string>>(StringComparer.OrdinalIgnoreCase);
-        foreach (var arg in args)
-        {
-            var (name, value) = arg.Split('=', 2) is [var n, var v] ? (n, v) : (arg, "");
-            if (!arguments.TryGetValue(name, out var values)) arguments[name] = values = new List<string>();
-            values.Add(value);
-        }
-        return RunOptions.FromArguments("/repo", arguments, n => environment.GetValueOrDefault(n));
-    }
+    private static RunOptions Parse(Dictionary<string, string?> environment, params string[] args) =>
+        RunOptions.From("/repo", CommandLines.Of(environment, args));
 
     private static RunOptions Parse(params string[] args) => Parse(new Dictionary<string, string?> { ["XDG_CACHE_HOME"] = "/xdg" }, args);
 
@@ -31,7 +23,6 @@ public sealed class RunOptionsTests
         Assert.Equal(HostCaMode.Auto, options.HostCa);
         Assert.False(options.SkipBinaryTools);
         Assert.Null(options.Mirror);
-        Assert.Empty(options.UnknownOptions);
     }
 
     [Fact]
@@ -52,9 +43,8 @@ public sealed class RunOptionsTests
     }
 
     [Fact]
-    public void Typos_are_reported_and_bad_values_say_what_the_option_takes()
+    public void Bad_values_say_what_the_option_takes()
     {
-        Assert.Equal(["skip-tool"], Parse("skip-tool", "target=images").UnknownOptions);
         var mirror = Assert.Throws<OptionException>(() => Parse("mirror=not a url"));
         Assert.Contains("--mirror (or STRATA_MIRROR) 'not a url' is not an absolute http(s) or file URL", mirror.Message);
         var hostCa = Assert.Throws<ArgumentException>(() => Parse("host-ca=maybe"));
@@ -66,33 +56,11 @@ public sealed class RunOptionsTests
     }
 
     [Fact]
-    public void The_vault_scenario_options_are_read()
-    {
-        Assert.Equal((Strata.Smoke.VaultRuntime.Auto, null, null, false, null, false),
-            Parse() is var d ? (d.VaultRuntime, d.Image, d.VaultChecks, d.VaultChecksAlone, d.VaultOverride, d.VaultBench) : default);
-        var options = Parse("target=vault-scenario", "vault-runtime=UML", "image=k8s", "vault-checks=two unlocks|lock", "vault-checks-alone",
-            "vault-override=/tmp/vault", "vault-bench");
-        Assert.Equal((Strata.Smoke.VaultRuntime.Uml, "k8s", "two unlocks|lock", true, "/tmp/vault", true),
-            (options.VaultRuntime, options.Image, options.VaultChecks, options.VaultChecksAlone, options.VaultOverride, options.VaultBench));
-        Assert.Empty(options.UnknownOptions);
-    }
-
-    [Fact]
-    public void The_test_filter_is_read_and_is_no_typo()
-    {
-        Assert.Null(Parse("target=test").TestFilter);
-        var options = Parse("target=test", "filter=Needs!=Engine");
-        Assert.Equal("Needs!=Engine", options.TestFilter);
-        Assert.Empty(options.UnknownOptions);
-    }
-
-    [Fact]
     public void The_platform_selection_is_read_and_a_bad_one_is_an_option_error()
     {
         Assert.Null(Parse().Platforms);
         var options = Parse("platform=linux/arm64,linux/amd64");
         Assert.Equal(new Strata.Platforms.PlatformSelection.Listed([Strata.Oci.Platform.LinuxArm64, Strata.Oci.Platform.LinuxAmd64]), options.Platforms);
-        Assert.Empty(options.UnknownOptions);
         Assert.IsType<Strata.Platforms.PlatformSelection.All>(Parse("platform=all").Platforms);
 
         var e = Assert.Throws<OptionException>(() => Parse("platform=arm64"));

@@ -24,27 +24,14 @@ public sealed class RebuildCheckIntegrationTests(EngineFixture engine) : IAsyncL
     public async Task InitializeAsync()
     {
         _registry = await RegistryServer.StartAsync();
-        _repo.Write("Dockerfiles/Dockerfile.dotfiles", """
-                ARG PARENT_IMAGE
-                FROM ${PARENT_IMAGE}
-                ARG DOTFILES_HASH
-                COPY dotfiles/ /root/.dotfiles/
-                """)
-            .Write("dotfiles/bashrc", "export EDITOR=nvim\n")
+        _repo.Write("Dockerfiles/Dockerfile.dotfiles", ChainFiles.DotfilesToRoot)
+            .WriteBashrc()
             .Write("Dockerfiles/base.smoke.yaml", """
                 commands:
                   - name: locale is UTF-8
                     run: "true"
                 """)
-            .Write("strata.yaml", $"""
-                repository: {_repository}
-                {engine.BaseOsYaml()}
-                dotfiles:
-                  dockerfile: Dockerfiles/Dockerfile.dotfiles
-                  inputs: [dotfiles]
-                images:
-                  - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
-                """);
+            .Write("strata.yaml", ChainFiles.StrataYaml(_repository.Name, engine.BaseOsYaml(), "base"));
     }
 
     public async Task DisposeAsync()

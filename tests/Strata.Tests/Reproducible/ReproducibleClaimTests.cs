@@ -22,6 +22,7 @@ public sealed class ReproducibleClaimTests
         var text = Encoding.UTF8.GetString(ProvenanceOf(claim));
         Assert.Contains("\"epoch\": \"2024-01-01T00:00:00Z\"", text);
         Assert.Contains("\"check\": \"./build.sh --target=verify --rebuild --registry=ghcr.io/acme (at the released commit)\"", text);
+        Assert.Contains("\"compression\": \"gzip by SharpZipLib 1.4.2 at level 6, header without file name or time\"", text);
         Assert.Equal(new ProvenanceClaims(Digest, new string('a', 64)), Provenance.Read(ProvenanceOf(claim)));
         Assert.DoesNotContain("reproducible", Encoding.UTF8.GetString(ProvenanceOf(null)));
     }
@@ -32,6 +33,7 @@ public sealed class ReproducibleClaimTests
         var notes = ReproducibleClaim.For(RegistryLocation.Parse("ghcr.io/acme")).Markdown();
         Assert.Contains("## Reproducible", notes);
         Assert.Contains("2024-01-01T00:00:00Z", notes);
+        Assert.Contains("the same manifest digest", notes);
         Assert.Contains("    ./build.sh --target=verify --rebuild --registry=ghcr.io/acme", notes);
     }
 }

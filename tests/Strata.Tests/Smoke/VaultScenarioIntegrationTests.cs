@@ -213,6 +213,7 @@ public sealed class VaultScenarioIntegrationTests(ITestOutputHelper output) : IA
         if (how == "timeout") Assert.True(result!.TimedOut || result.StdOut.Contains("not ok - vault scenario finished in time", StringComparison.Ordinal),
             result.StdOut);
         Assert.Empty(Directory.EnumerateFileSystemEntries(tmp));
+        Assert.DoesNotContain(tmp, await File.ReadAllTextAsync("/proc/self/mounts"));
         Assert.Empty(ProcessList.Mentioning(tmp));
         if (runtime == VaultRuntime.Vm) Assert.Contains("# runtime: virtual machine: qemu-system-", string.Join("\n", seen));
         Assert.Empty(await _docker.Containers.ListContainersAsync($"{VaultMachine.ContainerLabel}={imageRef}"));

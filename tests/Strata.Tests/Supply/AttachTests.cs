@@ -19,16 +19,15 @@ public sealed class AttachTests : IDisposable
 {
     private const string Os = FakeWorld.Os;
     private static readonly ImageRepository Repository = ImageRepository.Parse("acme/tiny");
-    private readonly TempRepo _repo = new();
-    private readonly FakeRegistry _registry = new(RegistryLocation.Parse("registry.example:5000/team"));
-    private readonly FakeEngine _engine;
-    private readonly FakeSmokeRunner _smoke = new();
-    private readonly List<string> _log = [];
+    private readonly FakeWorld _world = new();
+    private TempRepo _repo => _world.Repo;
+    private FakeRegistry _registry => _world.Registry;
+    private FakeEngine _engine => _world.Engine;
+    private FakeSmokeRunner _smoke => _world.Smoke;
+    private List<string> _log => _world.Log;
 
     public AttachTests()
     {
-        _engine = new FakeEngine(_registry);
-        _engine.Add(new Dictionary<string, string>(), Os);
         _repo.Write("strata.yaml", $"""
                 repository: {Repository}
                 {FakeWorld.BaseOsYaml}
@@ -40,15 +39,9 @@ public sealed class AttachTests : IDisposable
             .Write("Dockerfiles/Dockerfile.app", "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN true\n");
     }
 
-    public void Dispose() => _repo.Dispose();
+    public void Dispose() => _world.Dispose();
 
-    private ImagePipeline NewPipeline() => new(
-        new RunOptions
-        {
-            RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache"), Revision = "0123abc",
-            Registry = _registry.Location,
-        },
-        _log.Add, _engine, registry: _registry, smoke: _smoke);
+    private ImagePipeline NewPipeline() => _world.Pipeline(withRegistry: true, o => o with { Revision = "0123abc" });
 
     /// <summary>The image manifest a moving tag names: the index's entry (one platform here), or the tag's own manifest.</summary>
     private async Task<Digest> ImageDigestAsync(string tag) =>
@@ -207,8 +200,7 @@ public sealed class AttachTests : IDisposable
     public async Task Verify_without_a_registry_says_to_give_one_before_it_plans_anything()
     {
         _repo.Write("tools.lock.json", "not json"); // planning would fail: the missing option must be said first
-        using var pipeline = new ImagePipeline(new RunOptions { RepositoryRoot = _repo.Root, HostCa = HostCaMode.Off, CacheDirectory = _repo.Path(".cache") },
-            _log.Add, _engine, smoke: _smoke);
+        using var pipeline = _world.Pipeline(withRegistry: false, o => o with { Revision = null });
 
         var e = await Assert.ThrowsAsync<OptionException>(() => pipeline.VerifyAsync());
 

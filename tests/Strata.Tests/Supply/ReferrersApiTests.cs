@@ -18,28 +18,19 @@ public sealed class ReferrersApiTests
     private static readonly Digest Image = Digest.Parse("sha256:ab00000000000000000000000000000000000000000000000000000000000000");
 
     /// <summary>The fake registry plus the referrers API: the index is computed from the manifests' subjects.</summary>
-    private sealed class WithReferrersApi(FakeRegistry inner) : IRegistry
+    private sealed class WithReferrersApi(FakeRegistry fake) : DelegatingRegistry(fake)
     {
-        public RegistryLocation Location => inner.Location;
-        public Task<RemoteImage?> FindAsync(ImageReference image, CancellationToken ct = default) => inner.FindAsync(image, ct);
-        public Task TagAsync(ImageReference source, ImageReference target, CancellationToken ct = default) => inner.TagAsync(source, target, ct);
-        public Task<RegistryManifest?> FindManifestAsync(ImageReference manifest, CancellationToken ct = default) => inner.FindManifestAsync(manifest, ct);
-        public Task<Digest> PushManifestAsync(ImageReference target, string mediaType, byte[] body, CancellationToken ct = default) =>
-            inner.PushManifestAsync(target, mediaType, body, ct);
-        public Task<Digest> PushBlobAsync(ImageReference repository, byte[] content, CancellationToken ct = default) => inner.PushBlobAsync(repository, content, ct);
-        public Task<byte[]?> FindBlobAsync(ImageReference repository, Digest digest, CancellationToken ct = default) => inner.FindBlobAsync(repository, digest, ct);
+        private readonly FakeRegistry _fake = fake;
 
-        public async Task<RegistryManifest?> FindReferrersAsync(ImageReference subject, CancellationToken ct = default)
+        public override async Task<RegistryManifest?> FindReferrersAsync(ImageReference subject, CancellationToken ct = default)
         {
             var manifests = new JsonArray();
-            foreach (var pushed in inner.PushedManifests)
-                if (JsonNode.Parse((await inner.FindManifestAsync(subject.WithDigest(pushed), ct))!.Body) is { } m && m["subject"]?["digest"]?.GetValue<string>() == subject.Digest)
+            foreach (var pushed in _fake.PushedManifests)
+                if (JsonNode.Parse((await _fake.FindManifestAsync(subject.WithDigest(pushed), ct))!.Body) is { } m && m["subject"]?["digest"]?.GetValue<string>() == subject.Digest)
                     manifests.Add(new JsonObject { ["mediaType"] = Referrers.ManifestType, ["digest"] = pushed, ["size"] = 1, ["artifactType"] = m["artifactType"]!.GetValue<string>() });
             var body = Encoding.UTF8.GetBytes(new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = Referrers.IndexType, ["manifests"] = manifests }.ToJsonString());
             return new RegistryManifest(body, Referrers.IndexType, Digest.Of(body));
         }
-
-        public void Dispose() => inner.Dispose();
     }
 
     [Fact]

@@ -57,7 +57,7 @@ public static class VaultMachine
                 VaultRuntime.Uml => [new UmlRuntime()],
                 _ => [new VmRuntime(accelerated: true), new UmlRuntime(), new VmRuntime(accelerated: false)],
             };
-            await using var root = await GuestRoot.ExportAsync(images, run, output, limit.Token);
+            await using var root = await GuestRoot.PrepareAsync(images, run, output, limit.Token);
             foreach (var machine in machines)
             {
                 if (await machine.ProbeAsync(root, run, output, limit.Token) is { } unavailable)

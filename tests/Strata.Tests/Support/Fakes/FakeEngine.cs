@@ -121,6 +121,9 @@ public sealed class FakeEngine : IEngine, IImageStore, IImageBuilder
     public Task ExportImageAsync(ImageLocator image, Func<Stream, CancellationToken, Task> read, CancellationToken ct = default) =>
         throw new NotSupportedException();
 
+    public Task<IReadOnlyList<string>?> LayerFoldersAsync(ImageLocator image, CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyList<string>?>(null);
+
     public BuilderChoice Choice => BuilderChoice.Auto;
 
     public Task<ResolvedBuilder> ResolveBuilderAsync(CancellationToken ct = default) => Task.FromResult(new ResolvedBuilder("fake", true));

@@ -98,6 +98,20 @@ public sealed class FakeRegistry(RegistryLocation location) : IRegistry
         return Task.FromResult(digest);
     }
 
+    public Task<bool> HasBlobAsync(ImageReference repository, Digest digest, CancellationToken ct = default) =>
+        Task.FromResult(_blobs.ContainsKey(digest.ToString()));
+
+    public async Task<bool> PushBlobAsync(ImageReference repository, Digest digest, long size, Func<Stream> open, CancellationToken ct = default)
+    {
+        if (_blobs.ContainsKey(digest.ToString())) return false;
+        using var content = new MemoryStream();
+        await using (var from = open()) await from.CopyToAsync(content, ct);
+        if (Digest.Of(content.ToArray()) != digest || content.Length != size)
+            throw new RegistryException($"blob {digest}: the bytes uploaded do not match (as a registry answers 400).");
+        _blobs[digest.ToString()] = content.ToArray();
+        return true;
+    }
+
     public Task<byte[]?> FindBlobAsync(ImageReference repository, Digest digest, CancellationToken ct = default) =>
         Task.FromResult(_blobs.GetValueOrDefault(digest.ToString()));
 
