@@ -19,6 +19,7 @@ namespace Strata.Tests.Engine;
 /// </summary>
 [Collection("engine")]
 [Trait("Needs", "Engine")]
+[Trait("Lane", "registry")] // (a release or a push into a registry: the third lane, see src/Strata.TestRun/TestLanes.cs)
 public sealed class CacheFromIntegrationTests(EngineFixture engine, ITestOutputHelper output) : IAsyncLifetime
 {
     // A step no other build has run: only this test's images and build records carry it.

@@ -14,6 +14,7 @@ namespace Strata.Tests.Pipeline;
 /// </summary>
 [Collection("engine")]
 [Trait("Needs", "Engine")]
+[Trait("Lane", "registry")] // (a release or a push into a registry: the third lane, see src/Strata.TestRun/TestLanes.cs)
 public sealed class ReleaseIntegrationTests : IAsyncLifetime
 {
     private readonly EngineFixture _engine;

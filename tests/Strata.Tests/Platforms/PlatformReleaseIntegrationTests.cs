@@ -20,6 +20,7 @@ namespace Strata.Tests.Platforms;
 /// </summary>
 [Collection("engine")]
 [Trait("Needs", "Engine")]
+[Trait("Lane", "registry")] // (a release or a push into a registry: the third lane, see src/Strata.TestRun/TestLanes.cs)
 public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly TempRepo _repo = new();

@@ -8,6 +8,7 @@ namespace Strata.Tests.Registry;
 /// <summary>Strata's registry calls against a real registry (distribution 2.8) on 127.0.0.1.</summary>
 [Collection("engine")]
 [Trait("Needs", "Engine")]
+[Trait("Lane", "registry")] // (a release or a push into a registry: the third lane, see src/Strata.TestRun/TestLanes.cs)
 public sealed class RegistryClientTests(EngineFixture engine) : IAsyncLifetime
 {
     private static readonly ImageRepository Repository = ImageRepository.Parse("strata/workstation");

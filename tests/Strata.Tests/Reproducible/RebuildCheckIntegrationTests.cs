@@ -13,7 +13,7 @@ namespace Strata.Tests.Reproducible;
 /// </summary>
 [Collection("engine")]
 [Trait("Needs", "Engine")]
-[Trait("Lane", "vault-proof")] // (no vault: it builds a small chain twice, cold; here so that the two lanes end together)
+[Trait("Lane", "registry")] // (a release or a push into a registry: the third lane, see src/Strata.TestRun/TestLanes.cs)
 public sealed class RebuildCheckIntegrationTests(EngineFixture engine) : IAsyncLifetime
 {
     private readonly TempRepo _repo = new();

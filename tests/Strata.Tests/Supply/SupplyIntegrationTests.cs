@@ -20,6 +20,7 @@ namespace Strata.Tests.Supply;
 /// </summary>
 [Collection("engine")]
 [Trait("Needs", "Engine")]
+[Trait("Lane", "registry")] // (a release or a push into a registry: the third lane, see src/Strata.TestRun/TestLanes.cs)
 public sealed class SupplyIntegrationTests : IAsyncLifetime
 {
     private static readonly byte[] Hello = Fixtures.Bytes("#!/bin/sh\necho \"hello version 1.2.3\"\n");

@@ -10,18 +10,18 @@ public sealed class TestLanesTests : IDisposable
     public void Dispose() => _repo.Dispose();
 
     [Fact]
-    public void The_vault_proofs_and_everything_else_run_side_by_side_the_vault_proofs_first_in_line_as_root()
+    public void The_vault_proofs_the_registry_tests_and_everything_else_run_side_by_side_the_vault_proofs_first_in_line_as_root()
     {
-        Assert.Equal(["Lane=vault-proof", "Lane!=vault-proof"], TestLanes.Lanes.Select(l => l.Filter));
+        Assert.Equal(["Lane=vault-proof", "Lane=registry", "Lane!=vault-proof&Lane!=registry"], TestLanes.Lanes.Select(l => l.Filter));
         var vault = TestLanes.Lanes[0];
         Assert.Equal(["-n", "-10", "dotnet", "test", "Strata.slnx", "--configuration", "Release", "--no-build", "--no-restore",
             "--results-directory", "/r/Lane-vault-proof", "--logger", "trx", "--logger", "console;verbosity=normal",
             "--filter", "Lane=vault-proof"], TestLanes.Arguments(vault, null, "/r", root: true));
         Assert.Equal("0", TestLanes.Arguments(vault, null, "/r", root: false)[1]); // a negative nice needs root
-        var rest = TestLanes.Lanes[1];
+        var rest = TestLanes.Lanes[2];
         Assert.Equal(["-n", "10"], TestLanes.Arguments(rest, null, "/r", root: false).Take(2));
-        Assert.Equal("Lane--vault-proof", rest.ResultsFolder);
-        Assert.Equal("(Needs!=Engine)&(Lane!=vault-proof)", TestLanes.Arguments(rest, "Needs!=Engine", "/r", root: true)[^1]);
+        Assert.Equal("Lane--vault-proof&Lane--registry", rest.ResultsFolder);
+        Assert.Equal("(Needs!=Engine)&(Lane!=vault-proof&Lane!=registry)", TestLanes.Arguments(rest, "Needs!=Engine", "/r", root: true)[^1]);
     }
 
     [Fact]
