@@ -31,7 +31,7 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
     private RegistryServer _registry = null!; // the fixture's, shared
 
     // A recipe of its own, so its fallback tags (set up here for both platforms) are this test's, never the chain's.
-    private BaseOsSpec BaseOs => engine.BaseOs with { Debootstrap = engine.BaseOs.Debootstrap with { Variant = "platform-test" } };
+    private BaseOsSpec BaseOs => engine.OwnBaseOs("platform-test");
 
     public async Task InitializeAsync()
     {
@@ -46,9 +46,7 @@ public sealed class PlatformReleaseIntegrationTests(EngineFixture engine, ITestO
         _repo.Write("strata.yaml", $"""
                 repository: {_repository}
                 platforms: [linux/amd64, linux/arm64]
-                base_os:
-                  image: "{BaseOs.Image}"
-                  debootstrap: {"{"} suite: {BaseOs.Debootstrap.Suite}, variant: {BaseOs.Debootstrap.Variant}, mirror: "{BaseOs.Debootstrap.Mirror}" {"}"}
+                {engine.BaseOsYaml(BaseOs)}
                 images:
                   - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
                 """)

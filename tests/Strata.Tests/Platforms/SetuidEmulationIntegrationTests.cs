@@ -29,7 +29,7 @@ public sealed class SetuidEmulationIntegrationTests(EngineFixture engine, ITestO
     private readonly KernelBinfmtMisc _binfmt = new(Emulation.BinfmtDirectory);
     private ImageReference _baseOsTag = null!;
 
-    private BaseOsSpec BaseOs => engine.BaseOs with { Debootstrap = engine.BaseOs.Debootstrap with { Variant = "setuid-test" } };
+    private BaseOsSpec BaseOs => engine.OwnBaseOs("setuid-test");
 
     public async Task InitializeAsync()
     {
@@ -39,9 +39,7 @@ public sealed class SetuidEmulationIntegrationTests(EngineFixture engine, ITestO
         _repo.Write("strata.yaml", $"""
                 repository: {_repository}
                 platforms: [linux/arm64]
-                base_os:
-                  image: "{BaseOs.Image}"
-                  debootstrap: {"{"} suite: {BaseOs.Debootstrap.Suite}, variant: {BaseOs.Debootstrap.Variant}, mirror: "{BaseOs.Debootstrap.Mirror}" {"}"}
+                {engine.BaseOsYaml(BaseOs)}
                 images:
                   - {"{"} name: base, dockerfile: Dockerfiles/Dockerfile.base {"}"}
                 """)

@@ -83,12 +83,19 @@ public sealed class EngineFixture : IAsyncLifetime
         }, log ?? (_ => { }))).Id;
     }
 
-    /// <summary>The base_os block of strata.yaml, for test graphs that share the debootstrapped OS.</summary>
-    public string BaseOsYaml() => $"""
-        base_os:
-          image: "{BaseOs.Image}"
-          debootstrap: {"{"} suite: {BaseOs.Debootstrap.Suite}, variant: {BaseOs.Debootstrap.Variant}, mirror: "{BaseOs.Debootstrap.Mirror}" {"}"}
-        """;
+    /// <summary>The base_os block of strata.yaml: the shared debootstrapped OS, or <paramref name="os"/> (a recipe of the test's own).</summary>
+    public string BaseOsYaml(BaseOsSpec? os = null)
+    {
+        os ??= BaseOs;
+        return $"""
+            base_os:
+              image: "{os.Image}"
+              debootstrap: {"{"} suite: {os.Debootstrap.Suite}, variant: {os.Debootstrap.Variant}, mirror: "{os.Debootstrap.Mirror}" {"}"}
+            """;
+    }
+
+    /// <summary>The shared OS under a debootstrap variant of the test's own: the fallback tags it sets up are the test's, never the chain's.</summary>
+    public BaseOsSpec OwnBaseOs(string variant) => BaseOs with { Debootstrap = BaseOs.Debootstrap with { Variant = variant } };
 }
 
 [CollectionDefinition("engine")]
