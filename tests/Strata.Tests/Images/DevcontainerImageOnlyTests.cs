@@ -20,6 +20,7 @@ namespace Strata.Tests.Images;
 /// </summary>
 [Collection("engine")]
 [Trait("Needs", "Engine")]
+[Trait("Lane", "vault-proof")] // (no vault: the devcontainer CLI; in the lane that otherwise ends first, so that the three lanes end together)
 public sealed class DevcontainerImageOnlyTests(EngineFixture engine, ITestOutputHelper output) : IAsyncLifetime
 {
     private const string TestLabel = "dev.strata.devcontainer-test";
