@@ -186,10 +186,8 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
         }, ct);
     }
 
-    public async Task<IReadOnlyList<ImageLayer>> ReadLayersAsync(ImageLocator image, CancellationToken ct = default)
-    {
-        return await ReadLayerFoldersAsync(image, ct) ?? await SaveAndReadLayersAsync(image, ct);
-    }
+    public async Task<IReadOnlyList<ImageLayer>> ReadLayersAsync(ImageLocator image, CancellationToken ct = default) =>
+        await ReadLayerFoldersAsync(image, ct) ?? await SaveAndReadLayersAsync(image, ct);
 
     /// <summary>The layers read from `docker save` (headers only): where the engine's folders are not on this machine.</summary>
     internal async Task<IReadOnlyList<ImageLayer>> SaveAndReadLayersAsync(ImageLocator image, CancellationToken ct = default)
@@ -218,14 +216,19 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
             return true;
         }, ct);
 
-    public async Task<IReadOnlyList<string>?> LayerFoldersAsync(ImageLocator image, CancellationToken ct = default)
+    public async Task<IReadOnlyList<string>?> LayerFoldersAsync(ImageLocator image, CancellationToken ct = default) =>
+        (await InspectLayerFoldersAsync(image, ct)).Folders;
+
+    /// <summary>One inspect: the image's id, and its layer folders on this machine, top first (null where they are not).</summary>
+    private async Task<(ImageId Id, IReadOnlyList<string>? Folders)> InspectLayerFoldersAsync(ImageLocator image, CancellationToken ct)
     {
         var inspected = await EngineCall.RunAsync($"inspect image {image}", () => client.Images.InspectImageAsync(image.ToString(), ct), ct);
-        if (inspected.GraphDriver is not { Name: "overlay2", Data: { } data } || !data.TryGetValue("UpperDir", out var top)) return null;
+        var id = ImageId.Parse(inspected.ID);
+        if (inspected.GraphDriver is not { Name: "overlay2", Data: { } data } || !data.TryGetValue("UpperDir", out var top)) return (id, null);
         // LowerDir is absent for an image of one layer; the engine lists it top first, as overlayfs wants it.
         var folders = new List<string> { top };
         if (data.TryGetValue("LowerDir", out var lower) && lower is { Length: > 0 }) folders.AddRange(lower.Split(':'));
-        return folders.All(Directory.Exists) ? folders : null;
+        return (id, folders.All(Directory.Exists) ? folders : null);
     }
 
     /// <summary>
@@ -234,8 +237,7 @@ internal sealed class EngineImages(DockerClient client, EngineContainers contain
     /// </summary>
     internal async Task<IReadOnlyList<ImageLayer>?> ReadLayerFoldersAsync(ImageLocator image, CancellationToken ct = default)
     {
-        if (await LayerFoldersAsync(image, ct) is not { } folders) return null;
-        var id = ImageId.Parse((await EngineCall.RunAsync($"inspect image {image}", () => client.Images.InspectImageAsync(image.ToString(), ct), ct)).ID);
+        if (await InspectLayerFoldersAsync(image, ct) is not (var id, { } folders)) return null;
         _root ??= (await EngineCall.RunAsync("read the engine's information", () => client.System.GetSystemInfoAsync(ct), ct)).DockerRootDir;
         var configFile = Path.Combine(_root, "image", "overlay2", "imagedb", "content", "sha256", id.Hex);
         byte[] config;

@@ -44,23 +44,24 @@ internal sealed class GuestRoot : IAsyncDisposable
         {
             var clock = Stopwatch.StartNew();
             if (await images.LayerFoldersAsync(run.ImageRef, ct) is { } layers && await root.TryMountAsync(layers, ct))
-            {
-                root.Architecture = GuestArchitecture.OfProgram(root.Path, "/bin/sh");
-                output.Note($"mounted {run.ImageRef}'s {layers.Count} layers (the engine's, read-only) under the run's own writable folder at "
-                    + $"{root.Path} in {clock.Elapsed.TotalSeconds:0.0} s; its programs are {root.Architecture?.ToString() ?? "of an unknown architecture"}");
-                return root;
-            }
+                return root.Ready($"mounted {run.ImageRef}'s {layers.Count} layers (the engine's, read-only) under the run's own writable folder at {root.Path}", clock);
             output.Note($"exporting {run.ImageRef} into {root.Path}");
             await images.ExportImageAsync(run.ImageRef, (tar, token) => UntarAsync(tar, root.Path, token), ct);
-            root.Architecture = GuestArchitecture.OfProgram(root.Path, "/bin/sh");
-            output.Note($"exported in {clock.Elapsed.TotalSeconds:0.0} s; its programs are {root.Architecture?.ToString() ?? "of an unknown architecture"}");
-            return root;
+            return root.Ready("exported", clock);
         }
         catch
         {
             await root.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>The filesystem is in place: what its programs are built for, said with how it got there and how long it took.</summary>
+    private GuestRoot Ready(string how, Stopwatch clock)
+    {
+        Architecture = GuestArchitecture.OfProgram(Path, "/bin/sh");
+        _output.Note($"{how} in {clock.Elapsed.TotalSeconds:0.0} s; its programs are {Architecture?.ToString() ?? "of an unknown architecture"}");
+        return this;
     }
 
     /// <summary>
