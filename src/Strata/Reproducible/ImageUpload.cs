@@ -76,7 +76,7 @@ public sealed class ImageUpload(IImageArchives archives, IRegistry registry, Act
             saved.Layers.Select(l => new BlobDescriptor(ImageManifest.GzipLayerType, blobs[l].Digest, blobs[l].Size)).ToList());
         var digest = await registry.PushManifestAsync(repository.WithDigest(Digest.Of(manifest).ToString()), ImageManifest.MediaType, manifest, ct);
         await registry.PushManifestAsync(target, ImageManifest.MediaType, manifest, ct);
-        log($"==> {target}: pushed by Strata as {digest.ToString()[..19]}... ({uploaded} of {saved.Layers.Count} layers uploaded, " +
+        log($"==> {target}: pushed by Strata as {digest.Short} ({uploaded} of {saved.Layers.Count} layers uploaded, " +
             $"{bytes / 1048576.0:0.0} MiB, in {clock.Elapsed.TotalSeconds:0.0} s)");
         return new UploadedImage(digest, saved.Layers.Count, uploaded, bytes);
     }
